@@ -1,0 +1,12 @@
+"""netspec: a compiler for convolutional network specs (.net files).
+
+Checks a spec statically (shapes, parameters, MACs, receptive fields) and compiles it to a live
+torch.nn.Module, standalone PyTorch source, ONNX, diagrams and summary tables.
+"""
+
+from netspec.api import analyse, build
+from netspec.diagnostics import Diagnostic, NetspecError, Span
+
+__version__ = "0.1.0"
+
+__all__ = ["analyse", "build", "Diagnostic", "NetspecError", "Span", "__version__"]

@@ -1,0 +1,93 @@
+"""ir.Graph -> Report: parameters, buffers, MACs, receptive field, jump and memory per node, per scope and in total."""
+
+from __future__ import annotations
+
+import math
+
+from netspec.analysis.lints import lint
+from netspec.analysis.report import Layer, Location, Report, ScopeSummary, Totals, Warning
+from netspec.diagnostics import Diagnostic, Span
+from netspec.ir import Graph, Node
+
+DTYPE_BYTES = {"float32": 4, "float16": 2, "bfloat16": 2, "float64": 8, "int8": 1}
+
+
+def analyse(graph: Graph, dtype: str = "float32") -> Report:
+    """The static report of an elaborated, error-free graph."""
+    size = DTYPE_BYTES[dtype]
+    layers = _layers(graph, size)
+    scopes = _scopes(graph, layers)
+    totals = _totals(layers, size, dtype)
+    report = Report(network=graph.name, file=graph.file, params=dict(graph.params), input=list(graph.input.shape),
+                    output=list(graph.output.shape), layers=layers, scopes=scopes, totals=totals,
+                    warnings=[_warning(d) for d in lint(graph)])
+    report._graph = graph
+    return report
+
+
+def _layers(graph: Graph, size: int) -> list[Layer]:
+    layers, fields = [], []
+    for node in graph.nodes:
+        shapes = graph.in_shapes(node)
+        rf, jump = _receptive_field(node, shapes, fields)
+        fields.append((rf, jump))
+        layers.append(_layer(node, shapes, rf, jump, size))
+    return layers
+
+
+def _layer(node: Node, shapes, rf, jump, size: int) -> Layer:
+    op = node.kind
+    return Layer(
+        id=node.id, name=node.path, op=node.op, label=node.describe(), attrs=node.attrs.model_dump(),
+        inputs=list(node.inputs), scope=node.scope, shape=list(node.shape),
+        params=op.params(node.attrs, shapes, node.shape), buffers=op.buffers(node.attrs, shapes, node.shape),
+        macs=op.macs(node.attrs, shapes, node.shape), rf=list(rf), jump=list(jump),
+        activation_bytes=math.prod(node.shape) * size, at=_location(node.span))
+
+
+def _receptive_field(node: Node, shapes, fields) -> tuple[tuple[int, int], tuple[int, int]]:
+    """rf_out = rf_in + (K-1)*D*jump_in, jump_out = jump_in*S; joins take the widest of their inputs."""
+    if not node.inputs:
+        return (1, 1), (1, 1)
+    rf = tuple(max(fields[i][0][d] for i in node.inputs) for d in range(2))
+    jump = tuple(max(fields[i][1][d] for i in node.inputs) for d in range(2))
+    window = node.kind.window(node.attrs, shapes, node.shape)
+    if window is None:
+        return rf, jump
+    rf = tuple(rf[d] + (window.kernel[d] - 1) * window.dilation[d] * jump[d] for d in range(2))
+    return rf, tuple(jump[d] * window.stride[d] for d in range(2))
+
+
+def _scopes(graph: Graph, layers: list[Layer]) -> list[ScopeSummary]:
+    members: dict[int, list[int]] = {s.id: [] for s in graph.scopes}
+    for node in graph.nodes:
+        for scope in graph.ancestry(node.scope):
+            members[scope.id].append(node.id)
+    out = []
+    for scope in graph.scopes:
+        ids = members[scope.id]
+        last = layers[ids[-1]].shape if ids else []
+        out.append(ScopeSummary(id=scope.id, parent=scope.parent, kind=scope.kind, path=scope.path,
+                                label=scope.label, depth=scope.depth, block=scope.block,
+                                params=sum(layers[i].params for i in ids), macs=sum(layers[i].macs for i in ids),
+                                layers=ids, shape=last, at=_location(scope.span)))
+    return out
+
+
+def _totals(layers: list[Layer], size: int, dtype: str) -> Totals:
+    params = sum(layer.params for layer in layers)
+    buffers = sum(layer.buffers for layer in layers)
+    macs = sum(layer.macs for layer in layers)
+    return Totals(layers=sum(1 for layer in layers if layer.op != "input"), params=params, trainable_params=params,
+                  buffers=buffers, macs=macs, flops=2 * macs,
+                  activation_bytes=sum(layer.activation_bytes for layer in layers),
+                  param_bytes=(params + buffers) * size, dtype=dtype)
+
+
+def _location(span: Span) -> Location:
+    return Location(file=span.file, line=span.line, col=span.col)
+
+
+def _warning(d: Diagnostic) -> Warning:
+    return Warning(code=d.code, message=d.message, label=d.label, help=d.help,
+                   at=_location(d.span) if d.span else None)

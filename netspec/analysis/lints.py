@@ -1,0 +1,107 @@
+"""Warnings about networks that are valid but probably not what was meant. One function per rule, in RULES."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from netspec.diagnostics import Diagnostic
+from netspec.ir import Graph, Node
+from netspec.ops.conv import explicit_padding
+
+ACTIVATIONS = {"relu", "leaky_relu", "relu6", "elu", "sigmoid", "tanh", "gelu", "silu", "hardswish", "softmax"}
+WINDOWED = {"conv", "maxpool", "avgpool"}
+
+
+def _warn(code: str, node: Node, message: str, label: str = "", help: str = "") -> Diagnostic:
+    return Diagnostic("warning", message, node.span, label, help, code)
+
+
+def _geometry(node: Node):
+    a = node.attrs
+    padding = explicit_padding(a) if node.op == "conv" else a.padding
+    stride = a.stride or a.kernel
+    return a.kernel, stride, padding, getattr(a, "dilation", (1, 1))
+
+
+def unseen_border(graph: Graph, users) -> Iterator[Diagnostic]:
+    """The last windows stop short of the input's edge: real rows/columns never reach the output.
+
+    DESIGN.md's test is (W + 2P - K) % S != 0; that also fires when only padding is skipped (ResNet's
+    stride-2 convs), which loses nothing. We warn only when input pixels themselves are never seen.
+    """
+    for node in graph.nodes:
+        if node.op not in WINDOWED or getattr(node.attrs, "ceil_mode", False) or node.attrs.padding == "same":
+            continue
+        kernel, stride, padding, dilation = _geometry(node)
+        in_shape = graph.nodes[node.inputs[0]].shape
+        for dim, axis in ((0, "rows"), (1, "columns")):
+            w, k, s, p, d = in_shape[1 + dim], kernel[dim], stride[dim], padding[dim], dilation[dim]
+            reach = (node.shape[1 + dim] - 1) * s + d * (k - 1) - p  # last input index a window touches
+            lost = w - 1 - reach
+            if lost > 0:
+                yield _warn("unseen-border", node, f"the last {lost} {axis} of the input are never seen",
+                            f"({w} + 2*{p} - {d * (k - 1) + 1}) % {s} = {(w + 2 * p - d * (k - 1) - 1) % s}",
+                            "change the padding or stride so the windows cover the input, or use ceil_mode=true")
+                break
+
+
+def bias_before_batchnorm(graph: Graph, users) -> Iterator[Diagnostic]:
+    """A conv's bias is cancelled by the batchnorm right after it: wasted parameters."""
+    for node in graph.nodes:
+        if node.op == "conv" and node.attrs.bias and _only_user(graph, users, node, "batchnorm"):
+            yield _warn("bias-before-batchnorm", node, "conv bias before batchnorm has no effect",
+                        f"{node.attrs.out} bias parameters are subtracted out by the batchnorm",
+                        "pass bias=false")
+
+
+def dropout_before_batchnorm(graph: Graph, users) -> Iterator[Diagnostic]:
+    for node in graph.nodes:
+        if node.op == "dropout" and _only_user(graph, users, node, "batchnorm"):
+            yield _warn("dropout-before-batchnorm", node, "dropout right before batchnorm",
+                        "batchnorm's running variance is learnt with dropout on and used with it off",
+                        "put dropout after the normalisation (Li et al., 2019)")
+
+
+def softmax_placement(graph: Graph, users) -> Iterator[Diagnostic]:
+    for node in graph.nodes:
+        if node.op != "softmax":
+            continue
+        if users[node.id]:
+            yield _warn("softmax-inside", node, "softmax in the middle of the network",
+                        "its output is fed to more layers", "softmax normally ends a classifier")
+        else:
+            yield _warn("softmax-output", node, "the network ends in softmax",
+                        "nn.CrossEntropyLoss expects logits and applies log-softmax itself",
+                        "drop it for training, or apply it at inference time")
+
+
+def stacked_activations(graph: Graph, users) -> Iterator[Diagnostic]:
+    for node in graph.nodes:
+        source = graph.nodes[node.inputs[0]] if node.inputs else None
+        if node.op in ACTIVATIONS and source is not None and source.op in ACTIVATIONS and len(users[source.id]) == 1:
+            yield _warn("double-activation", node, f"{node.op} right after {source.op}", "",
+                        "one activation between layers is enough")
+
+
+def skipping_windows(graph: Graph, users) -> Iterator[Diagnostic]:
+    """A stride larger than the window leaves gaps that no window sees."""
+    for node in graph.nodes:
+        if node.op not in WINDOWED:
+            continue
+        kernel, stride, _, dilation = _geometry(node)
+        if any(s > d * (k - 1) + 1 for k, s, d in zip(kernel, stride, dilation)):
+            yield _warn("gaps", node, "stride is larger than the window: pixels between windows are skipped",
+                        f"window {kernel}, stride {stride}", "use a stride no larger than the kernel")
+
+
+def _only_user(graph: Graph, users, node: Node, op: str) -> bool:
+    return len(users[node.id]) == 1 and graph.nodes[users[node.id][0]].op == op
+
+
+RULES = (unseen_border, bias_before_batchnorm, dropout_before_batchnorm, softmax_placement, stacked_activations,
+         skipping_windows)
+
+
+def lint(graph: Graph) -> list[Diagnostic]:
+    users = graph.users()
+    return [d for rule in RULES for d in rule(graph, users)]

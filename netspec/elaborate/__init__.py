@@ -1,0 +1,91 @@
+"""The elaborate stage: ast.Spec + parameters -> ir.Graph, with every shape inferred and every error collected."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from netspec.diagnostics import Diagnostics, Span, did_you_mean
+from netspec.elaborate.binding import Given, bind_params
+from netspec.elaborate.elaborator import Elaborator
+from netspec.elaborate.evaluate import Env, EvalError, evaluate
+from netspec.elaborate.imports import Loader
+from netspec.ir import Graph
+from netspec.ops import describe
+from netspec.parse import ast
+
+__all__ = ["elaborate", "Loader"]
+
+
+def elaborate(spec: ast.Spec, loader: Loader, params: dict[str, Any] | None = None,
+              input_shape: tuple[int, ...] | None = None) -> Graph:
+    """Expand the file's network with `params` overriding its defaults; raise NetspecError on any error."""
+    diags = loader.diags
+    blocks = loader.blocks(spec)
+    net = _network(spec, diags)
+    graph = Graph(net.name if net else "?", {}, sources=loader.sources, file=spec.file)
+    if net is None:
+        diags.raise_if_errors(loader.sources)
+    env = _bind_network(net, params or {}, diags)
+    shape = _input_shape(net, env, input_shape, diags) if env is not None else None
+    if env is not None and shape is not None:
+        graph.params = {p.name: env.values[p.name] for p in net.params}
+        Elaborator(diags, graph).network(net, env, blocks, shape)
+    diags.raise_if_errors(loader.sources)
+    return graph
+
+
+def _network(spec: ast.Spec, diags: Diagnostics) -> ast.NetworkDef | None:
+    if len(spec.networks) == 1:
+        return spec.networks[0]
+    if not spec.networks:
+        diags.error(f"{spec.file} defines no network", Span.point(spec.file, 1, 1), "",
+                    "a spec needs `network Name { ... }`; a file of blocks only is a library to import")
+    for extra in spec.networks[1:]:
+        diags.error("a file holds one network", extra.name_span, f"`{spec.networks[0].name}` came first",
+                    "move it into a file of its own")
+    return None
+
+
+def _bind_network(net: ast.NetworkDef, params: dict[str, Any], diags: Diagnostics) -> Env | None:
+    names = [p.name for p in net.params]
+    given = {}
+    for name, value in params.items():
+        if name not in names:
+            diags.error(f"network `{net.name}` has no parameter `{name}`", net.name_span, "set from outside",
+                        did_you_mean(name, names) or f"its parameters: {', '.join(names) or 'none'}")
+        else:
+            given[name] = Given(_from_python(value), net.name_span)
+    try:
+        return bind_params(net.params, given, Env(), f"network `{net.name}`", net.name_span)
+    except EvalError as e:
+        diags.error(e.message, e.span, e.label, e.help)
+        return None
+
+
+def _from_python(value: Any) -> Any:
+    return tuple(_from_python(v) for v in value) if isinstance(value, (list, tuple)) else value
+
+
+def _input_shape(net: ast.NetworkDef, env: Env, override, diags: Diagnostics) -> tuple[int, ...] | None:
+    stmt = next((s for s in net.body if isinstance(s, ast.Input)), None)
+    if override is not None:
+        return _check_shape(tuple(override), net.name_span, diags)
+    if stmt is None:
+        diags.error(f"network `{net.name}` has no input shape", net.name_span, "",
+                    "add `input [3, 224, 224]` (channels, height, width) or pass --input 3x224x224")
+        return None
+    try:
+        return _check_shape(evaluate(stmt.shape, env), stmt.shape.span, diags)
+    except EvalError as e:
+        diags.error(e.message, e.span, e.label, e.help)
+        return None
+
+
+def _check_shape(value: Any, span: Span, diags: Diagnostics) -> tuple[int, ...] | None:
+    ok = isinstance(value, tuple) and len(value) in (1, 3)
+    ok = ok and all(isinstance(d, int) and not isinstance(d, bool) and 1 <= d <= 2**31 - 1 for d in value)
+    if not ok:
+        diags.error("the input shape must be [C, H, W] (or [features]) of positive integers", span,
+                    f"got {describe(value)}", "e.g. `input [3, 224, 224]`; the batch dimension is implicit")
+        return None
+    return value

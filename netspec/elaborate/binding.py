@@ -1,0 +1,117 @@
+"""Arguments -> checked values: layer calls into op attributes, block and network calls into typed parameters."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import ValidationError
+
+from netspec.diagnostics import Span, did_you_mean
+from netspec.elaborate.evaluate import Env, EvalError, evaluate
+from netspec.ops import Op, describe
+from netspec.parse import ast
+
+TYPES = ("int", "float", "bool", "str", "list")
+
+
+@dataclass(frozen=True, slots=True)
+class Given:
+    """An argument after evaluation: its value and where it was written."""
+
+    value: Any
+    span: Span
+
+
+def collect(call: ast.Call, names: list[str], env: Env, what: str) -> dict[str, Given]:
+    """Evaluate a call's arguments and match them to `names` (positional first, then keywords)."""
+    given: dict[str, Given] = {}
+    for i, arg in enumerate(call.args):
+        if arg.name is None:
+            if given.keys() - set(names[:i]):
+                raise EvalError("positional argument after a keyword argument", arg.span,
+                                help="write positional arguments first")
+            if i >= len(names):
+                raise EvalError(f"too many arguments for {what}", arg.span,
+                                f"it takes at most {len(names)}: {', '.join(names)}")
+            name = names[i]
+        else:
+            name = arg.name
+            if name not in names:
+                hint = did_you_mean(name, names) or f"it takes: {', '.join(names) or 'no arguments'}"
+                raise EvalError(f"{what} has no argument `{name}`", arg.span, "unknown argument", hint)
+            if name in given:
+                raise EvalError(f"argument `{name}` given twice", arg.span)
+        given[name] = Given(evaluate(arg.value, env), arg.span)
+    return given
+
+
+def layer_attrs(op: Op, call: ast.Call, env: Env):
+    """A layer call -> its validated attributes; EvalError pointing at the offending argument."""
+    fields = list(op.Attrs.model_fields)
+    given = collect(call, fields, env, f"`{op.name}`")
+    try:
+        return op.Attrs(**{name: g.value for name, g in given.items()})
+    except ValidationError as e:
+        raise _validation_error(e, op, call, given) from None
+
+
+def _validation_error(e: ValidationError, op: Op, call: ast.Call, given: dict[str, Given]) -> EvalError:
+    err = e.errors()[0]
+    name = str(err["loc"][0]) if err["loc"] else ""
+    if err["type"] == "missing":
+        required = [n for n, f in op.Attrs.model_fields.items() if f.is_required()]
+        return EvalError(f"`{op.name}` is missing its argument `{name}`", call.span,
+                         f"`{op.name}` needs {', '.join(required)}", op.summary)
+    cause = err.get("ctx", {}).get("error")
+    message = str(cause) if cause else err["msg"]
+    span = given[name].span if name in given else call.span
+    return EvalError(f"invalid `{name}` for `{op.name}`", span, message, op.summary)
+
+
+def check_type(value: Any, type_ref: ast.TypeRef) -> Any:
+    """A value checked against a parameter type; ints widen to float; ValueError says what was wrong."""
+    if type_ref.name not in TYPES:
+        raise ValueError(f"unknown type `{type_ref}`; types are {', '.join(TYPES)}")
+    if type_ref.name == "list":
+        if not isinstance(value, tuple):
+            raise ValueError(f"expected a list, got {describe(value)}")
+        if type_ref.element:
+            return tuple(check_type(v, ast.TypeRef(type_ref.element, None, type_ref.span)) for v in value)
+        return value
+    if type_ref.element:
+        raise ValueError(f"only `list` takes an element type, not `{type_ref.name}`")
+    return _SCALARS[type_ref.name](value)
+
+
+def _scalar(name: str, *kinds: type):
+    def check(value: Any) -> Any:
+        if isinstance(value, bool) != (bool in kinds) or not isinstance(value, kinds):
+            raise ValueError(f"expected {name}, got {describe(value)}")
+        return float(value) if name == "a float" else value
+
+    return check
+
+
+_SCALARS = {"int": _scalar("an int", int), "float": _scalar("a float", int, float),
+            "bool": _scalar("a bool", bool), "str": _scalar("a string", str)}
+
+
+def bind_params(params: tuple[ast.Param, ...], given: dict[str, Given], env: Env, what: str,
+                call_span: Span) -> Env:
+    """Typed parameters with defaults -> a new Env; defaults may use earlier parameters."""
+    scope = env.child()
+    for param in params:
+        if param.name in given:
+            value, span = given[param.name].value, given[param.name].span
+        elif param.default is not None:
+            value, span = evaluate(param.default, scope), param.default.span
+        else:
+            raise EvalError(f"{what} is missing its argument `{param.name}`", call_span,
+                            f"`{param.name}: {param.type}` has no default")
+        try:
+            scope.values[param.name] = check_type(value, param.type)
+        except ValueError as e:
+            raise EvalError(f"invalid `{param.name}` for {what}", span, str(e),
+                            f"declared as `{param.name}: {param.type}`") from None
+    return scope

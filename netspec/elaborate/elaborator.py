@@ -1,0 +1,329 @@
+"""ast.NetworkDef + parameters -> ir.Graph: blocks instantiated, loops unrolled, every shape inferred as it is built."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
+
+from netspec.diagnostics import Diagnostics, Span, did_you_mean
+from netspec.elaborate.binding import Given, bind_params, collect, layer_attrs
+from netspec.elaborate.evaluate import Env, EvalError, evaluate
+from netspec.elaborate.names import RESERVED
+from netspec.elaborate.shortcut import SHORTCUTS, shortcut_kind
+from netspec.ir import Graph, Node, Scope
+from netspec.ops import LAYERS, OPS, Attrs, ShapeError, describe, fmt_shape
+from netspec.parse import ast
+
+MAX_NODES = 1_000_000
+MAX_STEPS = 4_000_000
+
+
+class Abort(Exception):
+    """Stop elaborating: the expansion budget is spent (the diagnostic is recorded)."""
+
+
+@dataclass
+class Block:
+    """A block definition with the names and blocks visible where it was defined."""
+
+    definition: ast.BlockDef
+    env: Env
+    blocks: dict[str, Block]
+
+
+@dataclass
+class Namespace:
+    """Member names of one module scope: labels as written, unnamed members numbered like nn.Sequential."""
+
+    path: str
+    counter: int = 0
+    used: dict[str, Span] = field(default_factory=dict)
+
+    def qualify(self, name: str) -> str:
+        return f"{self.path}.{name}" if self.path else name
+
+
+@dataclass
+class Ctx:
+    """Where elaboration is: names and blocks in scope, the enclosing scope, and the namespace members go in."""
+
+    env: Env
+    blocks: dict[str, Block]
+    scope: int
+    ns: Namespace
+
+
+class Elaborator:
+    def __init__(self, diags: Diagnostics, graph: Graph):
+        self.diags = diags
+        self.graph = graph
+        self.steps = 0
+        self.instantiating: list[str] = []
+
+    # ---- entry ------------------------------------------------------------------------------------
+
+    def network(self, net: ast.NetworkDef, env: Env, blocks: dict[str, Block], shape) -> None:
+        root = self.scope(None, "network", "", net.name, net.span)
+        ctx = Ctx(env, dict(blocks), root, Namespace(""))
+        self.node("input", OPS["input"].Attrs(shape=shape), (), shape, "input", ctx, net.span)
+        try:
+            self.sequence(net.body, 0, ctx)
+        except Abort:
+            pass
+
+    # ---- scopes and nodes ---------------------------------------------------------------------------
+
+    def scope(self, parent: int | None, kind, path: str, label: str, span: Span, block: str | None = None) -> int:
+        depth = 0 if parent is None else self.graph.scopes[parent].depth + 1
+        scope = Scope(len(self.graph.scopes), parent, kind, path, label, span, block, depth)
+        self.graph.scopes.append(scope)
+        return scope.id
+
+    def node(self, op: str, attrs: Attrs, inputs: tuple[int, ...], shape, path: str, ctx: Ctx, span: Span) -> int:
+        if len(self.graph.nodes) >= MAX_NODES:
+            self.diags.error(f"the network expands to more than {MAX_NODES:,} layers", span,
+                             "this is where the limit was reached", "check the counts of repeat and for loops")
+            raise Abort
+        node = Node(len(self.graph.nodes), op, attrs, inputs, shape, path, ctx.scope, span)
+        self.graph.nodes.append(node)
+        return node.id
+
+    def step(self, span: Span) -> None:
+        self.steps += 1
+        if self.steps > MAX_STEPS:
+            self.diags.error(f"the network takes more than {MAX_STEPS:,} expansion steps", span,
+                             "this loop runs too often", "check the counts of repeat and for loops")
+            raise Abort
+
+    def shape(self, node_id: int | None):
+        return None if node_id is None else self.graph.nodes[node_id].shape
+
+    def report(self, e: EvalError | ShapeError, span: Span | None = None) -> None:
+        if isinstance(e, EvalError):
+            self.diags.error(e.message, e.span, e.label, e.help)
+        else:
+            self.diags.error(e.message, span, e.label, e.help, code="shape")
+
+    # ---- bodies -----------------------------------------------------------------------------------
+
+    def sequence(self, body, x: int | None, ctx: Ctx) -> int | None:
+        """Members one after another, each fed the previous one's output."""
+        for member, member_ctx in self.members(body, ctx):
+            x = self.member(member, x, member_ctx)
+        return x
+
+    def fanout(self, body, x: int | None, ctx: Ctx) -> list[int | None]:
+        """Members side by side, each fed the same input: the paths of concat/add."""
+        return [self.member(member, x, member_ctx) for member, member_ctx in self.members(body, ctx)]
+
+    def members(self, body, ctx: Ctx) -> Iterator[tuple[ast.Member, Ctx]]:
+        """The members of a body with control flow expanded: lets bound, loops unrolled, ifs decided."""
+        ctx = replace(ctx, env=ctx.env.child(), blocks=dict(ctx.blocks))
+        for stmt in body:
+            if isinstance(stmt, ast.BlockDef):
+                ctx.blocks[stmt.name] = Block(stmt, ctx.env, ctx.blocks)
+        for stmt in body:
+            yield from self.statement(stmt, ctx)
+
+    def statement(self, stmt, ctx: Ctx) -> Iterator[tuple[ast.Member, Ctx]]:
+        if isinstance(stmt, ast.Let):
+            self.let(stmt, ctx)
+        elif isinstance(stmt, ast.Input):
+            if ctx.scope != 0 or self.graph.nodes[-1].op != "input":
+                self.diags.error("`input` belongs at the top of the network body", stmt.span,
+                                 help="give the input shape once, before the first layer")
+        elif isinstance(stmt, ast.Member):
+            yield from self.control(stmt, ctx)
+
+    def let(self, stmt: ast.Let, ctx: Ctx) -> None:
+        if stmt.name in ctx.env.values:
+            self.diags.error(f"`{stmt.name}` is already defined in this body", stmt.span,
+                             help="use another name")
+            return
+        try:
+            ctx.env.values[stmt.name] = evaluate(stmt.value, ctx.env)
+        except EvalError as e:
+            self.report(e)
+
+    def control(self, member: ast.Member, ctx: Ctx) -> Iterator[tuple[ast.Member, Ctx]]:
+        item = member.item
+        if not isinstance(item, (ast.Repeat, ast.For, ast.If)):
+            yield member, ctx
+        elif member.label is not None:  # a named loop or if is a named group around what it expands to
+            inner = ast.Member(None, item, item.span)
+            yield replace(member, item=ast.Group((inner,), item.span)), ctx
+        else:
+            try:
+                yield from self.expand(item, ctx)
+            except EvalError as e:
+                self.report(e)
+
+    def expand(self, item, ctx: Ctx) -> Iterator[tuple[ast.Member, Ctx]]:
+        if isinstance(item, ast.If):
+            test = evaluate(item.test, ctx.env)
+            if not isinstance(test, bool):
+                raise EvalError("`if` needs true or false", item.test.span, f"got {describe(test)}")
+            yield from self.members(item.then if test else item.orelse, ctx)
+            return
+        var, values = self.iteration(item, ctx)
+        for value in values:
+            self.step(item.span)
+            body_ctx = ctx if var is None else replace(ctx, env=ctx.env.child({var: value}))
+            yield from self.members(item.body, body_ctx)
+
+    def iteration(self, item, ctx: Ctx):
+        if isinstance(item, ast.Repeat):
+            count = evaluate(item.count, ctx.env)
+            if isinstance(count, bool) or not isinstance(count, int) or count < 0:
+                raise EvalError("`repeat` needs a count >= 0", item.count.span, f"got {describe(count)}")
+            if count > MAX_STEPS:
+                raise EvalError(f"`repeat {count:,}` is too many", item.count.span,
+                                f"the limit is {MAX_STEPS:,} expansion steps")
+            return None, range(count)
+        values = evaluate(item.iterable, ctx.env)
+        if not isinstance(values, tuple):
+            raise EvalError("`for` needs a list", item.iterable.span, f"got {describe(values)}",
+                            "use range(n) for 0, 1, ..., n-1")
+        return item.var, values
+
+    # ---- members ----------------------------------------------------------------------------------
+
+    def member(self, member: ast.Member, x: int | None, ctx: Ctx) -> int | None:
+        self.step(member.span)
+        handler = {ast.Call: self.call, ast.Group: self.group, ast.Residual: self.residual, ast.Paths: self.paths}
+        return handler[type(member.item)](member, x, ctx)
+
+    def claim(self, member: ast.Member, ctx: Ctx) -> str:
+        """The member's name in its namespace: its label, or its position, as nn.Sequential numbers."""
+        index = ctx.ns.counter
+        ctx.ns.counter += 1
+        if member.label is None:
+            return str(index)
+        span = member.label_span or member.span
+        if member.label in RESERVED:
+            self.diags.error(f"`{member.label}` cannot name a layer", span,
+                             "PyTorch modules already use this name", "choose another name")
+        elif member.label in ctx.ns.used:
+            first = ctx.ns.used[member.label]
+            self.diags.error(f"duplicate name `{member.label}`", span,
+                             f"first used at line {first.line}", "every member of a group needs its own name")
+        ctx.ns.used[member.label] = span
+        return member.label
+
+    def nested(self, member: ast.Member, ctx: Ctx, kind, label: str | None = None, block: str | None = None) -> Ctx:
+        """A named scope for a member: a group, a block instance, a named branch."""
+        path = ctx.ns.qualify(self.claim(member, ctx))
+        scope = self.scope(ctx.scope, kind, path, label or path.rsplit(".", 1)[-1], member.span, block)
+        return replace(ctx, scope=scope, ns=Namespace(path))
+
+    def transparent(self, ctx: Ctx, kind, label: str, span: Span) -> Ctx:
+        """A scope for the diagram and summary whose members are named in the enclosing namespace."""
+        return replace(ctx, scope=self.scope(ctx.scope, kind, ctx.ns.path, label, span))
+
+    def group(self, member: ast.Member, x, ctx: Ctx):
+        return self.sequence(member.item.body, x, self.nested(member, ctx, "group"))
+
+    def call(self, member: ast.Member, x, ctx: Ctx):
+        call: ast.Call = member.item
+        if call.name in ctx.blocks:
+            return self.instance(member, ctx.blocks[call.name], x, ctx)
+        if call.name in LAYERS:
+            return self.layer(member, x, ctx)
+        self.claim(member, ctx)
+        self.diags.error(f"unknown layer or block `{call.name}`", call.name_span, "not defined here",
+                         did_you_mean(call.name, list(LAYERS) + list(ctx.blocks)) or
+                         "define it with `block` or import it")
+        return None
+
+    def layer(self, member: ast.Member, x, ctx: Ctx):
+        call: ast.Call = member.item
+        path = ctx.ns.qualify(self.claim(member, ctx))
+        try:
+            attrs = layer_attrs(LAYERS[call.name], call, ctx.env)
+        except EvalError as e:
+            return self.report(e)
+        return self.apply(call.name, attrs, (x,), path, ctx, call.span)
+
+    def apply(self, op: str, attrs: Attrs, inputs: tuple, path: str, ctx: Ctx, span: Span) -> int | None:
+        """Add a node if its inputs are known and its shape rule holds; report the rule's error otherwise."""
+        shapes = [self.shape(i) for i in inputs]
+        if any(s is None for s in shapes):
+            return None
+        try:
+            shape = OPS[op].infer(attrs, shapes)
+        except ShapeError as e:
+            return self.report(e, span)
+        return self.node(op, attrs, inputs, shape, path, ctx, span)
+
+    def instance(self, member: ast.Member, block: Block, x, ctx: Ctx):
+        call, definition = member.item, block.definition
+        what = f"block `{definition.name}`"
+        if definition.name in self.instantiating:
+            cycle = " -> ".join(self.instantiating[self.instantiating.index(definition.name):] + [definition.name])
+            self.claim(member, ctx)
+            self.diags.error(f"block `{definition.name}` instantiates itself", call.span, cycle,
+                             "blocks cannot be recursive; use repeat or for")
+            return None
+        try:
+            given = collect(call, [p.name for p in definition.params], ctx.env, what)
+            env = bind_params(definition.params, given, block.env, what, call.span)
+        except EvalError as e:
+            self.claim(member, ctx)
+            return self.report(e)
+        label = _instance_label(definition, env)
+        inner = self.nested(member, ctx, "block", label, definition.name)
+        self.instantiating.append(definition.name)
+        try:
+            return self.sequence(definition.body, x, replace(inner, env=env, blocks=block.blocks))
+        finally:
+            self.instantiating.pop()
+
+    # ---- branches ---------------------------------------------------------------------------------
+
+    def branch_ctx(self, member: ast.Member, ctx: Ctx, kind, label: str) -> Ctx:
+        if member.label is not None:
+            return self.nested(member, ctx, kind, label)
+        return self.transparent(ctx, kind, label, member.span)
+
+    def residual(self, member: ast.Member, x, ctx: Ctx):
+        item: ast.Residual = member.item
+        inner = self.branch_ctx(member, ctx, "residual", member.label or "residual")
+        body = self.sequence(item.body, x, inner)
+        try:
+            kind = shortcut_kind(item.shortcut, inner.env)
+        except EvalError as e:
+            return self.report(e)
+        if kind == "none":
+            return body
+        join_ctx = inner
+        if kind == "body":
+            shortcut = self.explicit_shortcut(item.shortcut, x, inner)
+        else:
+            shortcut = SHORTCUTS[kind](self, item, x, body, inner)
+        return self.apply("add", OPS["add"].Attrs(), (body, shortcut), inner.ns.qualify("add"), join_ctx, item.span)
+
+    def explicit_shortcut(self, shortcut: ast.Shortcut, x, ctx: Ctx):
+        member = ast.Member(shortcut.label, ast.Group(shortcut.body, shortcut.span), shortcut.span)
+        return self.sequence(shortcut.body, x, self.nested(member, ctx, "shortcut", shortcut.label or "shortcut"))
+
+    def paths(self, member: ast.Member, x, ctx: Ctx):
+        item: ast.Paths = member.item
+        inner = self.branch_ctx(member, ctx, "paths", member.label or item.op)
+        outputs = self.fanout(item.body, x, inner)
+        if not outputs:
+            self.diags.error(f"`{item.op}` has no paths", item.span, help="give it at least one path")
+            return None
+        return self.apply(item.op, OPS[item.op].Attrs(), tuple(outputs), inner.ns.qualify(item.op), inner,
+                          item.span)
+
+
+def _instance_label(definition: ast.BlockDef, env: Env) -> str:
+    args = ", ".join(f"{p.name}={_show(env.values[p.name])}" for p in definition.params)
+    return f"{definition.name}({args})"
+
+
+def _show(value) -> str:
+    return describe(value).rsplit(" (", 1)[0]
+
+
+__all__ = ["Elaborator", "Block", "Given", "fmt_shape"]

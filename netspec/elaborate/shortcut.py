@@ -1,0 +1,81 @@
+"""The shortcut path of a residual: identity, auto (1x1 conv + BN when shapes differ), pad (option A), none."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from netspec.elaborate.evaluate import Env, EvalError
+from netspec.ops import OPS, fmt_shape
+from netspec.parse import ast
+
+if TYPE_CHECKING:
+    from netspec.elaborate.elaborator import Ctx, Elaborator
+
+KINDS = ("auto", "identity", "pad", "none")
+
+
+def shortcut_kind(shortcut: ast.Shortcut | None, env: Env) -> str:
+    """`auto`, `identity`, `pad`, `none`, or `body`; a name may also be a str parameter holding one of them."""
+    if shortcut is None:
+        return "identity"
+    if shortcut.body is not None:
+        return "body"
+    kind = shortcut.kind
+    if kind not in KINDS:
+        try:
+            kind = env.lookup(kind)
+        except KeyError:
+            kind = None
+    if kind not in KINDS:
+        raise EvalError(f"unknown shortcut `{shortcut.kind}`", shortcut.span,
+                        f"a shortcut is {', '.join(KINDS)}, or a body {{ ... }}")
+    return kind
+
+
+def stride_between(x_shape, y_shape) -> int | None:
+    """The stride s with ceil(H_in/s) == H_out and the same for W, as a 1x1 conv or a [::s] slice gives."""
+    if len(x_shape) != 3 or len(y_shape) != 3 or y_shape[1] < 1 or y_shape[2] < 1:
+        return None
+    s = max(1, round(x_shape[1] / y_shape[1]))
+    fits = all(-(-x // s) == y for x, y in zip(x_shape[1:], y_shape[1:]))
+    return s if fits else None
+
+
+def _identity(el: Elaborator, item: ast.Residual, x, body, ctx: Ctx):
+    return x
+
+
+def _auto(el: Elaborator, item: ast.Residual, x, body, ctx: Ctx):
+    x_shape, y_shape = el.shape(x), el.shape(body)
+    if x_shape is None or y_shape is None or x_shape == y_shape:
+        return x
+    stride = stride_between(x_shape, y_shape)
+    if stride is None:
+        el.diags.error("`shortcut auto` cannot project the input to the branch's shape", item.shortcut.span,
+                       f"input {fmt_shape(x_shape)}, branch output {fmt_shape(y_shape)}",
+                       "a 1x1 conv projects channels and strides; give an explicit shortcut body", code="shape")
+        return None
+    member = ast.Member(item.shortcut.label, ast.Group((), item.shortcut.span), item.shortcut.span)
+    inner = el.nested(member, ctx, "shortcut", item.shortcut.label or "shortcut")
+    conv = OPS["conv"].Attrs(out=y_shape[0], kernel=1, stride=stride, bias=False)
+    x = el.apply("conv", conv, (x,), inner.ns.qualify("0"), inner, item.shortcut.span)
+    bn = OPS["batchnorm"].Attrs()
+    return el.apply("batchnorm", bn, (x,), inner.ns.qualify("1"), inner, item.shortcut.span)
+
+
+def _pad(el: Elaborator, item: ast.Residual, x, body, ctx: Ctx):
+    x_shape, y_shape = el.shape(x), el.shape(body)
+    if x_shape is None or y_shape is None or x_shape == y_shape:
+        return x
+    stride = stride_between(x_shape, y_shape)
+    extra = y_shape[0] - x_shape[0] if len(y_shape) == 3 and len(x_shape) == 3 else -1
+    if stride is None or extra < 0:
+        el.diags.error("`shortcut pad` cannot reach the branch's shape", item.shortcut.span,
+                       f"input {fmt_shape(x_shape)}, branch output {fmt_shape(y_shape)}",
+                       "pad subsamples and adds zero channels; it cannot remove channels", code="shape")
+        return None
+    attrs = OPS["pad"].Attrs(stride=stride, front=extra // 2, back=extra - extra // 2)
+    return el.apply("pad", attrs, (x,), ctx.ns.qualify(item.shortcut.label or "pad"), ctx, item.shortcut.span)
+
+
+SHORTCUTS = {"identity": _identity, "auto": _auto, "pad": _pad}

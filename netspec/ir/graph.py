@@ -1,0 +1,112 @@
+"""The IR: a flat, topologically ordered DAG of nodes, plus the tree of scopes (groups, blocks) they sit in."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from netspec.diagnostics import Span
+from netspec.ops import OPS, Attrs, Op, Shape, fmt_shape
+
+ScopeKind = Literal["network", "group", "block", "residual", "shortcut", "paths", "path"]
+
+
+@dataclass(slots=True)
+class Scope:
+    """A group or block instance: a box in the diagram, a fold in the summary, a submodule when it has a path."""
+
+    id: int
+    parent: int | None
+    kind: ScopeKind
+    path: str  # module path ("layer1.0"); the parent's path when the scope is transparent
+    label: str  # what a person calls it: "layer1", "Basic(64, stride=2)", "residual"
+    span: Span
+    block: str | None = None  # the block definition's name, for block instances
+    depth: int = 0  # number of enclosing scopes
+
+    @property
+    def name(self) -> str:
+        return self.path.rsplit(".", 1)[-1]
+
+
+@dataclass(slots=True)
+class Node:
+    """One op applied to the outputs of earlier nodes."""
+
+    id: int
+    op: str
+    attrs: Attrs
+    inputs: tuple[int, ...]
+    shape: Shape | None  # None when an error upstream left it unknown
+    path: str  # module path for module ops ("layer1.0.conv1"); a display name for structural ones
+    scope: int
+    span: Span
+
+    @property
+    def kind(self) -> Op:
+        return OPS[self.op]
+
+    @property
+    def is_module(self) -> bool:
+        return self.kind.module
+
+    def describe(self) -> str:
+        return self.kind.describe(self.attrs)
+
+
+@dataclass(slots=True)
+class Graph:
+    """A whole elaborated network. Nodes are in execution order; the last one is the output."""
+
+    name: str
+    params: dict[str, Any]
+    nodes: list[Node] = field(default_factory=list)
+    scopes: list[Scope] = field(default_factory=list)
+    sources: dict[str, str] = field(default_factory=dict)
+    file: str = "<input>"
+
+    @property
+    def input(self) -> Node:
+        return self.nodes[0]
+
+    @property
+    def output(self) -> Node:
+        return self.nodes[-1]
+
+    def in_shapes(self, node: Node) -> list[Shape]:
+        return [self.nodes[i].shape for i in node.inputs]
+
+    def scope_of(self, node: Node) -> Scope:
+        return self.scopes[node.scope]
+
+    def ancestry(self, scope_id: int) -> list[Scope]:
+        """The scope and all its enclosing scopes, innermost first."""
+        chain = []
+        current: int | None = scope_id
+        while current is not None:
+            chain.append(self.scopes[current])
+            current = self.scopes[current].parent
+        return chain
+
+    def modules(self) -> list[Node]:
+        return [n for n in self.nodes if n.is_module]
+
+    def users(self) -> dict[int, list[int]]:
+        """For every node id, the ids of nodes that consume its output."""
+        out: dict[int, list[int]] = {n.id: [] for n in self.nodes}
+        for node in self.nodes:
+            for i in node.inputs:
+                out[i].append(node.id)
+        return out
+
+    def text(self) -> str:
+        """A readable dump, like the spec expanded: one line per node."""
+        lines = [f"network {self.name}({', '.join(f'{k}={v!r}' for k, v in self.params.items())})"]
+        for node in self.nodes:
+            args = ", ".join(f"%{i}" for i in node.inputs)
+            lines.append(f"  %{node.id} {node.path} = {node.describe()} ({args}) -> {fmt_shape(node.shape)}"
+                         f"  # line {node.span.line}")
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.text()

@@ -1,0 +1,36 @@
+"""Activations: elementwise, no parameters, shape unchanged (softmax normalises over channels)."""
+
+from __future__ import annotations
+
+from netspec.ops.base import Attrs, Bool, Number, Op
+
+
+class InplaceAttrs(Attrs):
+    inplace: Bool = False
+
+
+class LeakyAttrs(Attrs):
+    slope: Number = 0.01
+    inplace: Bool = False
+
+
+class Activation(Op):
+    def describe(self, a) -> str:
+        return self.name
+
+
+def _activation(name: str, attrs=Attrs, text: str = "") -> type[Op]:
+    return type(name.title().replace("_", ""), (Activation,), {"name": name, "Attrs": attrs, "summary": text})
+
+
+ReLU = _activation("relu", InplaceAttrs, "max(0, x)")
+LeakyReLU = _activation("leaky_relu", LeakyAttrs, "x if x > 0 else slope*x: leaky_relu(slope=0.01)")
+ReLU6 = _activation("relu6", InplaceAttrs, "min(max(0, x), 6)")
+ELU = _activation("elu", InplaceAttrs, "exponential linear unit")
+Sigmoid = _activation("sigmoid", text="1 / (1 + exp(-x))")
+Tanh = _activation("tanh", text="hyperbolic tangent")
+GELU = _activation("gelu", text="Gaussian error linear unit")
+SiLU = _activation("silu", InplaceAttrs, "x * sigmoid(x) (swish)")
+Hardswish = _activation("hardswish", InplaceAttrs, "x * relu6(x + 3) / 6 (MobileNetV3)")
+Softmax = _activation("softmax", text="normalises over channels to probabilities")
+Identity = _activation("identity", text="passes its input through (a path that does nothing)")

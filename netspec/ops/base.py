@@ -1,0 +1,168 @@
+"""What every layer kind is: validated attributes, a shape rule, parameter/MAC counts, a receptive-field window."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Annotated, Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict, PlainValidator
+
+Shape = tuple[int, ...]
+MAX_INT = 2**31 - 1
+
+
+class ShapeError(Exception):
+    """A shape rule failed: what, the arithmetic (shown under the caret), and a hint."""
+
+    def __init__(self, message: str, label: str = "", help: str = ""):
+        super().__init__(message)
+        self.message, self.label, self.help = message, label, help
+
+
+def describe(value: Any) -> str:
+    """A value as the user wrote it, with its type: `2.5 (a float)`."""
+    kind = {bool: "a bool", int: "an int", float: "a float", str: "a string", tuple: "a list"}.get(type(value), "?")
+    shown = {True: "true", False: "false"}.get(value, value) if isinstance(value, bool) else value
+    if isinstance(value, str):
+        shown = f'"{value}"'
+    if isinstance(value, tuple):
+        shown = "[" + ", ".join(str(v) for v in value) + "]"
+    return f"{shown} ({kind})"
+
+
+# ---- argument types: each checks a value from the evaluator and says what was wrong ----------------
+
+
+def _int(value: Any, minimum: int) -> int:
+    if isinstance(value, float) and value.is_integer():
+        raise ValueError(f"expected an integer, got {describe(value)}; use `//` for integer division")
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"expected an integer, got {describe(value)}")
+    if value < minimum:
+        raise ValueError(f"must be at least {minimum}, got {value}")
+    if value > MAX_INT:
+        raise ValueError(f"{value:,} is larger than the limit {MAX_INT:,}")
+    return value
+
+
+def int_at_least(minimum: int):
+    return Annotated[int, PlainValidator(lambda v: _int(v, minimum))]
+
+
+def pair_at_least(minimum: int):
+    """An int, or a list of two ints (height, width)."""
+
+    def check(value: Any) -> tuple[int, int]:
+        if isinstance(value, (tuple, list)):
+            if len(value) != 2:
+                raise ValueError(f"expected an integer or [height, width], got {describe(tuple(value))}")
+            return (_int(value[0], minimum), _int(value[1], minimum))
+        n = _int(value, minimum)
+        return (n, n)
+
+    return Annotated[tuple[int, int], PlainValidator(check)]
+
+
+def _bool(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError(f"expected true or false, got {describe(value)}")
+    return value
+
+
+def _float_between(low: float, high: float):
+    def check(value: Any) -> float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ValueError(f"expected a number, got {describe(value)}")
+        if not (low <= value <= high) or math.isnan(value):
+            raise ValueError(f"must be between {low:g} and {high:g}, got {value}")
+        return float(value)
+
+    return Annotated[float, PlainValidator(check)]
+
+
+def choice(*options: str):
+    def check(value: Any) -> str:
+        if value not in options:
+            raise ValueError(f"expected one of {', '.join(repr(o) for o in options)}, got {describe(value)}")
+        return value
+
+    return Annotated[str, PlainValidator(check)]
+
+
+Bool = Annotated[bool, PlainValidator(_bool)]
+Positive = int_at_least(1)
+NonNegative = int_at_least(0)
+PositivePair = pair_at_least(1)
+NonNegativePair = pair_at_least(0)
+Probability = _float_between(0.0, 1.0)
+Number = _float_between(-1e30, 1e30)
+PositiveNumber = _float_between(1e-30, 1e30)
+Init = choice("default", "kaiming", "xavier", "zeros")
+
+
+class Attrs(BaseModel):
+    """The arguments of one layer call, validated; field order is the positional order."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class NoAttrs(Attrs):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """A sliding window per spatial dim (height, width): what the receptive field rule needs."""
+
+    kernel: tuple[int, int]
+    stride: tuple[int, int]
+    dilation: tuple[int, int] = (1, 1)
+
+
+class Op:
+    """One layer kind. Subclasses override what differs from a parameter-free, shape-preserving op."""
+
+    name: ClassVar[str]
+    Attrs: ClassVar[type[Attrs]] = NoAttrs
+    callable: ClassVar[bool] = True  # may be written in a spec
+    module: ClassVar[bool] = True  # becomes an nn.Module in the compiled model
+    ranks: ClassVar[tuple[int, ...]] = (1, 3)  # input ranks accepted: [C] and/or [C, H, W]
+    summary: ClassVar[str] = ""
+
+    def infer(self, attrs, shapes: list[Shape]) -> Shape:
+        return shapes[0]
+
+    def params(self, attrs, shapes: list[Shape], out: Shape) -> int:
+        return 0
+
+    def buffers(self, attrs, shapes: list[Shape], out: Shape) -> int:
+        return 0
+
+    def macs(self, attrs, shapes: list[Shape], out: Shape) -> int:
+        return 0
+
+    def window(self, attrs, shapes: list[Shape], out: Shape) -> Window | None:
+        """The window this op slides, or None when each output pixel sees one input pixel."""
+        return None
+
+    def explain(self, attrs, shapes: list[Shape], out: Shape) -> list[str]:
+        return [f"output shape = input shape = {fmt_shape(out)}"]
+
+    def describe(self, attrs) -> str:
+        """A short label for tables and diagrams: `conv 3x3, 64, /2`."""
+        return self.name
+
+
+def fmt_shape(shape: Shape | None) -> str:
+    return "?" if shape is None else "[" + ", ".join(str(d) for d in shape) + "]"
+
+
+def fmt_pair(pair: tuple[int, int], sep: str = "x") -> str:
+    return str(pair[0]) if pair[0] == pair[1] else f"{pair[0]}{sep}{pair[1]}"
+
+
+def require_image(op: str, shape: Shape) -> None:
+    if len(shape) != 3:
+        raise ShapeError(f"{op} needs an image input [C, H, W]", f"input is {fmt_shape(shape)}",
+                         "spatial layers must come before flatten()")

@@ -1,0 +1,224 @@
+"""The AST of a .net file: plain dataclasses, every node carrying the span of the text that made it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from netspec.diagnostics import Span
+
+# ---- expressions -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Literal:
+    value: int | float | bool | str
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Name:
+    id: str
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class ListExpr:
+    items: tuple[Expr, ...]
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Unary:
+    op: str  # "-", "+", "not"
+    operand: Expr
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Binary:
+    op: str  # "+", "-", "*", "/", "//", "%", "**", "==", ..., "and", "or"
+    left: Expr
+    right: Expr
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Cond:
+    test: Expr
+    then: Expr
+    orelse: Expr
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Index:
+    target: Expr
+    index: Expr
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class FuncCall:
+    name: str
+    args: tuple[Expr, ...]
+    span: Span
+
+
+Expr = Literal | Name | ListExpr | Unary | Binary | Cond | Index | FuncCall
+
+# ---- statements --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Arg:
+    name: str | None  # None for a positional argument
+    value: Expr
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    """`conv(64, 3, stride=2)`: a layer, or an instance of a block."""
+
+    name: str
+    args: tuple[Arg, ...]
+    span: Span
+    name_span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Group:
+    body: tuple[Stmt, ...]
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Shortcut:
+    """The second path of a residual: a kind (`auto`, `identity`, `pad`) or an explicit body."""
+
+    label: str | None
+    kind: str | None
+    body: tuple[Stmt, ...] | None
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Residual:
+    body: tuple[Stmt, ...]
+    shortcut: Shortcut | None
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Paths:
+    """`concat { ... }` or `add { ... }`: every member of the body is one path from the same input."""
+
+    op: str  # "concat" | "add"
+    body: tuple[Stmt, ...]
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Repeat:
+    count: Expr
+    body: tuple[Stmt, ...]
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class For:
+    var: str
+    iterable: Expr
+    body: tuple[Stmt, ...]
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class If:
+    test: Expr
+    then: tuple[Stmt, ...]
+    orelse: tuple[Stmt, ...]
+    span: Span
+
+
+Item = Call | Group | Residual | Paths | Repeat | For | If
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    """One entry of a body: an item, optionally named (`conv1: conv(...)`)."""
+
+    label: str | None
+    item: Item
+    span: Span
+    label_span: Span | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Input:
+    shape: Expr
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Let:
+    name: str
+    value: Expr
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class TypeRef:
+    name: str
+    element: str | None
+    span: Span
+
+    def __str__(self) -> str:
+        return f"{self.name}[{self.element}]" if self.element else self.name
+
+
+@dataclass(frozen=True, slots=True)
+class Param:
+    name: str
+    type: TypeRef
+    default: Expr | None
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class BlockDef:
+    name: str
+    params: tuple[Param, ...]
+    body: tuple[Stmt, ...]
+    span: Span
+    name_span: Span
+
+
+Stmt = Member | Input | Let | BlockDef
+
+
+@dataclass(frozen=True, slots=True)
+class NetworkDef:
+    name: str
+    params: tuple[Param, ...]
+    body: tuple[Stmt, ...]
+    span: Span
+    name_span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Import:
+    path: str
+    names: tuple[str, ...] | None  # None: every block of the file
+    span: Span
+
+
+@dataclass(slots=True)
+class Spec:
+    """One parsed file."""
+
+    file: str
+    text: str
+    imports: list[Import] = field(default_factory=list)
+    blocks: list[BlockDef] = field(default_factory=list)
+    networks: list[NetworkDef] = field(default_factory=list)

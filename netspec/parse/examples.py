@@ -1,0 +1,41 @@
+"""Known syntax mistakes -> the hint to show, matched against the parser state by lark's match_examples."""
+
+SYNTAX_EXAMPLES: dict[str, list[str]] = {
+    "a layer is called with parentheses, e.g. `relu()`": [
+        "network N { relu }",
+        "network N { relu relu() }",
+        "network N { a: relu }",
+    ],
+    "name a layer with `name: layer(...)`, not `=`": [
+        "network N { conv1 = conv(1, 3) }",
+    ],
+    "separate arguments with commas": [
+        "network N { conv(64 3) }",
+        "network N { conv(64, 3 stride=2) }",
+    ],
+    "a keyword argument is written `name=value`": [
+        "network N { conv(64, 3, stride: 2) }",
+    ],
+    "the input shape is a list: `input [3, 32, 32]`": [
+        "network N { input 3, 32, 32 }",
+        "network N { input (3, 32, 32) }",
+    ],
+    "a parameter needs a type: `name: int = 3`": [
+        "network N(a) { }",
+        "network N(a = 3) { }",
+        "block B(a) { }",
+    ],
+    "a conditional expression is written `if test then a else b`": [
+        "network N { conv(1 if a else 2, 3) }",
+        "network N { let x = 1 if a else 2 }",
+    ],
+    "statements are separated by whitespace, not `;` or `,`": [
+        "network N { relu(); relu() }",
+        "network N { relu(), relu() }",
+    ],
+    "layers live inside `network Name { ... }` or `block Name(...) { ... }`": [
+        "conv(1, 3)",
+        "input [1, 2, 3]",
+        "let a = 1",
+    ],
+}

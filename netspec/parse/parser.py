@@ -1,0 +1,344 @@
+"""Text -> ast.Spec: the lark LALR parser, friendly syntax errors, and the tree-to-AST transformer."""
+
+from __future__ import annotations
+
+import functools
+from importlib import resources
+
+from lark import Lark, Token, Transformer_NonRecursive, v_args
+from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
+
+from netspec.diagnostics import Diagnostics, NetspecError, Span
+from netspec.parse import ast
+from netspec.parse.examples import SYNTAX_EXAMPLES
+
+MAX_SOURCE_BYTES = 2_000_000
+MAX_NESTING = 48
+MAX_INT_DIGITS = 18
+
+_FRIENDLY = {
+    "NAME": "a name",
+    "INT": "an integer",
+    "FLOAT": "a number",
+    "STRING": "a string",
+    "COMPARE": "a comparison",
+    "$END": "end of file",
+}
+
+
+@functools.cache
+def _parser() -> Lark:
+    grammar = resources.files("netspec").joinpath("grammars/netspec.lark").read_text()
+    return Lark(grammar, parser="lalr", propagate_positions=True, maybe_placeholders=True, start=["start", "expr"])
+
+
+def parse(text: str, path: str = "<input>") -> ast.Spec:
+    """Parse one .net file; raise NetspecError with friendly diagnostics on any syntax error."""
+    diags = Diagnostics()
+    _precheck(text, path, diags)
+    diags.raise_if_errors()
+    tree = _run(text, path, "start", diags)
+    spec = _build(tree, path, diags)
+    spec.text = text
+    return spec
+
+
+def parse_expr(text: str, path: str = "<--set>"):
+    """Parse one expression (a `--set name=value` value)."""
+    diags = Diagnostics()
+    _precheck(text, path, diags)
+    diags.raise_if_errors()
+    return _build(_run(text, path, "expr", diags), path, diags)
+
+
+def decode(data: bytes, path: str) -> str:
+    """Bytes of a file -> text, or a diagnostic at the first byte that is not UTF-8."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        before = data[: e.start].decode("utf-8", "replace")
+        line = before.count("\n") + 1
+        col = len(before) - (before.rfind("\n") + 1) + 1
+        raise NetspecError(_one(f"{path} is not UTF-8 text", Span.point(path, line, col),
+                                f"byte 0x{data[e.start]:02x} cannot start a character",
+                                "a .net file is plain text; is this the right file?")) from None
+
+
+def _one(message, span, label="", help=""):
+    diags = Diagnostics()
+    diags.error(message, span, label, help, code="syntax")
+    return diags.items
+
+
+def _precheck(text: str, path: str, diags: Diagnostics) -> None:
+    """Reject what would make the parser slow or deep before it runs: size, control bytes, nesting."""
+    if len(text) > MAX_SOURCE_BYTES:
+        diags.error(f"file is too large ({len(text):,} characters; the limit is {MAX_SOURCE_BYTES:,})",
+                    Span.point(path, 1, 1), help="split it into block libraries and import them")
+        return
+    depth, line, col, in_comment, in_string = 0, 1, 0, False, False
+    for ch in text:
+        col += 1
+        if ch == "\n":
+            line, col, in_comment, in_string = line + 1, 0, False, False
+        elif in_comment or (in_string and ch != '"'):
+            continue
+        elif ch == "#":
+            in_comment = True
+        elif ch == '"':
+            in_string = not in_string
+        elif ch == "\x00" or (not ch.isprintable() and ch not in "\t\r\f\v"):
+            diags.error("unexpected control character in source", Span.point(path, line, col),
+                        f"character U+{ord(ch):04X}", "a .net file is plain text; is this the right file?",
+                        code="syntax")
+            return
+        elif ch in "([{":
+            depth += 1
+            if depth > MAX_NESTING:
+                diags.error(f"nesting is deeper than {MAX_NESTING} levels", Span.point(path, line, col),
+                            "too deep here", "name a block and instantiate it instead of nesting further",
+                            code="syntax")
+                return
+        elif ch in ")]}":
+            depth = max(0, depth - 1)
+
+
+def _run(text: str, path: str, start: str, diags: Diagnostics):
+    try:
+        return _parser().parse(text, start=start)
+    except UnexpectedInput as e:
+        diags.error(*_describe(e, text, path), code="syntax")
+        raise NetspecError(diags.items) from None
+
+
+def _describe(e: UnexpectedInput, text: str, path: str):
+    """(message, span, label, help) for a syntax error, in the user's words, never lark's."""
+    line, col = max(1, getattr(e, "line", 1) or 1), max(1, getattr(e, "column", 1) or 1)
+    hint = e.match_examples(lambda t: _parser().parse(t, start="start"), SYNTAX_EXAMPLES, use_accepts=True) or ""
+    if isinstance(e, UnexpectedCharacters):
+        ch = text[e.pos_in_stream] if e.pos_in_stream < len(text) else "?"
+        return f"unexpected character `{ch}`", Span.point(path, line, col), "not part of the language", hint
+    if isinstance(e, UnexpectedEOF) or (isinstance(e, UnexpectedToken) and e.token.type == "$END"):
+        last = text.rstrip().splitlines() or [""]
+        span = Span.point(path, len(last), len(last[-1]) + 1)
+        return "unexpected end of file", span, _expected(e), hint or "is a closing `}` or `)` missing?"
+    token: Token = e.token
+    width = max(1, len(str(token.value)))
+    span = Span.point(path, line, col, width)
+    return f"unexpected {_show_token(token)}", span, _expected(e), hint
+
+
+def _expected(e: UnexpectedInput) -> str:
+    names = sorted({_show_terminal(t) for t in (getattr(e, "expected", None) or getattr(e, "allowed", None) or ())})
+    if not names:
+        return ""
+    if len(names) > 6:
+        names = names[:6] + ["..."]
+    return "expected " + (names[0] if len(names) == 1 else "one of " + ", ".join(names))
+
+
+def _show_token(token: Token) -> str:
+    if token.type in _FRIENDLY:
+        return f"{_FRIENDLY[token.type]} `{token.value}`" if token.type != "$END" else "end of file"
+    return f"`{token.value}`"
+
+
+def _show_terminal(name: str) -> str:
+    if name in _FRIENDLY:
+        return _FRIENDLY[name]
+    terminal = next((t for t in _parser().terminals if t.name == name), None)
+    if terminal is not None and terminal.pattern.type == "str":
+        return f"`{terminal.pattern.value}`"
+    return name.lower()
+
+
+def _build(tree, path: str, diags: Diagnostics):
+    try:
+        return _ToAst(path, diags).transform(tree)
+    except VisitError as e:
+        if isinstance(e.orig_exc, NetspecError):
+            raise e.orig_exc from None
+        raise
+
+
+def _span(path: str, meta) -> Span:
+    if getattr(meta, "empty", True):
+        return Span.point(path, 1, 1)
+    return Span(path, meta.line, meta.column, meta.end_line, meta.end_column)
+
+
+def _token_span(path: str, token: Token) -> Span:
+    return Span(path, token.line, token.column, token.end_line, token.end_column)
+
+
+@v_args(meta=True)
+class _ToAst(Transformer_NonRecursive):
+    """lark's parse tree -> netspec.parse.ast; lark's types never leave this module."""
+
+    def __init__(self, path: str, diags: Diagnostics):
+        super().__init__()
+        self.path = path
+        self.diags = diags
+
+    def s(self, meta) -> Span:
+        return _span(self.path, meta)
+
+    # -- top level
+    def start(self, meta, items):
+        spec = ast.Spec(self.path, "")
+        for item in items:
+            kind = {ast.Import: spec.imports, ast.BlockDef: spec.blocks, ast.NetworkDef: spec.networks}[type(item)]
+            kind.append(item)
+        return spec
+
+    def import_all(self, meta, children):
+        return ast.Import(_string(children[0]), None, self.s(meta))
+
+    def import_names(self, meta, children):
+        return ast.Import(_string(children[0]), tuple(str(n) for n in children[1:]), self.s(meta))
+
+    def network_def(self, meta, children):
+        name, params, body = children
+        return ast.NetworkDef(str(name), params or (), body, self.s(meta), _token_span(self.path, name))
+
+    def block_def(self, meta, children):
+        name, params, body = children
+        return ast.BlockDef(str(name), params or (), body, self.s(meta), _token_span(self.path, name))
+
+    def param_list(self, meta, children):
+        return tuple(c for c in children if c is not None)
+
+    def param(self, meta, children):
+        name, type_ref, default = children
+        return ast.Param(str(name), type_ref, default, self.s(meta))
+
+    def type_ref(self, meta, children):
+        name, element = children
+        return ast.TypeRef(str(name), str(element) if element else None, self.s(meta))
+
+    def body(self, meta, children):
+        return tuple(children)
+
+    def input_stmt(self, meta, children):
+        return ast.Input(children[0], self.s(meta))
+
+    def let_stmt(self, meta, children):
+        return ast.Let(str(children[0]), children[1], self.s(meta))
+
+    # -- members
+    def member(self, meta, children):
+        label, item = children
+        if label is None:
+            return ast.Member(None, item, self.s(meta))
+        return ast.Member(str(label), item, self.s(meta), _token_span(self.path, label))
+
+    def label(self, meta, children):
+        return children[0]
+
+    def call(self, meta, children):
+        name, *args = children
+        return ast.Call(str(name), tuple(a for a in args if a is not None), self.s(meta), _token_span(self.path, name))
+
+    def positional(self, meta, children):
+        return ast.Arg(None, children[0], self.s(meta))
+
+    def keyword(self, meta, children):
+        return ast.Arg(str(children[0]), children[1], self.s(meta))
+
+    def group(self, meta, children):
+        return ast.Group(children[0], self.s(meta))
+
+    def residual(self, meta, children):
+        return ast.Residual(children[0], children[1], self.s(meta))
+
+    def shortcut(self, meta, children):
+        label, what = children
+        label = str(label) if label is not None else None
+        if isinstance(what, Token):
+            return ast.Shortcut(label, str(what), None, self.s(meta))
+        return ast.Shortcut(label, None, what, self.s(meta))
+
+    def concat(self, meta, children):
+        return ast.Paths("concat", children[0], self.s(meta))
+
+    def add_paths(self, meta, children):
+        return ast.Paths("add", children[0], self.s(meta))
+
+    def repeat(self, meta, children):
+        return ast.Repeat(children[0], children[1], self.s(meta))
+
+    def for_loop(self, meta, children):
+        return ast.For(str(children[0]), children[1], children[2], self.s(meta))
+
+    def if_stmt(self, meta, children):
+        test, then, orelse = children
+        if isinstance(orelse, ast.If):
+            orelse = (ast.Member(None, orelse, orelse.span),)
+        return ast.If(test, then, orelse or (), self.s(meta))
+
+    # -- expressions
+    def int(self, meta, children):
+        return ast.Literal(self._number(children[0], int), self.s(meta))
+
+    def float(self, meta, children):
+        return ast.Literal(self._number(children[0], float), self.s(meta))
+
+    def _number(self, token: Token, kind):
+        digits = str(token).replace("_", "")
+        if len(digits) > MAX_INT_DIGITS and kind is int:
+            self.diags.error("number too large", _token_span(self.path, token),
+                             f"{len(digits)} digits; integers have at most {MAX_INT_DIGITS}", code="syntax")
+            raise NetspecError(self.diags.items)
+        return kind(digits)
+
+    def string(self, meta, children):
+        return ast.Literal(_string(children[0]), self.s(meta))
+
+    def true(self, meta, children):
+        return ast.Literal(True, self.s(meta))
+
+    def false(self, meta, children):
+        return ast.Literal(False, self.s(meta))
+
+    def name(self, meta, children):
+        return ast.Name(str(children[0]), self.s(meta))
+
+    def list(self, meta, children):
+        return ast.ListExpr(tuple(c for c in children if c is not None), self.s(meta))
+
+    def func(self, meta, children):
+        name, *args = children
+        return ast.FuncCall(str(name), tuple(a for a in args if a is not None), self.s(meta))
+
+    def index(self, meta, children):
+        return ast.Index(children[0], children[1], self.s(meta))
+
+    def cond(self, meta, children):
+        return ast.Cond(*children, self.s(meta))
+
+    def neg(self, meta, children):
+        return ast.Unary("-", children[0], self.s(meta))
+
+    def pos(self, meta, children):
+        return ast.Unary("+", children[0], self.s(meta))
+
+    def not_(self, meta, children):
+        return ast.Unary("not", children[0], self.s(meta))
+
+    def compare(self, meta, children):
+        left, op, right = children
+        return ast.Binary(str(op), left, right, self.s(meta))
+
+    def _binary(op):  # noqa: N805 - a method factory used only in this class body
+        def method(self, meta, children):
+            return ast.Binary(op, children[0], children[1], self.s(meta))
+
+        return method
+
+    add, sub, mul, div = _binary("+"), _binary("-"), _binary("*"), _binary("/")
+    floordiv, mod, pow = _binary("//"), _binary("%"), _binary("**")
+    and_, or_ = _binary("and"), _binary("or")
+
+
+def _string(token: Token) -> str:
+    return str(token)[1:-1]

@@ -1,0 +1,76 @@
+"""Diagnostics -> text: rustc-style rendering with the source line and a caret under the span."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+from netspec.diagnostics import Diagnostic
+
+_COLOURS = {"error": "\033[1;31m", "warning": "\033[1;33m", "blue": "\033[1;34m", "bold": "\033[1m", "reset": "\033[0m"}
+
+
+def render(diagnostic: Diagnostic, sources: Mapping[str, str], colour: bool = False) -> str:
+    """One diagnostic as rustc renders its errors: header, location, source line, caret, label, help."""
+    paint = _painter(colour)
+    lines = [paint(diagnostic.severity, diagnostic.severity) + paint("bold", f": {diagnostic.message}")]
+    span = diagnostic.span
+    text = sources.get(span.file) if span else None
+    if span is not None:
+        gutter = " " * len(str(span.line))
+        lines.append(f"{gutter}{paint('blue', '-->')} {span}")
+        source_line = _line(text, span.line)
+        if source_line is not None:
+            lines += _snippet(span, source_line, diagnostic, gutter, paint)
+    else:
+        gutter = ""
+    lines += [f"{gutter} {paint('blue', '=')} note: {note}" for note in diagnostic.notes]
+    if diagnostic.help:
+        lines.append(f"{gutter} {paint('blue', '=')} help: {diagnostic.help}")
+    return "\n".join(lines)
+
+
+def render_all(diagnostics: Iterable[Diagnostic], sources: Mapping[str, str], colour: bool = False) -> str:
+    """All diagnostics, a blank line between them, and a closing count."""
+    items = list(diagnostics)
+    blocks = [render(d, sources, colour) for d in items]
+    errors = sum(d.severity == "error" for d in items)
+    warnings = len(items) - errors
+    summary = []
+    if errors:
+        summary.append(f"{errors} error{'s' * (errors != 1)}")
+    if warnings:
+        summary.append(f"{warnings} warning{'s' * (warnings != 1)}")
+    if summary:
+        blocks.append(", ".join(summary))
+    return "\n\n".join(blocks)
+
+
+def _snippet(span, source_line: str, diagnostic: Diagnostic, gutter: str, paint) -> list[str]:
+    shown = source_line.expandtabs(4).rstrip()
+    start = len(source_line[: span.col - 1].expandtabs(4))
+    end_col = span.end_col if span.end_line == span.line else len(source_line) + 1
+    width = max(1, min(len(shown), len(source_line[: end_col - 1].expandtabs(4))) - start)
+    caret = " " * start + paint(diagnostic.severity, "^" * width)
+    label = f" {diagnostic.label}" if diagnostic.label else ""
+    bar = paint("blue", "|")
+    number = paint("blue", str(span.line))
+    return [f"{gutter} {bar}", f"{number} {bar} {shown}", f"{gutter} {bar} {caret}{paint(diagnostic.severity, label)}"]
+
+
+def _line(text: str | None, number: int) -> str | None:
+    if text is None:
+        return None
+    lines = text.splitlines()
+    if 1 <= number <= len(lines):
+        return _printable(lines[number - 1])
+    return None
+
+
+def _printable(line: str) -> str:
+    return "".join(c if c.isprintable() or c == "\t" else "\ufffd" for c in line[:300])
+
+
+def _painter(colour: bool):
+    if not colour:
+        return lambda _style, text: text
+    return lambda style, text: f"{_COLOURS[style]}{text}{_COLOURS['reset']}"
