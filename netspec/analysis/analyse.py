@@ -20,8 +20,7 @@ def analyse(graph: Graph, dtype: str = "float32") -> Report:
     totals = _totals(layers, size, dtype)
     report = Report(network=graph.name, file=graph.file, params=dict(graph.params), input=list(graph.input.shape),
                     output=list(graph.output.shape), layers=layers, scopes=scopes, totals=totals,
-                    warnings=[_warning(d) for d in lint(graph)])
-    report._graph = graph
+                    warnings=[_warning(d) for d in lint(graph)], graph=graph)
     return report
 
 
@@ -38,7 +37,7 @@ def _layers(graph: Graph, size: int) -> list[Layer]:
 def _layer(node: Node, shapes, rf, jump, size: int) -> Layer:
     op = node.kind
     return Layer(
-        id=node.id, name=node.path, op=node.op, label=node.describe(), attrs=node.attrs.model_dump(),
+        id=node.id, name=node.path, op=node.op, label=node.describe(), attrs=node.attrs.as_dict(),
         inputs=list(node.inputs), scope=node.scope, shape=list(node.shape),
         params=op.params(node.attrs, shapes, node.shape), buffers=op.buffers(node.attrs, shapes, node.shape),
         macs=op.macs(node.attrs, shapes, node.shape), rf=list(rf), jump=list(jump),

@@ -1,22 +1,26 @@
-"""The analysis report as typed data (pydantic): per layer, per scope and in total; what `--json` prints."""
+"""The analysis report as typed data: per layer, per scope and in total; what `--json` prints.
+
+Plain dataclasses keep `netspec check` fast; pydantic validates and describes them on demand (`json_schema`).
+"""
 
 from __future__ import annotations
 
+import dataclasses
+import json
+from dataclasses import dataclass, field
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, PrivateAttr
 
-
-class Location(BaseModel):
+@dataclass(frozen=True, slots=True)
+class Location:
     file: str
     line: int
     col: int
 
 
-class Layer(BaseModel):
+@dataclass(frozen=True, slots=True)
+class Layer:
     """One node of the elaborated network with everything analysis knows about it."""
-
-    model_config = ConfigDict(frozen=True)
 
     id: int
     name: str
@@ -35,7 +39,8 @@ class Layer(BaseModel):
     at: Location
 
 
-class ScopeSummary(BaseModel):
+@dataclass(frozen=True, slots=True)
+class ScopeSummary:
     """A group, block instance or branch, with the totals of everything inside it."""
 
     id: int
@@ -52,7 +57,8 @@ class ScopeSummary(BaseModel):
     at: Location
 
 
-class Totals(BaseModel):
+@dataclass(frozen=True, slots=True)
+class Totals:
     layers: int
     params: int
     trainable_params: int
@@ -64,7 +70,8 @@ class Totals(BaseModel):
     dtype: str
 
 
-class Warning(BaseModel):
+@dataclass(frozen=True, slots=True)
+class Warning:
     code: str
     message: str
     label: str
@@ -72,7 +79,8 @@ class Warning(BaseModel):
     at: Location | None
 
 
-class Report(BaseModel):
+@dataclass
+class Report:
     """Everything `netspec check` and `summary` know about one network, before any tensor exists."""
 
     network: str
@@ -84,12 +92,14 @@ class Report(BaseModel):
     scopes: list[ScopeSummary]
     totals: Totals
     warnings: list[Warning]
-    _graph: Any = PrivateAttr(default=None)
+    graph: Any = field(default=None, repr=False, compare=False)  # the checked IR the backends compile
 
-    @property
-    def graph(self):
-        """The checked IR the report was made from (what the backends compile)."""
-        return self._graph
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data (what --json prints); the IR is left out."""
+        return {f.name: _plain(getattr(self, f.name)) for f in dataclasses.fields(self) if f.name != "graph"}
+
+    def to_json(self, indent: int | None = 2) -> str:
+        return json.dumps(self.to_dict(), indent=indent)
 
     def layer(self, name: str) -> Layer:
         """A layer by its module path (`layer1.0.conv1`); KeyError with the nearest names otherwise."""
@@ -99,7 +109,7 @@ class Report(BaseModel):
         raise KeyError(name)
 
     def _repr_html_(self) -> str:
-        from netspec.analysis.table import html
+        from netspec.backends.table import html
 
         return html(self)
 
@@ -109,3 +119,22 @@ class Report(BaseModel):
         except ImportError:
             return None
         return svg(self)
+
+
+def _plain(value: Any) -> Any:
+    if dataclasses.is_dataclass(value):
+        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
+
+
+def json_schema() -> dict[str, Any]:
+    """The JSON Schema of `Report.to_dict()`, for editors and CI that consume `--json`."""
+    from pydantic import TypeAdapter
+
+    schema = TypeAdapter(Report).json_schema()
+    schema["properties"].pop("graph", None)
+    return schema

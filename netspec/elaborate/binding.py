@@ -5,11 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import ValidationError
-
 from netspec.diagnostics import Span, did_you_mean
 from netspec.elaborate.evaluate import Env, EvalError, evaluate
-from netspec.ops import Op, describe
+from netspec.ops import AttrError, Op, describe
 from netspec.parse import ast
 
 TYPES = ("int", "float", "bool", "str", "list")
@@ -47,26 +45,17 @@ def collect(call: ast.Call, names: list[str], env: Env, what: str) -> dict[str, 
 
 
 def layer_attrs(op: Op, call: ast.Call, env: Env):
-    """A layer call -> its validated attributes; EvalError pointing at the offending argument."""
-    fields = list(op.Attrs.model_fields)
-    given = collect(call, fields, env, f"`{op.name}`")
+    """A layer call -> its checked attributes; EvalError pointing at the offending argument."""
+    given = collect(call, op.Attrs.names(), env, f"`{op.name}`")
+    missing = [name for name in op.Attrs.required() if name not in given]
+    if missing:
+        raise EvalError(f"`{op.name}` is missing its argument `{missing[0]}`", call.span,
+                        f"`{op.name}` needs {', '.join(op.Attrs.required())}", op.summary)
     try:
         return op.Attrs(**{name: g.value for name, g in given.items()})
-    except ValidationError as e:
-        raise _validation_error(e, op, call, given) from None
-
-
-def _validation_error(e: ValidationError, op: Op, call: ast.Call, given: dict[str, Given]) -> EvalError:
-    err = e.errors()[0]
-    name = str(err["loc"][0]) if err["loc"] else ""
-    if err["type"] == "missing":
-        required = [n for n, f in op.Attrs.model_fields.items() if f.is_required()]
-        return EvalError(f"`{op.name}` is missing its argument `{name}`", call.span,
-                         f"`{op.name}` needs {', '.join(required)}", op.summary)
-    cause = err.get("ctx", {}).get("error")
-    message = str(cause) if cause else err["msg"]
-    span = given[name].span if name in given else call.span
-    return EvalError(f"invalid `{name}` for `{op.name}`", span, message, op.summary)
+    except AttrError as e:
+        span = given[e.name].span if e.name in given else call.span
+        raise EvalError(f"invalid `{e.name}` for `{op.name}`", span, e.message, op.summary) from None
 
 
 def check_type(value: Any, type_ref: ast.TypeRef) -> Any:

@@ -1,8 +1,6 @@
 """Activations: elementwise, no parameters, shape unchanged (softmax normalises over channels)."""
 
-from __future__ import annotations
-
-from netspec.ops.base import Attrs, Bool, Number, Op
+from netspec.ops.base import Attrs, Bool, NoAttrs, Number, Op
 
 
 class InplaceAttrs(Attrs):
@@ -19,7 +17,7 @@ class Activation(Op):
         return self.name
 
 
-def _activation(name: str, attrs=Attrs, text: str = "") -> type[Op]:
+def _activation(name: str, attrs=NoAttrs, text: str = "") -> type[Op]:
     return type(name.title().replace("_", ""), (Activation,), {"name": name, "Attrs": attrs, "summary": text})
 
 

@@ -1,12 +1,10 @@
 """What every layer kind is: validated attributes, a shape rule, parameter/MAC counts, a receptive-field window."""
 
-from __future__ import annotations
-
+import dataclasses
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated, Any, ClassVar
-
-from pydantic import BaseModel, ConfigDict, PlainValidator
+from typing import Any, ClassVar
 
 Shape = tuple[int, ...]
 MAX_INT = 2**31 - 1
@@ -34,6 +32,19 @@ def describe(value: Any) -> str:
 # ---- argument types: each checks a value from the evaluator and says what was wrong ----------------
 
 
+class Check:
+    """An attribute's type: a function that returns the checked value or raises ValueError saying why."""
+
+    def __init__(self, fn: Callable[[Any], Any], kind: str):
+        self.fn, self.kind = fn, kind
+
+    def __call__(self, value: Any) -> Any:
+        return self.fn(value)
+
+    def __repr__(self) -> str:
+        return self.kind
+
+
 def _int(value: Any, minimum: int) -> int:
     if isinstance(value, float) and value.is_integer():
         raise ValueError(f"expected an integer, got {describe(value)}; use `//` for integer division")
@@ -46,22 +57,26 @@ def _int(value: Any, minimum: int) -> int:
     return value
 
 
-def int_at_least(minimum: int):
-    return Annotated[int, PlainValidator(lambda v: _int(v, minimum))]
+def int_at_least(minimum: int) -> Check:
+    return Check(lambda v: _int(v, minimum), f"int >= {minimum}")
 
 
-def pair_at_least(minimum: int):
-    """An int, or a list of two ints (height, width)."""
+def pair(value: Any, minimum: int) -> tuple[int, int]:
+    """An int, or a list of two ints (height, width) -> (height, width)."""
+    if isinstance(value, (tuple, list)):
+        if len(value) != 2:
+            raise ValueError(f"expected an integer or [height, width], got {describe(tuple(value))}")
+        return (_int(value[0], minimum), _int(value[1], minimum))
+    n = _int(value, minimum)
+    return (n, n)
 
-    def check(value: Any) -> tuple[int, int]:
-        if isinstance(value, (tuple, list)):
-            if len(value) != 2:
-                raise ValueError(f"expected an integer or [height, width], got {describe(tuple(value))}")
-            return (_int(value[0], minimum), _int(value[1], minimum))
-        n = _int(value, minimum)
-        return (n, n)
 
-    return Annotated[tuple[int, int], PlainValidator(check)]
+def pair_at_least(minimum: int) -> Check:
+    return Check(lambda v: pair(v, minimum), f"int >= {minimum} or [h, w]")
+
+
+def optional(check: Check) -> Check:
+    return Check(lambda v: None if v is None else check(v), f"{check.kind} or none")
 
 
 def _bool(value: Any) -> bool:
@@ -70,7 +85,7 @@ def _bool(value: Any) -> bool:
     return value
 
 
-def _float_between(low: float, high: float):
+def _float_between(low: float, high: float) -> Check:
     def check(value: Any) -> float:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise ValueError(f"expected a number, got {describe(value)}")
@@ -78,19 +93,19 @@ def _float_between(low: float, high: float):
             raise ValueError(f"must be between {low:g} and {high:g}, got {value}")
         return float(value)
 
-    return Annotated[float, PlainValidator(check)]
+    return Check(check, f"number in [{low:g}, {high:g}]")
 
 
-def choice(*options: str):
+def choice(*options: str) -> Check:
     def check(value: Any) -> str:
         if value not in options:
             raise ValueError(f"expected one of {', '.join(repr(o) for o in options)}, got {describe(value)}")
         return value
 
-    return Annotated[str, PlainValidator(check)]
+    return Check(check, " | ".join(options))
 
 
-Bool = Annotated[bool, PlainValidator(_bool)]
+Bool = Check(_bool, "bool")
 Positive = int_at_least(1)
 NonNegative = int_at_least(0)
 PositivePair = pair_at_least(1)
@@ -99,12 +114,45 @@ Probability = _float_between(0.0, 1.0)
 Number = _float_between(-1e30, 1e30)
 PositiveNumber = _float_between(1e-30, 1e30)
 Init = choice("default", "kaiming", "xavier", "zeros")
+Dims = Check(lambda v: tuple(v), "shape")
 
 
-class Attrs(BaseModel):
-    """The arguments of one layer call, validated; field order is the positional order."""
+class AttrError(ValueError):
+    """One attribute failed its check."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    def __init__(self, name: str, message: str):
+        super().__init__(f"{name}: {message}")
+        self.name, self.message = name, message
+
+
+class Attrs:
+    """The arguments of one layer call, checked; fields are declared `name: Check = default`, in positional order.
+
+    Subclasses become frozen dataclasses (hashable, comparable); every field is checked on construction.
+    """
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        dataclasses.dataclass(frozen=True)(cls)
+
+    def __post_init__(self):
+        for f in dataclasses.fields(self):
+            try:
+                object.__setattr__(self, f.name, f.type(getattr(self, f.name)))
+            except ValueError as e:
+                raise AttrError(f.name, str(e)) from None
+
+    @classmethod
+    def names(cls) -> list[str]:
+        return [f.name for f in dataclasses.fields(cls)]
+
+    @classmethod
+    def required(cls) -> list[str]:
+        return [f.name for f in dataclasses.fields(cls)
+                if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
 
 
 class NoAttrs(Attrs):
@@ -131,6 +179,7 @@ class Op:
     summary: ClassVar[str] = ""
 
     def infer(self, attrs, shapes: list[Shape]) -> Shape:
+        """The output shape; ShapeError when the input does not fit."""
         return shapes[0]
 
     def params(self, attrs, shapes: list[Shape], out: Shape) -> int:

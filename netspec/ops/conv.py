@@ -1,16 +1,10 @@
 """conv: 2-D convolution. Shape, parameters, MACs and receptive field by the formulas of DESIGN.md section 3."""
 
-from __future__ import annotations
+from typing import Any
 
-from typing import Annotated, Any
-
-from pydantic import PlainValidator
-
-from netspec.ops.base import (Attrs, Bool, Init, Op, Positive, PositivePair, ShapeError, Window, fmt_pair, fmt_shape,
-                              pair_at_least, require_image)
+from netspec.ops.base import (Attrs, Bool, Check, Init, Op, Positive, PositivePair, ShapeError, Window, fmt_pair,
+                              fmt_shape, pair, require_image)
 from netspec.ops.window import spatial
-
-_pair = pair_at_least(0).__metadata__[0].func
 
 
 def _padding(value: Any):
@@ -18,14 +12,17 @@ def _padding(value: Any):
         return value
     if isinstance(value, str):
         raise ValueError(f'expected an integer, [height, width], "same" or "valid", got "{value}"')
-    return _pair(value)
+    return pair(value, 0)
+
+
+Padding = Check(_padding, 'int >= 0, [h, w], "same" or "valid"')
 
 
 class ConvAttrs(Attrs):
     out: Positive
     kernel: PositivePair
     stride: PositivePair = (1, 1)
-    padding: Annotated[tuple[int, int] | str, PlainValidator(_padding)] = (0, 0)
+    padding: Padding = (0, 0)
     dilation: PositivePair = (1, 1)
     groups: Positive = 1
     bias: Bool = True

@@ -1,7 +1,5 @@
 """linear and flatten: the fully connected end of a network."""
 
-from __future__ import annotations
-
 import math
 
 from netspec.ops.base import Attrs, Bool, Init, Op, Positive, ShapeError, Window, fmt_shape

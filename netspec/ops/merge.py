@@ -1,12 +1,10 @@
 """Structural ops that the language's constructs create, never written as calls: input, add, concat, pad."""
 
-from __future__ import annotations
-
-from netspec.ops.base import Attrs, NonNegative, Op, Positive, ShapeError, Window, fmt_shape
+from netspec.ops.base import Attrs, Dims, NonNegative, Op, Positive, ShapeError, Window, fmt_shape
 
 
 class InputAttrs(Attrs):
-    shape: tuple[int, ...]
+    shape: Dims
 
 
 class Input(Op):

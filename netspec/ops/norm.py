@@ -1,7 +1,5 @@
 """Normalisation and regularisation: batchnorm, lrn, dropout."""
 
-from __future__ import annotations
-
 from netspec.ops.base import Attrs, Bool, Op, Positive, PositiveNumber, Probability, fmt_shape, Number, require_image
 
 

@@ -1,14 +1,13 @@
 """Pooling: max/avg with a window, adaptive and global pooling."""
 
-from __future__ import annotations
-
-from netspec.ops.base import Attrs, Bool, NonNegativePair, Op, PositivePair, Window, fmt_pair, fmt_shape, require_image
+from netspec.ops.base import (Attrs, Bool, NoAttrs, NonNegativePair, Op, PositivePair, Window, fmt_pair, fmt_shape, optional,
+                              require_image)
 from netspec.ops.window import check_padding, spatial
 
 
 class PoolAttrs(Attrs):
     kernel: PositivePair
-    stride: PositivePair | None = None  # None: the kernel size, as in PyTorch
+    stride: optional(PositivePair) = None  # None: the kernel size, as in PyTorch
     padding: NonNegativePair = (0, 0)
     ceil_mode: Bool = False
 
@@ -114,8 +113,7 @@ class GlobalAvgPool(AdaptiveAvgPool):
     name = "global_avgpool"
     summary = "global average pooling: [C, H, W] -> [C, 1, 1]"
 
-    class Attrs(Attrs):
-        pass
+    Attrs = NoAttrs
 
     def infer(self, a, shapes):
         require_image(self.name, shapes[0])
