@@ -23,14 +23,21 @@ def _geometry(node: Node):
     return a.kernel, stride, padding, getattr(a, "dilation", (1, 1))
 
 
+def _sliding(graph: Graph) -> Iterator[Node]:
+    """Windowed layers outside shortcuts (a shortcut subsamples by design; its branch sees every pixel)."""
+    for node in graph.nodes:
+        if node.op in WINDOWED and graph.scope_of(node).kind != "shortcut":
+            yield node
+
+
 def unseen_border(graph: Graph, users) -> Iterator[Diagnostic]:
     """The last windows stop short of the input's edge: real rows/columns never reach the output.
 
     DESIGN.md's test is (W + 2P - K) % S != 0; that also fires when only padding is skipped (ResNet's
     stride-2 convs), which loses nothing. We warn only when input pixels themselves are never seen.
     """
-    for node in graph.nodes:
-        if node.op not in WINDOWED or getattr(node.attrs, "ceil_mode", False) or node.attrs.padding == "same":
+    for node in _sliding(graph):
+        if getattr(node.attrs, "ceil_mode", False) or node.attrs.padding == "same":
             continue
         kernel, stride, padding, dilation = _geometry(node)
         in_shape = graph.nodes[node.inputs[0]].shape
@@ -39,7 +46,8 @@ def unseen_border(graph: Graph, users) -> Iterator[Diagnostic]:
             reach = (node.shape[1 + dim] - 1) * s + d * (k - 1) - p  # last input index a window touches
             lost = w - 1 - reach
             if lost > 0:
-                yield _warn("unseen-border", node, f"the last {lost} {axis} of the input are never seen",
+                what = f"the last {lost} {axis} of the input are" if lost > 1 else f"the last {axis[:-1]} is"
+                yield _warn("unseen-border", node, f"{what} never seen",
                             f"({w} + 2*{p} - {d * (k - 1) + 1}) % {s} = {(w + 2 * p - d * (k - 1) - 1) % s}",
                             "change the padding or stride so the windows cover the input, or use ceil_mode=true")
                 break
@@ -85,9 +93,7 @@ def stacked_activations(graph: Graph, users) -> Iterator[Diagnostic]:
 
 def skipping_windows(graph: Graph, users) -> Iterator[Diagnostic]:
     """A stride larger than the window leaves gaps that no window sees."""
-    for node in graph.nodes:
-        if node.op not in WINDOWED:
-            continue
+    for node in _sliding(graph):
         kernel, stride, _, dilation = _geometry(node)
         if any(s > d * (k - 1) + 1 for k, s, d in zip(kernel, stride, dilation)):
             yield _warn("gaps", node, "stride is larger than the window: pixels between windows are skipped",

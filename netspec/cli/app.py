@@ -1,0 +1,140 @@
+"""The `netspec` command: the typer app and what every command shares (spec loading, errors, safe writes)."""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from netspec.diagnostics import Diagnostics, NetspecError, Span
+
+app = typer.Typer(
+    name="netspec",
+    help="Check, summarise and compile convolutional network specs (.net files).",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+SetOption = Annotated[list[str], typer.Option("--set", "-s", metavar="NAME=VALUE",
+                                              help="Override a network parameter, e.g. --set classes=10.")]
+InputOption = Annotated[str | None, typer.Option("--input", "-i", metavar="CxHxW",
+                                                 help="Override the input shape, e.g. 3x32x32.")]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
+
+
+class Exit(Exception):
+    """Leave a command with this status after the diagnostics are printed."""
+
+    def __init__(self, code: int):
+        self.code = code
+
+
+def colour(stream=sys.stderr) -> bool:
+    return stream.isatty() and "NO_COLOR" not in os.environ
+
+
+def fail(error: NetspecError) -> None:
+    """Print every diagnostic of the error, rustc-style, and exit with status 1."""
+    print(error.render(colour()), file=sys.stderr)
+    raise Exit(1)
+
+
+def parse_sets(values: list[str] | None) -> dict[str, Any]:
+    """`name=value` pairs; the values are expressions of the language (`10`, `true`, `[64, 128]`)."""
+    from netspec.elaborate.evaluate import Env, EvalError, evaluate
+    from netspec.parse import parse_expr
+
+    out: dict[str, Any] = {}
+    diags = Diagnostics()
+    for item in values or []:
+        name, sep, text = item.partition("=")
+        where = Span.point("--set", 1, 1, max(1, len(item)))
+        if not sep or not name.strip().isidentifier():
+            diags.error(f"cannot read --set {item!r}", where, help="write --set name=value, e.g. --set classes=10")
+            continue
+        try:
+            out[name.strip()] = evaluate(parse_expr(text.strip(), "--set"), Env())
+        except NetspecError as e:
+            diags.items.extend(e.diagnostics)
+        except EvalError as e:
+            diags.error(e.message, where, e.label, e.help)
+    diags.raise_if_errors({"--set": " ".join(values or [])})
+    return out
+
+
+def parse_input(text: str | None) -> tuple[int, ...] | None:
+    """`3x224x224` -> (3, 224, 224)."""
+    if text is None:
+        return None
+    parts = text.lower().replace(",", "x").split("x")
+    if not all(p.strip().isdigit() for p in parts) or len(parts) not in (1, 3):
+        diags = Diagnostics()
+        diags.error(f"cannot read --input {text!r}", Span.point("--input", 1, 1, max(1, len(text))),
+                    help="write channels x height x width, e.g. --input 3x224x224")
+        diags.raise_if_errors({"--input": text})
+    return tuple(int(p) for p in parts)
+
+
+def build_report(file: Path, sets: list[str] | None, input: str | None):
+    """The analysed spec for a command; prints diagnostics and exits 1 on errors."""
+    from netspec.api import analyse
+
+    try:
+        return analyse(file, input=parse_input(input), **parse_sets(sets))
+    except NetspecError as e:
+        fail(e)
+
+
+@contextmanager
+def atomic_output(path: Path, mode: str = "w"):
+    """Write to a temporary file beside `path` and rename it into place, so no half-written file is left."""
+    path = Path(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    except OSError as e:
+        raise _unwritable(path, e) from None
+    try:
+        with os.fdopen(fd, mode) as handle:
+            yield handle
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _unwritable(path: Path, e: OSError) -> NetspecError:
+    diags = Diagnostics()
+    diags.error(f"cannot write {path}: {e.strerror or e}", None, help="check that the directory exists and is writable")
+    return NetspecError(diags.items)
+
+
+def main() -> None:
+    """Console entry point: exit statuses 0 (ok), 1 (errors in the spec), 2 (usage)."""
+    from netspec import cli  # noqa: F401  (registers the commands)
+
+    try:
+        app(standalone_mode=False)
+    except Exit as e:
+        sys.exit(e.code)
+    except NetspecError as e:
+        print(e.render(colour()), file=sys.stderr)
+        sys.exit(1)
+    except _click_errors() as e:
+        e.show()
+        sys.exit(2)
+    except KeyboardInterrupt:
+        sys.exit(130)
+
+
+def _click_errors():
+    import click
+
+    return click.ClickException

@@ -1,0 +1,108 @@
+"""`netspec check`, `summary` and `explain`: static analysis from the command line; none of them imports torch."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from netspec.cli.app import Exit, InputOption, JsonOption, SetOption, app, build_report, colour, fail, parse_input, \
+    parse_sets
+from netspec.diagnostics import Diagnostic, NetspecError
+
+
+@app.command()
+def check(
+    files: Annotated[list[Path], typer.Argument(help="Spec files to check.", show_default=False)],
+    set: SetOption = None,
+    input: InputOption = None,
+    json_: JsonOption = False,
+) -> None:
+    """Check specs: every shape, parameter and name. Prints all errors and warnings; exit status 1 on errors."""
+    from netspec.api import analyse
+
+    results, failed = [], False
+    for file in files:
+        try:
+            report = analyse(file, input=parse_input(input), **parse_sets(set))
+        except NetspecError as e:
+            failed = True
+            results.append(_failure(file, e))
+            continue
+        results.append(_success(file, report))
+    if json_:
+        print(json.dumps({"ok": not failed, "files": [r[0] for r in results]}, indent=2))
+    else:
+        for _, message in results:
+            print(message, file=sys.stderr if "error" in message.split(":", 1)[0] else sys.stdout)
+    if failed:
+        raise Exit(1)
+
+
+def _failure(file: Path, error: NetspecError) -> tuple[dict, str]:
+    data = {"file": str(file), "ok": False, "diagnostics": [d.as_dict() for d in error.diagnostics]}
+    return data, error.render(colour())
+
+
+def _success(file: Path, report) -> tuple[dict, str]:
+    from netspec.render import render
+
+    warnings = [Diagnostic("warning", w.message, _span(w), w.label, w.help, w.code) for w in report.warnings]
+    t = report.totals
+    data = {"file": str(file), "ok": True, "network": report.network, "input": report.input,
+            "output": report.output, "params": t.params, "macs": t.macs,
+            "diagnostics": [d.as_dict() for d in warnings]}
+    lines = [render(w, report.graph.sources, colour(sys.stdout)) + "\n" for w in warnings]
+    lines.append(f"ok: {file}: {report.network}, {t.params:,} params, {t.macs:,} MACs, "
+                 f"output {report.output}" + (f", {len(warnings)} warning(s)" if warnings else ""))
+    return data, "\n".join(lines)
+
+
+def _span(warning):
+    from netspec.diagnostics import Span
+
+    at = warning.at
+    return Span.point(at.file, at.line, at.col) if at else None
+
+
+@app.command()
+def summary(
+    file: Annotated[Path, typer.Argument(help="The spec.", show_default=False)],
+    depth: Annotated[int | None, typer.Option("--depth", "-d", min=0,
+                                              help="Fold groups and blocks below this depth into one row.")] = None,
+    set: SetOption = None,
+    input: InputOption = None,
+    json_: JsonOption = False,
+) -> None:
+    """A layer table: output shape, parameters, MACs and receptive field of every layer, with totals."""
+    from netspec.backends import table
+
+    report = build_report(file, set, input)
+    if json_:
+        data = report.to_dict()
+        data["rows"] = [dataclasses.asdict(row) for row in table.rows(report, depth)]
+        print(json.dumps(data, indent=2))
+    else:
+        print(table.text(report, depth))
+
+
+@app.command()
+def explain(
+    file: Annotated[Path, typer.Argument(help="The spec.", show_default=False)],
+    layer: Annotated[str, typer.Argument(help="A layer's name as the summary shows it, e.g. layer1.0.conv1.",
+                                         show_default=False)],
+    set: SetOption = None,
+    input: InputOption = None,
+) -> None:
+    """The formulas behind one layer, with its numbers filled in: output size, parameters, MACs, receptive field."""
+    from netspec.analysis.explain import explain as explain_layer
+
+    report = build_report(file, set, input)
+    try:
+        print(explain_layer(report, layer))
+    except NetspecError as e:
+        fail(e)
