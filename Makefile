@@ -1,0 +1,34 @@
+# The two commands of the README: `make demo` (set up, run netspec on a bundled spec) and `make test`.
+VENV  ?= .venv
+PY    := $(VENV)/bin/python
+BIN   := $(VENV)/bin
+STAMP := $(VENV)/.installed
+BUILD := build
+
+.PHONY: setup demo test bench clean
+
+setup: $(STAMP)
+
+# torch is pinned to the CPU build first: left to itself pip would download the newest CUDA build (GBs).
+$(STAMP): pyproject.toml constraints.txt
+	@command -v dot >/dev/null || (apt-get update -qq && apt-get install -y -qq graphviz >/dev/null) \
+		|| echo "note: could not install graphviz's dot; diagrams will be written as .dot source"
+	python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -c constraints.txt torch==2.13.0
+	$(PY) -m pip install -q -c constraints.txt -e '.[dev]'
+	@touch $(STAMP)
+
+demo: setup
+	$(BIN)/netspec check specs/*.net
+	$(BIN)/netspec summary specs/resnet18.net --depth 1
+	$(BIN)/netspec explain specs/lecture.net conv1
+
+test: setup
+	$(PY) -m pytest -n 2
+
+bench: setup
+	$(PY) benchmarks/run.py
+
+clean:
+	rm -rf $(VENV) $(BUILD) .pytest_cache
