@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 
 from netspec.diagnostics import Diagnostic
@@ -109,5 +110,16 @@ RULES = (unseen_border, bias_before_batchnorm, dropout_before_batchnorm, softmax
 
 
 def lint(graph: Graph) -> list[Diagnostic]:
+    """Every rule's warnings; a line that a loop or block expands many times is reported once, with a count."""
     users = graph.users()
-    return [d for rule in RULES for d in rule(graph, users)]
+    found: dict[tuple, list[Diagnostic]] = {}
+    for rule in RULES:
+        for d in rule(graph, users):
+            found.setdefault((d.code, d.span), []).append(d)
+    return [_once(same) for same in found.values()]
+
+
+def _once(same: list[Diagnostic]) -> Diagnostic:
+    if len(same) == 1:
+        return same[0]
+    return dataclasses.replace(same[0], message=f"{same[0].message} (in {len(same)} layers made by this line)")

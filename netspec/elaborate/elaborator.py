@@ -128,6 +128,8 @@ class Elaborator:
     def statement(self, stmt, ctx: Ctx) -> Iterator[tuple[ast.Member, Ctx]]:
         if isinstance(stmt, ast.Let):
             self.let(stmt, ctx)
+        elif isinstance(stmt, ast.Assert):
+            self.check(stmt, ctx)
         elif isinstance(stmt, ast.Input):
             if ctx.scope != 0 or self.graph.nodes[-1].op != "input":
                 self.diags.error("`input` belongs at the top of the network body", stmt.span,
@@ -144,6 +146,19 @@ class Elaborator:
             ctx.env.values[stmt.name] = evaluate(stmt.value, ctx.env)
         except EvalError as e:
             self.report(e)
+
+    def check(self, stmt: ast.Assert, ctx: Ctx) -> None:
+        """`assert test, "message"`: an error at the test when it is false, showing the names it uses."""
+        try:
+            ok = evaluate(stmt.test, ctx.env)
+            if not isinstance(ok, bool):
+                raise EvalError("`assert` needs true or false", stmt.test.span, f"got {describe(ok)}",
+                                "compare it, e.g. `n > 0`")
+        except EvalError as e:
+            return self.report(e)
+        if not ok:
+            self.diags.error(stmt.message or "assertion failed", stmt.test.span,
+                             _values_shown(stmt.test, ctx.env) or "this is false", code="assert")
 
     def control(self, member: ast.Member, ctx: Ctx) -> Iterator[tuple[ast.Member, Ctx]]:
         item = member.item
@@ -320,6 +335,29 @@ class Elaborator:
 def _instance_label(definition: ast.BlockDef, env: Env) -> str:
     args = ", ".join(f"{p.name}={_show(env.values[p.name])}" for p in definition.params)
     return f"{definition.name}({args})"
+
+
+def _values_shown(expr: ast.Expr, env: Env) -> str:
+    """`depth = 20, bottleneck = false`: the names an expression reads, with their values, to explain a failure."""
+    names = dict.fromkeys(_names_in(expr))
+    shown = []
+    for name in names:
+        try:
+            shown.append(f"{name} = {_show(env.lookup(name))}")
+        except KeyError:
+            continue
+    return "false with " + ", ".join(shown) if shown else ""
+
+
+def _names_in(expr) -> Iterator[str]:
+    if isinstance(expr, ast.Name):
+        yield expr.id
+    for child in (getattr(expr, f, None) for f in ("operand", "left", "right", "test", "then", "orelse",
+                                                   "target", "index")):
+        if child is not None:
+            yield from _names_in(child)
+    for child in getattr(expr, "items", ()) + getattr(expr, "args", ()):
+        yield from _names_in(child)
 
 
 def _show(value) -> str:

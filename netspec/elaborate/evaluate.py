@@ -157,6 +157,8 @@ def _binary(e: ast.Binary, env: Env) -> Value:
     left, right = evaluate(e.left, env), evaluate(e.right, env)
     if e.op in _COMPARE:
         return _compare(e, left, right)
+    if e.op == "in":
+        return _contains(e, left, right)
     return _arith(e, left, right)
 
 
@@ -166,6 +168,15 @@ def _compare(e: ast.Binary, left: Value, right: Value) -> bool:
     if _is_number(left) and _is_number(right) or type(left) is type(right) and isinstance(left, str):
         return _COMPARE[e.op](left, right)
     raise EvalError(f"cannot compare {describe(left)} with {describe(right)}", e.span)
+
+
+def _contains(e: ast.Binary, left: Value, right: Value) -> bool:
+    if isinstance(right, tuple):
+        return left in right
+    if isinstance(right, str) and isinstance(left, str):
+        return left in right
+    raise EvalError("`in` needs a list on its right", e.right.span, f"got {describe(right)}",
+                    "e.g. `depth in [18, 34, 50]`")
 
 
 def _arith(e: ast.Binary, left: Value, right: Value) -> Value:

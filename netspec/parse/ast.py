@@ -36,7 +36,7 @@ class Unary:
 
 @dataclass(frozen=True, slots=True)
 class Binary:
-    op: str  # "+", "-", "*", "/", "//", "%", "**", "==", ..., "and", "or"
+    op: str  # "+", "-", "*", "/", "//", "%", "**", "==", ..., "in", "and", "or"
     left: Expr
     right: Expr
     span: Span
@@ -168,6 +168,15 @@ class Let:
 
 
 @dataclass(frozen=True, slots=True)
+class Assert:
+    """`assert test, "message"`: a check on parameters, an error at elaboration when the test is false."""
+
+    test: Expr
+    message: str | None
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
 class TypeRef:
     name: str
     element: str | None
@@ -194,7 +203,7 @@ class BlockDef:
     name_span: Span
 
 
-Stmt = Member | Input | Let | BlockDef
+Stmt = Member | Input | Let | Assert | BlockDef
 
 
 @dataclass(frozen=True, slots=True)

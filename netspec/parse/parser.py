@@ -225,6 +225,10 @@ class _ToAst(Transformer_NonRecursive):
     def let_stmt(self, meta, children):
         return ast.Let(str(children[0]), children[1], self.s(meta))
 
+    def assert_stmt(self, meta, children):
+        test, message = children
+        return ast.Assert(test, _string(message) if message is not None else None, self.s(meta))
+
     # -- members
     def member(self, meta, children):
         label, item = children
@@ -328,6 +332,9 @@ class _ToAst(Transformer_NonRecursive):
     def compare(self, meta, children):
         left, op, right = children
         return ast.Binary(str(op), left, right, self.s(meta))
+
+    def contains(self, meta, children):
+        return ast.Binary("in", children[0], children[1], self.s(meta))
 
     def _binary(op):  # noqa: N805 - a method factory used only in this class body
         def method(self, meta, children):
