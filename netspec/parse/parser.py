@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-from importlib import resources
 
 from lark import Lark, Token, Transformer_NonRecursive, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
@@ -11,6 +10,7 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 from netspec.diagnostics import Diagnostics, NetspecError, Span
 from netspec.parse import ast
 from netspec.parse.examples import SYNTAX_EXAMPLES
+from netspec.parse.tables import load_parser
 
 MAX_SOURCE_BYTES = 2_000_000
 MAX_NESTING = 48
@@ -28,8 +28,7 @@ _FRIENDLY = {
 
 @functools.cache
 def _parser() -> Lark:
-    grammar = resources.files("netspec").joinpath("grammars/netspec.lark").read_text()
-    return Lark(grammar, parser="lalr", propagate_positions=True, maybe_placeholders=True, start=["start", "expr"])
+    return load_parser()
 
 
 def parse(text: str, path: str = "<input>") -> ast.Spec:
