@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -105,8 +106,14 @@ class Graph:
         for node in self.nodes:
             args = ", ".join(f"%{i}" for i in node.inputs)
             lines.append(f"  %{node.id} {node.path} = {node.describe()} ({args}) -> {fmt_shape(node.shape)}"
-                         f"  # line {node.span.line}")
+                         f"  # {self._where(node.span)}")
         return "\n".join(lines)
+
+    def _where(self, span: Span) -> str:
+        """`line 12` in the network's own file; `lib/blocks.net:12` (relative to it) for imported blocks."""
+        if span.file == self.file:
+            return f"line {span.line}"
+        return f"{os.path.relpath(span.file, os.path.dirname(self.file) or '.')}:{span.line}"
 
     def __str__(self) -> str:
         return self.text()

@@ -1,0 +1,35 @@
+"""The IR text of every zoo spec against its golden file: any change to elaboration shows up as a diff."""
+
+from pathlib import Path
+
+import pytest
+
+import netspec
+
+SPECS = Path(__file__).parent.parent / "specs"
+
+# golden name -> (spec, parameters)
+CASES = {
+    "lecture": ("lecture.net", {}),
+    "lenet5": ("lenet5.net", {}),
+    "vgg11_bn": ("vgg.net", {"depth": 11, "batchnorm": True}),
+    "vgg16": ("vgg.net", {}),
+    "resnet18": ("resnet.net", {}),
+    "resnet50": ("resnet.net", {"depth": 50}),
+    "resnet_cifar20": ("resnet_cifar.net", {}),
+    "resnet_cifar20_plain": ("resnet_cifar.net", {"plain": True}),
+    "googlenet": ("googlenet.net", {}),
+    "densenet121": ("densenet.net", {}),
+}
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_ir_text(name, golden):
+    spec, params = CASES[name]
+    golden.check(f"ir/{name}.txt", netspec.build(SPECS / spec, params).text())
+
+
+def test_every_zoo_spec_has_a_golden():
+    covered = {spec for spec, _ in CASES.values()}
+    mine = {p.name for p in SPECS.glob("*.net")} - {"resnet18.net", "alexnet.net"}
+    assert mine <= covered, f"specs without an IR golden: {sorted(mine - covered)}"
