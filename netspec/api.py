@@ -40,3 +40,31 @@ def analyse(source: Source, *, input: tuple[int, ...] | None = None, dtype: str 
     11181642
     """
     return analysis.analyse(build(source, params, input), dtype)
+
+
+def load(source: Source, *, weights: Any = None, input: tuple[int, ...] | None = None, **params: Any):
+    """A spec as a live torch.nn.Module; its module paths and state_dict keys are the spec's names.
+
+    `weights`: a state_dict, a module, or a file saved with torch.save; loaded strictly, and a WeightsError
+    lists every missing, unexpected and mis-shaped key. Parameters start as PyTorch initialises them unless
+    the spec says otherwise (`init=`, `zero_init=`); `torch.manual_seed` makes a build reproducible.
+
+    >>> model = load("specs/resnet18.net", classes=10)
+    >>> sum(p.numel() for p in model.parameters())
+    11181642
+    """
+    from netspec.backends.torch import build_module
+
+    return build_module(build(source, params, input), weights)
+
+
+def compile_source(source: Source, *, input: tuple[int, ...] | None = None, **params: Any) -> str:
+    """A spec as standalone PyTorch source (no netspec import): one class per block, and the network's class.
+
+    >>> code = compile_source("specs/resnet18.net")
+    >>> "class ResNet18(nn.Module):" in code
+    True
+    """
+    from netspec.backends.torch import emit_source
+
+    return emit_source(build(source, params, input)).text

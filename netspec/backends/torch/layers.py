@@ -1,0 +1,243 @@
+"""IR node -> how it becomes torch: an nn class with constructor arguments, or a function of its inputs.
+
+The one table both the live builder (module.py) and the code generator (source.py) read, so a layer is
+compiled the same way by both. An op's emitter is the function named after it, found by `emitter(op)`.
+This module never imports torch: `netspec compile` works, and stays fast, without it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from netspec.ops import OPS, Shape
+
+
+@dataclass(frozen=True, slots=True)
+class Arg:
+    """A keyword argument; the generated source leaves it out when it is `default` in every instance."""
+
+    name: str
+    value: Any
+    default: Any
+
+
+@dataclass(frozen=True, slots=True)
+class Init:
+    """A named parameter initialiser: calls of `torch.nn.init` functions on the module's parameters."""
+
+    name: str  # also the helper function's name in generated source: `kaiming_init(nn.Conv2d(...))`
+    doc: str
+    calls: tuple[tuple[str, str, tuple[tuple[str, Any], ...]], ...]  # (function, parameter, kwargs)
+
+
+@dataclass(frozen=True, slots=True)
+class Construct:
+    """A layer that is an `nn.<cls>` module: `nn.Conv2d(3, 64, 7, stride=2, ...)`, then an optional init."""
+
+    cls: str
+    args: tuple[Any, ...] = ()
+    kwargs: tuple[Arg, ...] = ()
+    init: Init | None = None
+
+    def live_kwargs(self) -> dict[str, Any]:
+        return {a.name: a.value for a in self.kwargs}
+
+
+@dataclass(frozen=True, slots=True)
+class Function:
+    """A structural op: `name` in functional.py for the live module, `template` for generated source.
+
+    The template's `{0}`, `{1}`, ... are the inputs and `{param}` the keyword parameters, rendered as code.
+    """
+
+    name: str
+    template: str
+    params: tuple[tuple[str, Any], ...] = ()
+    imports: tuple[str, ...] = ()  # names the template needs: "torch", "F"
+
+
+@dataclass(frozen=True, slots=True)
+class Site:
+    """What an emitter needs to know about one node."""
+
+    attrs: Any
+    shapes: list[Shape]
+    shape: Shape
+    inplace_ok: bool = False  # the input has no other user, so an in-place activation cannot corrupt it
+
+
+Emission = Construct | Function
+
+KAIMING = Init("kaiming_init", "He init for ReLU networks (fan_out, as torchvision's ResNet); zero bias.",
+               (("kaiming_normal_", "weight", (("mode", "fan_out"), ("nonlinearity", "relu"))),
+                ("zeros_", "bias", ())))
+XAVIER = Init("xavier_init", "Glorot uniform init of the weight; zero bias.",
+              (("xavier_uniform_", "weight", ()), ("zeros_", "bias", ())))
+ZEROS = Init("zeros_init", "All weights and the bias start at zero.", (("zeros_", "weight", ()), ("zeros_", "bias", ())))
+ZERO_GAMMA = Init("zero_gamma_init", "The batchnorm scale starts at 0: a residual branch starts as the identity.",
+                  (("zeros_", "weight", ()),))
+INITS = {"default": None, "kaiming": KAIMING, "xavier": XAVIER, "zeros": ZEROS}
+
+
+def emitter(op: str):
+    """The emitter of an op kind: the function of this module named after it."""
+    if op not in OPS or op == "input" or op not in globals():
+        raise KeyError(f"the torch backend has no emitter for op `{op}`")
+    return globals()[op]
+
+
+def emit(op: str, site: Site) -> Emission:
+    return emitter(op)(site)
+
+
+def _side(pair: tuple[int, int]) -> int | tuple[int, int]:
+    """(3, 3) -> 3, as a person writes it; (1, 3) stays a pair."""
+    return pair[0] if pair[0] == pair[1] else tuple(pair)
+
+
+def _image(site: Site) -> bool:
+    return len(site.shapes[0]) == 3
+
+
+# ---- layers with weights ----------------------------------------------------------------------------
+
+
+def conv(site: Site) -> Construct:
+    a = site.attrs
+    padding = a.padding if isinstance(a.padding, str) else _side(a.padding)
+    kwargs = (Arg("stride", _side(a.stride), 1), Arg("padding", padding, 0), Arg("dilation", _side(a.dilation), 1),
+              Arg("groups", a.groups, 1), Arg("bias", a.bias, True))
+    return Construct("Conv2d", (site.shapes[0][0], a.out, _side(a.kernel)), kwargs, INITS[a.init])
+
+
+def linear(site: Site) -> Construct:
+    a = site.attrs
+    return Construct("Linear", (site.shapes[0][0], a.out), (Arg("bias", a.bias, True),), INITS[a.init])
+
+
+def batchnorm(site: Site) -> Construct:
+    a = site.attrs
+    kwargs = (Arg("eps", a.eps, 1e-5), Arg("momentum", a.momentum, 0.1), Arg("affine", a.affine, True))
+    cls = "BatchNorm2d" if _image(site) else "BatchNorm1d"
+    return Construct(cls, (site.shapes[0][0],), kwargs, ZERO_GAMMA if a.zero_init else None)
+
+
+# ---- windows ----------------------------------------------------------------------------------------
+
+
+def maxpool(site: Site) -> Construct:
+    a = site.attrs
+    kwargs = (Arg("stride", _side(a.stride or a.kernel), None), Arg("padding", _side(a.padding), 0),
+              Arg("dilation", _side(a.dilation), 1), Arg("ceil_mode", a.ceil_mode, False))
+    return Construct("MaxPool2d", (_side(a.kernel),), kwargs)
+
+
+def avgpool(site: Site) -> Construct:
+    a = site.attrs
+    kwargs = (Arg("stride", _side(a.stride or a.kernel), None), Arg("padding", _side(a.padding), 0),
+              Arg("ceil_mode", a.ceil_mode, False), Arg("count_include_pad", a.count_include_pad, True))
+    return Construct("AvgPool2d", (_side(a.kernel),), kwargs)
+
+
+def adaptive_avgpool(site: Site) -> Construct:
+    return Construct("AdaptiveAvgPool2d", (_side(site.attrs.output),))
+
+
+def adaptive_maxpool(site: Site) -> Construct:
+    return Construct("AdaptiveMaxPool2d", (_side(site.attrs.output),))
+
+
+def global_avgpool(site: Site) -> Construct:
+    return Construct("AdaptiveAvgPool2d", (1,))
+
+
+def global_maxpool(site: Site) -> Construct:
+    return Construct("AdaptiveMaxPool2d", (1,))
+
+
+def flatten(site: Site) -> Construct:
+    return Construct("Flatten")
+
+
+def lrn(site: Site) -> Construct:
+    a = site.attrs
+    kwargs = (Arg("alpha", a.alpha, 1e-4), Arg("beta", a.beta, 0.75), Arg("k", a.k, 1.0))
+    return Construct("LocalResponseNorm", (a.size,), kwargs)
+
+
+def dropout(site: Site) -> Construct:
+    return Construct("Dropout", (), (Arg("p", site.attrs.p, 0.5),))
+
+
+# ---- activations ------------------------------------------------------------------------------------
+
+
+def _inplace(site: Site) -> tuple[Arg, ...]:
+    # In place only where nothing else reads the input: the spec describes pure functions.
+    return (Arg("inplace", site.attrs.inplace and site.inplace_ok, False),)
+
+
+def relu(site: Site) -> Construct:
+    return Construct("ReLU", (), _inplace(site))
+
+
+def relu6(site: Site) -> Construct:
+    return Construct("ReLU6", (), _inplace(site))
+
+
+def elu(site: Site) -> Construct:
+    return Construct("ELU", (), _inplace(site))
+
+
+def silu(site: Site) -> Construct:
+    return Construct("SiLU", (), _inplace(site))
+
+
+def hardswish(site: Site) -> Construct:
+    return Construct("Hardswish", (), _inplace(site))
+
+
+def leaky_relu(site: Site) -> Construct:
+    return Construct("LeakyReLU", (), (Arg("negative_slope", site.attrs.slope, 0.01), *_inplace(site)))
+
+
+def sigmoid(site: Site) -> Construct:
+    return Construct("Sigmoid")
+
+
+def tanh(site: Site) -> Construct:
+    return Construct("Tanh")
+
+
+def gelu(site: Site) -> Construct:
+    return Construct("GELU")
+
+
+def softmax(site: Site) -> Construct:
+    return Construct("Softmax", (), (Arg("dim", 1, None),))
+
+
+def identity(site: Site) -> Construct:
+    return Construct("Identity")
+
+
+# ---- structural ops: functions of their inputs, no module -------------------------------------------
+
+
+def add(site: Site) -> Function:
+    return Function("add", " + ".join(f"{{{i}}}" for i in range(len(site.shapes))))
+
+
+def concat(site: Site) -> Function:
+    inputs = ", ".join(f"{{{i}}}" for i in range(len(site.shapes)))
+    return Function("concat", f"torch.cat([{inputs}], dim=1)", imports=("torch",))
+
+
+def pad(site: Site) -> Function:
+    a = site.attrs
+    return Function("pad_channels", "F.pad({0}[:, :, ::{stride}, ::{stride}], (0, 0, 0, 0, {front}, {back}))",
+                    (("stride", a.stride), ("front", a.front), ("back", a.back)), imports=("F",))
+
+
+__all__ = ["Arg", "Construct", "Emission", "Function", "Init", "Site", "emit", "emitter"]
