@@ -1,0 +1,157 @@
+"""Dot source -> files and SVG through graphviz's `dot` program; without `dot`, the source and a note on how to render it."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from netspec.analysis.report import Report
+from netspec.backends.diagram.dot import check_options, to_dot
+from netspec.diagnostics import Diagnostics, NetspecError
+
+RENDERED = ("svg", "png", "pdf")
+SOURCE = ("dot", "gv")
+INSTALL = "apt-get install graphviz"
+
+
+class DotMissing(Exception):
+    """graphviz's `dot` program is not on PATH (or the graphviz Python package is not installed)."""
+
+
+def render(report: Report, path: str | os.PathLike, depth: int | str | None = None, rankdir: str = "TB",
+           collapse_repeats: bool = True) -> str | None:
+    """Write the diagram to `path` in the format its suffix names (.svg, .png, .pdf, .dot).
+
+    Returns None, or a one-line note when `dot` is missing and the .dot source was written beside `path` instead.
+    Raises NetspecError for an unknown suffix or a path that cannot be written.
+    """
+    output_format(Path(path))
+    try:
+        source = to_dot(report, depth, rankdir, collapse_repeats)
+    except ImportError:
+        raise _error("the graphviz Python package is not installed", "pip install 'netspec[diagram]'") from None
+    return write_source(source, Path(path))
+
+
+def write_source(source: str, path: Path) -> str | None:
+    """Dot source written to `path` as its suffix says; a note instead when `dot` is missing (see `render`)."""
+    fmt = output_format(path)
+    if fmt in SOURCE:
+        write(path, source.encode())
+        return None
+    try:
+        data = pipe(source, fmt)
+    except DotMissing:
+        fallback = path.with_suffix(".dot")
+        write(fallback, source.encode())
+        return (f"note: graphviz's `dot` program is not installed, so {fallback} was written instead of {path}; "
+                f"`{INSTALL}`, then `dot -T{fmt} {fallback} -o {path}`")
+    write(path, data)
+    return None
+
+
+def svg(report: Report, depth: int | str | None = None, rankdir: str = "TB", collapse_repeats: bool = True
+        ) -> str | None:
+    """The diagram as SVG text, or None when graphviz (the package or `dot`) is missing."""
+    try:
+        return source_svg(to_dot(report, depth, rankdir, collapse_repeats))
+    except ImportError:
+        return None
+
+
+def source_svg(source: str) -> str | None:
+    """Dot source rendered as SVG text, or None without the `dot` program."""
+    try:
+        return pipe(source, "svg").decode()
+    except DotMissing:
+        return None
+
+
+def output_format(path: Path) -> str:
+    fmt = path.suffix.lower().lstrip(".")
+    if fmt not in RENDERED + SOURCE:
+        raise _error(f"cannot draw to {path}: unknown format `{path.suffix or '(no suffix)'}`",
+                     "name the output .svg, .png, .pdf or .dot")
+    return fmt
+
+
+def pipe(source: str, fmt: str) -> bytes:
+    """Run `dot -T<fmt>` on the source; DotMissing when `dot` is not installed."""
+    try:
+        import graphviz
+    except ImportError as e:
+        raise DotMissing from e
+    try:
+        return graphviz.Source(source).pipe(format=fmt)
+    except graphviz.ExecutableNotFound as e:
+        raise DotMissing from e
+    except graphviz.CalledProcessError as e:
+        stderr = (e.stderr or b"").decode(errors="replace").strip()
+        raise _error(f"graphviz's `dot` failed: {stderr or e}", "this is a bug in netspec; please report it") from None
+
+
+def write(path: Path, data: bytes) -> None:
+    """Write through a temporary file beside `path`, renamed into place: never a half-written diagram."""
+    tmp = path.parent / f".{path.name}.{secrets.token_hex(4)}.tmp"
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # the umask applies, unlike mkstemp's 0600
+    except OSError as e:
+        raise _unwritable(path, e) from None
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(tmp, path)
+    except BaseException as e:
+        tmp.unlink(missing_ok=True)
+        if isinstance(e, OSError):
+            raise _unwritable(path, e) from None
+        raise
+
+
+def _unwritable(path: Path, e: OSError) -> NetspecError:
+    return _error(f"cannot write {path}: {e.strerror or e}", "check that the directory exists and is writable")
+
+
+def _error(message: str, help: str) -> NetspecError:
+    diags = Diagnostics()
+    diags.error(message, None, help=help)
+    return NetspecError(diags.items)
+
+
+@dataclass
+class Diagram:
+    """A spec's diagram, as `netspec.diagram` returns it: its dot `source`; notebooks show it as SVG."""
+
+    report: Report
+    depth: int | str | None = None
+    rankdir: str = "TB"
+    collapse_repeats: bool = True
+    note: str | None = field(default=None, compare=False)
+
+    def __post_init__(self):
+        check_options(self.depth, self.rankdir)
+
+    @property
+    def source(self) -> str:
+        return to_dot(self.report, self.depth, self.rankdir, self.collapse_repeats)
+
+    def save(self, path: str | os.PathLike) -> str | None:
+        """Write to `path` (format by suffix); returns the note `render` gives when `dot` is missing."""
+        self.note = write_source(self.source, Path(path))
+        return self.note
+
+    def svg(self) -> str | None:
+        """The diagram as SVG text, or None without graphviz."""
+        try:
+            return source_svg(self.source)
+        except ImportError:
+            return None
+
+    def _repr_svg_(self) -> str | None:
+        return self.svg()
+
+    def __str__(self) -> str:
+        return self.source

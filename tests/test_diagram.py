@@ -1,0 +1,285 @@
+"""The diagram backend: what the SVG of ResNet-18 shows (parsed as XML), folding, repeats, joins, escaping, files."""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+import netspec
+from netspec.backends.diagram import Diagram, render, svg, to_dot
+from netspec.diagnostics import NetspecError
+
+SPECS = Path(__file__).parent.parent / "specs"
+NS = "{http://www.w3.org/2000/svg}"
+
+
+@dataclass
+class Drawing:
+    """An SVG from dot, read back: texts per cluster and per node, and the edges with their labels."""
+
+    clusters: dict[str, list[str]] = field(default_factory=dict)
+    nodes: dict[str, list[str]] = field(default_factory=dict)
+    edges: list[tuple[str, str, list[str], bool]] = field(default_factory=list)  # tail, head, texts, dashed
+
+    def cluster_texts(self) -> list[str]:
+        return [t for texts in self.clusters.values() for t in texts]
+
+    def node_texts(self) -> list[str]:
+        return [t for texts in self.nodes.values() for t in texts]
+
+    def edge_labels(self) -> list[str]:
+        return [t for *_, texts, _ in self.edges for t in texts]
+
+    def into(self, node: str) -> list[tuple[str, str, list[str], bool]]:
+        return [e for e in self.edges if e[1] == node]
+
+
+def parse(text: str) -> Drawing:
+    drawing = Drawing()
+    for g in ET.fromstring(text).iter(f"{NS}g"):
+        kind, title = g.get("class"), g.findtext(f"{NS}title")
+        texts = [t.text.strip() for t in g.iter(f"{NS}text") if t.text and t.text.strip()]
+        if kind == "cluster":
+            drawing.clusters[title] = texts
+        elif kind == "node":
+            drawing.nodes[title] = texts
+        elif kind == "edge":
+            tail, head = title.split("->")
+            dashed = any(p.get("stroke-dasharray") for p in g.iter(f"{NS}path"))
+            drawing.edges.append((tail, head, texts, dashed))
+    return drawing
+
+
+@pytest.fixture(scope="module")
+def resnet18():
+    return netspec.analyse(SPECS / "resnet18.net")
+
+
+def draw(report, **options) -> Drawing:
+    text = svg(report, **options)
+    assert text is not None, "graphviz's dot must be installed for the tests (apt-get install graphviz)"
+    return parse(text)
+
+
+# ---- ResNet-18, as the issue asks -------------------------------------------------------------------
+
+
+def test_default_folds_each_block_and_frames_each_stage(resnet18):
+    d = draw(resnet18)
+    assert {"layer1", "layer2", "layer3", "layer4"} <= set(d.cluster_texts())
+    texts = d.node_texts()
+    assert "conv 7x7, 64, /2" in texts
+    assert "Basic(out=64, stride=1) × 2" in texts  # layer1's two identical blocks, drawn once
+    assert {"Basic(out=128, stride=2)", "Basic(out=128, stride=1)"} <= set(texts)
+    assert {"64x112x112", "64x56x56", "128x28x28", "512x7x7", "512", "1000"} <= set(d.edge_labels())
+    assert len(d.nodes) == 4 + 1 + 7 + 3 + 1  # input, stem, 7 block boxes, head, output
+
+
+def test_clusters_carry_name_params_and_macs(resnet18):
+    d = draw(resnet18, depth="full", collapse_repeats=False)
+    layer2 = next(texts for texts in d.clusters.values() if texts[0] == "layer2.0")
+    scope = next(s for s in resnet18.scopes if s.path == "layer2.0" and s.kind == "block")
+    assert layer2[1] == "Basic(out=128, stride=2)"
+    assert layer2[2] == f"{scope.params / 1e3:.3g}K params · {scope.macs / 1e6:.3g}M MACs"
+
+
+def test_full_depth_draws_every_layer_and_both_inputs_of_every_join(resnet18):
+    d = draw(resnet18, depth="full", collapse_repeats=False)
+    assert len(d.nodes) == len(resnet18.layers) + 1
+    titles = {texts[0] for texts in d.clusters.values()}
+    assert {"layer1", "layer1.0", "layer1.1", "layer2.0", "layer2.0.downsample", "layer4.1"} <= titles
+    adds = [layer for layer in resnet18.layers if layer.op == "add"]
+    assert len(adds) == 8
+    for add in adds:
+        into = d.into(f"n{add.id}")
+        assert len(into) == 2, add.name
+        assert sorted(dashed for *_, dashed in into) == [False, True], add.name  # the skip edge is dashed
+    identity = next(a for a in adds if a.name == "layer1.0.add")
+    assert (f"n{identity.inputs[1]}", f"n{identity.id}") in {(t, h) for t, h, *_ in d.edges}  # maxpool -> add
+    assert d.edge_labels().count("64x56x56") >= 5
+
+
+def test_projection_shortcut_branches_off_dashed(resnet18):
+    d = draw(resnet18, depth="full", collapse_repeats=False)
+    conv = next(layer for layer in resnet18.layers if layer.name == "layer2.0.downsample.0")
+    (edge,) = d.into(f"n{conv.id}")
+    assert edge[3] and edge[0] == f"n{conv.inputs[0]}"
+    assert "conv 1x1, 128, /2" in d.nodes[f"n{conv.id}"]
+
+
+def test_repeats_collapse_in_open_frames_without_back_edges(resnet18):
+    d = draw(resnet18, depth="full")
+    titles = [texts[:2] for texts in d.clusters.values()]
+    assert ["layer1.0 … layer1.1", "Basic(out=64, stride=1) × 2"] in titles
+    assert "n12" not in d.nodes  # layer1.1.conv1 is drawn by layer1.0.conv1
+    for tail, head, *_ in d.edges:
+        if tail[0] == head[0] == "n":
+            assert int(tail[1:]) < int(head[1:]), (tail, head)
+
+
+def test_depth_n_folds_like_summary(resnet18):
+    d = draw(resnet18, depth=1)
+    assert not d.clusters
+    assert ["layer1", "Basic × 2 · 148K params · 462M MACs"] in d.nodes.values()
+    assert to_dot(resnet18, depth=2) == to_dot(resnet18)  # blocks sit at depth 2 here
+
+
+def test_dot_source_is_deterministic_and_ids_never_come_from_the_spec(resnet18):
+    text = to_dot(resnet18, depth="full")
+    assert text == to_dot(netspec.analyse(SPECS / "resnet18.net"), depth="full")
+    ids = re.findall(r"^\t+(\S+) \[", text, re.M) + re.findall(r"^\t+(\S+) -> (\S+)", text, re.M)
+    names = {i for item in ids for i in (item if isinstance(item, tuple) else (item,))} - {"graph", "node", "edge"}
+    assert names and all(re.fullmatch(r"n\d+|s\d+|output", name) for name in names), names
+    assert "rankdir=LR" in to_dot(resnet18, rankdir="LR")
+
+
+def test_options_are_checked(resnet18):
+    for bad in (0, -1, "deep", True, 1.5):
+        with pytest.raises(ValueError, match="depth"):
+            to_dot(resnet18, depth=bad)
+    with pytest.raises(ValueError, match="rankdir"):
+        to_dot(resnet18, rankdir="sideways")
+
+
+# ---- other structures -------------------------------------------------------------------------------
+
+CONCAT = """
+network Paths {
+    input [8, 16, 16]
+    mix: concat {
+        a: conv(4, 1)
+        b: { conv(2, 1)  conv(6, 3, padding=1) }
+        identity()
+    }
+    sum: add { conv(18, 1)  identity() }
+}
+"""
+
+
+def test_concat_and_add_joins_take_every_path():
+    report = netspec.analyse(CONCAT)
+    d = draw(report)
+    concat = next(layer for layer in report.layers if layer.op == "concat")
+    add = next(layer for layer in report.layers if layer.op == "add")
+    assert len(d.into(f"n{concat.id}")) == 3 and len(d.into(f"n{add.id}")) == 2
+    assert not any(dashed for *_, dashed in d.edges)  # paths are not shortcuts
+    assert {"4x16x16", "6x16x16", "8x16x16"} <= set(d.edge_labels())
+    assert "concat" in d.nodes[f"n{concat.id}"] and "+" in d.nodes[f"n{add.id}"]
+    assert {"mix", "mix.b"} <= {texts[0] for texts in d.clusters.values()}
+
+
+PAD = """
+network Cifar {
+    input [16, 32, 32]
+    block Basic(out: int, stride: int = 1) {
+        residual {
+            conv(out, 3, stride=stride, padding=1, bias=false)
+            batchnorm()
+        } shortcut pad
+        relu()
+    }
+    Basic(32, stride=2)
+}
+"""
+
+
+def test_option_a_pad_shortcut_is_drawn_as_a_skip():
+    report = netspec.analyse(PAD)
+    d = draw(report, depth="full")
+    pad = next(layer for layer in report.layers if layer.op == "pad")
+    assert "pad /2, +16ch" in d.nodes[f"n{pad.id}"]
+    assert [dashed for *_, dashed in d.into(f"n{pad.id}")] == [True]
+    add = next(layer for layer in report.layers if layer.op == "add")
+    assert sorted(dashed for *_, dashed in d.into(f"n{add.id}")) == [False, True]
+
+
+GROWING = """
+network Dense {
+    input [8, 8, 8]
+    block Layer(growth: int) {
+        concat { identity()  conv(growth, 3, padding=1) }
+    }
+    stage: { repeat 3 { Layer(4) } }
+    conv(8, 1)
+}
+"""
+
+
+def test_folded_repeats_may_grow_in_channels_but_open_ones_may_not():
+    report = netspec.analyse(GROWING)
+    folded = draw(report)
+    # 4 filters of 3x3 over 8, 12 and 16 channels: 4*9*(8+12+16) + 3*4 = 1,308 params
+    assert ["Layer(growth=4) × 3", "stage.0 … stage.2 · 1.31K params · 82.9K MACs"] in folded.nodes.values()
+    assert {"8x8x8", "20x8x8"} <= set(folded.edge_labels())  # into the run, out of it
+    opened = draw(report, depth="full")
+    assert {"stage.0", "stage.1", "stage.2"} <= {texts[0] for texts in opened.clusters.values()}
+
+
+EVIL = r"""
+network Evil(tag: str = "<i>&amp;</i> \G \N \\ ' ]]> {x}") {
+    input [3, 8, 8]
+    block B(note: str) { conv(4, 3, padding=1) }
+    b: B("</font></b><br/>& \G \N \\ ' <script>x</script> ]] -->")
+}
+"""
+
+
+def test_hostile_text_reaches_the_picture_verbatim():
+    report = netspec.analyse(EVIL)
+    for depth in (None, "full"):
+        d = draw(report, depth=depth)
+        texts = d.cluster_texts() + d.node_texts() + [t for t in ET.fromstring(svg(report, depth=depth)).itertext()]
+        assert any('B(note="</font></b><br/>& \\G \\N \\\\ \' <script>x</script> ]] -->")' in t for t in texts)
+        assert any('Evil(tag="<i>&amp;</i> \\G \\N \\\\ \' ]]> {x}")' in t for t in texts)
+
+
+# ---- files, notebooks and a missing `dot` -----------------------------------------------------------
+
+
+def test_render_picks_the_format_by_suffix(resnet18, tmp_path):
+    assert render(resnet18, tmp_path / "r.svg") is None
+    parse((tmp_path / "r.svg").read_text())
+    render(resnet18, tmp_path / "r.png")
+    assert (tmp_path / "r.png").read_bytes().startswith(b"\x89PNG")
+    render(resnet18, tmp_path / "r.pdf", depth=1)
+    assert (tmp_path / "r.pdf").read_bytes().startswith(b"%PDF")
+    render(resnet18, tmp_path / "sub" / "r.dot", rankdir="LR")
+    assert (tmp_path / "sub" / "r.dot").read_text() == to_dot(resnet18, rankdir="LR")
+    assert sorted(p.name for p in tmp_path.rglob("*")) == ["r.dot", "r.pdf", "r.png", "r.svg", "sub"]
+
+
+def test_unknown_format_and_unwritable_path_are_clear_errors(resnet18, tmp_path):
+    with pytest.raises(NetspecError, match=r"unknown format `\.jpeg`"):
+        render(resnet18, tmp_path / "r.jpeg")
+    (tmp_path / "file").write_text("")
+    with pytest.raises(NetspecError, match="cannot write .*file/r.svg"):
+        render(resnet18, tmp_path / "file" / "r.svg")
+    (tmp_path / "taken.svg").mkdir()  # the rename fails: the temporary file must not stay behind
+    with pytest.raises(NetspecError, match="cannot write .*taken.svg"):
+        render(resnet18, tmp_path / "taken.svg")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file", "taken.svg"]
+
+
+def test_without_dot_the_source_is_written_with_a_one_line_note(resnet18, tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    note = render(resnet18, tmp_path / "out" / "r.svg")
+    assert note and "\n" not in note and "apt-get install graphviz" in note and "r.dot" in note
+    assert not (tmp_path / "out" / "r.svg").exists()
+    assert (tmp_path / "out" / "r.dot").read_text() == to_dot(resnet18)
+    assert svg(resnet18) is None and resnet18._repr_svg_() is None and Diagram(resnet18)._repr_svg_() is None
+
+
+def test_notebook_reprs(resnet18):
+    d = parse(resnet18._repr_svg_())
+    assert "layer1" in d.cluster_texts()
+    html = resnet18._repr_html_()
+    assert html.startswith("<b>ResNet18</b><table>") and "<td style='text-align:left'>conv 7x7, 64, /2</td>" in html
+    assert "11,689,512" in html
+    diagram = Diagram(resnet18, depth=1)
+    assert "layer4" in parse(diagram._repr_svg_()).node_texts() and str(diagram) == to_dot(resnet18, depth=1)
+    with pytest.raises(ValueError):
+        Diagram(resnet18, rankdir="up")
