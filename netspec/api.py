@@ -68,3 +68,29 @@ def compile_source(source: Source, *, input: tuple[int, ...] | None = None, **pa
     from netspec.backends.torch import emit_source
 
     return emit_source(build(source, params, input)).text
+
+
+def diagram(source: Source | analysis.Report, path: str | os.PathLike | None = None, *,
+            depth: int | str | None = None, rankdir: str = "TB", collapse_repeats: bool = True,
+            input: tuple[int, ...] | None = None, **params: Any):
+    """A spec's diagram (from a path, spec text or a Report): a Diagram whose `source` is dot text; notebooks
+    show it as SVG. With `path` it is also written there, the format by suffix (.svg, .png, .pdf, .dot).
+
+    `depth`: None or "blocks" folds every block that holds no other block into one box; an int N folds the
+    groups and blocks at module depth N; "full" draws every layer. Runs of identical blocks are drawn once,
+    marked x N, unless `collapse_repeats=False`. Without graphviz's `dot` program a .dot file is written
+    beside `path` instead, and a warning (also in `.note`) says how to render it.
+
+    >>> d = diagram("specs/resnet18.net", "build/resnet18.svg", depth=1)
+    >>> "Basic × 2" in d.source
+    True
+    """
+    import warnings
+
+    from netspec.backends.diagram import Diagram
+
+    report = source if isinstance(source, analysis.Report) else analyse(source, input=input, **params)
+    result = Diagram(report, depth, rankdir, collapse_repeats)
+    if path is not None and result.save(path):
+        warnings.warn(result.note, RuntimeWarning, stacklevel=2)
+    return result

@@ -283,3 +283,30 @@ def test_notebook_reprs(resnet18):
     assert "layer4" in parse(diagram._repr_svg_()).node_texts() and str(diagram) == to_dot(resnet18, depth=1)
     with pytest.raises(ValueError):
         Diagram(resnet18, rankdir="up")
+
+
+# ---- the Python API ---------------------------------------------------------------------------------
+
+
+def test_api_draws_a_path_text_or_report(resnet18, tmp_path):
+    d = netspec.diagram(SPECS / "resnet18.net", tmp_path / "r.svg", depth=1, classes=10)
+    assert d.note is None and "linear 10" in parse((tmp_path / "r.svg").read_text()).node_texts()
+    assert "Basic × 2" in d.source
+    assert netspec.diagram(resnet18).source == to_dot(resnet18)
+    assert "concat" in netspec.diagram(CONCAT, rankdir="LR").source
+
+
+def test_api_warns_without_dot(resnet18, tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    with pytest.warns(RuntimeWarning, match="apt-get install graphviz"):
+        d = netspec.diagram(resnet18, tmp_path / "r.png")
+    assert d.note and (tmp_path / "r.dot").exists()
+
+
+def test_import_netspec_stays_light():
+    import subprocess
+    import sys
+
+    code = "import sys, netspec; netspec.diagram; print(sorted(m for m in ('graphviz', 'torch') if m in sys.modules))"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert result.stdout.strip() == "[]", result.stderr
