@@ -26,7 +26,7 @@ def collect(call: ast.Call, names: list[str], env: Env, what: str) -> dict[str, 
     given: dict[str, Given] = {}
     for i, arg in enumerate(call.args):
         if arg.name is None:
-            if given.keys() - set(names[:i]):
+            if any(a.name is not None for a in call.args[:i]):
                 raise EvalError("positional argument after a keyword argument", arg.span,
                                 help="write positional arguments first")
             if i >= len(names):

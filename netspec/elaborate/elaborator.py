@@ -7,15 +7,17 @@ from dataclasses import dataclass, field, replace
 
 from netspec.diagnostics import Diagnostics, Span, did_you_mean
 from netspec.elaborate.binding import Given, bind_params, collect, layer_attrs
-from netspec.elaborate.evaluate import Env, EvalError, evaluate
+from netspec.elaborate.evaluate import UNKNOWN, Env, EvalError, Reported, evaluate
 from netspec.elaborate.names import RESERVED
 from netspec.elaborate.shortcut import SHORTCUTS, shortcut_kind
 from netspec.ir import Graph, Node, Scope
 from netspec.ops import LAYERS, OPS, Attrs, ShapeError, describe, fmt_shape
 from netspec.parse import ast
 
-MAX_NODES = 1_000_000
-MAX_STEPS = 4_000_000
+# Expansion budget: 50x the largest published CNNs (ResNet-1001: ~3,500 nodes), and small enough that
+# hitting it takes about a second rather than minutes.
+MAX_NODES = 50_000
+MAX_STEPS = 200_000
 
 
 class Abort(Exception):
@@ -99,6 +101,8 @@ class Elaborator:
         return None if node_id is None else self.graph.nodes[node_id].shape
 
     def report(self, e: EvalError | ShapeError, span: Span | None = None) -> None:
+        if isinstance(e, Reported):
+            return
         if isinstance(e, EvalError):
             self.diags.error(e.message, e.span, e.label, e.help)
         else:
@@ -145,6 +149,7 @@ class Elaborator:
         try:
             ctx.env.values[stmt.name] = evaluate(stmt.value, ctx.env)
         except EvalError as e:
+            ctx.env.values[stmt.name] = UNKNOWN  # later uses are not reported again
             self.report(e)
 
     def check(self, stmt: ast.Assert, ctx: Ctx) -> None:

@@ -12,6 +12,7 @@ from netspec.parse import ast
 
 MAX_VALUE = 2**62
 MAX_LIST = 100_000
+MAX_STRING = 10_000
 
 Value = int | float | bool | str | tuple
 
@@ -20,6 +21,18 @@ class EvalError(Exception):
     def __init__(self, message: str, span: Span, label: str = "", help: str = ""):
         super().__init__(message)
         self.message, self.span, self.label, self.help = message, span, label, help
+
+
+class Reported(EvalError):
+    """An error that follows from one already reported (a name whose `let` failed): not shown again."""
+
+
+class _Unknown:
+    def __repr__(self) -> str:
+        return "<unknown>"
+
+
+UNKNOWN = _Unknown()  # the value of a name whose definition failed
 
 
 @dataclass
@@ -120,9 +133,13 @@ def _literal(e: ast.Literal, env: Env) -> Value:
 
 def _name(e: ast.Name, env: Env) -> Value:
     try:
-        return env.lookup(e.id)
+        value = env.lookup(e.id)
     except KeyError:
-        pass
+        value = None
+    if value is UNKNOWN:
+        raise Reported(f"`{e.id}` is unknown: its definition failed", e.span)
+    if value is not None:
+        return value
     if e.id in CONSTANTS:
         return CONSTANTS[e.id]
     raise EvalError(f"unknown name `{e.id}`", e.span, "not a parameter or `let` in scope",
@@ -130,7 +147,7 @@ def _name(e: ast.Name, env: Env) -> Value:
 
 
 def _list(e: ast.ListExpr, env: Env) -> Value:
-    return tuple(evaluate(item, env) for item in e.items)
+    return _bounded_list(tuple(evaluate(item, env) for item in e.items), e.span)
 
 
 def _unary(e: ast.Unary, env: Env) -> Value:
@@ -183,24 +200,48 @@ def _arith(e: ast.Binary, left: Value, right: Value) -> Value:
     if e.op == "+" and isinstance(left, tuple) and isinstance(right, tuple):
         return _bounded_list(left + right, e.span)
     if e.op == "+" and isinstance(left, str) and isinstance(right, str):
-        return left + right
+        return _bounded_str(left + right, e.span)
     if not (_is_number(left) and _is_number(right)):
         raise EvalError(f"`{e.op}` needs numbers", e.span, f"got {describe(left)} and {describe(right)}")
     if e.op in ("/", "//", "%") and right == 0:
         raise EvalError("division by zero", e.right.span, f"`{e.op}` by 0")
-    if e.op == "**" and abs(right) > 64 and abs(left) > 1:
+    if e.op == "**" and left == 0 and right < 0:
+        raise EvalError("division by zero", e.span, f"0 ** {right} is 1 / 0 ** {-right}")
+    if e.op == "**" and _is_int(left) and _is_int(right) and right > 64 and abs(left) > 1:
+        # refused before computing: 3 ** 10**18 would never finish (float powers are fast, and checked below)
         raise EvalError("number too large", e.span, f"{left} ** {right}", "values are limited to 2**62")
-    result = _ARITH[e.op](left, right)
-    if isinstance(result, complex) or (_is_number(result) and abs(result) > MAX_VALUE):
-        raise EvalError("number too large" if not isinstance(result, complex) else "result is not a real number",
-                        e.span, f"{left} {e.op} {right}", "values are limited to 2**62")
+    try:
+        result = _ARITH[e.op](left, right)
+    except OverflowError:  # float ** float beyond 1e308
+        raise EvalError("number too large", e.span, f"{left} {e.op} {right}", "values are limited to 2**62") from None
+    if isinstance(result, complex):
+        raise EvalError("result is not a real number", e.span, f"({left}) ** {right}",
+                        "a negative number has no real fractional power")
+    if abs(result) > MAX_VALUE or result != result:
+        raise EvalError("number too large", e.span, f"{left} {e.op} {right}", "values are limited to 2**62")
     return result
 
 
 def _bounded_list(items: tuple, span: Span) -> tuple:
-    if len(items) > MAX_LIST:
-        raise EvalError(f"list of {len(items):,} items is too long", span, help=f"the limit is {MAX_LIST:,}")
+    """A list whose items, counted through nested lists, stay within MAX_LIST (`let b = [a, a]` doubles)."""
+    size = _size(items, {})
+    if size > MAX_LIST:
+        raise EvalError(f"list of {size:,} items is too long", span,
+                        "counting the items of nested lists", f"the limit is {MAX_LIST:,}")
     return items
+
+
+def _size(value: tuple, seen: dict[int, int]) -> int:
+    """Items of a list and of every list inside it; shared inner lists are counted each time, but visited once."""
+    if id(value) not in seen:
+        seen[id(value)] = len(value) + sum(_size(v, seen) for v in value if isinstance(v, tuple))
+    return seen[id(value)]
+
+
+def _bounded_str(text: str, span: Span) -> str:
+    if len(text) > MAX_STRING:
+        raise EvalError(f"string of {len(text):,} characters is too long", span, help=f"the limit is {MAX_STRING:,}")
+    return text
 
 
 def _cond(e: ast.Cond, env: Env) -> Value:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from netspec.elaborate.evaluate import Env, EvalError
+from netspec.elaborate.evaluate import UNKNOWN, Env, EvalError, Reported
 from netspec.ops import OPS, fmt_shape
 from netspec.parse import ast
 
@@ -26,6 +26,8 @@ def shortcut_kind(shortcut: ast.Shortcut | None, env: Env) -> str:
             kind = env.lookup(kind)
         except KeyError:
             kind = None
+        if kind is UNKNOWN:
+            raise Reported(f"`{shortcut.kind}` is unknown", shortcut.span)
     if kind not in KINDS:
         raise EvalError(f"unknown shortcut `{shortcut.kind}`", shortcut.span,
                         f"a shortcut is {', '.join(KINDS)}, or a body {{ ... }}")
