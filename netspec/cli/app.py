@@ -119,9 +119,14 @@ def _unwritable(path: Path, e: OSError) -> NetspecError:
 def main() -> None:
     """Console entry point: exit statuses 0 (ok), 1 (errors in the spec), 2 (usage)."""
     from netspec import cli  # noqa: F401  (registers the commands)
+    from netspec.cli.dispatch import plan
 
     try:
-        app(standalone_mode=False)
+        direct = plan(app, sys.argv[1:])  # a plain command line skips typer's ~100 ms setup; see dispatch.py
+        if direct is None:
+            app(standalone_mode=False)
+        else:
+            direct[0](**direct[1])
     except Exit as e:
         sys.exit(e.code)
     except NetspecError as e:
@@ -130,11 +135,16 @@ def main() -> None:
     except _click_errors() as e:
         e.show()
         sys.exit(2)
+    except BrokenPipeError:  # `netspec summary ... | head`: stop quietly, as typer does
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(1)
     except KeyboardInterrupt:
         sys.exit(130)
 
 
 def _click_errors():
-    import click
-
-    return click.ClickException
+    try:
+        from click import ClickException
+    except ImportError:  # typer >= 0.24 vendors click as typer._click
+        from typer._click.exceptions import ClickException
+    return ClickException
