@@ -53,19 +53,23 @@ def parse_sets(values: list[str] | None) -> dict[str, Any]:
 
     out: dict[str, Any] = {}
     diags = Diagnostics()
+    sources: dict[str, str] = {}
     for item in values or []:
         name, sep, text = item.partition("=")
-        where = Span.point("--set", 1, 1, max(1, len(item)))
+        source = f"--set {name.strip()}" if sep else "--set"
+        sources[source] = item
+        where = Span.point(source, 1, 1, max(1, len(item)))
         if not sep or not name.strip().isidentifier():
             diags.error(f"cannot read --set {item!r}", where, help="write --set name=value, e.g. --set classes=10")
             continue
-        try:
-            out[name.strip()] = evaluate(parse_expr(text.strip(), "--set"), Env())
+        try:  # the value is parsed in place, so spans point into `item` itself
+            out[name.strip()] = evaluate(parse_expr(" " * (len(name) + 1) + text, source), Env())
         except NetspecError as e:
             diags.items.extend(e.diagnostics)
         except EvalError as e:
-            diags.error(e.message, where, e.label, e.help)
-    diags.raise_if_errors({"--set": " ".join(values or [])})
+            quote = f"""a string needs quotes: --set '{name}="{text}"'""" if text.strip().isidentifier() else ""
+            diags.error(e.message, e.span, e.label, e.help or quote)
+    diags.raise_if_errors(sources)
     return out
 
 

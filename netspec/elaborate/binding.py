@@ -31,7 +31,7 @@ def collect(call: ast.Call, names: list[str], env: Env, what: str) -> dict[str, 
                                 help="write positional arguments first")
             if i >= len(names):
                 raise EvalError(f"too many arguments for {what}", arg.span,
-                                f"it takes at most {len(names)}: {', '.join(names)}")
+                                f"it takes at most {len(names)}: {', '.join(names)}" if names else "it takes none")
             name = names[i]
         else:
             name = arg.name
