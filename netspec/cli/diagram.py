@@ -1,9 +1,11 @@
-"""`netspec diagram`: a spec drawn as SVG, PNG, PDF or dot source, folded by its own groups and blocks; no torch."""
+"""`netspec diagram`: a spec drawn as SVG, PNG, PDF or dot source, folded by its own groups and blocks; no torch.
+
+The options are plain str/bool so that cli/dispatch.py can call the command without typer's setup (~150 ms).
+"""
 
 from __future__ import annotations
 
 import sys
-from enum import Enum
 from pathlib import Path
 from typing import Annotated
 
@@ -12,21 +14,7 @@ import typer
 from netspec.cli.app import InputOption, SetOption, app, build_report, fail
 from netspec.diagnostics import NetspecError
 
-
-class Rankdir(str, Enum):
-    TB = "TB"
-    LR = "LR"
-    BT = "BT"
-    RL = "RL"
-
-
-def parse_depth(text: str | None) -> int | str | None:
-    """`--depth`: a number >= 1, `blocks` (the default) or `full`."""
-    if text is None or text in ("blocks", "full"):
-        return text
-    if text.isdigit() and int(text) >= 1:
-        return int(text)
-    raise typer.BadParameter(f"{text!r} is not a number >= 1, `blocks` or `full`")
+RANKDIRS = ("TB", "LR", "BT", "RL")
 
 
 @app.command()
@@ -35,26 +23,41 @@ def diagram(
     output: Annotated[Path, typer.Option("--output", "-o", show_default=False,
                                          help="The file to write: .svg, .png, .pdf or .dot (the suffix decides).")],
     depth: Annotated[str | None, typer.Option(
-        "--depth", "-d", metavar="N|blocks|full", callback=parse_depth,
-        help="What to fold into one box. blocks (default): every block instance that holds no other block; "
+        "--depth", "-d", metavar="N|blocks|full", show_default=False,
+        help="What to fold into one box. blocks (the default): every block instance that holds no other block; "
              "N: every group or block at module depth N (layer1 is 1, layer1.0 is 2); full: nothing.")] = None,
-    rankdir: Annotated[Rankdir, typer.Option("--rankdir", case_sensitive=False,
-                                             help="TB: top to bottom; LR: left to right.")] = Rankdir.TB,
-    collapse_repeats: Annotated[bool, typer.Option(
-        "--collapse-repeats/--no-collapse-repeats",
-        help="Draw a run of identical blocks once, marked x N.")] = True,
+    rankdir: Annotated[str, typer.Option("--rankdir", metavar="TB|LR",
+                                         help="TB: top to bottom; LR: left to right.")] = "TB",
+    no_collapse_repeats: Annotated[bool, typer.Option(
+        "--no-collapse-repeats", help="Draw every block of a run of identical ones, not one box marked x N.")] = False,
     set: SetOption = None,
     input: InputOption = None,
 ) -> None:
     """Draw the network: layers as boxes, shapes on the edges, groups and blocks as labelled frames."""
     from netspec.backends.diagram import render
 
+    folding, direction = parse_depth(depth), parse_rankdir(rankdir)
     report = build_report(file, set, input)
     try:
-        note = render(report, output, depth=depth, rankdir=rankdir.value, collapse_repeats=collapse_repeats)
+        note = render(report, output, depth=folding, rankdir=direction, collapse_repeats=not no_collapse_repeats)
     except NetspecError as e:
         fail(e)
     if note:
         print(note, file=sys.stderr)
     else:
         print(f"wrote {output}")
+
+
+def parse_depth(text: str | None) -> int | str | None:
+    """`--depth`: a number >= 1, `blocks` (the default) or `full`."""
+    if text is None or text in ("blocks", "full"):
+        return text
+    if text.isdigit() and int(text) >= 1:
+        return int(text)
+    raise typer.BadParameter(f"{text!r} is not a number >= 1, `blocks` or `full`", param_hint="'--depth'")
+
+
+def parse_rankdir(text: str) -> str:
+    if text.upper() not in RANKDIRS:
+        raise typer.BadParameter(f"{text!r} is not one of {', '.join(RANKDIRS)}", param_hint="'--rankdir'")
+    return text.upper()
