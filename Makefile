@@ -23,6 +23,7 @@ demo: setup
 	$(BIN)/netspec check specs/*.net
 	$(BIN)/netspec summary specs/resnet18.net --depth 1
 	$(BIN)/netspec explain specs/lecture.net conv1
+	$(BIN)/netspec diagram specs/resnet18.net -o $(BUILD)/resnet18.svg
 
 test: setup
 	$(PY) -m pytest -n 2
