@@ -18,6 +18,7 @@ from netspec.parse import ast
 # hitting it takes about a second rather than minutes.
 MAX_NODES = 50_000
 MAX_STEPS = 200_000
+MAX_DEPTH = 64  # nested bodies while expanding (elaboration recurses per level)
 
 
 class Abort(Exception):
@@ -53,6 +54,7 @@ class Ctx:
     blocks: dict[str, Block]
     scope: int
     ns: Namespace
+    depth: int = 0  # bodies entered, through groups, blocks, branches and loops alike
 
 
 class Elaborator:
@@ -122,7 +124,12 @@ class Elaborator:
 
     def members(self, body, ctx: Ctx) -> Iterator[tuple[ast.Member, Ctx]]:
         """The members of a body with control flow expanded: lets bound, loops unrolled, ifs decided."""
-        ctx = replace(ctx, env=ctx.env.child(), blocks=dict(ctx.blocks))
+        if ctx.depth >= MAX_DEPTH:
+            self.diags.error(f"the network nests more than {MAX_DEPTH} levels deep", body[0].span if body else self.graph.scopes[ctx.scope].span,
+                             "blocks, groups and loops inside one another reach this far",
+                             "flatten the structure; a chain of blocks each using the next one adds up")
+            raise Abort
+        ctx = replace(ctx, env=ctx.env.child(), blocks=dict(ctx.blocks), depth=ctx.depth + 1)
         for stmt in body:
             if isinstance(stmt, ast.BlockDef):
                 ctx.blocks[stmt.name] = Block(stmt, ctx.env, ctx.blocks)

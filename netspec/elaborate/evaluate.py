@@ -13,6 +13,7 @@ from netspec.parse import ast
 MAX_VALUE = 2**62
 MAX_LIST = 100_000
 MAX_STRING = 10_000
+MAX_DEPTH = 16  # lists inside lists
 
 Value = int | float | bool | str | tuple
 
@@ -223,18 +224,21 @@ def _arith(e: ast.Binary, left: Value, right: Value) -> Value:
 
 
 def _bounded_list(items: tuple, span: Span) -> tuple:
-    """A list whose items, counted through nested lists, stay within MAX_LIST (`let b = [a, a]` doubles)."""
-    size = _size(items, {})
+    """A list within MAX_LIST items, counted through nested lists (`let b = [a, a]` doubles), and MAX_DEPTH deep."""
+    size, depth = _measure(items, {})
     if size > MAX_LIST:
         raise EvalError(f"list of {size:,} items is too long", span,
                         "counting the items of nested lists", f"the limit is {MAX_LIST:,}")
+    if depth > MAX_DEPTH:
+        raise EvalError(f"lists are nested more than {MAX_DEPTH} deep", span, help="use a flatter list")
     return items
 
 
-def _size(value: tuple, seen: dict[int, int]) -> int:
-    """Items of a list and of every list inside it; shared inner lists are counted each time, but visited once."""
+def _measure(value: tuple, seen: dict[int, tuple[int, int]]) -> tuple[int, int]:
+    """(items, nesting depth) of a list and every list inside it; a shared inner list is measured once."""
     if id(value) not in seen:
-        seen[id(value)] = len(value) + sum(_size(v, seen) for v in value if isinstance(v, tuple))
+        inner = [_measure(v, seen) for v in value if isinstance(v, tuple)]
+        seen[id(value)] = (len(value) + sum(n for n, _ in inner), 1 + max((d for _, d in inner), default=0))
     return seen[id(value)]
 
 

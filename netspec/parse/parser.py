@@ -15,6 +15,7 @@ from netspec.parse.tables import load_parser
 MAX_SOURCE_BYTES = 2_000_000
 MAX_NESTING = 48
 MAX_INT_DIGITS = 18
+MAX_EXPR_DEPTH = 64  # operators inside operators; evaluation recurses once per level
 
 _FRIENDLY = {
     "NAME": "a name",
@@ -53,7 +54,7 @@ def parse_expr(text: str, path: str = "<--set>"):
 def decode(data: bytes, path: str) -> str:
     """Bytes of a file -> text, or a diagnostic at the first byte that is not UTF-8."""
     try:
-        return data.decode("utf-8")
+        return data.decode("utf-8").removeprefix("\ufeff")  # the byte-order mark some editors write
     except UnicodeDecodeError as e:
         before = data[: e.start].decode("utf-8", "replace")
         line = before.count("\n") + 1
@@ -138,7 +139,8 @@ def _expected(e: UnexpectedInput) -> str:
 
 def _show_token(token: Token) -> str:
     if token.type in _FRIENDLY:
-        return f"{_FRIENDLY[token.type]} `{token.value}`" if token.type != "$END" else "end of file"
+        what = _FRIENDLY[token.type].split(" ", 1)[-1]  # "unexpected name `x`", not "unexpected a name"
+        return f"{what} `{token.value}`" if token.type != "$END" else "end of file"
     return f"`{token.value}`"
 
 
@@ -170,6 +172,24 @@ def _token_span(path: str, token: Token) -> Span:
     return Span(path, token.line, token.column, token.end_line, token.end_column)
 
 
+def _nested(method):
+    """Wrap an expression builder: record the expression's depth and refuse one too deep to evaluate."""
+
+    @functools.wraps(method)
+    def build(self, meta, children):
+        node = method(self, meta, children)
+        depth = 1 + max((self.depths.get(id(c), 1) for c in children), default=1)
+        if depth > MAX_EXPR_DEPTH:
+            self.diags.error("expression is nested too deeply", node.span,
+                             f"more than {MAX_EXPR_DEPTH} operators inside one another",
+                             "split it into steps with `let`", code="syntax")
+            raise NetspecError(self.diags.items)
+        self.depths[id(node)] = depth
+        return node
+
+    return build
+
+
 @v_args(meta=True)
 class _ToAst(Transformer_NonRecursive):
     """lark's parse tree -> netspec.parse.ast; lark's types never leave this module."""
@@ -178,6 +198,7 @@ class _ToAst(Transformer_NonRecursive):
         super().__init__()
         self.path = path
         self.diags = diags
+        self.depths: dict[int, int] = {}  # id(expression) -> operator depth, for _nested
 
     def s(self, meta) -> Span:
         return _span(self.path, meta)
@@ -292,7 +313,12 @@ class _ToAst(Transformer_NonRecursive):
             self.diags.error("number too large", _token_span(self.path, token),
                              f"{len(digits)} digits; integers have at most {MAX_INT_DIGITS}", code="syntax")
             raise NetspecError(self.diags.items)
-        return kind(digits)
+        value = kind(digits)
+        if value in (float("inf"), float("-inf")):
+            self.diags.error("number too large", _token_span(self.path, token),
+                             "beyond the largest float, about 1.8e308", code="syntax")
+            raise NetspecError(self.diags.items)
+        return value
 
     def string(self, meta, children):
         return ast.Literal(_string(children[0]), self.s(meta))
@@ -306,32 +332,41 @@ class _ToAst(Transformer_NonRecursive):
     def name(self, meta, children):
         return ast.Name(str(children[0]), self.s(meta))
 
+    @_nested
     def list(self, meta, children):
         return ast.ListExpr(tuple(c for c in children if c is not None), self.s(meta))
 
+    @_nested
     def func(self, meta, children):
         name, *args = children
         return ast.FuncCall(str(name), tuple(a for a in args if a is not None), self.s(meta))
 
+    @_nested
     def index(self, meta, children):
         return ast.Index(children[0], children[1], self.s(meta))
 
+    @_nested
     def cond(self, meta, children):
         return ast.Cond(*children, self.s(meta))
 
+    @_nested
     def neg(self, meta, children):
         return ast.Unary("-", children[0], self.s(meta))
 
+    @_nested
     def pos(self, meta, children):
         return ast.Unary("+", children[0], self.s(meta))
 
+    @_nested
     def not_(self, meta, children):
         return ast.Unary("not", children[0], self.s(meta))
 
+    @_nested
     def compare(self, meta, children):
         left, op, right = children
         return ast.Binary(str(op), left, right, self.s(meta))
 
+    @_nested
     def contains(self, meta, children):
         return ast.Binary("in", children[0], children[1], self.s(meta))
 
@@ -339,7 +374,7 @@ class _ToAst(Transformer_NonRecursive):
         def method(self, meta, children):
             return ast.Binary(op, children[0], children[1], self.s(meta))
 
-        return method
+        return _nested(method)
 
     add, sub, mul, div = _binary("+"), _binary("-"), _binary("*"), _binary("/")
     floordiv, mod, pow = _binary("//"), _binary("%"), _binary("**")
