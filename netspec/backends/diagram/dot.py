@@ -148,7 +148,7 @@ def _span(run: list[ScopeSummary]) -> str:
 
 
 def _times(text: str, n: int) -> str:
-    return f"{text} × {n}" if n > 1 else text
+    return f"{text} × {n}".lstrip() if n > 1 else text
 
 
 def _cost(run: list[ScopeSummary]) -> str:

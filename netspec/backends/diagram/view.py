@@ -215,14 +215,14 @@ class _Builder:
     # ---- edges ------------------------------------------------------------------------------------
 
     def _edges(self) -> list[Edge]:
-        edges: dict[tuple[str, str], Edge] = {}
+        edges: dict[tuple, Edge] = {}
         for layer in self.layers:
             for k, i in enumerate(layer.inputs):
                 edge = self._edge(i, layer, k)
                 if edge and (edge.tail, edge.head) not in edges:
                     edges[edge.tail, edge.head] = edge
         last = self.layers[-1]
-        edges["output"] = Edge(self.box(last.id).id, "output", tuple(last.shape), False)
+        edges[last.id, "output"] = Edge(self.box(last.id).id, "output", tuple(last.shape), False)
         return list(edges.values())
 
     def _edge(self, i: int, head: Layer, k: int) -> Edge | None:
