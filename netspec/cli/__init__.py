@@ -1,5 +1,6 @@
 """The command line: one module per command family, each registering on the shared typer app."""
 
+from netspec.cli import compile  # noqa: F401
 from netspec.cli import diagram  # noqa: F401
 from netspec.cli import inspect  # noqa: F401
 from netspec.cli.app import app, main

@@ -13,13 +13,16 @@ from typing import Any
 from netspec.ops import OPS, Shape
 
 
+REQUIRED = object()
+
+
 @dataclass(frozen=True, slots=True)
 class Arg:
-    """A keyword argument; the generated source leaves it out when it is `default` in every instance."""
+    """A constructor argument, named as torch names it; generated source leaves out a keyword at its default."""
 
     name: str
     value: Any
-    default: Any
+    default: Any = REQUIRED
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,7 +31,7 @@ class Init:
 
     name: str  # also the helper function's name in generated source: `kaiming_init(nn.Conv2d(...))`
     doc: str
-    calls: tuple[tuple[str, str, tuple[tuple[str, Any], ...]], ...]  # (function, parameter, kwargs)
+    calls: tuple[tuple[str, str, tuple[tuple[str, Any], ...]], ...]  # (torch.nn.init function, parameter, kwargs)
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,9 +39,12 @@ class Construct:
     """A layer that is an `nn.<cls>` module: `nn.Conv2d(3, 64, 7, stride=2, ...)`, then an optional init."""
 
     cls: str
-    args: tuple[Any, ...] = ()
+    args: tuple[Arg, ...] = ()  # positional
     kwargs: tuple[Arg, ...] = ()
     init: Init | None = None
+
+    def live_args(self) -> list[Any]:
+        return [a.value for a in self.args]
 
     def live_kwargs(self) -> dict[str, Any]:
         return {a.name: a.value for a in self.kwargs}
@@ -96,6 +102,11 @@ def _side(pair: tuple[int, int]) -> int | tuple[int, int]:
     return pair[0] if pair[0] == pair[1] else tuple(pair)
 
 
+def _stride(a) -> Arg:
+    """Pooling's stride; None (torch's default) means the kernel size, and is left out of generated source."""
+    return Arg("stride", None if a.stride is None else _side(a.stride), None)
+
+
 def _image(site: Site) -> bool:
     return len(site.shapes[0]) == 3
 
@@ -108,19 +119,21 @@ def conv(site: Site) -> Construct:
     padding = a.padding if isinstance(a.padding, str) else _side(a.padding)
     kwargs = (Arg("stride", _side(a.stride), 1), Arg("padding", padding, 0), Arg("dilation", _side(a.dilation), 1),
               Arg("groups", a.groups, 1), Arg("bias", a.bias, True))
-    return Construct("Conv2d", (site.shapes[0][0], a.out, _side(a.kernel)), kwargs, INITS[a.init])
+    args = (Arg("in_channels", site.shapes[0][0]), Arg("out_channels", a.out), Arg("kernel_size", _side(a.kernel)))
+    return Construct("Conv2d", args, kwargs, INITS[a.init])
 
 
 def linear(site: Site) -> Construct:
     a = site.attrs
-    return Construct("Linear", (site.shapes[0][0], a.out), (Arg("bias", a.bias, True),), INITS[a.init])
+    args = (Arg("in_features", site.shapes[0][0]), Arg("out_features", a.out))
+    return Construct("Linear", args, (Arg("bias", a.bias, True),), INITS[a.init])
 
 
 def batchnorm(site: Site) -> Construct:
     a = site.attrs
     kwargs = (Arg("eps", a.eps, 1e-5), Arg("momentum", a.momentum, 0.1), Arg("affine", a.affine, True))
     cls = "BatchNorm2d" if _image(site) else "BatchNorm1d"
-    return Construct(cls, (site.shapes[0][0],), kwargs, ZERO_GAMMA if a.zero_init else None)
+    return Construct(cls, (Arg("num_features", site.shapes[0][0]),), kwargs, ZERO_GAMMA if a.zero_init else None)
 
 
 # ---- windows ----------------------------------------------------------------------------------------
@@ -128,32 +141,32 @@ def batchnorm(site: Site) -> Construct:
 
 def maxpool(site: Site) -> Construct:
     a = site.attrs
-    kwargs = (Arg("stride", _side(a.stride or a.kernel), None), Arg("padding", _side(a.padding), 0),
-              Arg("dilation", _side(a.dilation), 1), Arg("ceil_mode", a.ceil_mode, False))
-    return Construct("MaxPool2d", (_side(a.kernel),), kwargs)
+    kwargs = (_stride(a), Arg("padding", _side(a.padding), 0), Arg("dilation", _side(a.dilation), 1),
+              Arg("ceil_mode", a.ceil_mode, False))
+    return Construct("MaxPool2d", (Arg("kernel_size", _side(a.kernel)),), kwargs)
 
 
 def avgpool(site: Site) -> Construct:
     a = site.attrs
-    kwargs = (Arg("stride", _side(a.stride or a.kernel), None), Arg("padding", _side(a.padding), 0),
-              Arg("ceil_mode", a.ceil_mode, False), Arg("count_include_pad", a.count_include_pad, True))
-    return Construct("AvgPool2d", (_side(a.kernel),), kwargs)
+    kwargs = (_stride(a), Arg("padding", _side(a.padding), 0), Arg("ceil_mode", a.ceil_mode, False),
+              Arg("count_include_pad", a.count_include_pad, True))
+    return Construct("AvgPool2d", (Arg("kernel_size", _side(a.kernel)),), kwargs)
 
 
 def adaptive_avgpool(site: Site) -> Construct:
-    return Construct("AdaptiveAvgPool2d", (_side(site.attrs.output),))
+    return Construct("AdaptiveAvgPool2d", (Arg("output_size", _side(site.attrs.output)),))
 
 
 def adaptive_maxpool(site: Site) -> Construct:
-    return Construct("AdaptiveMaxPool2d", (_side(site.attrs.output),))
+    return Construct("AdaptiveMaxPool2d", (Arg("output_size", _side(site.attrs.output)),))
 
 
 def global_avgpool(site: Site) -> Construct:
-    return Construct("AdaptiveAvgPool2d", (1,))
+    return Construct("AdaptiveAvgPool2d", (Arg("output_size", 1),))
 
 
 def global_maxpool(site: Site) -> Construct:
-    return Construct("AdaptiveMaxPool2d", (1,))
+    return Construct("AdaptiveMaxPool2d", (Arg("output_size", 1),))
 
 
 def flatten(site: Site) -> Construct:
@@ -163,7 +176,7 @@ def flatten(site: Site) -> Construct:
 def lrn(site: Site) -> Construct:
     a = site.attrs
     kwargs = (Arg("alpha", a.alpha, 1e-4), Arg("beta", a.beta, 0.75), Arg("k", a.k, 1.0))
-    return Construct("LocalResponseNorm", (a.size,), kwargs)
+    return Construct("LocalResponseNorm", (Arg("size", a.size),), kwargs)
 
 
 def dropout(site: Site) -> Construct:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from netspec.backends.torch.layers import Construct, Function, Site, emit
+from netspec.diagnostics import Span
 from netspec.ir import Graph, Node, Scope
 
 # Ops whose output is (or may be) their input itself, or a view of it.
@@ -40,6 +41,10 @@ class Step:
     inputs: tuple[int, ...]  # node ids of the values read
     member: str | None = None
     function: Function | None = None
+    span: Span | None = None  # the spec text it comes from: the node's, or the child container's
+
+    def __post_init__(self):
+        self.span = self.span or self.node.span
 
 
 @dataclass(slots=True)
@@ -152,7 +157,7 @@ def _input(graph: Graph, box: Container) -> int:
 def _add_step(graph: Graph, box: Container, item: Node | Container, users) -> None:
     if isinstance(item, Container):
         box.members.append(item)
-        box.steps.append(Step(graph.nodes[item.output], (item.input,), member=item.name))
+        box.steps.append(Step(graph.nodes[item.output], (item.input,), member=item.name, span=item.scope.span))
         return
     made = emit(item.op, Site(item.attrs, graph.in_shapes(item), item.shape, _inplace_ok(graph, item, users)))
     if isinstance(made, Function):

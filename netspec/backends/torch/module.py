@@ -86,7 +86,7 @@ def _member(member: Leaf | Container, graph: Graph) -> nn.Module:
 
 def leaf(construct: Construct) -> nn.Module:
     """The nn module of one layer, initialised as the spec says (PyTorch's default otherwise)."""
-    module = getattr(nn, construct.cls)(*construct.args, **construct.live_kwargs())
+    module = getattr(nn, construct.cls)(*construct.live_args(), **construct.live_kwargs())
     if construct.init is not None:
         initialise(module, construct.init)
     return module

@@ -1,0 +1,246 @@
+"""The module tree -> the classes of generated source: which containers share a class, and its parameters.
+
+A block's instances that have the same structure share one class; what differs between them (channels,
+strides, ...) becomes a constructor parameter, named after the block parameter it equals where one does.
+A block whose instances differ in structure (a stage of 2 or 3 blocks) subclasses nn.Sequential and is
+given its members; a chain that is not a block is written inline as nn.Sequential.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from netspec.backends.torch.layout import Container, Leaf
+from netspec.backends.torch.namespace import Namespace, camel
+from netspec.ir import Graph
+
+Form = Literal["root", "module", "sequential", "passthrough", "inline"]
+# record(container, plan) -> (values, roles, split): every value the container's code uses, in order, what each
+# is, and where the forward's values start (the constructor's come first)
+Recorder = Callable[[Container, "Plan"], tuple[list[Any], list[str], int]]
+_INT = re.compile(r"-?\d+")
+
+
+@dataclass
+class Param:
+    name: str
+    column: int  # where its value sits in an instance's value list
+    annotation: str
+
+
+@dataclass
+class ClassDef:
+    """One generated class and the containers it is instantiated for (the first one is the model)."""
+
+    form: Form
+    instances: list[Container]
+    base: str  # the name it would like: the block's, the network's, or the group's
+    name: str = ""
+    params: list[Param] = field(default_factory=list)
+    code: dict[int, str] = field(default_factory=dict)  # column -> a parameter's name, for varying columns
+    constant: dict[int, Any] = field(default_factory=dict)  # column -> its value, for constant columns
+    named: dict[tuple, str] = field(default_factory=dict)  # a varying column's values -> parameter name
+    forward_from: int = 0  # the first column the forward uses (the constructor uses those before it)
+
+    @property
+    def first(self) -> Container:
+        return self.instances[0]
+
+    def args(self, values: list[Any]) -> list[tuple[str, Any]]:
+        """The constructor arguments of an instance with these values."""
+        return [(p.name, values[p.column]) for p in self.params]
+
+
+@dataclass
+class Plan:
+    """The classes of a generated module, in the order they are written (each after the classes it uses).
+
+    The parameters of a class are found in the same order, so those of the classes it contains are known.
+    """
+
+    classes: list[ClassDef]
+    of: dict[int, ClassDef]  # container scope id -> its class (inline containers have none)
+    values: dict[int, list[Any]]  # container scope id -> the values its class is instantiated with
+    names: Namespace
+
+
+def signature(box: Container) -> tuple:
+    """The structure of a container without its numbers: equal signatures can share a class."""
+    members = tuple(_member_signature(m) for m in box.members)
+    local = {box.input: 0} | {s.node.id: n + 1 for n, s in enumerate(box.steps)}
+    steps = tuple((s.member, _function_signature(s.function), tuple(local[i] for i in s.inputs)) for s in box.steps)
+    return box.scope.kind, box.scope.block, box.chain, members, steps, local[box.output]
+
+
+def _member_signature(member: Leaf | Container) -> tuple:
+    if isinstance(member, Container):
+        return member.name, signature(member)
+    c = member.construct
+    return member.name, c.cls, tuple(a.name for a in c.args), tuple(a.name for a in c.kwargs), c.init and c.init.name
+
+
+def _function_signature(function) -> tuple | None:
+    return function and (function.name, function.template, tuple(k for k, _ in function.params))
+
+
+def plan(graph: Graph, root: Container, record: Recorder, names: Namespace) -> Plan:
+    """Group containers into classes, name them, and find each class's parameters."""
+    boxes = root.containers()
+    signatures = {b.scope.id: signature(b) for b in boxes}
+    chain_blocks = _chain_blocks(boxes, signatures)
+    classes: dict[tuple, ClassDef] = {}
+    of = {}
+    for box in boxes:
+        form, key, base = _form(graph, box, signatures[box.scope.id], chain_blocks)
+        if form == "inline":
+            continue
+        cls = classes.setdefault(key, ClassDef(form, [], base))
+        cls.instances.append(box)
+        of[box.scope.id] = cls
+    _name(list(classes.values()), names)
+    result = Plan(_dependency_order(root, of), of, {}, names)
+    for cls in result.classes:
+        if cls.form != "passthrough":  # given its members, it takes no parameters
+            _parameters(graph, cls, record, result)
+    return result
+
+
+def _chain_blocks(boxes: list[Container], signatures: dict) -> dict[str, bool]:
+    """For each block used as a chain: do all its chain instances have one structure?"""
+    seen: dict[str, set] = {}
+    for box in boxes:
+        if box.is_block and box.chain:
+            seen.setdefault(box.scope.block, set()).add(signatures[box.scope.id])
+    return {block: len(sigs) == 1 for block, sigs in seen.items()}
+
+
+def _form(graph: Graph, box: Container, sig: tuple, chain_blocks: dict[str, bool]) -> tuple[Form, tuple, str]:
+    if box.is_root:
+        return "root", ("root",), graph.name
+    if box.is_block and box.chain:
+        uniform = chain_blocks[box.scope.block]
+        form = "sequential" if uniform else "passthrough"
+        return form, (form, box.scope.block), box.scope.block
+    if box.chain:
+        return "inline", (), ""
+    if box.is_block:
+        return "module", ("block", box.scope.block, sig), box.scope.block
+    name = box.name if not box.name.isdigit() else box.scope.kind
+    return "module", (box.scope.kind, name, sig), camel(name) or box.scope.kind.title()
+
+
+def _dependency_order(root: Container, of: dict[int, ClassDef]) -> list[ClassDef]:
+    """Classes in order of first use, each after the classes it contains (a post-order walk)."""
+    order: dict[int, ClassDef] = {}
+
+    def visit(box: Container) -> None:
+        for member in box.members:
+            if isinstance(member, Container):
+                visit(member)
+        cls = of.get(box.scope.id)
+        if cls is not None:
+            order.setdefault(id(cls), cls)
+
+    visit(root)
+    return list(order.values())
+
+
+def _name(classes: list[ClassDef], names: Namespace) -> None:
+    """The network first (it keeps its name), then the rest in order of first use; variants get a suffix."""
+    firsts: dict[str, ClassDef] = {}
+    for cls in sorted(classes, key=lambda c: (c.form != "root", min(b.output for b in c.instances))):
+        model = firsts.setdefault(cls.base, cls)
+        suffix = "" if model is cls else _variant_suffix(cls, model)
+        cls.name = names.add(cls.base + suffix, "Block")
+
+
+def _variant_suffix(cls: ClassDef, model: ClassDef) -> str:
+    """What this variant has that the first one lacks: `Basic` -> `BasicDownsample`."""
+    have = {m.name for m in model.first.members} | {s.node.path.rsplit(".", 1)[-1] for s in model.first.steps}
+    extra = [m.name for m in cls.first.members if m.name not in have and not m.name.isdigit()]
+    extra += [s.node.path.rsplit(".", 1)[-1] for s in cls.first.steps if s.function and
+              s.node.path.rsplit(".", 1)[-1] not in have]
+    return camel("_".join(dict.fromkeys(extra))) or "Variant"
+
+
+# ---- parameters: the values that differ between a class's instances --------------------------------
+
+
+def _parameters(graph: Graph, cls: ClassDef, record: Recorder, plan: Plan) -> None:
+    rows, roles = [], []
+    for box in cls.instances:
+        values, roles, cls.forward_from = record(box, plan)
+        rows.append(values)
+        plan.values[box.scope.id] = values
+    if any(len(r) != len(rows[0]) for r in rows):
+        raise AssertionError(f"instances of {cls.name} differ in structure")
+    params = Namespace(parent=plan.names, reserved={"self"})
+    for column in range(len(rows[0])):
+        values = tuple(_typed(r[column]) for r in rows)
+        if len(set(values)) == 1:
+            cls.constant[column] = rows[0][column]
+        elif values in cls.named:
+            cls.code[column] = cls.named[values]
+        else:
+            name = params.add(_param_name(graph, cls, values, roles[column]), "arg")
+            cls.named[values] = cls.code[column] = name
+            cls.params.append(Param(name, column, _annotation(values)))
+
+
+def _typed(value: Any) -> tuple:
+    """A value with its type, so that 1, 1.0 and True stay apart."""
+    return type(value).__name__, value
+
+
+def _param_name(graph: Graph, cls: ClassDef, values: tuple, role: str) -> str:
+    """The block parameter these values equal in every instance; else `in_channels`; else the slot's role."""
+    args = [block_args(b.scope.label) for b in cls.instances] if cls.first.is_block else []
+    for name in args[0] if args else {}:
+        if all(name in a and _typed(a[name]) == v for a, v in zip(args, values)):
+            return name
+    channels = tuple(_typed(graph.nodes[b.input].shape[0]) for b in cls.instances)
+    return "in_channels" if channels == values else role
+
+
+def block_args(label: str) -> dict[str, Any]:
+    """`Basic(out=64, stride=1)` -> {"out": 64, "stride": 1}; values other than ints and bools are kept as text."""
+    inner = label[label.find("(") + 1: -1] if label.endswith(")") and "(" in label else ""
+    out: dict[str, Any] = {}
+    for part in _split(inner):
+        name, eq, text = part.partition("=")
+        if eq and name.strip().isidentifier():
+            out[name.strip()] = _value(text.strip())
+    return out
+
+
+def _split(text: str) -> list[str]:
+    """Split at top-level commas, outside brackets and quotes."""
+    parts, depth, quoted, start = [], 0, False, 0
+    for i, char in enumerate(text):
+        if char == '"':
+            quoted = not quoted
+        elif not quoted and char in "[(":
+            depth += 1
+        elif not quoted and char in "])":
+            depth -= 1
+        elif not quoted and depth == 0 and char == ",":
+            parts.append(text[start:i])
+            start = i + 1
+    return parts + [text[start:]] if text.strip() else parts
+
+
+def _value(text: str) -> Any:
+    if _INT.fullmatch(text):
+        return int(text)
+    return {"true": True, "false": False}.get(text, text)
+
+
+def _annotation(values: tuple) -> str:
+    kinds = dict.fromkeys(_ANNOTATIONS.get(kind, "object") for kind, _ in values)
+    return " | ".join(kinds)
+
+
+_ANNOTATIONS = {"int": "int", "float": "float", "bool": "bool", "str": "str", "tuple": "tuple[int, int]"}

@@ -1,0 +1,86 @@
+"""Names from a spec -> valid, unique Python identifiers; the only way a name becomes code in generated source.
+
+Like torch.fx's namespace: a name is reduced to ASCII letters, digits and `_`, moved off keywords, builtins
+and reserved names, then numbered until unique. What is not a safe attribute is reached with getattr.
+"""
+
+from __future__ import annotations
+
+import builtins
+import keyword
+import re
+
+from netspec.elaborate.names import MODULE_ATTRIBUTES
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9_]")
+BUILTINS = frozenset(dir(builtins))
+
+
+class Namespace:
+    """A set of identifiers in one Python scope; `parent` names are visible here, so they are avoided too."""
+
+    def __init__(self, reserved=(), parent: Namespace | None = None):
+        self.parent = parent
+        self.used: set[str] = set(reserved)
+
+    def taken(self, name: str) -> bool:
+        return name in self.used or (self.parent is not None and self.parent.taken(name))
+
+    def add(self, hint: str, fallback: str = "value") -> str:
+        """A fresh identifier like `hint`: `relu`, `relu_1`, ...; `fallback` when nothing of the hint is usable."""
+        base = _UNSAFE.sub("_", str(hint)).strip("_") or fallback
+        if base[0].isdigit():
+            base = f"{fallback}_{base}"
+        name, n = base, 0
+        while not _free(name) or self.taken(name):
+            n += 1
+            name = f"{base}_{n}"
+        self.used.add(name)
+        return name
+
+
+def _free(name: str) -> bool:
+    return not (keyword.iskeyword(name) or keyword.issoftkeyword(name) or name in BUILTINS or name.startswith("__"))
+
+
+def camel(name: str) -> str:
+    """`layer1` -> `Layer1`, `down_sample` -> `DownSample`: a class name made of a spec name's parts."""
+    parts = [p for p in _UNSAFE.sub("_", name).split("_") if p]
+    return "".join(p[0].upper() + p[1:] for p in parts)
+
+
+def safe_attribute(name: str) -> bool:
+    """`self.<name>` is valid Python and names exactly this member (else: add_module / getattr)."""
+    return (name.isascii() and name.isidentifier() and not keyword.iskeyword(name) and not name.startswith("_")
+            and name not in MODULE_ATTRIBUTES)
+
+
+def attribute(owner: str, name: str) -> str:
+    """Code reading member `name` of `owner`: `self.conv1`, or `getattr(self, "0")`."""
+    return f"{owner}.{name}" if safe_attribute(name) else f"getattr({owner}, {literal(name)})"
+
+
+def literal(value) -> str:
+    """A Python literal for a value from the IR: never anything but a constant."""
+    if value is None or isinstance(value, (bool, int)):
+        return repr(value)
+    if isinstance(value, float):
+        if value != value or value in (float("inf"), float("-inf")):
+            raise ValueError(f"no literal for {value}")
+        return repr(value)
+    if isinstance(value, str):
+        return f'"{value}"' if _plain(value) else repr(value)
+    if isinstance(value, tuple):
+        items = ", ".join(literal(v) for v in value)
+        return f"({items},)" if len(value) == 1 else f"({items})"
+    raise TypeError(f"no literal for {type(value).__name__}")
+
+
+def _plain(text: str) -> bool:
+    return text.isprintable() and '"' not in text and "\\" not in text
+
+
+def comment(text: str) -> str:
+    """Text safe inside a `#` comment or a docstring: no line breaks, quotes or escapes survive."""
+    escaped = str(text).encode("unicode_escape").decode("ascii")
+    return escaped.replace('"', "'")

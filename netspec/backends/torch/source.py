@@ -1,0 +1,312 @@
+"""ir.Graph -> standalone PyTorch source: one class per block, and the network's class with a straight-line forward.
+
+Every forward line is commented with its output shape (per sample) and the spec line that made it, and the
+source map records the same. Identifiers come from one Namespace; spec text reaches the code only as
+checked identifiers, string literals, or escaped comments. Same graph, same bytes.
+"""
+
+from __future__ import annotations
+
+from pathlib import PurePath
+from typing import Any
+
+from netspec import __version__
+from netspec.backends.torch.classes import ClassDef, Plan, block_args, plan
+from netspec.backends.torch.layers import REQUIRED, Arg, Construct, Init
+from netspec.backends.torch.layout import Container, Leaf, layout
+from netspec.backends.torch.namespace import Namespace, attribute, comment, literal, safe_attribute
+from netspec.backends.torch.writer import Call, Source, Writer
+from netspec.elaborate.names import MODULE_ATTRIBUTES
+from netspec.ir import Graph
+from netspec.ops import OPS, fmt_shape
+
+IMPORTS = ("torch", "nn", "F", "OrderedDict")
+LISTED = 4  # instance paths named in a class docstring
+
+
+def emit_source(graph: Graph) -> Source:
+    """The generated module for a checked graph."""
+    return Generator(graph).source()
+
+
+class Recording:
+    """Slots that collect the values a container's code uses (to compare the instances of a class)."""
+
+    def __init__(self):
+        self.values: list[Any] = []
+        self.roles: list[str] = []
+
+    def value(self, value: Any, role: str) -> str:
+        self.values.append(value)
+        self.roles.append(role)
+        return literal(value)
+
+    def kwarg(self, arg: Arg) -> str | None:
+        return self.value(arg.value, arg.name)
+
+
+class Rendering:
+    """Slots that write a class's code: a constant as a literal, a value that varies as its parameter.
+
+    The forward reads a parameter from the attribute the constructor stored it in (`self.front`).
+    """
+
+    def __init__(self, cls: ClassDef, stored: dict[str, str]):
+        self.cls, self.stored, self.column = cls, stored, 0
+
+    def value(self, value: Any, role: str) -> str:
+        column, self.column = self.column, self.column + 1
+        if column not in self.cls.code:
+            return literal(self.cls.constant[column])
+        name = self.cls.code[column]
+        return f"self.{self.stored[name]}" if column >= self.cls.forward_from else name
+
+    def kwarg(self, arg: Arg) -> str | None:
+        column = self.column
+        code = self.value(arg.value, arg.name)
+        constant = self.cls.constant.get(column, REQUIRED)
+        return None if _same(constant, arg.default) else code
+
+
+def _same(a: Any, b: Any) -> bool:
+    return type(a) is type(b) and a == b
+
+
+class Generator:
+    def __init__(self, graph: Graph):
+        self.graph = graph
+        self.names = Namespace(IMPORTS)
+        self.used: set[str] = set()  # optional imports the code needs: "F", "OrderedDict"
+        self.helpers: dict[str, str] = {}  # init name -> helper function name
+        self.inits: dict[str, Init] = {}
+        self.plan: Plan | None = None
+
+    def source(self) -> Source:
+        root = layout(self.graph)
+        self._name_helpers(root)
+        self.plan = plan(self.graph, root, self.record, self.names)
+        w = Writer()
+        self._header(w)  # the imports it needs are known once every class has been recorded
+        for cls in self.plan.classes:
+            w.blank(2)
+            self.write_class(w, cls)
+        return w.source()
+
+    # ---- the file around the classes --------------------------------------------------------------
+
+    def _name_helpers(self, root: Container) -> None:
+        leaves = [m for box in root.containers() for m in box.members if isinstance(m, Leaf)]
+        for leaf in sorted(leaves, key=lambda m: m.node.id):
+            init = leaf.construct.init
+            if init is not None and init.name not in self.helpers:
+                self.inits[init.name] = init
+                self.helpers[init.name] = self.names.add(init.name, "init")
+
+    def _header(self, w: Writer) -> None:
+        g = self.graph
+        params = ", ".join(f"{k}={v!r}" for k, v in g.params.items())
+        w.line(f"# {comment(g.name)}: PyTorch source compiled by netspec {__version__} from "
+               f"{comment(_basename(g.file))}" + (f" ({comment(params)})" if params else "") + ".")
+        w.line("# Standalone: it needs only torch. Edit it freely; recompiling the spec writes it anew.")
+        w.line("# Shapes in comments are per sample (the batch dimension is left out); file:line is the spec line.")
+        w.blank()
+        if "OrderedDict" in self.used:
+            w.line("from collections import OrderedDict")
+            w.blank()
+        w.line("import torch")
+        if "F" in self.used:
+            w.line("import torch.nn.functional as F")
+        w.line("from torch import nn")
+        w.blank()
+        w.expr("__all__ = ", Call("[", tuple(f'"{c.name}"' for c in self.plan.classes), "]"))
+        for name, function in self.helpers.items():
+            w.blank(2)
+            self._helper(w, function, self.inits[name])
+
+    def _helper(self, w: Writer, name: str, init: Init) -> None:
+        w.line(f"def {name}(module: nn.Module) -> nn.Module:")
+        with w.indented():
+            w.docstring(comment(init.doc))
+            for function, param, kwargs in init.calls:
+                args = "".join(f", {k}={literal(v)}" for k, v in kwargs)
+                w.line(f"if module.{param} is not None:")
+                with w.indented():
+                    w.line(f"nn.init.{function}(module.{param}{args})")
+            w.line("return module")
+
+    # ---- classes ----------------------------------------------------------------------------------
+
+    def write_class(self, w: Writer, cls: ClassDef) -> None:
+        base = "nn.Sequential" if cls.form in ("sequential", "passthrough") else "nn.Module"
+        w.line(f"class {cls.name}({base}):")
+        with w.indented():
+            w.docstring(*self._docstring(cls))
+            if cls.form == "passthrough":
+                return
+            w.blank()
+            signature = ("self", *(f"{p.name}: {p.annotation}" for p in cls.params))
+            w.expr("def __init__", Call("(", signature, ") -> None:"))
+            stored = _stored(cls)
+            slots = Rendering(cls, stored)  # one pass over the values, in the order record() took them
+            with w.indented():
+                self.constructor(w, cls.first, slots, cls.form)
+                for param, attr in stored.items():
+                    w.line(f"self.{attr} = {param}")
+            if cls.form in ("module", "root"):
+                w.blank()
+                w.line("def forward(self, x: torch.Tensor) -> torch.Tensor:")
+                with w.indented(), w.aligned():
+                    self.forward(w, cls.first, slots, cls)
+
+    def record(self, box: Container, plan_: Plan) -> tuple[list[Any], list[str]]:
+        """The values an instance's class code uses, in the order the code uses them."""
+        self.plan = plan_
+        slots = Recording()
+        form = plan_.of[box.scope.id].form
+        self.constructor(Writer(), box, slots, form)
+        split = len(slots.values)
+        if form in ("module", "root"):
+            self.forward(Writer(), box, slots, None)
+        return slots.values, slots.roles, split
+
+    def constructor(self, w: Writer, box: Container, slots, form: str) -> None:
+        if form == "sequential":
+            w.expr("super().__init__", self.sequential(box, slots, "("))
+            return
+        w.line("super().__init__()")
+        for member in box.members:
+            expr = self.member(member, slots)
+            if safe_attribute(member.name):
+                w.expr(f"self.{member.name} = ", expr)
+            else:
+                w.expr(f"self.add_module({literal(member.name)}, ", expr, ")")
+
+    def forward(self, w: Writer, box: Container, slots, cls: ClassDef | None) -> None:
+        local = Namespace({"self"}, parent=self.names)
+        names = {box.input: local.add("x")}
+        last_use = {i: n for n, step in enumerate(box.steps) for i in step.inputs}
+        made = {box.input: -1}
+        children = {m.name for m in box.members if isinstance(m, Container)}
+        for n, step in enumerate(box.steps):
+            inputs = [names[i] for i in step.inputs]
+            target = self._target(step, n, last_use, made, names, local, children)
+            names[step.node.id], made[step.node.id] = target, n
+            code = self._call(step, inputs, slots)
+            note = f"{self._shape(cls, n)}  {_where(step.span)}" if cls is not None else ""
+            w.line(f"{target} = {code}", note, step.span)
+        w.line(f"return {names[box.output]}")
+
+    def _target(self, step, n: int, last_use, made, names, local: Namespace, children) -> str:
+        """The variable a step assigns: its input's, when the line continues; else a new one."""
+        first = step.inputs[0]
+        if last_use[first] == n and (len(step.inputs) > 1 or made[first] == n - 1):
+            return names[first]
+        if step.member in children and not step.member.isdigit():
+            return local.add(step.member)
+        if step.function is not None and len(step.inputs) == 1:
+            return local.add(step.node.path.rsplit(".", 1)[-1])
+        return local.add("out")
+
+    def _call(self, step, inputs: list[str], slots) -> str:
+        if step.member is not None:
+            return f"{attribute('self', step.member)}({inputs[0]})"
+        function = step.function
+        self.used.update(function.imports)
+        params = {k: slots.value(v, k) for k, v in function.params}
+        return function.template.format(*inputs, **params)
+
+    # ---- expressions for members ------------------------------------------------------------------
+
+    def member(self, member: Leaf | Container, slots) -> str | Call:
+        if isinstance(member, Leaf):
+            return self.leaf(member.construct, slots)
+        cls = self.plan.of.get(member.scope.id)
+        if cls is None:
+            return self.sequential(member, slots, "nn.Sequential(")
+        if cls.form == "passthrough":
+            return self.sequential(member, slots, f"{cls.name}(")
+        values = self.plan.values[member.scope.id]
+        return Call(f"{cls.name}(", tuple(f"{name}={slots.value(v, name)}" for name, v in cls.args(values)))
+
+    def leaf(self, c: Construct, slots) -> Call:
+        args = [slots.value(a.value, a.name) for a in c.args]
+        args += [f"{a.name}={code}" for a in c.kwargs if (code := slots.kwarg(a)) is not None]
+        expr = Call(f"nn.{c.cls}(", tuple(args))
+        return expr if c.init is None else Call(f"{self.helpers[c.init.name]}(", (expr,))
+
+    def sequential(self, box: Container, slots, head: str) -> Call:
+        items = tuple(self.member(m, slots) for m in box.members)
+        names = [m.name for m in box.members]
+        if names == [str(i) for i in range(len(names))]:
+            return Call(head, items)
+        self.used.add("OrderedDict")
+        return Call(head + "OrderedDict([", tuple(Call("(", (literal(n), e)) for n, e in zip(names, items)), "])" + ")")
+
+    # ---- comments ---------------------------------------------------------------------------------
+
+    def _shape(self, cls: ClassDef, n: int) -> str:
+        """A step's output shape over the class's instances: numbers where they agree, names where not."""
+        shapes = [box.steps[n].node.shape for box in cls.instances]
+        if len(set(shapes)) == 1:
+            return fmt_shape(shapes[0])
+        inputs = [self.graph.nodes[box.input].shape for box in cls.instances]
+        return "[" + ", ".join(_dim(cls, d, tuple(s[d] for s in shapes), inputs) for d in range(len(shapes[0]))) + "]"
+
+    def _docstring(self, cls: ClassDef) -> tuple[str, ...]:
+        box = cls.first
+        if cls.form == "root":
+            return self._network_doc()
+        file = _basename(box.steps[0].node.span.file if box.steps else box.scope.span.file)
+        what = f"block {box.scope.block}" if box.is_block else f"{box.scope.kind} {box.path}"
+        if box.is_block:
+            what += "(" + ", ".join(n for n in block_args(box.scope.label) if n.isidentifier()) + ")"
+        paths = [b.path for b in cls.instances]
+        shown = ", ".join(paths[:LISTED]) + (f" and {len(paths) - LISTED} more" if len(paths) > LISTED else "")
+        used = f"Used as {shown}."
+        if cls.form == "passthrough":
+            used += " Its instances differ in structure, so each is given its layers."
+        return comment(f"{what} from {file}."), comment(used)
+
+    def _network_doc(self) -> tuple[str, ...]:
+        g = self.graph
+        params = sum(OPS[n.op].params(n.attrs, g.in_shapes(n), n.shape) for n in g.nodes)
+        args = ", ".join(f"{k}={v!r}" for k, v in g.params.items())
+        return (comment(f"network {g.name}({args}) from {_basename(g.file)}."),
+                comment(f"Input {fmt_shape(g.input.shape)} -> output {fmt_shape(g.output.shape)}, "
+                        f"{params:,} parameters."))
+
+def _stored(cls: ClassDef) -> dict[str, str]:
+    """Parameters the forward uses -> the attributes the constructor keeps them in (not a member's name)."""
+    used = dict.fromkeys(name for column, name in sorted(cls.code.items()) if column >= cls.forward_from)
+    attrs = Namespace({m.name for m in cls.first.members} | MODULE_ATTRIBUTES)
+    return {name: attrs.add(name, "arg") for name in used}
+
+
+def _dim(cls: ClassDef, d: int, values: tuple, inputs: list) -> str:
+    """Dimension d of a shape over the instances: a parameter's name, or a function of the input's H or W."""
+    typed = tuple(("int", v) for v in values)
+    if typed in cls.named:
+        return cls.named[typed]
+    if d in (1, 2) and all(len(s) == 3 for s in inputs):
+        return _ratio(values, [s[d] for s in inputs], "HW"[d - 1]) or "?"
+    return "?"
+
+
+def _ratio(values: tuple, size: list[int], letter: str) -> str | None:
+    """`H`, `H/2` or `H//2` when every instance's value is that function of its input size."""
+    for k in range(1, 65):
+        if all(v * k == s for v, s in zip(values, size)):
+            return letter if k == 1 else f"{letter}/{k}"
+        if all(v == s // k for v, s in zip(values, size)):
+            return f"{letter}//{k}"
+        if all(v == -(-s // k) for v, s in zip(values, size)):
+            return f"ceil({letter}/{k})"
+    return None
+
+
+def _basename(file: str) -> str:
+    return PurePath(file).name if file and not file.startswith("<") else file
+
+
+def _where(span) -> str:
+    return comment(f"{_basename(span.file)}:{span.line}")

@@ -1,0 +1,56 @@
+"""`netspec compile`: a spec -> standalone PyTorch source, written atomically to -o or printed to stdout."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from netspec.cli.app import InputOption, SetOption, app, atomic_output, build_report, fail
+from netspec.diagnostics import Diagnostics, NetspecError
+
+
+@app.command(name="compile")
+def compile_(
+    file: Annotated[Path, typer.Argument(help="The spec.", show_default=False)],
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="The .py file to write (default: stdout).",
+                                                show_default=False)] = None,
+    set: SetOption = None,
+    input: InputOption = None,
+) -> None:
+    """Compile a spec to PyTorch source that needs only torch: a class per block, and the network's class."""
+    from netspec.backends.torch.source import emit_source  # no torch import: compiling works without it
+
+    report = build_report(file, set, input)
+    text = emit_source(report.graph).text
+    if output is None:
+        sys.stdout.write(text)
+        return
+    _write(output, text)
+    module = output.stem if output.stem.isidentifier() else "<module>"
+    print(f"wrote {output}: {report.network}, {len(text.splitlines())} lines; "
+          f"use it with `from {module} import {_class_name(text)}`", file=sys.stderr)
+
+
+def _write(output: Path, text: str) -> None:
+    """Write through a temporary file and a rename: the target is either complete or untouched."""
+    try:
+        with atomic_output(output) as handle:
+            handle.write(text)
+    except NetspecError as e:
+        fail(e)
+    except OSError as e:
+        diags = Diagnostics()
+        diags.error(f"cannot write {output}: {e.strerror or e}", None,
+                    help="give a file path in a directory you can write to")
+        fail(NetspecError(diags.items))
+
+
+def _class_name(text: str) -> str:
+    """The network's class: the last one in `__all__`."""
+    for line in text.splitlines():
+        if line.startswith("__all__"):
+            return line.rsplit('"', 2)[-2] if '"' in line else "?"
+    return "?"
