@@ -70,6 +70,27 @@ def compile_source(source: Source, *, input: tuple[int, ...] | None = None, **pa
     return emit_source(build(source, params, input)).text
 
 
+def export_onnx(source: Source, output: str | os.PathLike | None = None, *, weights: Any = None,
+                opset: int = 20, dynamic_batch: bool = False, verify: bool = True, tolerance: float = 1e-4,
+                input: tuple[int, ...] | None = None, verbose: bool = False, on_stage: Any = None,
+                **params: Any):
+    """Export a spec to ONNX through the torch backend and verify it (onnx's full check, then onnxruntime
+    against PyTorch to `tolerance`); write it to `output` if given. Returns the backend's Result.
+
+    >>> result = export_onnx("specs/resnet18.net", "build/resnet18.onnx", dynamic_batch=True, classes=10)
+    >>> result.verification.max_diff < 1e-4
+    True
+    """
+    from netspec.backends import onnx as backend
+
+    options = backend.Options(opset=opset, dynamic_batch=dynamic_batch, verify=verify, tolerance=tolerance,
+                              verbose=verbose)
+    result = backend.export(build(source, params, input), weights, options, on_stage)
+    if output is not None:
+        result.save(output)
+    return result
+
+
 def diagram(source: Source | analysis.Report, path: str | os.PathLike | None = None, *,
             depth: int | str | None = None, rankdir: str = "TB", collapse_repeats: bool = True,
             input: tuple[int, ...] | None = None, **params: Any):

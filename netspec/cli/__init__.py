@@ -2,6 +2,7 @@
 
 from netspec.cli import compile  # noqa: F401
 from netspec.cli import diagram  # noqa: F401
+from netspec.cli import export  # noqa: F401
 from netspec.cli import inspect  # noqa: F401
 from netspec.cli.app import app, main
 

@@ -1,0 +1,153 @@
+"""Takes an exported ModelProto and the IR graph it came from, gives it traceable and reproducible: each node's
+doc_string and metadata name its spec path, block and `file:line`; the model's metadata names the spec."""
+
+from __future__ import annotations
+
+import ast
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+
+from netspec.diagnostics import Span
+from netspec.ir import Graph, Node, Scope
+
+NAME_SCOPES = "pkg.torch.onnx.name_scopes"  # the exporter's module call stack: ['', 'layer1', 'layer1.0', 'add_3']
+TORCH_KEYS = ("pkg.torch.", "pkg.onnxscript.", "namespace")  # absolute stack traces, fx dumps: machine-specific
+JOINS = {"Add": "add", "Sum": "add", "Concat": "concat"}  # ONNX ops that are a structural IR op on their own
+FOLDED = {"batchnorm": {"conv": "Conv", "linear": "Gemm"}}  # the optimiser folds batchnorm into the op before it
+
+
+@dataclass(frozen=True, slots=True)
+class Origin:
+    """Where one ONNX node came from in the spec."""
+
+    path: str  # IR node path ("layer1.0.conv1"), or a scope's path for ops that belong to no single layer
+    span: Span
+    block: str = ""  # the innermost block instance, as the summary labels it: "Basic(out=64, stride=1)"
+    folded: str = ""  # a batchnorm the optimiser folded into this conv or linear
+
+    def doc(self) -> str:
+        name = self.path + (f" + {self.folded}" if self.folded else "")
+        block = f" ({self.block})" if self.block else ""
+        return f"{name}{block} at {self.span.file}:{self.span.line}"
+
+    def metadata(self) -> dict[str, str]:
+        s = self.span
+        out = {"netspec.path": self.path, "netspec.source": f"{s.file}:{s.line}:{s.col}"}
+        out |= {"netspec.block": self.block} if self.block else {}
+        return out | ({"netspec.folded": self.folded} if self.folded else {})
+
+
+def annotate(model, graph: Graph, metadata: dict[str, str]) -> int:
+    """Replace the exporter's metadata by netspec's, in place; the number of nodes traced to the spec."""
+    index = Index(graph)
+    nodes = list(model.graph.node)
+    origins = index.locate(nodes)
+    for node, origin in zip(nodes, origins):
+        _strip(node)
+        if origin is not None:
+            node.doc_string = origin.doc()
+            _set_props(node, origin.metadata())
+    _strip_values(model.graph)
+    _describe_model(model, graph, metadata)
+    return sum(o is not None for o in origins)
+
+
+class Index:
+    """The IR looked up by module path: layers by their own path, structural ops by their scope's path."""
+
+    def __init__(self, graph: Graph):
+        self.graph = graph
+        self.layers = {n.path: n for n in graph.nodes if n.is_module}
+        self.scopes: dict[str, Scope] = {}
+        for scope in graph.scopes:  # scopes come outermost first: the innermost of a shared path wins
+            self.scopes[scope.path] = scope
+        self.joins: dict[tuple[str, str], list[Node]] = defaultdict(list)
+        for n in graph.nodes:
+            if not n.is_module and n.op != "input":
+                self.joins[(graph.scope_of(n).path, _ir_kind(n.op))].append(n)
+
+    def locate(self, nodes) -> list[Origin | None]:
+        """Every ONNX node's origin, or None when the exporter recorded no module path for it."""
+        stacks = [_module_paths(n) for n in nodes]
+        keys = [self._join_key(s, n.op_type) for s, n in zip(stacks, nodes)]
+        totals, seen = Counter(k for k in keys if k), Counter()
+        out = []
+        for node, stack, key in zip(nodes, stacks, keys):
+            if key is not None:
+                seen[key] += 1
+                out.append(self._join(key, seen[key], totals[key]))
+            else:
+                out.append(self._layer(stack, node.op_type))
+        return out
+
+    def _join_key(self, stack: list[str] | None, op_type: str) -> tuple[str, str] | None:
+        """Ops in a container's own forward (add, concat, pad) are keyed by its path and the kind of op."""
+        if stack is None:
+            return None
+        deepest = next((p for p in reversed(stack) if p in self.layers or p in self.scopes), None)
+        if deepest is None or deepest in self.layers:
+            return None
+        return (deepest, JOINS.get(op_type, "other"))
+
+    def _join(self, key: tuple[str, str], nth: int, total: int) -> Origin:
+        """The IR node a structural ONNX op stands for: the only one of its kind in that scope, or the nth of
+        as many; failing both, the scope itself."""
+        candidates = self.joins.get(key, [])
+        if len(candidates) == 1 or len(candidates) == total:
+            return self._origin(candidates[min(nth, len(candidates)) - 1])
+        scope = self.scopes[key[0]]
+        return Origin(scope.path or self.graph.name, scope.span, self._block(scope.id))
+
+    def _layer(self, stack: list[str] | None, op_type: str) -> Origin | None:
+        node = next((self.layers[p] for p in reversed(stack or []) if p in self.layers), None)
+        if node is None:
+            return None
+        before = self.graph.nodes[node.inputs[0]] if node.inputs else None
+        if before is not None and FOLDED.get(node.op, {}).get(before.op) == op_type:
+            return Origin(before.path, before.span, self._block(before.scope), folded=node.path)
+        return self._origin(node)
+
+    def _origin(self, node: Node) -> Origin:
+        return Origin(node.path, node.span, self._block(node.scope))
+
+    def _block(self, scope_id: int) -> str:
+        return next((s.label for s in self.graph.ancestry(scope_id) if s.kind == "block"), "")
+
+
+def _ir_kind(op: str) -> str:
+    return op if op in JOINS.values() else "other"
+
+
+def _module_paths(node) -> list[str] | None:
+    """The module paths of the exporter's call stack, outermost first ('' is the root); None if not recorded."""
+    for prop in node.metadata_props:
+        if prop.key == NAME_SCOPES:
+            try:
+                return [str(p) for p in ast.literal_eval(prop.value)[:-1]]  # the last entry is the op itself
+            except (ValueError, SyntaxError):
+                return None
+    return None
+
+
+def _strip(item) -> None:
+    keep = [(p.key, p.value) for p in item.metadata_props if not p.key.startswith(TORCH_KEYS)]
+    _set_props(item, dict(keep), replace=True)
+
+
+def _strip_values(graph) -> None:
+    for item in (*graph.input, *graph.output, *graph.value_info, *graph.initializer):
+        _strip(item)
+
+
+def _set_props(item, props: dict[str, str], replace: bool = False) -> None:
+    if replace:
+        del item.metadata_props[:]
+    for key, value in props.items():
+        entry = item.metadata_props.add()
+        entry.key, entry.value = key, value
+
+
+def _describe_model(model, graph: Graph, metadata: dict[str, str]) -> None:
+    model.graph.name = graph.name
+    model.graph.doc_string = f"{graph.name}, compiled from {graph.file} by netspec"
+    _set_props(model, metadata, replace=True)

@@ -1,0 +1,68 @@
+"""`netspec export`: a spec to a verified, traceable .onnx file, with progress on a terminal."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from netspec.cli.app import InputOption, JsonOption, SetOption, app, atomic_output, fail, parse_input, parse_sets
+from netspec.diagnostics import NetspecError
+
+STAGES = {"build": "building the PyTorch module", "export": "exporting to ONNX",
+          "check": "checking with onnx.checker", "verify": "comparing onnxruntime with PyTorch"}
+
+
+@app.command()
+def export(
+    file: Annotated[Path, typer.Argument(help="The spec.", show_default=False)],
+    output: Annotated[Path, typer.Option("--output", "-o", help="The .onnx file to write.", show_default=False)],
+    weights: Annotated[Path | None, typer.Option("--weights", "-w", exists=True, dir_okay=False,
+                                                 help="A state_dict saved with torch.save.")] = None,
+    opset: Annotated[int, typer.Option("--opset", min=1, help="The ONNX opset.")] = 20,
+    dynamic_batch: Annotated[bool, typer.Option("--dynamic-batch",
+                                                help="Leave the batch axis free (named `batch`).")] = False,
+    verify: Annotated[bool, typer.Option("--verify/--no-verify",
+                                         help="Check the model and compare onnxruntime with PyTorch.")] = True,
+    tolerance: Annotated[float, typer.Option("--tolerance", min=0.0,
+                                             help="Largest absolute difference allowed.")] = 1e-4,
+    set: SetOption = None,
+    input: InputOption = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show the exporter's own output.")] = False,
+    json_: JsonOption = False,
+) -> None:
+    """Export a spec to ONNX; the model is checked and compared with PyTorch before the file is written."""
+    from netspec.api import export_onnx
+
+    try:
+        with atomic_output(output, "wb") as handle, _progress(not verbose) as on_stage:
+            result = export_onnx(file, weights=weights, opset=opset, dynamic_batch=dynamic_batch, verify=verify,
+                                 tolerance=tolerance, input=parse_input(input), verbose=verbose,
+                                 on_stage=on_stage, **parse_sets(set))
+            handle.write(result.data)
+    except NetspecError as e:
+        fail(e)
+    result.path = output
+    print(json.dumps(result.to_dict(), indent=2) if json_ else str(result))
+
+
+@contextmanager
+def _progress(enabled: bool):
+    """A transient spinner naming the stage, on a terminal only. It writes to a duplicate of stderr, so it keeps
+    spinning while the exporter's own output (fds 1 and 2) is silenced."""
+    if not (enabled and sys.stderr.isatty()):
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    with os.fdopen(os.dup(sys.stderr.fileno()), "w") as terminal:
+        columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
+        with Progress(*columns, console=Console(file=terminal), transient=True) as progress:
+            task = progress.add_task("starting")
+            yield lambda stage: progress.update(task, description=STAGES.get(stage, stage))
