@@ -103,6 +103,7 @@ def atomic_output(path: Path, mode: str = "w"):
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+        os.chmod(fd, 0o666 & ~_umask())  # mkstemp makes it 0600; the file should get the user's usual mode
     except OSError as e:
         raise _unwritable(path, e) from None
     try:
@@ -112,6 +113,12 @@ def atomic_output(path: Path, mode: str = "w"):
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _umask() -> int:
+    mask = os.umask(0o22)
+    os.umask(mask)
+    return mask
 
 
 def _unwritable(path: Path, e: OSError) -> NetspecError:

@@ -58,6 +58,7 @@ class Result:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", dir=self.path.parent)
         try:
+            os.chmod(fd, 0o666 & ~_umask())  # mkstemp makes it 0600; give the file the user's usual mode
             with os.fdopen(fd, "wb") as handle:
                 handle.write(self.data)
             os.replace(tmp, self.path)
@@ -75,7 +76,7 @@ class Result:
                 "seconds": {k: round(s, 3) for k, s in self.seconds.items()}}
 
     def __str__(self) -> str:
-        where = f"wrote {self.path} ({len(self.data) / 1e6:.1f} MB)" if self.path else "exported"
+        where = f"wrote {self.path} ({_size(len(self.data))})" if self.path else "exported"
         batch = "dynamic" if self.dynamic_batch else "1"
         checked = f"verified: onnx checker passed; {self.verification}" if self.verification else \
             "not verified (--no-verify)"
@@ -127,6 +128,16 @@ def _verify(data: bytes, module, shape, options: Options, stages: _Stages) -> ve
     with stages("verify"):
         batches = options.batches or ((1, 3) if options.dynamic_batch else (1,))
         return verifier.compare(data, module, shape, batches, options.tolerance)
+
+
+def _size(n: int) -> str:
+    return f"{n / 1e6:.1f} MB" if n >= 1e5 else f"{n / 1e3:.1f} kB"
+
+
+def _umask() -> int:
+    mask = os.umask(0o22)
+    os.umask(mask)
+    return mask
 
 
 def require() -> None:
