@@ -310,3 +310,10 @@ def test_import_netspec_stays_light():
     code = "import sys, netspec; netspec.diagram; print(sorted(m for m in ('graphviz', 'torch') if m in sys.modules))"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert result.stdout.strip() == "[]", result.stderr
+
+
+def test_too_big_for_dot_is_refused_but_its_source_is_written(tmp_path):
+    deep = netspec.analyse("network Deep {\n input [4, 4, 4]\n repeat 700 { conv(4, 3, padding=1) relu() relu() }\n}")
+    with pytest.raises(NetspecError, match="the diagram has 2,102 boxes"):
+        render(deep, tmp_path / "deep.svg")
+    assert render(deep, tmp_path / "deep.dot") is None and not (tmp_path / "deep.svg").exists()

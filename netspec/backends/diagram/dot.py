@@ -39,11 +39,15 @@ CLUSTER = {"style": "rounded", "color": "#a0a0a0", "penwidth": "0.8", "fontsize"
 
 def to_dot(report: Report, depth: int | str | None = None, rankdir: str = "TB", collapse_repeats: bool = True) -> str:
     """The diagram as dot source: deterministic text, the same for the same report and options."""
+    check_options(depth, rankdir)
+    return emit(view(report, depth, collapse_repeats), rankdir)
+
+
+def emit(drawing: View, rankdir: str = "TB") -> str:
+    """A view as dot source."""
     import graphviz
 
-    check_options(depth, rankdir)
-    drawing = view(report, depth, collapse_repeats)
-    graph = graphviz.Digraph("netspec", graph_attr={**GRAPH, "rankdir": rankdir, "label": _title(report)},
+    graph = graphviz.Digraph("netspec", graph_attr={**GRAPH, "rankdir": rankdir, "label": _title(drawing.report)},
                              node_attr=NODE, edge_attr=EDGE)
     _Writer(drawing).fill(graph, drawing.root, "")
     for edge in drawing.edges:

@@ -58,6 +58,15 @@ class View:
     root: Cluster
     edges: list[Edge]
 
+    def boxes(self) -> int:
+        """How many boxes are drawn: what `dot`'s layout time grows with."""
+        count, stack = 0, [self.root]
+        while stack:
+            members = stack.pop().members
+            count += sum(isinstance(m, Box) for m in members)
+            stack += [m for m in members if isinstance(m, Cluster)]
+        return count
+
 
 def check_depth(depth) -> None:
     """ValueError unless `depth` is None, "blocks", "full" or an int >= 1."""
