@@ -91,6 +91,10 @@ def bind_params(params: tuple[ast.Param, ...], given: dict[str, Given], env: Env
     """Typed parameters with defaults -> a new Env; defaults may use earlier parameters."""
     scope = env.child()
     for param in params:
+        for name in filter(None, (param.type.name, param.type.element)):
+            if name not in TYPES:
+                raise EvalError(f"unknown type `{name}`", param.type.span, f"types are {', '.join(TYPES)}",
+                                did_you_mean(name, TYPES))
         if param.name in given:
             value, span = given[param.name].value, given[param.name].span
         elif param.default is not None:

@@ -5,6 +5,7 @@ SYNTAX_EXAMPLES: dict[str, list[str]] = {
         "network N { relu }",
         "network N { relu relu() }",
         "network N { a: relu }",
+        "network N { a: relu relu() }",
     ],
     "name a layer with `name: layer(...)`, not `=`": [
         "network N { conv1 = conv(1, 3) }",
@@ -32,10 +33,17 @@ SYNTAX_EXAMPLES: dict[str, list[str]] = {
     "statements are separated by whitespace, not `;` or `,`": [
         "network N { relu(); relu() }",
         "network N { relu(), relu() }",
+        "network N { conv(1, 3); relu() }",
+        "network N { conv(1, 3), relu() }",
+        "network N { a: { relu() }; relu() }",
+        "network N { a: { relu() }, relu() }",
     ],
     "layers live inside `network Name { ... }` or `block Name(...) { ... }`": [
         "conv(1, 3)",
         "input [1, 2, 3]",
         "let a = 1",
+        "network N { }  conv(1, 3)",
+        "network N { }  input [1, 2, 3]",
+        "import \"a.net\"  conv(1, 3)",
     ],
 }

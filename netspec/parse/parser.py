@@ -114,7 +114,7 @@ def _run(text: str, path: str, start: str, diags: Diagnostics):
 def _describe(e: UnexpectedInput, text: str, path: str):
     """(message, span, label, help) for a syntax error, in the user's words, never lark's."""
     line, col = max(1, getattr(e, "line", 1) or 1), max(1, getattr(e, "column", 1) or 1)
-    hint = e.match_examples(lambda t: _parser().parse(t, start="start"), SYNTAX_EXAMPLES, use_accepts=True) or ""
+    hint = _hint(e, text)
     if isinstance(e, UnexpectedCharacters):
         ch = text[e.pos_in_stream] if e.pos_in_stream < len(text) else "?"
         return f"unexpected character `{ch}`", Span.point(path, line, col), "not part of the language", hint
@@ -126,6 +126,41 @@ def _describe(e: UnexpectedInput, text: str, path: str):
     width = max(1, len(str(token.value)))
     span = Span.point(path, line, col, width)
     return f"unexpected {_show_token(token)}", span, _expected(e), hint
+
+
+def _hint(e: UnexpectedInput, text: str) -> str:
+    """The hint of the example in SYNTAX_EXAMPLES that failed in the same parser state on the same token.
+
+    lark's match_examples compares whole state stacks, so `relu }` matched only as the first member of a
+    network; comparing the state on top of the stack finds it in any body, after any statement.
+    """
+    key = (_state(e), _offender(e, text))
+    return next((hint for where, found, hint in _example_errors() if (where, found) == key), "")
+
+
+@functools.cache
+def _example_errors() -> tuple[tuple[object, str, str], ...]:
+    """(parser state, offending token type or character, hint) for every example in SYNTAX_EXAMPLES."""
+    found = []
+    for hint, examples in SYNTAX_EXAMPLES.items():
+        for example in examples:
+            try:
+                _parser().parse(example, start="start")
+            except UnexpectedInput as e:
+                found.append((_state(e), _offender(e, example), hint))
+    return tuple(found)
+
+
+def _state(e: UnexpectedInput):
+    state = getattr(e, "state", None)
+    return getattr(state, "position", None)
+
+
+def _offender(e: UnexpectedInput, text: str) -> str:
+    if isinstance(e, UnexpectedCharacters):
+        return text[e.pos_in_stream: e.pos_in_stream + 1]
+    token = getattr(e, "token", None)
+    return token.type if token is not None else "$END"
 
 
 def _expected(e: UnexpectedInput) -> str:

@@ -29,7 +29,8 @@ class WeightsError(NetspecError):
         if unexpected:
             notes.append("unexpected (the weights have them, the spec does not): " + _listed(unexpected))
         if misshaped:
-            notes.append("mis-shaped: " + _listed([_misshaped(k, got, want, where or {}) for k, got, want in misshaped]))
+            shapes = [_misshaped(k, got, want, where or {}) for k, got, want in misshaped]
+            notes.append("mis-shaped: " + _listed(shapes, "; "))
         diagnostic = Diagnostic("error", f"the weights do not fit `{network}`: {', '.join(counts)} keys", None,
                                 notes=tuple(notes),
                                 help="weights load by name and shape: build the spec with the parameters the "
@@ -40,9 +41,9 @@ class WeightsError(NetspecError):
         return self.render()
 
 
-def _listed(items: list[str]) -> str:
-    shown = ", ".join(items[:SHOWN])
-    return shown + (f", ... and {len(items) - SHOWN} more" if len(items) > SHOWN else "")
+def _listed(items: list[str], sep: str = ", ") -> str:
+    shown = sep.join(items[:SHOWN])
+    return shown + (f"{sep}... and {len(items) - SHOWN} more" if len(items) > SHOWN else "")
 
 
 def _misshaped(key: str, got: tuple, want: tuple, where: dict[str, str]) -> str:
