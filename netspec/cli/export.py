@@ -63,6 +63,8 @@ def _progress(enabled: bool):
 
     with os.fdopen(os.dup(sys.stderr.fileno()), "w") as terminal:
         columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
-        with Progress(*columns, console=Console(file=terminal), transient=True) as progress:
+        # No redirection of sys.stdout/stderr through the console: loggers bound to it would outlive the silence
+        with Progress(*columns, console=Console(file=terminal), transient=True, redirect_stdout=False,
+                      redirect_stderr=False) as progress:
             task = progress.add_task("starting")
             yield lambda stage: progress.update(task, description=STAGES.get(stage, stage))

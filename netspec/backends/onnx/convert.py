@@ -22,7 +22,7 @@ def to_onnx(module, shape: tuple[int, ...], opset: int, dynamic_batch: bool, ver
     The exporter talks a lot: the caller silences it (quiet.py) unless `verbose`."""
     import torch
 
-    _check_requested(opset)
+    check_opset(opset)
     example = torch.zeros(2 if dynamic_batch else 1, *shape)  # batch 2: torch.export specialises dims of size 1
     dynamic = ({0: torch.export.Dim("batch")},) if dynamic_batch else None
     with torch.no_grad():
@@ -45,7 +45,8 @@ def opset_of(model) -> int:
     return next((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), 0)
 
 
-def _check_requested(opset: int) -> None:
+def check_opset(opset: int) -> None:
+    """Refuse, before any work, an opset newer than the installed onnx knows."""
     newest = max_opset()
     if opset > newest:
         raise export_error(f"ONNX opset {opset} does not exist yet for the installed onnx (it knows up to {newest})",

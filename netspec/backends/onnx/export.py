@@ -89,6 +89,7 @@ def export(graph: Graph, weights: Weights = None, options: Options = Options(),
            on_stage: OnStage | None = None) -> Result:
     """Build the graph's nn.Module through the torch backend (weights loaded, or seeded), then export it."""
     require()
+    convert.check_opset(options.opset)
     stages = _Stages(on_stage)
     with stages("build"):
         module = build(graph, weights)
@@ -114,12 +115,21 @@ def export_module(module, graph: Graph, options: Options = Options(), on_stage: 
     shape = tuple(graph.input.shape)
     with quiet(not options.verbose), verifier.eval_mode(module):
         with stages("export"):
-            model = convert.to_onnx(module, shape, options.opset, options.dynamic_batch, options.verbose)
+            model = _to_onnx(module, shape, options)
             traced = trace.annotate(model, graph, metadata(graph, options, weights))
             data = model.SerializeToString()
         checked = _verify(data, module, shape, options, stages) if options.verify else None
     return Result(model, data, graph.name, options.opset, options.dynamic_batch, len(model.graph.node), traced,
                   checked, stages.seconds)
+
+
+def _to_onnx(module, shape: tuple[int, ...], options: Options):
+    """The exported model, with every node's module path even where onnx's version converter dropped them."""
+    model = convert.to_onnx(module, shape, options.opset, options.dynamic_batch, options.verbose)
+    if trace.unscoped(model) and options.opset != convert.NATIVE_OPSET:
+        native = convert.to_onnx(module, shape, convert.NATIVE_OPSET, options.dynamic_batch, options.verbose)
+        trace.borrow_scopes(model, native)
+    return model
 
 
 def _verify(data: bytes, module, shape, options: Options, stages: _Stages) -> verifier.Verification:

@@ -1,8 +1,9 @@
-"""Takes a block of exporter work, gives it silence: its stdout, stderr, logging and warnings are discarded."""
+"""Takes a block of exporter work, gives it silence: its stdout, stderr, log records and warnings are discarded."""
 
 from __future__ import annotations
 
 import io
+import logging
 import os
 import sys
 import warnings
@@ -17,9 +18,20 @@ def quiet(enabled: bool = True):
         yield
         return
     sink = io.StringIO()
-    with _fds_to_devnull(), warnings.catch_warnings(), redirect_stdout(sink), redirect_stderr(sink):
+    with _fds_to_devnull(), _no_logging(), warnings.catch_warnings(), redirect_stdout(sink), redirect_stderr(sink):
         warnings.simplefilter("ignore")
         yield
+
+
+@contextmanager
+def _no_logging():
+    """No log records at all for the block: handlers bound to a notebook's streams escape the fd redirection."""
+    before = logging.root.manager.disable
+    logging.disable(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        logging.disable(before)
 
 
 @contextmanager

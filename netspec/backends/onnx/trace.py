@@ -52,6 +52,26 @@ def annotate(model, graph: Graph, metadata: dict[str, str]) -> int:
     return sum(o is not None for o in origins)
 
 
+def unscoped(model) -> int:
+    """How many nodes lack the exporter's module path: onnx's C version converter (opsets below 18, above 25)
+    drops node metadata."""
+    return sum(_module_paths(n) is None for n in model.graph.node)
+
+
+def borrow_scopes(model, donor) -> None:
+    """Give nodes that lost their module path the one of the donor's node with the same op and name, or the
+    same op and output (the donor is the same network exported at torch's native opset: nothing converted)."""
+    scopes = {}
+    for n in donor.graph.node:
+        for prop in (p for p in n.metadata_props if p.key == NAME_SCOPES):
+            scopes[(n.op_type, "name", n.name)] = scopes[(n.op_type, "output", tuple(n.output))] = prop.value
+    for node in model.graph.node:
+        found = scopes.get((node.op_type, "name", node.name)) or \
+            scopes.get((node.op_type, "output", tuple(node.output)))
+        if found is not None and _module_paths(node) is None:
+            _set_props(node, {NAME_SCOPES: found})
+
+
 class Index:
     """The IR looked up by module path: layers by their own path, structural ops by their scope's path."""
 

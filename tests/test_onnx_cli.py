@@ -1,0 +1,77 @@
+"""`netspec export` from the command line: the file, the report, the options, and errors without tracebacks."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import onnx
+
+import netspec
+from netspec.cli.app import main
+
+SPECS = Path(__file__).parent.parent / "specs"
+LENET = str(SPECS / "lenet5.net")
+
+
+def run(monkeypatch, capsys, *args: str) -> tuple[int, str, str]:
+    monkeypatch.setattr(sys, "argv", ["netspec", *args])
+    try:
+        main()
+        code = 0
+    except SystemExit as e:
+        code = e.code
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def dims(value) -> list:
+    return [d.dim_param or d.dim_value for d in value.type.tensor_type.shape.dim]
+
+
+def test_writes_a_verified_dynamic_batch_model(monkeypatch, capsys, tmp_path):
+    out = tmp_path / "lenet5.onnx"
+    code, stdout, stderr = run(monkeypatch, capsys, "export", LENET, "-o", str(out), "--dynamic-batch",
+                               "--set", "classes=4")
+    assert (code, stderr) == (0, "")
+    first, second, third = stdout.splitlines()
+    assert first.startswith(f"wrote {out} (") and first.endswith("LeNet5, opset 20, batch dynamic, "
+                                                                  "12 ONNX nodes, 12 traced to the spec")
+    assert second.startswith("verified: onnx checker passed; onnxruntime matches PyTorch to ")
+    assert second.endswith("(tolerance 0.0001, batch 1, 3)") and third.startswith("time: build ")
+    model = onnx.load(out)
+    assert dims(model.graph.input[0]) == ["batch", 1, 32, 32] and dims(model.graph.output[0]) == ["batch", 4]
+    assert sorted(tmp_path.iterdir()) == [out]
+
+
+def test_json_report_and_no_verify(monkeypatch, capsys, tmp_path):
+    out = tmp_path / "lenet5.onnx"
+    code, stdout, _ = run(monkeypatch, capsys, "export", LENET, "-o", str(out), "--no-verify", "--opset", "18",
+                          "--json")
+    report = json.loads(stdout)
+    assert code == 0 and report["verified"] is False and report["max_diff"] is None
+    assert (report["path"], report["opset"], report["nodes"], report["traced"]) == (str(out), 18, 12, 12)
+    assert set(report["seconds"]) == {"build", "export"}
+
+
+def test_an_opset_that_cannot_be_written_is_an_error_and_leaves_no_file(monkeypatch, capsys, tmp_path):
+    code, stdout, stderr = run(monkeypatch, capsys, "export", LENET, "-o", str(tmp_path / "x.onnx"), "--opset", "99")
+    assert (code, stdout) == (1, "")
+    assert stderr.startswith("error: ONNX opset 99 does not exist yet") and "Traceback" not in stderr
+    assert "help: use --opset 18 to" in stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_spec_errors_are_reported_before_any_export(monkeypatch, capsys, tmp_path):
+    code, _, stderr = run(monkeypatch, capsys, "export", LENET, "-o", str(tmp_path / "x.onnx"), "--input", "1x8x8")
+    assert code == 1 and "error:" in stderr and "lenet5.net:" in stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_another_process_writes_the_same_bytes(tmp_path):
+    """Nothing in the file depends on the process, the time or the machine: the CLI in a fresh process writes
+    exactly what the Python API gives here."""
+    out = tmp_path / "lenet5.onnx"
+    subprocess.run([sys.executable, "-c", "from netspec.cli import main; main()", "export", LENET, "-o", str(out)],
+                   check=True, capture_output=True)
+    assert out.read_bytes() == netspec.export_onnx(LENET).data
