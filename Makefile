@@ -24,6 +24,7 @@ demo: setup
 	$(BIN)/netspec summary specs/resnet18.net --depth 1
 	$(BIN)/netspec explain specs/lecture.net conv1
 	$(BIN)/netspec diagram specs/resnet18.net -o $(BUILD)/resnet18.svg
+	$(BIN)/netspec export specs/resnet18.net -o $(BUILD)/resnet18.onnx --dynamic-batch
 
 test: setup
 	$(PY) -m pytest -n 2
