@@ -51,7 +51,7 @@ def test_json_report_and_no_verify(monkeypatch, capsys, tmp_path):
     report = json.loads(stdout)
     assert code == 0 and report["verified"] is False and report["max_diff"] is None
     assert (report["path"], report["opset"], report["nodes"], report["traced"]) == (str(out), 18, 12, 12)
-    assert set(report["seconds"]) == {"build", "export"}
+    assert set(report["seconds"]) == {"build", "export", "trace"}
 
 
 def test_an_opset_that_cannot_be_written_is_an_error_and_leaves_no_file(monkeypatch, capsys, tmp_path):

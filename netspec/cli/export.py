@@ -14,7 +14,7 @@ import typer
 from netspec.cli.app import InputOption, JsonOption, SetOption, app, atomic_output, fail, parse_input, parse_sets
 from netspec.diagnostics import NetspecError
 
-STAGES = {"build": "building the PyTorch module", "export": "exporting to ONNX",
+STAGES = {"build": "building the PyTorch module", "export": "exporting to ONNX", "trace": "tracing nodes to the spec",
           "check": "checking with onnx.checker", "verify": "comparing onnxruntime with PyTorch"}
 
 

@@ -116,6 +116,7 @@ def export_module(module, graph: Graph, options: Options = Options(), on_stage: 
     with quiet(not options.verbose), verifier.eval_mode(module):
         with stages("export"):
             model = _to_onnx(module, shape, options)
+        with stages("trace"):
             traced = trace.annotate(model, graph, metadata(graph, options, weights))
             data = model.SerializeToString()
         checked = _verify(data, module, shape, options, stages) if options.verify else None
