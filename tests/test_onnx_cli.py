@@ -75,3 +75,12 @@ def test_another_process_writes_the_same_bytes(tmp_path):
     subprocess.run([sys.executable, "-c", "from netspec.cli import main; main()", "export", LENET, "-o", str(out)],
                    check=True, capture_output=True)
     assert out.read_bytes() == netspec.export_onnx(LENET).data
+
+
+def test_unreadable_weights_are_an_error_not_a_traceback(monkeypatch, capsys, tmp_path):
+    weights = tmp_path / "notes.pt"
+    weights.write_text("not a checkpoint")
+    code, _, stderr = run(monkeypatch, capsys, "export", LENET, "-o", str(tmp_path / "x.onnx"), "-w", str(weights))
+    assert code == 1 and stderr.startswith(f"error: cannot read weights from {weights}: ")
+    assert "Traceback" not in stderr and "weights_only=False" not in stderr
+    assert sorted(tmp_path.iterdir()) == [weights]

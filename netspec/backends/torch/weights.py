@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import pickle
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -58,7 +59,7 @@ def _fmt(shape) -> str:
 def read_weights(weights) -> dict[str, torch.Tensor]:
     """A state_dict from a mapping or a file saved by torch.save (plain, {"state_dict": ...}, {"model": ...})."""
     if isinstance(weights, (str, os.PathLike)):
-        weights = torch.load(Path(weights), map_location="cpu", weights_only=True)
+        weights = _load(Path(weights))
     if isinstance(weights, nn.Module):
         weights = weights.state_dict()
     if not isinstance(weights, Mapping):
@@ -68,6 +69,19 @@ def read_weights(weights) -> dict[str, torch.Tensor]:
             weights = weights[wrapper]
             break
     return _unwrap_ddp(dict(weights))
+
+
+def _load(path: Path):
+    """torch.load without pickle's code execution; a file it cannot read is an error, not a traceback."""
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as e:  # UnpicklingError, RuntimeError (not a zip), EOFError, OSError, ...
+        reason = next((line.strip() for line in str(e).splitlines() if line.strip()), type(e).__name__)
+        if isinstance(e, pickle.UnpicklingError):  # torch's text suggests weights_only=False: not for netspec
+            reason = "torch.load(weights_only=True) cannot read it: not a torch.save file, or not only tensors"
+        diagnostic = Diagnostic("error", f"cannot read weights from {path}: {reason[:200]}", None,
+                                help="weights are a state_dict saved with torch.save(model.state_dict(), path)")
+        raise NetspecError([diagnostic]) from None
 
 
 def _unwrap_ddp(state: dict) -> dict:
