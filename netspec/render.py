@@ -60,7 +60,7 @@ def _snippet(span, source_line: str, diagnostic: Diagnostic, gutter: str, paint)
 def _line(text: str | None, number: int) -> str | None:
     if text is None:
         return None
-    lines = text.splitlines()
+    lines = text.split("\n")  # as the parser counts lines: a lone \r or \u2028 does not start one
     if 1 <= number <= len(lines):
         return _printable(lines[number - 1])
     return None

@@ -108,7 +108,7 @@ def test_bad_spec(path):
 def check_spans(error: NetspecError) -> None:
     """Every span lies inside its file's text: a line that exists, a column at most one past its end."""
     for d in error.diagnostics:
-        lines = error.sources[d.span.file].splitlines() or [""]
+        lines = error.sources[d.span.file].split("\n")
         assert 1 <= d.span.line <= len(lines), d
         assert 1 <= d.span.col <= len(lines[d.span.line - 1]) + 1, d
         assert (d.span.end_line, d.span.end_col) >= (d.span.line, d.span.col), d

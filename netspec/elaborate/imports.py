@@ -43,6 +43,8 @@ class Loader:
             self.sources[name] = text
             return parse(text, name)
         except NetspecError as e:
+            if isinstance(data, bytes):  # not UTF-8: show the line anyway, the bad bytes as U+FFFD
+                self.sources.setdefault(name, data.decode("utf-8", "replace"))
             self.diags.items.extend(e.diagnostics)
             return None
 

@@ -119,7 +119,7 @@ def _describe(e: UnexpectedInput, text: str, path: str):
         ch = text[e.pos_in_stream] if e.pos_in_stream < len(text) else "?"
         return f"unexpected character `{ch}`", Span.point(path, line, col), "not part of the language", hint
     if isinstance(e, UnexpectedEOF) or (isinstance(e, UnexpectedToken) and e.token.type == "$END"):
-        last = text.rstrip().splitlines() or [""]
+        last = text.rstrip().split("\n")  # lines as lark counts them
         span = Span.point(path, len(last), len(last[-1]) + 1)
         return "unexpected end of file", span, _expected(e), hint or "is a closing `}` or `)` missing?"
     token: Token = e.token
