@@ -14,11 +14,15 @@ from netspec.ir import Graph, Node, Scope
 from netspec.ops import LAYERS, OPS, Attrs, ShapeError, describe, fmt_shape
 from netspec.parse import ast
 
-# Expansion budget: 50x the largest published CNNs (ResNet-1001: ~3,500 nodes), and small enough that
-# hitting it takes about a second rather than minutes.
-MAX_NODES = 50_000
-MAX_STEPS = 200_000
+# Expansion budget: room for the 100k-layer networks that benchmarks/ checks (issue 2; ResNet-1001 has ~3,500
+# nodes), and small enough that hitting it takes a second or two rather than minutes.
+MAX_NODES = 120_000
+MAX_STEPS = 480_000
 MAX_DEPTH = 64  # nested bodies while expanding (elaboration recurses per level)
+
+
+_CONTROL = (ast.Repeat, ast.For, ast.If)  # members that expand to other members
+_HANDLERS = {ast.Call: "call", ast.Group: "group", ast.Residual: "residual", ast.Paths: "paths"}
 
 
 class Abort(Exception):
@@ -55,6 +59,12 @@ class Ctx:
     scope: int
     ns: Namespace
     depth: int = 0  # bodies entered, through groups, blocks, branches and loops alike
+
+    def evolve(self, **changes) -> Ctx:
+        """A copy with some fields changed: dataclasses.replace without its per-call checks (once per body)."""
+        new = object.__new__(Ctx)
+        new.__dict__.update(self.__dict__, **changes)
+        return new
 
 
 class Elaborator:
@@ -129,12 +139,18 @@ class Elaborator:
                              "blocks, groups and loops inside one another reach this far",
                              "flatten the structure; a chain of blocks each using the next one adds up")
             raise Abort
-        ctx = replace(ctx, env=ctx.env.child(), blocks=dict(ctx.blocks), depth=ctx.depth + 1)
+        if not body:  # nothing to bind or yield (empty loop bodies count their steps and nothing else)
+            return
+        definitions = [stmt for stmt in body if isinstance(stmt, ast.BlockDef)]
+        blocks = dict(ctx.blocks) if definitions else ctx.blocks  # copied only when this body adds to it
+        ctx = ctx.evolve(env=ctx.env.child(), blocks=blocks, depth=ctx.depth + 1)
+        for stmt in definitions:
+            ctx.blocks[stmt.name] = Block(stmt, ctx.env, ctx.blocks)
         for stmt in body:
-            if isinstance(stmt, ast.BlockDef):
-                ctx.blocks[stmt.name] = Block(stmt, ctx.env, ctx.blocks)
-        for stmt in body:
-            yield from self.statement(stmt, ctx)
+            if type(stmt) is ast.Member and type(stmt.item) not in _CONTROL:  # most members: two generators less
+                yield stmt, ctx
+            else:
+                yield from self.statement(stmt, ctx)
 
     def statement(self, stmt, ctx: Ctx) -> Iterator[tuple[ast.Member, Ctx]]:
         if isinstance(stmt, ast.Let):
@@ -195,7 +211,7 @@ class Elaborator:
         var, values = self.iteration(item, ctx)
         for value in values:
             self.step(item.span)
-            body_ctx = ctx if var is None else replace(ctx, env=ctx.env.child({var: value}))
+            body_ctx = ctx if var is None else ctx.evolve(env=ctx.env.child({var: value}))
             yield from self.members(item.body, body_ctx)
 
     def iteration(self, item, ctx: Ctx):
@@ -217,8 +233,7 @@ class Elaborator:
 
     def member(self, member: ast.Member, x: int | None, ctx: Ctx) -> int | None:
         self.step(member.span)
-        handler = {ast.Call: self.call, ast.Group: self.group, ast.Residual: self.residual, ast.Paths: self.paths}
-        return handler[type(member.item)](member, x, ctx)
+        return getattr(self, _HANDLERS[type(member.item)])(member, x, ctx)
 
     def claim(self, member: ast.Member, ctx: Ctx) -> str:
         """The member's name in its namespace: its label, or its position, as nn.Sequential numbers."""
@@ -241,11 +256,11 @@ class Elaborator:
         """A named scope for a member: a group, a block instance, a named branch."""
         path = ctx.ns.qualify(self.claim(member, ctx))
         scope = self.scope(ctx.scope, kind, path, label or path.rsplit(".", 1)[-1], member.span, block)
-        return replace(ctx, scope=scope, ns=Namespace(path))
+        return ctx.evolve(scope=scope, ns=Namespace(path))
 
     def transparent(self, ctx: Ctx, kind, label: str, span: Span) -> Ctx:
         """A scope for the diagram and summary whose members are named in the enclosing namespace."""
-        return replace(ctx, scope=self.scope(ctx.scope, kind, ctx.ns.path, label, span))
+        return ctx.evolve(scope=self.scope(ctx.scope, kind, ctx.ns.path, label, span))
 
     def group(self, member: ast.Member, x, ctx: Ctx):
         return self.sequence(member.item.body, x, self.nested(member, ctx, "group"))
@@ -301,7 +316,7 @@ class Elaborator:
         inner = self.nested(member, ctx, "block", label, definition.name)
         self.instantiating.append(definition.name)
         try:
-            return self.sequence(definition.body, x, replace(inner, env=env, blocks=block.blocks))
+            return self.sequence(definition.body, x, inner.evolve(env=env, blocks=block.blocks))
         finally:
             self.instantiating.pop()
 
