@@ -310,3 +310,95 @@ def test_every_module_path_is_unique():
     for name in ("resnet.net", "vgg.net", "googlenet.net", "densenet.net", "resnet_cifar.net"):
         paths = [n.path for n in build(SPECS / name).modules()]
         assert len(paths) == len(set(paths)), name
+
+
+# ---- the language reference, docs/language.md, stays in step with the code -----------------------------
+
+DOC = ROOT / "docs" / "language.md"
+
+
+def _default(value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, tuple):
+        return str(value[0]) if len(set(value)) == 1 else "[" + ", ".join(map(str, value)) + "]"
+    if isinstance(value, str):
+        return f'"{value}"'
+    if value is None:
+        return "none"
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def layer_table() -> str:
+    """The layer table of docs/language.md, from netspec.ops.LAYERS."""
+    import dataclasses
+
+    from netspec.ops import LAYERS
+
+    rows = ["| layer | arguments | what it does |", "|---|---|---|"]
+    for name, op in LAYERS.items():
+        args = []
+        for f in dataclasses.fields(op.Attrs):
+            kind = repr(f.type).replace("|", "\\|")
+            text = f"`{f.name}`: {kind}"
+            if f.default is not dataclasses.MISSING:
+                text += f" = `{_default(f.default)}`"
+            args.append(text)
+        summary = op.summary.replace("|", "\\|")
+        rows.append(f"| `{name}` | {'<br>'.join(args) or '—'} | {summary} |")
+    return "\n".join(rows)
+
+
+def limits_table() -> str:
+    """The limits of docs/language.md, from the constants that enforce them."""
+    import importlib
+
+    elaborator, evaluate, imports, base, parser = (importlib.import_module(f"netspec.{m}") for m in (
+        "elaborate.elaborator", "elaborate.evaluate", "elaborate.imports", "ops.base", "parse.parser"))
+
+    rows = [
+        ("file size", f"{parser.MAX_SOURCE_BYTES:,} characters", "parse"),
+        ("brackets nested in the text", f"{parser.MAX_NESTING}", "parse"),
+        ("operators nested in one expression", f"{parser.MAX_EXPR_DEPTH}", "parse; split with `let`"),
+        ("digits of an integer literal", f"{parser.MAX_INT_DIGITS}", "parse"),
+        ("any number computed", f"2**62 ({evaluate.MAX_VALUE:,})", "evaluation"),
+        ("items of a list (counting nested lists)", f"{evaluate.MAX_LIST:,}", "evaluation; also `range`"),
+        ("lists inside lists", f"{evaluate.MAX_DEPTH}", "evaluation"),
+        ("characters of a string", f"{evaluate.MAX_STRING:,}", "evaluation"),
+        ("an integer layer argument (channels, kernel, ...)", f"{base.MAX_INT:,}", "layer arguments"),
+        ("layers after expansion", f"{elaborator.MAX_NODES:,}", "elaboration"),
+        ("expansion steps (members and loop iterations)", f"{elaborator.MAX_STEPS:,}", "elaboration"),
+        ("bodies nested while expanding (blocks, groups, loops)", f"{elaborator.MAX_DEPTH}", "elaboration"),
+        ("imports nested", f"{imports.MAX_IMPORT_DEPTH}", "imports"),
+    ]
+    return "\n".join(["| limit | value | checked in |", "|---|---|---|"] + [f"| {a} | {b} | {c} |" for a, b, c in rows])
+
+
+def section(text: str, name: str) -> tuple[int, int]:
+    start = text.index(f"<!-- {name}:begin")
+    start = text.index("-->", start) + len("-->\n")
+    return start, text.index(f"<!-- {name}:end -->")
+
+
+@pytest.mark.parametrize("name, table", [("layers", layer_table), ("limits", limits_table)])
+def test_language_reference_tables_are_generated(name, table, golden):
+    text = DOC.read_text(encoding="utf-8")
+    start, end = section(text, name)
+    if golden.update:
+        DOC.write_text(text[:start] + table() + "\n" + text[end:], encoding="utf-8")
+        return
+    assert text[start:end] == table() + "\n", "docs/language.md is out of date: run `pytest --update-goldens`"
+
+
+def test_language_reference_names_every_layer_and_keyword():
+    from netspec.ops import LAYERS
+    from netspec.parse.parser import _parser
+
+    text = DOC.read_text(encoding="utf-8")
+    for name in LAYERS:
+        assert f"`{name}`" in text, name
+    keywords = {t.pattern.value for t in _parser().terminals if t.pattern.type == "str" and t.pattern.value.isalpha()}
+    for word in keywords:
+        assert f"`{word}`" in text, word
+    for kind in ("auto", "identity", "pad", "none"):
+        assert f"| `{kind}`" in text or f"`{kind}` |" in text, kind

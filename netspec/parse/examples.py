@@ -30,6 +30,9 @@ SYNTAX_EXAMPLES: dict[str, list[str]] = {
         "network N { conv(1 if a else 2, 3) }",
         "network N { let x = 1 if a else 2 }",
     ],
+    "`if test then a else b` is an expression; to choose layers write `if test { ... } else { ... }`": [
+        "network N { if a then relu() else gelu() }",
+    ],
     "statements are separated by whitespace, not `;` or `,`": [
         "network N { relu(); relu() }",
         "network N { relu(), relu() }",
