@@ -234,6 +234,8 @@ class _ToAst(Transformer_NonRecursive):
         self.path = path
         self.diags = diags
         self.depths: dict[int, int] = {}  # id(expression) -> operator depth, for _nested
+        for name in _METHODS:  # v_args re-wraps a method at every lookup (functools.update_wrapper): bind once
+            setattr(self, name, getattr(self, name))
 
     def s(self, meta) -> Span:
         return _span(self.path, meta)
@@ -414,6 +416,9 @@ class _ToAst(Transformer_NonRecursive):
     add, sub, mul, div = _binary("+"), _binary("-"), _binary("*"), _binary("/")
     floordiv, mod, pow = _binary("//"), _binary("%"), _binary("**")
     and_, or_ = _binary("and"), _binary("or")
+
+
+_METHODS = tuple(name for name in dir(_ToAst) if hasattr(getattr(_ToAst, name), "visit_wrapper"))
 
 
 def _string(token: Token) -> str:
