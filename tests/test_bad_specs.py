@@ -238,3 +238,11 @@ def test_an_empty_file_has_no_network(tmp_path):
     path.write_bytes(b"")
     with pytest.raises(NetspecError, match="defines no network"):
         build(path)
+
+
+def test_every_syntax_hint_has_a_bad_spec():
+    from netspec.parse.examples import SYNTAX_EXAMPLES
+
+    stated = " ".join(" ".join(e.parts) for path in FILES for e in expectations(path))
+    for hint in SYNTAX_EXAMPLES:
+        assert hint.split(",")[0][:40] in stated, f"no file in tests/bad/ shows the hint {hint!r}"
