@@ -7,6 +7,7 @@ This module never imports torch: `netspec compile` works, and stays fast, withou
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any
 
@@ -68,7 +69,7 @@ class Site:
     """What an emitter needs to know about one node."""
 
     attrs: Any
-    shapes: list[Shape]
+    shapes: tuple[Shape, ...]
     shape: Shape
     inplace_ok: bool = False  # the input has no other user, so an in-place activation cannot corrupt it
 
@@ -93,7 +94,9 @@ def emitter(op: str):
     return globals()[op]
 
 
+@functools.lru_cache(maxsize=4096)
 def emit(op: str, site: Site) -> Emission:
+    """How a node becomes torch. Cached: the layers of repeated blocks are emitted once (emissions are frozen)."""
     return emitter(op)(site)
 
 

@@ -97,8 +97,11 @@ def layout(graph: Graph) -> Container:
     """The module tree of a checked graph."""
     root = Container("", graph.scopes[0])
     containers = {root.scope.id: root}
+    chains: dict[int, list[Scope]] = {}
     for node in graph.nodes[1:]:
-        _place(graph, node, containers)
+        if node.scope not in chains:
+            chains[node.scope] = [s for s in reversed(graph.ancestry(node.scope)) if owns(graph, s)]
+        _place(node, chains[node.scope], containers)
     users = graph.users()
     _finish(graph, root, users)
     return root
@@ -109,9 +112,8 @@ def owns(graph: Graph, scope: Scope) -> bool:
     return scope.parent is None or scope.path != graph.scopes[scope.parent].path
 
 
-def _place(graph: Graph, node: Node, containers: dict[int, Container]) -> None:
-    """Put a node in its innermost container, creating the containers on the way down."""
-    owning = [s for s in reversed(graph.ancestry(node.scope)) if owns(graph, s)]
+def _place(node: Node, owning: list[Scope], containers: dict[int, Container]) -> None:
+    """Put a node in its innermost container (`owning`: the scopes that are containers, outermost first)."""
     parent = containers[owning[0].id]
     for scope in owning[1:]:
         child = containers.get(scope.id)
@@ -159,7 +161,7 @@ def _add_step(graph: Graph, box: Container, item: Node | Container, users) -> No
         box.members.append(item)
         box.steps.append(Step(graph.nodes[item.output], (item.input,), member=item.name, span=item.scope.span))
         return
-    made = emit(item.op, Site(item.attrs, graph.in_shapes(item), item.shape, _inplace_ok(graph, item, users)))
+    made = emit(item.op, Site(item.attrs, tuple(graph.in_shapes(item)), item.shape, _inplace_ok(graph, item, users)))
     if isinstance(made, Function):
         box.steps.append(Step(item, item.inputs, function=made))
         return
