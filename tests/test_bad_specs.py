@@ -243,6 +243,6 @@ def test_an_empty_file_has_no_network(tmp_path):
 def test_every_syntax_hint_has_a_bad_spec():
     from netspec.parse.examples import SYNTAX_EXAMPLES
 
-    stated = " ".join(" ".join(e.parts) for path in FILES for e in expectations(path))
+    stated = "\n".join(" ... ".join(e.parts) for path in FILES for e in expectations(path))
     for hint in SYNTAX_EXAMPLES:
         assert hint.split(",")[0][:40] in stated, f"no file in tests/bad/ shows the hint {hint!r}"
