@@ -1,6 +1,7 @@
 """The ONNX backend's mechanics: tracing each node to the spec, metadata, determinism, opsets, weights,
 verification and silence. (test_onnx_zoo.py exports every spec; test_onnx_cli.py drives `netspec export`.)"""
 
+import hashlib
 import subprocess
 import sys
 from pathlib import Path
@@ -145,7 +146,7 @@ def test_weights_are_loaded_and_named(tmp_path):
     torch.save(trained.state_dict(), path)
     result = export(graph, path)
     meta = {p.key: p.value for p in result.model.metadata_props}
-    assert meta["netspec.weights"] == "lenet5.pt"
+    assert meta["netspec.weights"] == f"lenet5.pt (sha256 {hashlib.sha256(path.read_bytes()).hexdigest()[:16]})"
     (bias,) = [t for t in result.model.graph.initializer if t.name == "fc3.bias"]
     assert (numpy_helper.to_array(bias) == 3.0).all()
 

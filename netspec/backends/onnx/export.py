@@ -3,6 +3,7 @@ the stages build, export, trace, check and verify, each timed and announced to a
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import tempfile
@@ -179,7 +180,15 @@ def _weights_label(weights: Weights) -> str:
         return f"none: random initialisation, seed {SEED}"
     if isinstance(weights, Mapping):
         return "a state_dict given in Python"
-    return Path(weights).name
+    return f"{Path(weights).name} (sha256 {_sha256(Path(weights))[:16]})"
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 class _Stages:

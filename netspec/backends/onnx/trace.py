@@ -73,7 +73,16 @@ def borrow_scopes(model, donor) -> None:
 
 
 class Index:
-    """The IR looked up by module path: layers by their own path, structural ops by their scope's path."""
+    """The IR looked up by module path, from the exporter's record of which modules' forwards made each ONNX node.
+
+    - An op inside a layer's module (Conv, Relu, Gemm, ...) is that layer; a Conv or Gemm into which the
+      optimiser folded a batchnorm names the conv or linear and, as `folded`, the batchnorm.
+    - An op in a container's own forward (the Add of a residual, the Concat of branches, the Slice and Pad of
+      a `pad` shortcut) is the only structural node of its kind in that scope, or the nth of as many.
+    - Any other op made in a container's forward falls back to the nearest scope: its path (the network's
+      name at the top), the block's label, and the scope's `file:line`.
+    - An op with no recorded module at all gets no doc_string and no netspec metadata.
+    """
 
     def __init__(self, graph: Graph):
         self.graph = graph
