@@ -56,15 +56,19 @@ def _receptive_field(node: Node, shapes, fields) -> tuple[tuple[int, int], tuple
     window = node.kind.window(node.attrs, shapes, node.shape)
     if window is None:
         return rf, jump
-    rf = tuple(rf[d] + (window.kernel[d] - 1) * window.dilation[d] * jump[d] for d in range(2))
-    return rf, tuple(jump[d] * window.stride[d] for d in range(2))
+    (kh, kw), (dh, dw), (sh, sw) = window.kernel, window.dilation, window.stride
+    return (rf[0] + (kh - 1) * dh * jump[0], rf[1] + (kw - 1) * dw * jump[1]), (jump[0] * sh, jump[1] * sw)
 
 
 def _scopes(graph: Graph, layers: list[Layer]) -> list[ScopeSummary]:
     members: dict[int, list[int]] = {s.id: [] for s in graph.scopes}
+    chains: dict[int, list[int]] = {}  # scope -> it and its enclosing scopes, walked once per scope, not per node
     for node in graph.nodes:
-        for scope in graph.ancestry(node.scope):
-            members[scope.id].append(node.id)
+        chain = chains.get(node.scope)
+        if chain is None:
+            chain = chains[node.scope] = [scope.id for scope in graph.ancestry(node.scope)]
+        for scope_id in chain:
+            members[scope_id].append(node.id)
     out = []
     for scope in graph.scopes:
         ids = members[scope.id]
