@@ -72,7 +72,41 @@ def _same(a: Any, b: Any) -> bool:
     return type(a) is type(b) and a == b
 
 
+class Variables:
+    """The local variables of a forward: `x` flows on while the line continues; a branch gets a name."""
+
+    def __init__(self, box: Container, module_names: Namespace):
+        self.names = Namespace({"self"}, parent=module_names)
+        self.of = {box.input: self.names.add("x")}  # node id -> variable holding its value
+        self.made = {box.input: -1}  # node id -> the step that computed it
+        self.last_use = {i: n for n, step in enumerate(box.steps) for i in step.inputs}
+        self.children = {m.name for m in box.members if isinstance(m, Container)}
+        self.branches: set[str] = set()  # variables named after a branch: a join does not take them over
+
+    def assign(self, step, n: int) -> str:
+        """The variable step n assigns: its first input's, if that is dead and the line continues; else a new one."""
+        first = self.of[step.inputs[0]]
+        dead = self.last_use[step.inputs[0]] == n
+        continues = self.made[step.inputs[0]] == n - 1 if len(step.inputs) == 1 else first not in self.branches
+        target = first if dead and continues else self._new(step)
+        self.of[step.node.id], self.made[step.node.id] = target, n
+        return target
+
+    def _new(self, step) -> str:
+        if step.member in self.children and not step.member.isdigit():
+            hint = step.member
+        elif step.function is not None and len(step.inputs) == 1:
+            hint = step.node.path.rsplit(".", 1)[-1]
+        else:
+            return self.names.add("out")
+        name = self.names.add(hint)
+        self.branches.add(name)
+        return name
+
+
 class Generator:
+    """Writes the module: header, imports, init helpers, then the classes of the plan, dependencies first."""
+
     def __init__(self, graph: Graph):
         self.graph = graph
         self.names = Namespace(IMPORTS)
@@ -158,7 +192,7 @@ class Generator:
                 with w.indented(), w.aligned():
                     self.forward(w, cls.first, slots, cls)
 
-    def record(self, box: Container, plan_: Plan) -> tuple[list[Any], list[str]]:
+    def record(self, box: Container, plan_: Plan) -> tuple[list[Any], list[str], int]:
         """The values an instance's class code uses, in the order the code uses them."""
         self.plan = plan_
         slots = Recording()
@@ -182,30 +216,13 @@ class Generator:
                 w.expr(f"self.add_module({literal(member.name)}, ", expr, ")")
 
     def forward(self, w: Writer, box: Container, slots, cls: ClassDef | None) -> None:
-        local = Namespace({"self"}, parent=self.names)
-        names = {box.input: local.add("x")}
-        last_use = {i: n for n, step in enumerate(box.steps) for i in step.inputs}
-        made = {box.input: -1}
-        children = {m.name for m in box.members if isinstance(m, Container)}
+        variables = Variables(box, self.names)
         for n, step in enumerate(box.steps):
-            inputs = [names[i] for i in step.inputs]
-            target = self._target(step, n, last_use, made, names, local, children)
-            names[step.node.id], made[step.node.id] = target, n
-            code = self._call(step, inputs, slots)
+            inputs = [variables.of[i] for i in step.inputs]
+            target = variables.assign(step, n)
             note = f"{self._shape(cls, n)}  {_where(step.span)}" if cls is not None else ""
-            w.line(f"{target} = {code}", note, step.span)
-        w.line(f"return {names[box.output]}")
-
-    def _target(self, step, n: int, last_use, made, names, local: Namespace, children) -> str:
-        """The variable a step assigns: its input's, when the line continues; else a new one."""
-        first = step.inputs[0]
-        if last_use[first] == n and (len(step.inputs) > 1 or made[first] == n - 1):
-            return names[first]
-        if step.member in children and not step.member.isdigit():
-            return local.add(step.member)
-        if step.function is not None and len(step.inputs) == 1:
-            return local.add(step.node.path.rsplit(".", 1)[-1])
-        return local.add("out")
+            w.line(f"{target} = {self._call(step, inputs, slots)}", note, step.span)
+        w.line(f"return {variables.of[box.output]}")
 
     def _call(self, step, inputs: list[str], slots) -> str:
         if step.member is not None:
@@ -246,11 +263,20 @@ class Generator:
 
     def _shape(self, cls: ClassDef, n: int) -> str:
         """A step's output shape over the class's instances: numbers where they agree, names where not."""
-        shapes = [box.steps[n].node.shape for box in cls.instances]
-        if len(set(shapes)) == 1:
-            return fmt_shape(shapes[0])
+        nodes = [box.steps[n].node for box in cls.instances]
+        if len({node.shape for node in nodes}) == 1:
+            return fmt_shape(nodes[0].shape)
+        return "[" + ", ".join(self._dim(cls, nodes, d) for d in range(len(nodes[0].shape))) + "]"
+
+    def _dim(self, cls: ClassDef, nodes: list, d: int) -> str:
+        """One dimension: a parameter, a function of the input's H or W, or (concat channels) a sum of those."""
         inputs = [self.graph.nodes[box.input].shape for box in cls.instances]
-        return "[" + ", ".join(_dim(cls, d, tuple(s[d] for s in shapes), inputs) for d in range(len(shapes[0]))) + "]"
+        text = _dim(cls, d, tuple(node.shape[d] for node in nodes), inputs)
+        if text != "?" or d != 0 or nodes[0].op != "concat":
+            return text
+        parts = [self._dim(cls, [self.graph.nodes[node.inputs[i]] for node in nodes], 0)
+                 for i in range(len(nodes[0].inputs))]
+        return "?" if "?" in parts else " + ".join(parts)
 
     def _docstring(self, cls: ClassDef) -> tuple[str, ...]:
         box = cls.first

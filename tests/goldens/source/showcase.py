@@ -103,7 +103,7 @@ class Mixer(nn.Module):
         out = self.left(x)                           # [a, H, W]  <input>:17
         right = self.right(x)                        # [b, H, W]  <input>:18
         out_1 = getattr(self, "2")(x)                # [in_channels, H, W]  <input>:19
-        out = torch.cat([out, right, out_1], dim=1)  # [?, H, W]  <input>:16
+        out = torch.cat([out, right, out_1], dim=1)  # [a + b + in_channels, H, W]  <input>:16
         return out
 
 
