@@ -44,18 +44,38 @@ def collect(call: ast.Call, names: list[str], env: Env, what: str) -> dict[str, 
     return given
 
 
-def layer_attrs(op: Op, call: ast.Call, env: Env):
-    """A layer call -> its checked attributes; EvalError pointing at the offending argument."""
+def layer_attrs(op: Op, call: ast.Call, env: Env, cache: dict | None = None):
+    """A layer call -> its checked attributes; EvalError pointing at the offending argument.
+
+    With `cache` (one per elaboration), a call that meets the same argument values again (a layer in a loop
+    or a block) gets the same frozen attributes back instead of checking them again.
+    """
     given = collect(call, op.Attrs.names(), env, f"`{op.name}`")
     missing = [name for name in op.Attrs.required() if name not in given]
     if missing:
         raise EvalError(f"`{op.name}` is missing its argument `{missing[0]}`", call.span,
                         f"`{op.name}` needs {', '.join(op.Attrs.required())}", op.summary)
+    if cache is None:
+        return _checked(op, call, given)
+    key = (id(call), op.name, tuple((name, _exact(g.value)) for name, g in given.items()))
+    if key not in cache:
+        cache[key] = (call, _checked(op, call, given))  # the call is kept so that its id stays its own
+    return cache[key][1]
+
+
+def _checked(op: Op, call: ast.Call, given: dict[str, Given]):
     try:
         return op.Attrs(**{name: g.value for name, g in given.items()})
     except AttrError as e:
         span = given[e.name].span if e.name in given else call.span
         raise EvalError(f"invalid `{e.name}` for `{op.name}`", span, e.message, op.summary) from None
+
+
+def _exact(value: Any) -> Any:
+    """A key equal only for identical values: 1, 1.0 and true differ, and so do 0.0 and -0.0."""
+    if type(value) is tuple:
+        return tuple, tuple(_exact(v) for v in value)
+    return type(value), repr(value) if type(value) is float else value
 
 
 def check_type(value: Any, type_ref: ast.TypeRef) -> Any:

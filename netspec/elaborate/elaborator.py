@@ -73,6 +73,7 @@ class Elaborator:
         self.graph = graph
         self.steps = 0
         self.instantiating: list[str] = []
+        self.attrs: dict = {}  # (call, argument values) -> checked attributes; see layer_attrs
 
     # ---- entry ------------------------------------------------------------------------------------
 
@@ -281,7 +282,7 @@ class Elaborator:
         call: ast.Call = member.item
         path = ctx.ns.qualify(self.claim(member, ctx))
         try:
-            attrs = layer_attrs(LAYERS[call.name], call, ctx.env)
+            attrs = layer_attrs(LAYERS[call.name], call, ctx.env, self.attrs)
         except EvalError as e:
             return self.report(e)
         return self.apply(call.name, attrs, (x,), path, ctx, call.span)
