@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -84,6 +85,8 @@ class Diagnostics:
 
     items: list[Diagnostic] = field(default_factory=list)
     limit: int = 200
+    repeats: int = 0  # findings dropped as duplicates (a loop meeting the same error again)
+    max_repeats: int = 10_000
 
     def error(self, message: str, span: Span | None, label: str = "", help: str = "", code: str = "") -> None:
         self._add(Diagnostic("error", message, span, label, help, code))
@@ -97,9 +100,15 @@ class Diagnostics:
         return Fatal(message)
 
     def _add(self, diagnostic: Diagnostic) -> None:
+        """Record a finding; raise Fatal (for the stage to catch) once there are too many to be useful."""
         if diagnostic in self.items:
+            self.repeats += 1
+            if self.repeats > self.max_repeats:
+                raise Fatal("the same errors keep repeating")
             return
         if len(self.items) >= self.limit:
+            self.items.append(Diagnostic("error", f"too many errors; stopped after {self.limit}", diagnostic.span,
+                                         "checking stopped here", "fix these and check again"))
             raise Fatal("too many diagnostics")
         self.items.append(diagnostic)
 
@@ -118,9 +127,14 @@ class Diagnostics:
 
 def nearest(name: str, candidates) -> str | None:
     """The candidate most like `name` (a likely typo), or None."""
-    import difflib
+    return _nearest(name, tuple(sorted(set(candidates))))
 
-    found = difflib.get_close_matches(name, sorted(set(candidates)), n=1, cutoff=0.6)
+
+@functools.lru_cache(maxsize=512)
+def _nearest(name: str, candidates: tuple[str, ...]) -> str | None:
+    import difflib  # cached: a loop that meets the same unknown name again must not pay for difflib again
+
+    found = difflib.get_close_matches(name, candidates, n=1, cutoff=0.6)
     return found[0] if found else None
 
 

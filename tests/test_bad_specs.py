@@ -246,3 +246,23 @@ def test_every_syntax_hint_has_a_bad_spec():
     stated = "\n".join(" ... ".join(e.parts) for path in FILES for e in expectations(path))
     for hint in SYNTAX_EXAMPLES:
         assert hint.split(",")[0][:40] in stated, f"no file in tests/bad/ shows the hint {hint!r}"
+
+
+def test_an_error_storm_stops_after_200_errors():
+    text = "network N {\n    input [3, 32, 32]\n    for i in range(300) { conv(-i - 1, 3) }\n}\n"
+    with pytest.raises(NetspecError) as info:
+        build(text)
+    errors = info.value.errors
+    assert len(errors) == 201 and errors[-2].label == "must be at least 1, got -200"
+    assert errors[-1].message == "too many errors; stopped after 200" and errors[-1].span.line == 3
+    check_rendering(info.value)
+
+
+def test_the_same_error_in_a_long_loop_is_cheap():
+    text = "network N {\n    input [3, 32, 32]\n    for i in range(100000) { for j in rnage(3) { } }\n}\n"
+    started = time.perf_counter()
+    with pytest.raises(NetspecError) as info:
+        build(text)
+    assert time.perf_counter() - started < 5
+    (error,) = info.value.errors
+    assert error.message == "unknown function `rnage`" and error.help == "did you mean `range`?"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from netspec.diagnostics import Diagnostics, Span, did_you_mean
+from netspec.diagnostics import Diagnostics, Fatal, Span, did_you_mean
 from netspec.elaborate.binding import Given, bind_params
 from netspec.elaborate.elaborator import Elaborator
 from netspec.elaborate.evaluate import Env, EvalError, evaluate
@@ -19,19 +19,27 @@ __all__ = ["elaborate", "Loader"]
 def elaborate(spec: ast.Spec, loader: Loader, params: dict[str, Any] | None = None,
               input_shape: tuple[int, ...] | None = None) -> Graph:
     """Expand the file's network with `params` overriding its defaults; raise NetspecError on any error."""
+    graph = Graph("?", {}, sources=loader.sources, file=spec.file)
+    try:
+        _expand(spec, loader, params or {}, input_shape, graph)
+    except Fatal:  # too many errors: report the ones found so far
+        pass
+    loader.diags.raise_if_errors(loader.sources)
+    return graph
+
+
+def _expand(spec: ast.Spec, loader: Loader, params: dict[str, Any], input_shape, graph: Graph) -> None:
     diags = loader.diags
     blocks = loader.blocks(spec)
     net = _network(spec, diags)
-    graph = Graph(net.name if net else "?", {}, sources=loader.sources, file=spec.file)
     if net is None:
-        diags.raise_if_errors(loader.sources)
-    env = _bind_network(net, params or {}, diags)
+        return
+    graph.name = net.name
+    env = _bind_network(net, params, diags)
     shape = _input_shape(net, env, input_shape, diags) if env is not None else None
     if env is not None and shape is not None:
         graph.params = {p.name: env.values[p.name] for p in net.params}
         Elaborator(diags, graph).network(net, env, blocks, shape)
-    diags.raise_if_errors(loader.sources)
-    return graph
 
 
 def _network(spec: ast.Spec, diags: Diagnostics) -> ast.NetworkDef | None:
