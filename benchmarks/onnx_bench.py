@@ -1,100 +1,86 @@
-"""Times `netspec export` stage by stage (build, export, trace, check, verify) on ResNet-50, static and dynamic batch.
+"""ONNX export speed (issue 4): `netspec export` on ResNet-50 (224x224, 1000 classes), stage by stage, with a
+fixed and a dynamic batch axis, and as a whole command in a fresh process.
 
-    .venv/bin/python benchmarks/onnx_bench.py [--spec specs/resnet.net] [--set depth=50] [--repeat 3]
+    python benchmarks/onnx_bench.py          # or `make bench`; about 4 minutes; writes benchmarks/README.md
 
-Prints a Markdown table: best and median wall time of each stage over the repeats in one process (the first
-export of a process also pays for torch's and onnxscript's one-time setup, shown as "first"), the process CPU
-time of the whole export, and the whole command in a fresh process as a user runs it.
+Stages, in one process: build (the torch backend's module), export (torch.export, ONNX translation and the
+onnxscript optimiser), trace (netspec's doc_strings and metadata, serialisation), check (onnx.checker with
+full_check), verify (onnxruntime against PyTorch: batch 1, or batches 1 and 2 for a dynamic batch axis). The
+first export of a process also pays for torch's and onnxscript's one-time setup and is shown apart.
 """
 
 from __future__ import annotations
 
-import argparse
-import platform
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from common import machine, median, netspec_command, quick, run, write_section  # noqa: E402
+
+SPEC, SETS = "specs/resnet.net", {"depth": 50}
 STAGES = ("build", "export", "trace", "check", "verify")
 
 
-def main() -> None:
-    args = _arguments()
+def in_process(repeats: int) -> list[str]:
+    """One table row per batch mode: the first export, then the median and best of the rest."""
     import netspec
     from netspec.backends.onnx import Options, export
-    from netspec.cli.app import parse_sets
 
-    graph = netspec.build(args.spec, parse_sets(args.set))
-    print(f"{graph.name} {graph.params}, input {list(graph.input.shape)}; {_machine()}\n")
-    print("| batch | run | " + " | ".join(STAGES) + " | total | CPU | nodes | file |")
-    print("|---|---|" + "---:|" * (len(STAGES) + 4))
+    graph = netspec.build(SPEC, SETS)
+    rows = []
     for dynamic in (False, True):
-        runs = [_timed(export, graph, options=Options(dynamic_batch=dynamic)) for _ in range(args.repeat)]
-        label = "dynamic" if dynamic else "1"
-        _row(label, "first", [runs[0]])
-        _row(label, f"best of {args.repeat - 1}", runs[1:], min)
-        _row(label, f"median of {args.repeat - 1}", runs[1:], statistics.median)
-        assert all(r.data == runs[0].data for r in runs), "exports differ"
-    print(f"\nwhole command, fresh process (dynamic batch): {_command(args):.1f} s")
-
-
-def _row(batch: str, label: str, runs, pick=min) -> None:
-    if not runs:
-        return
-    times = [pick([r.seconds.get(stage, 0.0) for r in runs]) for stage in STAGES]
-    total = pick([sum(r.seconds.values()) for r in runs])
-    cpu = pick([r.cpu for r in runs])
-    r = runs[0]
-    cells = [f"{t:.2f} s" for t in times] + [f"{total:.1f} s", f"{cpu:.1f} s", f"{r.traced}/{r.nodes}",
-                                             f"{len(r.data) / 1e6:.1f} MB"]
-    print(f"| {batch} | {label} | " + " | ".join(cells) + " |")
+        runs = [_timed(export, graph, options=Options(dynamic_batch=dynamic)) for _ in range(repeats)]
+        if any(r.data != runs[0].data for r in runs):
+            raise RuntimeError("two exports of the same spec differ")
+        mode = "dynamic" if dynamic else "1"
+        rows.append(_row(mode, "first", runs[:1], median))
+        rows += [_row(mode, f"{name} of {len(runs) - 1}", runs[1:], pick)
+                 for name, pick in (("median", median), ("best", min)) if len(runs) > 1]
+    return ["| batch | run | " + " | ".join(STAGES) + " | total | CPU |", "|---|---|" + "---:|" * (len(STAGES) + 2),
+            *rows]
 
 
 def _timed(export, *args, **kwargs):
-    """An export, with the CPU time the process spent on it (all threads): less disturbed by other work than
-    wall time on a shared machine."""
+    """An export and the CPU seconds the process spent on it (all threads): steadier than wall time on a shared
+    machine."""
     start = time.process_time()
     result = export(*args, **kwargs)
     result.cpu = time.process_time() - start
     return result
 
 
-def _command(args) -> float:
-    netspec = Path(sys.executable).parent / "netspec"
+def _row(mode: str, label: str, runs, pick) -> str:
+    stages = [pick([r.seconds.get(stage, 0.0) for r in runs]) for stage in STAGES]
+    total, cpu = pick([sum(r.seconds.values()) for r in runs]), pick([r.cpu for r in runs])
+    return f"| {mode} | {label} | " + " | ".join(f"{s:.2f} s" for s in stages) + f" | {total:.1f} s | {cpu:.1f} s |"
+
+
+def whole_command(repeats: int) -> list[str]:
     with tempfile.TemporaryDirectory() as tmp:
-        line = [str(netspec), "export", args.spec, "-o", f"{tmp}/model.onnx", "--dynamic-batch"]
-        line += [part for s in args.set for part in ("--set", s)]
-        start = time.perf_counter()
-        subprocess.run(line, check=True, capture_output=True, cwd=ROOT)
-        return time.perf_counter() - start
+        line = ["export", SPEC, "-o", f"{tmp}/resnet50.onnx", "--dynamic-batch",
+                *[part for k, v in SETS.items() for part in ("--set", f"{k}={v}")]]
+        timings = [run(netspec_command() + line) for _ in range(repeats)]
+        report = timings[-1].stdout.splitlines()[0].split(": ", 1)[1]
+        size = Path(f"{tmp}/resnet50.onnx").stat().st_size
+    return [f"`netspec {' '.join(line).replace(tmp, 'build')}` in a fresh process (Python start, imports, "
+            f"every stage, the write): median wall {median([t.wall for t in timings]):.1f} s, CPU "
+            f"{median([t.cpu for t in timings]):.1f} s over {repeats} runs; {size / 1e6:.1f} MB, {report}."]
 
 
-def _machine() -> str:
-    import onnx
-    import onnxruntime
-    import torch
-
-    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")), platform.processor())
-    return (f"{cpu}, {len(__import__('os').sched_getaffinity(0))} cores, Python {platform.python_version()}, "
-            f"torch {torch.__version__}, onnx {onnx.__version__}, onnxruntime {onnxruntime.__version__}, "
-            f"{time.strftime('%Y-%m-%d')}")
-
-
-def _arguments():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--spec", default="specs/resnet.net")
-    parser.add_argument("--set", action="append", default=None, metavar="NAME=VALUE")
-    parser.add_argument("--repeat", type=int, default=3)
-    args = parser.parse_args()
-    args.set = args.set if args.set is not None else ["depth=50"]
-    args.repeat = max(1, args.repeat)
-    return args
+def main() -> int:
+    header = machine()
+    print(header, flush=True)
+    table = in_process(2 if quick() else 4)
+    print("\n".join(table), flush=True)
+    command = whole_command(1 if quick() else 2)
+    print("\n".join(command), flush=True)
+    write_section("onnx_bench", "\n".join([header, "", *table, "", *command]))
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

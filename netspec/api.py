@@ -73,9 +73,10 @@ def compile_source(source: Source, *, input: tuple[int, ...] | None = None, **pa
 def export_onnx(source: Source, output: str | os.PathLike | None = None, *, weights: Any = None,
                 opset: int = 20, dynamic_batch: bool = False, verify: bool = True, tolerance: float = 1e-4,
                 input: tuple[int, ...] | None = None, verbose: bool = False, on_stage: Any = None,
-                **params: Any):
+                params: dict[str, Any] | None = None, **more_params: Any):
     """Export a spec to ONNX through the torch backend and verify it (onnx's full check, then onnxruntime
     against PyTorch to `tolerance`); write it to `output` if given. Returns the backend's Result.
+    Network parameters come as keywords, or in `params` when a name is also one of these arguments.
 
     >>> result = export_onnx("specs/resnet18.net", "build/resnet18.onnx", dynamic_batch=True, classes=10)
     >>> result.verification.max_diff < 1e-4
@@ -85,7 +86,7 @@ def export_onnx(source: Source, output: str | os.PathLike | None = None, *, weig
 
     options = backend.Options(opset=opset, dynamic_batch=dynamic_batch, verify=verify, tolerance=tolerance,
                               verbose=verbose)
-    result = backend.export(build(source, params, input), weights, options, on_stage)
+    result = backend.export(build(source, {**(params or {}), **more_params}, input), weights, options, on_stage)
     if output is not None:
         result.save(output)
     return result

@@ -43,7 +43,7 @@ def export(
         with atomic_output(output, "wb") as handle, _progress(not verbose) as on_stage:
             result = export_onnx(file, weights=weights, opset=opset, dynamic_batch=dynamic_batch, verify=verify,
                                  tolerance=tolerance, input=parse_input(input), verbose=verbose,
-                                 on_stage=on_stage, **parse_sets(set))
+                                 on_stage=on_stage, params=parse_sets(set))
             handle.write(result.data)
     except NetspecError as e:
         fail(e)
