@@ -402,3 +402,10 @@ def test_language_reference_names_every_layer_and_keyword():
         assert f"`{word}`" in text, word
     for kind in ("auto", "identity", "pad", "none"):
         assert f"| `{kind}`" in text or f"`{kind}` |" in text, kind
+
+
+@pytest.mark.parametrize("text", ["²x1x1", "3x", "x", "3x32x32x1", "-3x32x32", "3x99999999999x1"])
+def test_cli_input_that_cannot_be_read(text):
+    done = run_cli("check", "specs/lenet5.net", "--input", text)
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert f"cannot read --input '{text}'" in done.stderr and "e.g. --input 3x224x224" in done.stderr

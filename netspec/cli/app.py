@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import os
+import re
 import sys
 import tempfile
 from contextlib import contextmanager
@@ -79,7 +80,7 @@ def parse_input(text: str | None) -> tuple[int, ...] | None:
     if text is None:
         return None
     parts = text.lower().replace(",", "x").split("x")
-    if not all(p.strip().isdigit() for p in parts) or len(parts) not in (1, 3):
+    if not all(re.fullmatch(r"[0-9]{1,10}", p.strip()) for p in parts) or len(parts) not in (1, 3):
         diags = Diagnostics()
         diags.error(f"cannot read --input {text!r}", Span.point("--input", 1, 1, max(1, len(text))),
                     help="write channels x height x width, e.g. --input 3x224x224")
