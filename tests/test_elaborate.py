@@ -409,3 +409,11 @@ def test_cli_input_that_cannot_be_read(text):
     done = run_cli("check", "specs/lenet5.net", "--input", text)
     assert done.returncode == 1 and "Traceback" not in done.stderr
     assert f"cannot read --input '{text}'" in done.stderr and "e.g. --input 3x224x224" in done.stderr
+
+
+def test_paths_with_a_nul_character_are_errors(tmp_path):
+    with pytest.raises(NetspecError, match="cannot read"):
+        build("spec\x00.net")
+    (tmp_path / "main.net").write_text('import "lib\x00.net"\n' + spec("relu()"))
+    expected = str(tmp_path / "lib\x00.net")
+    assert errors(tmp_path / "main.net") == [f"cannot read {expected!r}"]

@@ -32,8 +32,9 @@ class Loader:
                                  help=f"the limit is {MAX_FILE_BYTES:,} bytes")
                 return None
             data = path.read_bytes()
-        except OSError as e:
-            self.diags.error(f"cannot read {name}: {e.strerror or e}", span, help="check the path")
+        except (OSError, ValueError) as e:  # ValueError: a path with a NUL character
+            self.diags.error(f"cannot read {name!r}" if isinstance(e, ValueError) else
+                             f"cannot read {name}: {e.strerror or e}", span, help="check the path")
             return None
         return self.parse(data, name)
 
@@ -70,6 +71,9 @@ class Loader:
     def imported(self, spec: ast.Spec, imp: ast.Import, stack: tuple[str, ...]) -> dict[str, Block]:
         path = (Path(spec.file).parent / imp.path) if spec.file != "<input>" else Path(imp.path)
         key = str(path)
+        if "\x00" in key:  # no file has such a name, and the OS calls below would raise ValueError
+            self.diags.error(f"cannot read {key!r}", imp.span, "not a file name", "check the path")
+            return {}
         if key in stack or str(path.resolve()) in {str(Path(s).resolve()) for s in stack}:
             cycle = " -> ".join([*stack[stack.index(key) if key in stack else 0:], key])
             self.diags.error("import cycle", imp.span, cycle, "a block library cannot import itself")
