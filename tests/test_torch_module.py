@@ -141,3 +141,19 @@ def test_network_without_layers_passes_its_input_through():
     model = netspec.load("network Empty {\n    input [3, 4, 4]\n}\n")
     x = torch.randn(2, 3, 4, 4)
     assert model(x) is x
+
+
+def test_deepcopy_and_pickle_run_their_own_weights(tmp_path):
+    import copy
+
+    model = netspec.load(SPECS / "resnet_cifar.net").eval()
+    twin = copy.deepcopy(model)
+    torch.save(model, tmp_path / "model.pt")
+    loaded = torch.load(tmp_path / "model.pt", weights_only=False)
+    x = torch.randn(2, 3, 32, 32)
+    with torch.no_grad():
+        expected = model(x)
+        torch.nn.init.zeros_(twin.linear.weight)
+        torch.nn.init.zeros_(twin.linear.bias)
+        assert torch.equal(model(x), expected) and not twin(x).any()
+        torch.testing.assert_close(loaded(x), expected)
