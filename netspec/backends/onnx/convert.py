@@ -25,17 +25,13 @@ def to_onnx(module, shape: tuple[int, ...], opset: int, dynamic_batch: bool, ver
     check_opset(opset)
     example = torch.zeros(2 if dynamic_batch else 1, *shape)  # batch 2: torch.export specialises dims of size 1
     dynamic = ({0: torch.export.Dim("batch")},) if dynamic_batch else None
-    with torch.no_grad():
-        try:
+    try:
+        with torch.no_grad():
             program = torch.onnx.export(module, (example,), dynamo=True, external_data=False,
                                         opset_version=opset, input_names=[INPUT], output_names=[OUTPUT],
                                         dynamic_shapes=dynamic, optimize=True, verbose=verbose)
-        except Exception as e:
-            failure = e
-        else:
-            failure = None
-    if failure is not None:
-        raise _failed(failure) from None
+    except Exception as e:
+        raise _failed(e) from None
     model = program.model_proto
     _check_honoured(model, opset)
     return model
