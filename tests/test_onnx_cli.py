@@ -49,7 +49,7 @@ def test_json_report_and_no_verify(monkeypatch, capsys, tmp_path):
     code, stdout, _ = run(monkeypatch, capsys, "export", LENET, "-o", str(out), "--no-verify", "--opset", "18",
                           "--json")
     report = json.loads(stdout)
-    assert code == 0 and report["verified"] is False and report["max_diff"] is None
+    assert code == 0 and report["ok"] is True and report["verified"] is False and report["max_diff"] is None
     assert (report["path"], report["opset"], report["nodes"], report["traced"]) == (str(out), 18, 12, 12)
     assert set(report["seconds"]) == {"build", "export", "trace"}
 
@@ -60,6 +60,14 @@ def test_an_opset_that_cannot_be_written_is_an_error_and_leaves_no_file(monkeypa
     assert stderr.startswith("error: ONNX opset 99 does not exist yet") and "Traceback" not in stderr
     assert "help: use --opset 18 to" in stderr
     assert list(tmp_path.iterdir()) == []
+
+
+def test_errors_as_json(monkeypatch, capsys, tmp_path):
+    code, stdout, stderr = run(monkeypatch, capsys, "export", LENET, "-o", str(tmp_path / "x.onnx"), "--opset", "99",
+                               "--json")
+    report = json.loads(stdout)
+    assert (code, stderr, report["ok"]) == (1, "", False)
+    assert report["diagnostics"][0]["code"] == "onnx-opset"
 
 
 def test_spec_errors_are_reported_before_any_export(monkeypatch, capsys, tmp_path):

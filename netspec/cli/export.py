@@ -11,7 +11,8 @@ from typing import Annotated
 
 import typer
 
-from netspec.cli.app import InputOption, JsonOption, SetOption, app, atomic_output, fail, parse_input, parse_sets
+from netspec.cli.app import Exit, InputOption, JsonOption, SetOption, app, atomic_output, fail, parse_input, \
+    parse_sets
 from netspec.diagnostics import NetspecError
 
 STAGES = {"build": "building the PyTorch module", "export": "exporting to ONNX", "trace": "tracing nodes to the spec",
@@ -46,9 +47,12 @@ def export(
                                  on_stage=on_stage, params=parse_sets(set))
             handle.write(result.data)
     except NetspecError as e:
-        fail(e)
+        if not json_:
+            fail(e)
+        print(json.dumps({"ok": False, "diagnostics": [d.as_dict() for d in e.diagnostics]}, indent=2))
+        raise Exit(1) from None
     result.path = output
-    print(json.dumps(result.to_dict(), indent=2) if json_ else str(result))
+    print(json.dumps({"ok": True, **result.to_dict()}, indent=2) if json_ else str(result))
 
 
 @contextmanager
