@@ -417,3 +417,23 @@ def test_paths_with_a_nul_character_are_errors(tmp_path):
     (tmp_path / "main.net").write_text('import "lib\x00.net"\n' + spec("relu()"))
     expected = str(tmp_path / "lib\x00.net")
     assert errors(tmp_path / "main.net") == [f"cannot read {expected!r}"]
+
+
+def test_special_files_are_not_read(tmp_path):
+    """/dev/zero would never end and a pipe would block: only regular files are read."""
+    import os
+
+    fifo = tmp_path / "pipe.net"
+    os.mkfifo(fifo)
+    for path in (Path("/dev/zero"), fifo):
+        assert errors(str(path)) == [f"cannot read {path}: not a regular file"]
+    (tmp_path / "main.net").write_text('import "/dev/zero"\n' + spec("relu()"))
+    assert errors(tmp_path / "main.net") == ["cannot read /dev/zero: not a regular file"]
+
+
+def test_files_over_the_size_limit(tmp_path):
+    from netspec.elaborate.imports import MAX_FILE_BYTES
+
+    path = tmp_path / "huge.net"
+    path.write_text("#" * (MAX_FILE_BYTES + 1))
+    assert errors(path) == [f"{path} is too large (over {MAX_FILE_BYTES:,} bytes)"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,12 +27,15 @@ class Loader:
     def read(self, path: Path, span: Span | None) -> ast.Spec | None:
         name = str(path)
         try:
-            size = path.stat().st_size
-            if size > MAX_FILE_BYTES:
-                self.diags.error(f"{name} is too large ({size:,} bytes)", span,
+            if not stat.S_ISREG(path.stat().st_mode) and not path.is_dir():  # /dev/zero, a pipe: never ends
+                self.diags.error(f"cannot read {name}: not a regular file", span, help="check the path")
+                return None
+            with path.open("rb") as handle:  # at most one byte more than allowed, however large the file
+                data = handle.read(MAX_FILE_BYTES + 1)
+            if len(data) > MAX_FILE_BYTES:
+                self.diags.error(f"{name} is too large (over {MAX_FILE_BYTES:,} bytes)", span,
                                  help=f"the limit is {MAX_FILE_BYTES:,} bytes")
                 return None
-            data = path.read_bytes()
         except (OSError, ValueError) as e:  # ValueError: a path with a NUL character
             self.diags.error(f"cannot read {name!r}" if isinstance(e, ValueError) else
                              f"cannot read {name}: {e.strerror or e}", span, help="check the path")
