@@ -1,5 +1,4 @@
-"""Takes an nn.Module and the spec's input shape, gives an onnx.ModelProto from torch's dynamo exporter at the
-opset asked for, or an error (never a silent change of opset)."""
+"""Takes an nn.Module and its input shape, gives torch's dynamo export at exactly the opset asked for, or an error."""
 
 from __future__ import annotations
 

@@ -1,5 +1,4 @@
-"""Takes an IR graph (or an nn.Module built from it) and export options, gives a verified, traceable ONNX model:
-the stages build, export, trace, check and verify, each timed and announced to an optional progress callback."""
+"""Takes an IR graph and export options, gives a verified, traceable ONNX model: build, export, trace, check, verify."""
 
 from __future__ import annotations
 

@@ -1,5 +1,4 @@
-"""Takes an exported ModelProto and the IR graph it came from, gives it traceable and reproducible: each node's
-doc_string and metadata name its spec path, block and `file:line`; the model's metadata names the spec."""
+"""Takes an exported ModelProto and its IR graph, gives each node its spec path and file:line, the model the spec's."""
 
 from __future__ import annotations
 

@@ -1,5 +1,4 @@
-"""Takes an exported model and the nn.Module it came from, gives proof that they agree: onnx's full check, then
-onnxruntime's output against PyTorch's on the same random input, within a tolerance."""
+"""Takes an exported model and its nn.Module, gives proof they agree: onnx's full check, onnxruntime against torch."""
 
 from __future__ import annotations
 
