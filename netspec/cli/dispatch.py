@@ -21,7 +21,7 @@ from typing import Any
 
 import typer
 from typer.core import TyperCommand
-from typer.models import ArgumentInfo, DefaultPlaceholder, OptionInfo
+from typer.models import ArgumentInfo, DefaultPlaceholder, OptionInfo, ParameterInfo
 from typer.utils import get_params_from_function
 
 _INT = re.compile(r"-?[0-9]+\Z")
