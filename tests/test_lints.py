@@ -91,9 +91,11 @@ def test_warnings_do_not_fail_check_and_are_in_json():
     assert done.returncode == 0, done.stderr
     assert "warning: the network ends in softmax" in done.stdout
     assert f"--> {path}:7:5" in done.stdout and "1 warning(s)" in done.stdout
+    assert "    ^^^^^^^^^ nn.CrossEntropyLoss" in done.stdout  # the caret spans `softmax()`, not one column
     done = subprocess.run([netspec_bin, "check", "--json", path], capture_output=True, text=True, cwd=ROOT,
                           timeout=60)
     (result,) = json.loads(done.stdout)["files"]
     (warning,) = result["diagnostics"]
     assert result["ok"] is True and warning["severity"] == "warning" and warning["code"] == "softmax-output"
     assert (warning["span"]["line"], warning["span"]["col"]) == (7, 5)
+    assert (warning["span"]["end_line"], warning["span"]["end_col"]) == (7, 14)

@@ -91,7 +91,7 @@ def _totals(layers: list[Layer], size: int, dtype: str) -> Totals:
 
 
 def _location(span: Span) -> Location:
-    return Location(file=span.file, line=span.line, col=span.col)
+    return Location(file=span.file, line=span.line, col=span.col, end_line=span.end_line, end_col=span.end_col)
 
 
 def _warning(d: Diagnostic) -> Warning:

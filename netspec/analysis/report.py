@@ -16,6 +16,8 @@ class Location:
     file: str
     line: int
     col: int
+    end_line: int = 0  # 0: a point
+    end_col: int = 0
 
 
 @dataclass(frozen=True, slots=True)

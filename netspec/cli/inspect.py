@@ -66,7 +66,7 @@ def _span(warning):
     from netspec.diagnostics import Span
 
     at = warning.at
-    return Span.point(at.file, at.line, at.col) if at else None
+    return Span(at.file, at.line, at.col, at.end_line, at.end_col) if at else None
 
 
 @app.command()
