@@ -23,6 +23,7 @@ demo: setup
 	$(BIN)/netspec check specs/*.net
 	$(BIN)/netspec summary specs/resnet18.net --depth 1
 	$(BIN)/netspec explain specs/lecture.net conv1
+	$(BIN)/netspec compile specs/resnet18.net -o $(BUILD)/resnet18.py
 	$(BIN)/netspec diagram specs/resnet18.net -o $(BUILD)/resnet18.svg
 	$(BIN)/netspec export specs/resnet18.net -o $(BUILD)/resnet18.onnx --dynamic-batch
 
