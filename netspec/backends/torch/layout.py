@@ -56,7 +56,6 @@ class Container:
     members: list[Leaf | Container] = field(default_factory=list)
     steps: list[Step] = field(default_factory=list)
     items: list[Node | Container] = field(default_factory=list)  # direct nodes and children, in order
-    nodes: set[int] = field(default_factory=set)
     input: int = 0
     output: int = 0
 
@@ -133,27 +132,31 @@ def _relative(parent: str, path: str) -> str:
 
 
 def _finish(graph: Graph, box: Container, users: dict[int, list[int]]) -> None:
-    """Members, steps, input and output of a container and its children (children first)."""
+    """Members, steps, input and output of a container and its children (children first).
+
+    A scope's nodes are contiguous, so the container's output is its last item's, and its input is what its
+    first node reads; _verify proves that every step reads only that input or what an earlier step computed.
+    """
     for item in box.items:
         if isinstance(item, Container):
             _finish(graph, item, users)
-            box.nodes |= item.nodes
-        else:
-            box.nodes.add(item.id)
-    if not box.nodes:  # a network with no layers passes its input through
+    if not box.items:  # a network with no layers passes its input through
         return
-    box.output = max(box.nodes)
-    box.input = _input(graph, box)
+    last = box.items[-1]
+    box.output = last.output if isinstance(last, Container) else last.id
+    box.input = _input(box)
     for item in box.items:
         _add_step(graph, box, item, users)
     _verify(box)
 
 
-def _input(graph: Graph, box: Container) -> int:
-    outside = {i for n in box.nodes for i in graph.nodes[n].inputs if i not in box.nodes}
-    if len(outside) != 1:
-        raise LayoutError(f"`{box.path or 'the network'}` reads {len(outside)} values from outside, not one")
-    return outside.pop()
+def _input(box: Container) -> int:
+    first = box.items[0]
+    if isinstance(first, Container):
+        return first.input
+    if len(set(first.inputs)) != 1:
+        raise LayoutError(f"`{box.path or 'the network'}` starts with a node reading {len(first.inputs)} values")
+    return first.inputs[0]
 
 
 def _add_step(graph: Graph, box: Container, item: Node | Container, users) -> None:
@@ -181,6 +184,7 @@ def _inplace_ok(graph: Graph, node: Node, users) -> bool:
 
 
 def _verify(box: Container) -> None:
+    """Every step reads the container's input or an earlier step's value; member names are unique."""
     known = {box.input}
     for step in box.steps:
         missing = [i for i in step.inputs if i not in known]
