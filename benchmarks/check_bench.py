@@ -1,14 +1,17 @@
 """Static checking speed (issue 2), as whole processes: `netspec check` on ResNet-50 against
 `python -c "import torch"` in the same run, and `netspec check` time against network size (1k-100k layers).
 
-    python benchmarks/check_bench.py          # or `make bench`; writes the figures into benchmarks/README.md
+    python benchmarks/check_bench.py                  # or `make bench`; writes the figures into README.md
+    python benchmarks/check_bench.py --against REV    # the same, for git revision REV's netspec too; prints only
 
-Runs are interleaved (torch, check, check, torch, ...) so both see the same machine load; figures are medians.
+Runs are interleaved (torch, check, check, torch, ...) so all see the same machine load; figures are medians.
 """
 
 from __future__ import annotations
 
+import argparse
 import os
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -19,11 +22,12 @@ from common import ROOT, Timing, machine, median, netspec_command, quick, run, w
 from gen_spec import generate  # noqa: E402
 
 TARGET_RATIO = 0.20  # the check of ResNet-50 takes under 20% of the bare torch import
-TARGET_10K = 1.5  # seconds for 10k layers
-LINEAR_SLACK = 1.5  # time per layer at 100k may exceed that at 10k by at most this factor
+TARGET_10K = 1.5  # seconds (wall) for 10k layers
+LINEAR_SLACK = 1.5  # CPU time per layer at 100k may exceed that at 10k by at most this factor
 RESNET50 = "25,557,032 params"
 SIZES = (1_000, 10_000, 100_000)
-STYLES = {"blocks": "residual blocks in `for` loops (elaboration)", "flat": "one layer per line (parsing)"}
+STYLES = {"blocks": "residual blocks in `for` loops (elaboration does the work)",
+          "flat": "one layer per line (the parser does)"}
 
 
 def resnet_commands() -> dict[str, list[str]]:
@@ -35,47 +39,42 @@ def resnet_commands() -> dict[str, list[str]]:
     return found
 
 
-def torch_versus_check(rounds: int) -> tuple[list[str], bool]:
-    netspec = netspec_command()
-    torch = [sys.executable, "-c", "import torch"]
-    checks = {name: netspec + args for name, args in resnet_commands().items()}
-    for command in checks.values():
-        out = run(command).stdout
+def torch_versus_check(versions: dict[str, dict], rounds: int) -> list[str]:
+    netspec, torch = netspec_command(), [sys.executable, "-c", "import torch"]
+    checks = {(name, version): (netspec + args, env)
+              for name, args in resnet_commands().items() for version, env in versions.items()}
+    for command, env in checks.values():
+        out = run(command, env=env).stdout
         if RESNET50 not in out:
             raise RuntimeError(f"{' '.join(command)} is not ResNet-50 ({RESNET50}):\n{out}")
-    first = _first_run(checks[next(reversed(checks))])
+    first = _first_run(*checks[next(reversed(checks))])
     for _ in range(2):  # warm the page cache and the parser-table cache
         run(torch)
-        for command in checks.values():
-            run(command)
-    times: dict[str, list[Timing]] = {"torch": [], **{name: [] for name in checks}}
+        for command, env in checks.values():
+            run(command, env=env)
+    times: dict = {"torch": [], **{key: [] for key in checks}}
     for _ in range(rounds):
         times["torch"].append(run(torch))
-        for name, command in checks.items():
-            times[name].append(run(command))
-    torch_wall = median(t.wall for t in times["torch"])
-    torch_cpu = median(t.cpu for t in times["torch"])
-    lines = [f"| command | wall (median of {rounds}) | CPU (user + sys) | wall / torch | CPU / torch |",
-             "|---|---:|---:|---:|---:|",
-             f"| `python -c \"import torch\"` | {torch_wall:.3f} s | {torch_cpu:.3f} s | 100% | 100% |"]
+        for key, (command, env) in checks.items():
+            times[key].append(run(command, env=env))
+    torch_wall, torch_cpu = _medians(times["torch"])
+    lines = [f"| command |{_version_header(versions)} wall (median of {rounds}) | CPU (user + sys) | wall / torch "
+             f"| CPU / torch |", "|---|" + "---|" * (len(versions) > 1) + "---:|---:|---:|---:|",
+             f"| `python -c \"import torch\"` |{' |' * (len(versions) > 1)} {torch_wall:.3f} s | {torch_cpu:.3f} s "
+             f"| 100% | 100% |"]
     ok = True
-    for name in checks:
-        wall, cpu = median(t.wall for t in times[name]), median(t.cpu for t in times[name])
-        ok &= wall / torch_wall < TARGET_RATIO
-        lines.append(f"| {name} | {wall:.3f} s | {cpu:.3f} s | **{wall / torch_wall:.1%}** | {cpu / torch_cpu:.1%} |")
-    lines.append("")
-    lines.append(f"Target: under {TARGET_RATIO:.0%} of the torch import: **{'met' if ok else 'missed'}**. "
-                 f"The very first check after installing, before lark's LALR tables are cached, took "
-                 f"{first.wall:.3f} s (wall).")
-    return lines, ok
+    for (name, version), samples in ((k, v) for k, v in times.items() if k != "torch"):
+        wall, cpu = _medians(samples)
+        ok &= wall / torch_wall < TARGET_RATIO or version != "now"
+        column = f" {version} |" if len(versions) > 1 else ""
+        lines.append(f"| {name} |{column} {wall:.3f} s | {cpu:.3f} s | **{wall / torch_wall:.1%}** "
+                     f"| {cpu / torch_cpu:.1%} |")
+    return lines + ["", f"Target: under {TARGET_RATIO:.0%} of the torch import: **{'met' if ok else 'missed'}**. "
+                        f"The very first check after installing, before lark's LALR tables are cached, took "
+                        f"{first.wall:.3f} s (wall)."]
 
 
-def _first_run(command: list[str]) -> Timing:
-    with tempfile.TemporaryDirectory() as empty:
-        return run(command, env={**os.environ, "NETSPEC_CACHE_DIR": empty})
-
-
-def scaling(repeats: dict[int, int]) -> tuple[list[str], bool]:
+def scaling(versions: dict[str, dict], repeats: dict[int, int]) -> list[str]:
     netspec = netspec_command()
     with tempfile.TemporaryDirectory() as folder:
         def spec(layers: int, style: str) -> str:
@@ -83,37 +82,80 @@ def scaling(repeats: dict[int, int]) -> tuple[list[str], bool]:
             path.write_text(generate(layers, style))
             return str(path)
 
-        base = median(run(netspec + ["check", spec(1, "flat")]).wall for _ in range(max(repeats.values())))
-        rows, per_layer = [], {}
+        one = spec(1, "flat")
+        samples = {(v, "base"): [] for v in versions}  # a 1-layer spec, run beside every other: the fixed cost
         for style in STYLES:
             for layers in SIZES:
                 path = spec(layers, style)
-                times = [run(netspec + ["check", path]) for _ in range(repeats[layers])]
-                wall, cpu = median(t.wall for t in times), median(t.cpu for t in times)
-                per_layer[style, layers] = (wall - base) / layers
-                rows.append(f"| {style} | {layers:,} | {wall:.2f} s | {cpu:.2f} s | "
-                            f"{per_layer[style, layers] * 1e6:.1f} µs | {repeats[layers]} |")
-    ok_10k = {s: per_layer[s, 10_000] * 10_000 + base < TARGET_10K for s in STYLES}
-    linear = {s: per_layer[s, 100_000] <= LINEAR_SLACK * per_layer[s, 10_000] for s in STYLES}
-    lines = [f"`netspec check` on generated specs (`benchmarks/gen_spec.py`): {'; '.join(f'*{k}*: {v}' for k, v in STYLES.items())}. "
-             f"Time per layer is the median wall time above that of a 1-layer spec ({base:.3f} s).", "",
-             "| style | layers | wall (median) | CPU | per layer | runs |", "|---|---:|---:|---:|---:|---:|", *rows, "",
-             "Targets: 10k layers under 1.5 s: " + ", ".join(f"{s} **{'met' if ok_10k[s] else 'missed'}**" for s in STYLES)
-             + f"; linear growth (time per layer at 100k within {LINEAR_SLACK}x of that at 10k): "
-             + ", ".join(f"{s} **{'yes' if linear[s] else 'no'}**" for s in STYLES) + "."]
-    return lines, all(ok_10k.values()) and all(linear.values())
+                for _ in range(repeats[layers]):
+                    for version, env in versions.items():
+                        timing = run(netspec + ["check", path], env=env)
+                        samples.setdefault((version, style, layers), []).append(timing)
+                        samples[version, "base"].append(run(netspec + ["check", one], env=env))
+        base = {v: _medians(samples[v, "base"]) for v in versions}
+        rows, per_layer, walls = [], {}, {}
+        for style in STYLES:
+            for layers in SIZES:
+                for version in versions:
+                    wall, cpu = walls[version, style, layers] = _medians(samples[version, style, layers])
+                    per_layer[version, style, layers] = (cpu - base[version][1]) / layers
+                    column = f" {version} |" if len(versions) > 1 else ""
+                    rows.append(f"| {style} | {layers:,} |{column} {wall:.2f} s | {cpu:.2f} s | "
+                                f"{(wall - base[version][0]) / layers * 1e6:.1f} µs | "
+                                f"{per_layer[version, style, layers] * 1e6:.1f} µs | {repeats[layers]} |")
+    mid, top = SIZES[1], SIZES[-1]  # 10k and 100k
+    ok_10k = {s: walls["now", s, mid][0] < TARGET_10K for s in STYLES}
+    linear = {s: per_layer["now", s, top] <= LINEAR_SLACK * per_layer["now", s, mid] for s in STYLES}
+    bases = ", ".join(f"{w:.3f} s wall, {c:.3f} s CPU" + (f" ({v})" if len(versions) > 1 else "")
+                      for v, (w, c) in base.items())
+    return [f"`netspec check` on specs from `benchmarks/gen_spec.py`: "
+            + "; ".join(f"*{k}*: {v}" for k, v in STYLES.items())
+            + f". Per layer: the median above that of a 1-layer spec, run after every one of them ({bases}).", "",
+            f"| style | layers |{_version_header(versions)} wall (median) | CPU | per layer (wall) | per layer (CPU) "
+            f"| runs |", "|---|---:|" + "---|" * (len(versions) > 1) + "---:|---:|---:|---:|---:|", *rows, "",
+            f"Targets: 10k layers under {TARGET_10K} s (wall): "
+            + ", ".join(f"{s} **{'met' if ok_10k[s] else 'missed'}**" for s in STYLES)
+            + f"; linear growth (CPU per layer at 100k within {LINEAR_SLACK}x of that at 10k): "
+            + ", ".join(f"{s} **{'yes' if linear[s] else 'no'}**" for s in STYLES) + "."]
 
 
-def main() -> int:
+def _medians(samples: list[Timing]) -> tuple[float, float]:
+    return median(t.wall for t in samples), median(t.cpu for t in samples)
+
+
+def _version_header(versions: dict) -> str:
+    return " netspec |" if len(versions) > 1 else ""
+
+
+def _first_run(command: list[str], env: dict | None) -> Timing:
+    with tempfile.TemporaryDirectory() as empty:
+        return run(command, env={**(env or os.environ), "NETSPEC_CACHE_DIR": empty})
+
+
+def _export(revision: str, folder: str) -> dict:
+    """An environment whose `netspec` is the package as of `revision` (git archive into `folder`)."""
+    archive = subprocess.run(["git", "archive", revision, "netspec"], cwd=ROOT, capture_output=True, check=True)
+    subprocess.run(["tar", "-x", "-C", folder], input=archive.stdout, check=True)
+    return {**os.environ, "PYTHONPATH": folder}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--against", metavar="REV", help="also measure netspec as of this git revision")
+    args = parser.parse_args(argv)
     rounds = 5 if quick() else 15
     repeats = {1_000: 3, 10_000: 3, 100_000: 1} if quick() else {1_000: 7, 10_000: 5, 100_000: 3}
-    header = machine()
-    print(header, flush=True)
-    resnet, _ = torch_versus_check(rounds)
-    print("\n".join(resnet), flush=True)
-    sizes, _ = scaling(repeats)
-    print("\n".join(sizes), flush=True)
-    write_section("check_bench", "\n".join([header, "", *resnet, "", *sizes]))
+    with tempfile.TemporaryDirectory() as old:
+        versions = {args.against: _export(args.against, old)} if args.against else {}
+        versions["now"] = dict(os.environ)
+        header = machine()
+        print(header, flush=True)
+        resnet = torch_versus_check(versions, rounds)
+        print("\n".join(resnet), flush=True)
+        sizes = scaling(versions, repeats)
+        print("\n".join(sizes), flush=True)
+    if not args.against:
+        write_section("check_bench", "\n".join([header, "", *resnet, "", *sizes]))
     return 0
 
 

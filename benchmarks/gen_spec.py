@@ -63,7 +63,8 @@ def _flat(layers: int) -> str:
     lines = []
     for start in range(0, layers, GROUP):
         lines.append(f"g{start // GROUP}: {{\n")
-        lines += ["conv(8,3,padding=1)\n" if i % 2 == 0 else "relu()\n" for i in range(start, min(layers, start + GROUP))]
+        group = range(start, min(layers, start + GROUP))
+        lines += ["conv(8,3,padding=1)\n" if i % 2 == 0 else "relu()\n" for i in group]
         lines.append("}\n")
     return "".join(lines)
 
