@@ -6,6 +6,7 @@ Plain dataclasses keep `netspec check` fast; pydantic validates and describes th
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 from dataclasses import dataclass, field
 from typing import Any
@@ -124,13 +125,24 @@ class Report:
 
 
 def _plain(value: Any) -> Any:
+    if type(value) in _SCALARS:  # most values: answered first (--json of 100k layers)
+        return value
     if dataclasses.is_dataclass(value):
-        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        return {name: _plain(getattr(value, name)) for name in _field_names(value if isinstance(value, type)
+                                                                            else type(value))}
     if isinstance(value, (list, tuple)):
         return [_plain(v) for v in value]
     if isinstance(value, dict):
         return {k: _plain(v) for k, v in value.items()}
     return value
+
+
+_SCALARS = frozenset({int, float, str, bool, type(None)})
+
+
+@functools.cache
+def _field_names(cls: type) -> tuple[str, ...]:
+    return tuple(f.name for f in dataclasses.fields(cls))
 
 
 def json_schema() -> dict[str, Any]:
