@@ -108,7 +108,7 @@ def scaling(versions: dict[str, dict], repeats: dict[int, int]) -> list[str]:
     linear = {s: per_layer["now", s, top] <= LINEAR_SLACK * per_layer["now", s, mid] for s in STYLES}
     bases = ", ".join(f"{w:.3f} s wall, {c:.3f} s CPU" + (f" ({v})" if len(versions) > 1 else "")
                       for v, (w, c) in base.items())
-    return [f"`netspec check` on specs from `benchmarks/gen_spec.py`: "
+    return ["`netspec check` on specs from `benchmarks/gen_spec.py`: "
             + "; ".join(f"*{k}*: {v}" for k, v in STYLES.items())
             + f". Per layer: the median above that of a 1-layer spec, run after every one of them ({bases}).", "",
             f"| style | layers |{_version_header(versions)} wall (median) | CPU | per layer (wall) | per layer (CPU) "

@@ -11,7 +11,6 @@ first export of a process also pays for torch's and onnxscript's one-time setup 
 
 from __future__ import annotations
 
-import statistics
 import sys
 import tempfile
 import time

@@ -1,8 +1,9 @@
-"""Shared test fixtures: `golden` compares text with a stored golden file; `pytest --update-goldens` rewrites them."""
+"""Shared test fixtures: `golden` (goldens, rewritten by `pytest --update-goldens`), `cli`, `torch_one_thread`."""
 
 from __future__ import annotations
 
 import difflib
+import sys
 from pathlib import Path
 
 import pytest
@@ -49,3 +50,32 @@ class Golden:
 def golden(request) -> Golden:
     """`golden.check("ir/resnet.txt", text)`: compare with tests/goldens/ir/resnet.txt (or rewrite it)."""
     return Golden(request.config.getoption("--update-goldens"))
+
+
+@pytest.fixture
+def cli(monkeypatch, capsys):
+    """`cli("check", path)` runs the `netspec` command in this process: (exit status, stdout, stderr)."""
+    from netspec.cli.app import main
+
+    def run(*args: str) -> tuple[int, str, str]:
+        monkeypatch.setattr(sys, "argv", ["netspec", *args])
+        try:
+            main()
+            code = 0
+        except SystemExit as e:
+            code = e.code
+        out = capsys.readouterr()
+        return code, out.out, out.err
+
+    return run
+
+
+@pytest.fixture(scope="module")
+def torch_one_thread():
+    """One intra-op thread: the suite runs a process per core, and more threads than cores thrash."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

@@ -10,34 +10,22 @@ from pathlib import Path
 import pytest
 
 import netspec.cli.diagram  # noqa: F401  (registers the command)
-from netspec.cli.app import main
 
 SPECS = Path(__file__).parent.parent / "specs"
 RESNET18 = str(SPECS / "resnet18.net")
 
 
-def run(monkeypatch, capsys, *args: str) -> tuple[int, str, str]:
-    monkeypatch.setattr(sys, "argv", ["netspec", *args])
-    try:
-        main()
-        code = 0
-    except SystemExit as e:
-        code = e.code
-    out = capsys.readouterr()
-    return code, out.out, out.err
-
-
-def test_writes_an_svg(monkeypatch, capsys, tmp_path):
+def test_writes_an_svg(cli, tmp_path):
     out = tmp_path / "resnet18.svg"
-    code, stdout, stderr = run(monkeypatch, capsys, "diagram", RESNET18, "-o", str(out))
+    code, stdout, stderr = cli("diagram", RESNET18, "-o", str(out))
     assert (code, stdout, stderr) == (0, f"wrote {out}\n", "")
     assert "layer1" in ET.parse(out).getroot().itertext()
 
 
-def test_options_reach_the_drawing(monkeypatch, capsys, tmp_path):
+def test_options_reach_the_drawing(cli, tmp_path):
     def dot(*options: str) -> str:
         out = tmp_path / "r.dot"
-        assert run(monkeypatch, capsys, "diagram", RESNET18, "-o", str(out), *options)[0] == 0
+        assert cli("diagram", RESNET18, "-o", str(out), *options)[0] == 0
         return out.read_text()
 
     default = dot()
@@ -48,9 +36,9 @@ def test_options_reach_the_drawing(monkeypatch, capsys, tmp_path):
     assert "classes=10)" in dot("--set", "classes=10") and "3x32x32" in dot("--input", "3x32x32")
 
 
-def test_deep_resnet_through_set(monkeypatch, capsys, tmp_path):
+def test_deep_resnet_through_set(cli, tmp_path):
     out = tmp_path / "r152.dot"
-    assert run(monkeypatch, capsys, "diagram", str(SPECS / "resnet.net"), "--set", "depth=152", "-o", str(out))[0] == 0
+    assert cli("diagram", str(SPECS / "resnet.net"), "--set", "depth=152", "-o", str(out))[0] == 0
     assert "Bottleneck(planes=256, stride=1) × 35" in out.read_text()
 
 
@@ -59,30 +47,30 @@ def test_deep_resnet_through_set(monkeypatch, capsys, tmp_path):
     (["--depth", "deep"], 2, "is not a number >= 1, `blocks` or `full`"),
     (["--rankdir", "up"], 2, "'up' is not one of TB, LR, BT, RL"),
 ])
-def test_bad_options_are_usage_errors(monkeypatch, capsys, tmp_path, args, code, message):
-    got, _, stderr = run(monkeypatch, capsys, "diagram", RESNET18, "-o", str(tmp_path / "r.svg"), *args)
+def test_bad_options_are_usage_errors(cli, tmp_path, args, code, message):
+    got, _, stderr = cli("diagram", RESNET18, "-o", str(tmp_path / "r.svg"), *args)
     assert got == code and message in stderr and "Traceback" not in stderr
     assert not list(tmp_path.iterdir())
 
 
-def test_bad_outputs_are_errors_without_traceback(monkeypatch, capsys, tmp_path):
-    code, _, stderr = run(monkeypatch, capsys, "diagram", RESNET18, "-o", str(tmp_path / "r.gif"))
+def test_bad_outputs_are_errors_without_traceback(cli, tmp_path):
+    code, _, stderr = cli("diagram", RESNET18, "-o", str(tmp_path / "r.gif"))
     assert code == 1 and "unknown format `.gif`" in stderr and "help: name the output .svg" in stderr
     (tmp_path / "file").write_text("")
-    code, _, stderr = run(monkeypatch, capsys, "diagram", RESNET18, "-o", str(tmp_path / "file" / "r.svg"))
+    code, _, stderr = cli("diagram", RESNET18, "-o", str(tmp_path / "file" / "r.svg"))
     assert code == 1 and "cannot write" in stderr and "Traceback" not in stderr
 
 
-def test_spec_errors_are_reported(monkeypatch, capsys, tmp_path):
+def test_spec_errors_are_reported(cli, tmp_path):
     bad = tmp_path / "bad.net"
     bad.write_text("network Bad {\n    input [3, 8, 8]\n    conv(4, 9)\n}\n")
-    code, _, stderr = run(monkeypatch, capsys, "diagram", str(bad), "-o", str(tmp_path / "bad.svg"))
+    code, _, stderr = cli("diagram", str(bad), "-o", str(tmp_path / "bad.svg"))
     assert code == 1 and "bad.net:3" in stderr and not (tmp_path / "bad.svg").exists()
 
 
-def test_without_dot_writes_the_source_and_says_how_to_render(monkeypatch, capsys, tmp_path):
+def test_without_dot_writes_the_source_and_says_how_to_render(cli, monkeypatch, tmp_path):
     monkeypatch.setenv("PATH", str(tmp_path / "nothing"))
-    code, stdout, stderr = run(monkeypatch, capsys, "diagram", RESNET18, "-o", str(tmp_path / "r.svg"))
+    code, stdout, stderr = cli("diagram", RESNET18, "-o", str(tmp_path / "r.svg"))
     assert code == 0 and stdout == ""
     assert stderr.count("\n") == 1 and "apt-get install graphviz" in stderr and f"{tmp_path / 'r.dot'}" in stderr
     assert (tmp_path / "r.dot").exists() and not (tmp_path / "r.svg").exists()

@@ -8,30 +8,18 @@ from pathlib import Path
 import onnx
 
 import netspec
-from netspec.cli.app import main
 
 SPECS = Path(__file__).parent.parent / "specs"
 LENET = str(SPECS / "lenet5.net")
-
-
-def run(monkeypatch, capsys, *args: str) -> tuple[int, str, str]:
-    monkeypatch.setattr(sys, "argv", ["netspec", *args])
-    try:
-        main()
-        code = 0
-    except SystemExit as e:
-        code = e.code
-    out = capsys.readouterr()
-    return code, out.out, out.err
 
 
 def dims(value) -> list:
     return [d.dim_param or d.dim_value for d in value.type.tensor_type.shape.dim]
 
 
-def test_writes_a_verified_dynamic_batch_model(monkeypatch, capsys, tmp_path):
+def test_writes_a_verified_dynamic_batch_model(cli, tmp_path):
     out = tmp_path / "lenet5.onnx"
-    code, stdout, stderr = run(monkeypatch, capsys, "export", LENET, "-o", str(out), "--dynamic-batch",
+    code, stdout, stderr = cli("export", LENET, "-o", str(out), "--dynamic-batch",
                                "--set", "classes=4")
     assert (code, stderr) == (0, "")
     first, second, third = stdout.splitlines()
@@ -44,9 +32,9 @@ def test_writes_a_verified_dynamic_batch_model(monkeypatch, capsys, tmp_path):
     assert sorted(tmp_path.iterdir()) == [out]
 
 
-def test_json_report_and_no_verify(monkeypatch, capsys, tmp_path):
+def test_json_report_and_no_verify(cli, tmp_path):
     out = tmp_path / "lenet5.onnx"
-    code, stdout, _ = run(monkeypatch, capsys, "export", LENET, "-o", str(out), "--no-verify", "--opset", "18",
+    code, stdout, _ = cli("export", LENET, "-o", str(out), "--no-verify", "--opset", "18",
                           "--json")
     report = json.loads(stdout)
     assert code == 0 and report["ok"] is True and report["verified"] is False and report["max_diff"] is None
@@ -54,24 +42,24 @@ def test_json_report_and_no_verify(monkeypatch, capsys, tmp_path):
     assert set(report["seconds"]) == {"build", "export", "trace"}
 
 
-def test_an_opset_that_cannot_be_written_is_an_error_and_leaves_no_file(monkeypatch, capsys, tmp_path):
-    code, stdout, stderr = run(monkeypatch, capsys, "export", LENET, "-o", str(tmp_path / "x.onnx"), "--opset", "99")
+def test_an_opset_that_cannot_be_written_is_an_error_and_leaves_no_file(cli, tmp_path):
+    code, stdout, stderr = cli("export", LENET, "-o", str(tmp_path / "x.onnx"), "--opset", "99")
     assert (code, stdout) == (1, "")
     assert stderr.startswith("error: ONNX opset 99 does not exist yet") and "Traceback" not in stderr
     assert "help: use --opset 18 to" in stderr
     assert list(tmp_path.iterdir()) == []
 
 
-def test_errors_as_json(monkeypatch, capsys, tmp_path):
-    code, stdout, stderr = run(monkeypatch, capsys, "export", LENET, "-o", str(tmp_path / "x.onnx"), "--opset", "99",
+def test_errors_as_json(cli, tmp_path):
+    code, stdout, stderr = cli("export", LENET, "-o", str(tmp_path / "x.onnx"), "--opset", "99",
                                "--json")
     report = json.loads(stdout)
     assert (code, stderr, report["ok"]) == (1, "", False)
     assert report["diagnostics"][0]["code"] == "onnx-opset"
 
 
-def test_spec_errors_are_reported_before_any_export(monkeypatch, capsys, tmp_path):
-    code, _, stderr = run(monkeypatch, capsys, "export", LENET, "-o", str(tmp_path / "x.onnx"), "--input", "1x8x8")
+def test_spec_errors_are_reported_before_any_export(cli, tmp_path):
+    code, _, stderr = cli("export", LENET, "-o", str(tmp_path / "x.onnx"), "--input", "1x8x8")
     assert code == 1 and "error:" in stderr and "lenet5.net:" in stderr
     assert list(tmp_path.iterdir()) == []
 
@@ -85,10 +73,10 @@ def test_another_process_writes_the_same_bytes(tmp_path):
     assert out.read_bytes() == netspec.export_onnx(LENET).data
 
 
-def test_unreadable_weights_are_an_error_not_a_traceback(monkeypatch, capsys, tmp_path):
+def test_unreadable_weights_are_an_error_not_a_traceback(cli, tmp_path):
     weights = tmp_path / "notes.pt"
     weights.write_text("not a checkpoint")
-    code, _, stderr = run(monkeypatch, capsys, "export", LENET, "-o", str(tmp_path / "x.onnx"), "-w", str(weights))
+    code, _, stderr = cli("export", LENET, "-o", str(tmp_path / "x.onnx"), "-w", str(weights))
     assert code == 1 and stderr.startswith(f"error: cannot read weights from {weights}: ")
     assert "Traceback" not in stderr and "weights_only=False" not in stderr
     assert sorted(tmp_path.iterdir()) == [weights]

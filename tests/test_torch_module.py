@@ -47,12 +47,7 @@ def test_manual_seed_makes_builds_reproducible():
     assert not torch.equal(a["conv1.weight"], c["conv1.weight"])
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("torch_one_thread")
 
 
 def single(layer: str, input: str = "[4, 8, 8]") -> str:
