@@ -115,6 +115,7 @@ result = {"equal": all(torch.equal(gathered[0], g) for g in gathered), "moved": 
           "world": dist.get_world_size()}
 with open(os.path.join(sys.argv[2], f"rank{rank}.json"), "w") as f:
     json.dump(result, f)
+dist.barrier()  # neither rank may close its gloo connections while the other still uses them (it aborts)
 dist.destroy_process_group()
 '''
 
