@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from netspec import analysis
+from netspec import analysis, files
 from netspec.diagnostics import Diagnostics
 from netspec.elaborate import Loader, elaborate
 from netspec.ir import Graph
@@ -86,9 +86,16 @@ def export_onnx(source: Source, output: str | os.PathLike | None = None, *, weig
 
     options = backend.Options(opset=opset, dynamic_batch=dynamic_batch, verify=verify, tolerance=tolerance,
                               verbose=verbose)
-    result = backend.export(build(source, {**(params or {}), **more_params}, input), weights, options, on_stage)
+    inputs = [w for w in (source, weights) if isinstance(w, os.PathLike) or (isinstance(w, str) and not is_text(w))]
     if output is not None:
-        result.save(output)
+        files.check_output(output, inputs)  # before any work: never over the spec or the weights
+    graph = build(source, {**(params or {}), **more_params}, input)
+    inputs += [name for name in graph.sources if name != "<input>"]
+    if output is not None:
+        files.check_output(output, inputs)
+    result = backend.export(graph, weights, options, on_stage)
+    if output is not None:
+        result.path = files.write(output, result.data, inputs)
     return result
 
 

@@ -70,6 +70,19 @@ def _printable(line: str) -> str:
     return "".join(c if c.isprintable() or c == "\t" else "\ufffd" for c in line[:300])
 
 
+def printable(text: str) -> str:
+    """Text from a spec or a path made safe for a terminal: every control, format or separator character
+    (ESC, CR, backspace, a bidi override, a line separator) shown as its escape, e.g. `\\x1b`."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else _escape(c) for c in text)
+
+
+def _escape(c: str) -> str:
+    code = ord(c)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
+
+
 def _painter(colour: bool):
     if not colour:
         return lambda _style, text: text

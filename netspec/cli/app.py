@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import gc
+import io
 import os
 import re
 import sys
-import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
@@ -38,7 +38,9 @@ class Exit(Exception):
         self.code = code
 
 
-def colour(stream=sys.stderr) -> bool:
+def colour(stream=None) -> bool:
+    """Colour for a terminal (stderr unless `stream` is given), unless NO_COLOR is set."""
+    stream = sys.stderr if stream is None else stream  # looked up now: sys.stderr may have been replaced
     return stream.isatty() and "NO_COLOR" not in os.environ
 
 
@@ -98,51 +100,51 @@ def build_report(file: Path, sets: list[str] | None, input: str | None):
         fail(e)
 
 
+def vet_output(output: Path, *inputs: Path | str | None) -> None:
+    """Before any work: refuse an -o that is one of the command's inputs, or not a regular file (see netspec.files)."""
+    from netspec import files
+
+    try:
+        files.check_output(output, [i for i in inputs if i is not None])
+    except NetspecError as e:
+        fail(e)
+
+
+def spec_files(graph) -> list[str]:
+    """Every file a built spec was read from: the spec and its imports."""
+    return [name for name in graph.sources if name != "<input>"]
+
+
+def write_output(output: Path, data: str | bytes, inputs=()) -> None:
+    """Write atomically through netspec.files (never over an input or a non-regular file); exit 1 if it cannot."""
+    from netspec import files
+
+    try:
+        files.write(output, data, [i for i in inputs if i is not None])
+    except NetspecError as e:
+        fail(e)
+
+
 @contextmanager
-def atomic_output(path: Path, mode: str = "w"):
-    """Write to a temporary file beside `path` and rename it into place, so no half-written file is left."""
-    path = Path(path)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-        os.chmod(fd, 0o666 & ~_umask())  # mkstemp makes it 0600; the file should get the user's usual mode
-    except OSError as e:
-        raise _unwritable(path, e) from None
-    try:
-        with os.fdopen(fd, mode) as handle:
-            yield handle
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def _umask() -> int:
-    mask = os.umask(0o22)
-    os.umask(mask)
-    return mask
-
-
-def _unwritable(path: Path, e: OSError) -> NetspecError:
-    diags = Diagnostics()
-    diags.error(f"cannot write {path}: {e.strerror or e}", None, help="check that the directory exists and is writable")
-    return NetspecError(diags.items)
+def atomic_output(path: Path, mode: str = "w", inputs=()):
+    """A handle whose contents are written by `write_output` when the block ends without an error."""
+    buffer = io.BytesIO() if "b" in mode else io.StringIO()
+    yield buffer
+    write_output(path, buffer.getvalue(), inputs)
 
 
 def main() -> None:
     """Console entry point: exit statuses 0 (ok), 1 (errors in the spec), 2 (usage)."""
     from netspec import cli  # noqa: F401  (registers the commands)
     from netspec.cli.dispatch import plan
+    from netspec.files import guard_signals
 
     # One short process that builds one graph and exits: collecting every 700 allocations (the default) costs
     # a quarter of `check` at 100k layers, and nothing it builds is garbage before the end.
     gc.set_threshold(20_000, 10, 10)
     try:
-        direct = plan(app, sys.argv[1:])  # a plain command line skips typer's ~100 ms setup; see dispatch.py
-        if direct is None:
-            app(standalone_mode=False)
-        else:
-            direct[0](**direct[1])
+        with guard_signals():  # Ctrl-C or SIGTERM: no output is written, no temporary is left
+            _run(plan)
     except Exit as e:
         sys.exit(e.code)
     except NetspecError as e:
@@ -156,6 +158,16 @@ def main() -> None:
         sys.exit(1)
     except KeyboardInterrupt:
         sys.exit(130)
+
+
+def _run(plan) -> None:
+    direct = plan(app, sys.argv[1:])  # a plain command line skips typer's ~100 ms setup; see dispatch.py
+    if direct is None:
+        code = app(standalone_mode=False)  # typer returns the status of Ctrl-C (130) instead of exiting
+        if isinstance(code, int) and code:
+            raise Exit(code)
+    else:
+        direct[0](**direct[1])
 
 
 def _click_errors():

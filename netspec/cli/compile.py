@@ -8,8 +8,8 @@ from typing import Annotated
 
 import typer
 
-from netspec.cli.app import InputOption, SetOption, app, atomic_output, build_report, fail
-from netspec.diagnostics import Diagnostics, NetspecError
+from netspec.cli.app import InputOption, SetOption, app, build_report, spec_files, vet_output, write_output
+from netspec.files import shown
 
 
 @app.command(name="compile")
@@ -23,29 +23,19 @@ def compile_(
     """Compile a spec to PyTorch source that needs only torch: a class per block, and the network's class."""
     from netspec.backends.torch.source import emit_source  # no torch import: compiling works without it
 
+    if output is not None:
+        vet_output(output, file)
     report = build_report(file, set, input)
+    if output is not None:
+        vet_output(output, *spec_files(report.graph))
     text = emit_source(report.graph).text
     if output is None:
         sys.stdout.write(text)
         return
-    _write(output, text)
+    write_output(output, text, spec_files(report.graph))
     module = output.stem if output.stem.isidentifier() else "<module>"
-    print(f"wrote {output}: {report.network}, {len(text.splitlines())} lines; "
+    print(f"wrote {shown(output)}: {report.network}, {len(text.splitlines())} lines; "
           f"use it with `from {module} import {_class_name(text)}`", file=sys.stderr)
-
-
-def _write(output: Path, text: str) -> None:
-    """Write through a temporary file and a rename: the target is either complete or untouched."""
-    try:
-        with atomic_output(output) as handle:
-            handle.write(text)
-    except NetspecError as e:
-        fail(e)
-    except OSError as e:
-        diags = Diagnostics()
-        diags.error(f"cannot write {output}: {e.strerror or e}", None,
-                    help="give a file path in a directory you can write to")
-        fail(NetspecError(diags.items))
 
 
 def _class_name(text: str) -> str:

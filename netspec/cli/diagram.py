@@ -11,8 +11,9 @@ from typing import Annotated
 
 import typer
 
-from netspec.cli.app import InputOption, SetOption, app, build_report, fail
+from netspec.cli.app import InputOption, SetOption, app, build_report, fail, spec_files, vet_output
 from netspec.diagnostics import NetspecError
+from netspec.files import shown
 
 RANKDIRS = ("TB", "LR", "BT", "RL")
 
@@ -37,7 +38,9 @@ def diagram(
     from netspec.backends.diagram import render
 
     folding, direction = parse_depth(depth), parse_rankdir(rankdir)
+    vet_output(output, file)
     report = build_report(file, set, input)
+    vet_output(output, *spec_files(report.graph))
     try:
         note = render(report, output, depth=folding, rankdir=direction, collapse_repeats=not no_collapse_repeats)
     except NetspecError as e:
@@ -45,7 +48,7 @@ def diagram(
     if note:
         print(note, file=sys.stderr)
     else:
-        print(f"wrote {output}")
+        print(f"wrote {shown(output)}")
 
 
 def parse_depth(text: str | None) -> int | str | None:

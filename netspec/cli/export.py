@@ -11,8 +11,7 @@ from typing import Annotated
 
 import typer
 
-from netspec.cli.app import Exit, InputOption, JsonOption, SetOption, app, atomic_output, fail, parse_input, \
-    parse_sets
+from netspec.cli.app import Exit, InputOption, JsonOption, SetOption, app, fail, parse_input, parse_sets, spec_files
 from netspec.diagnostics import NetspecError
 
 STAGES = {"build": "building the PyTorch module", "export": "exporting to ONNX", "trace": "tracing nodes to the spec",
@@ -38,21 +37,42 @@ def export(
     json_: JsonOption = False,
 ) -> None:
     """Export a spec to ONNX; the model is checked and compared with PyTorch before the file is written."""
-    from netspec.api import export_onnx
+    with _reported(json_):
+        result = _export(file, output, weights, input, set, opset=opset, dynamic_batch=dynamic_batch,
+                         verify=verify, tolerance=tolerance, verbose=verbose)
+    result.path = output
+    print(json.dumps({"ok": True, **result.to_dict()}, indent=2) if json_ else str(result))
 
+
+def _export(file: Path, output: Path, weights: Path | None, input, sets, **options):
+    """Vet the output against every input before the work; the file is written only once the model is verified."""
+    from netspec import files
+    from netspec.api import build
+    from netspec.backends import onnx as backend
+
+    inputs = [file] if weights is None else [file, weights]
+    files.check_output(output, inputs)
+    if weights is not None:
+        files.check_input(weights, "weights")
+    graph = build(file, parse_sets(sets), parse_input(input))
+    inputs += spec_files(graph)
+    files.check_output(output, inputs)
+    with _progress(not options["verbose"]) as on_stage:
+        result = backend.export(graph, weights, backend.Options(**options), on_stage)
+    files.write(output, result.data, inputs)
+    return result
+
+
+@contextmanager
+def _reported(json_: bool):
+    """Errors as rustc-style text, or with --json as JSON diagnostics; exit status 1 either way."""
     try:
-        with atomic_output(output, "wb") as handle, _progress(not verbose) as on_stage:
-            result = export_onnx(file, weights=weights, opset=opset, dynamic_batch=dynamic_batch, verify=verify,
-                                 tolerance=tolerance, input=parse_input(input), verbose=verbose,
-                                 on_stage=on_stage, params=parse_sets(set))
-            handle.write(result.data)
+        yield
     except NetspecError as e:
         if not json_:
             fail(e)
         print(json.dumps({"ok": False, "diagnostics": [d.as_dict() for d in e.diagnostics]}, indent=2))
         raise Exit(1) from None
-    result.path = output
-    print(json.dumps({"ok": True, **result.to_dict()}, indent=2) if json_ else str(result))
 
 
 @contextmanager

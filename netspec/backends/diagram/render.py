@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -11,6 +10,7 @@ from netspec.analysis.report import Report
 from netspec.backends.diagram.dot import check_options, emit, to_dot
 from netspec.backends.diagram.view import View, view
 from netspec.diagnostics import Diagnostics, NetspecError
+from netspec.files import shown
 
 RENDERED = ("svg", "png", "pdf")
 SOURCE = ("dot", "gv")
@@ -41,7 +41,7 @@ def render(report: Report, path: str | os.PathLike, depth: int | str | None = No
         source = emit(drawing, rankdir)
     except ImportError:
         raise _error("the graphviz Python package is not installed", "pip install 'netspec[diagram]'") from None
-    return write_source(source, path)
+    return write_source(source, path, [n for n in report.graph.sources if n != "<input>"])
 
 
 def _view(report: Report, depth, rankdir: str, collapse_repeats: bool) -> View:
@@ -49,20 +49,27 @@ def _view(report: Report, depth, rankdir: str, collapse_repeats: bool) -> View:
     return view(report, depth, collapse_repeats)
 
 
-def write_source(source: str, path: Path) -> str | None:
-    """Dot source written to `path` as its suffix says; a note instead when `dot` is missing (see `render`)."""
+def write_source(source: str, path: Path, inputs=()) -> str | None:
+    """Dot source written to `path` as its suffix says; a note instead when `dot` is missing (see `render`).
+
+    The .dot written instead is a file nobody named: an existing one is never replaced.
+    """
     fmt = output_format(path)
     if fmt in SOURCE:
-        write(path, source.encode())
+        write(path, source.encode(), inputs)
         return None
     try:
         data = pipe(source, fmt)
     except DotMissing:
         fallback = path.with_suffix(".dot")
-        write(fallback, source.encode())
-        return (f"note: graphviz's `dot` program is not installed, so {fallback} was written instead of {path}; "
-                f"`{INSTALL}`, then `dot -T{fmt} {fallback} -o {path}`")
-    write(path, data)
+        if os.path.lexists(fallback):
+            raise _error(f"graphviz's `dot` program is not installed, so {shown(path)} cannot be drawn, and "
+                         f"{shown(fallback)} already exists", f"`{INSTALL}`, or write the source with -o "
+                         f"{shown(fallback)} (which replaces it) or another .dot name") from None
+        write(fallback, source.encode(), inputs)
+        return (f"note: graphviz's `dot` program is not installed, so {shown(fallback)} was written instead of "
+                f"{shown(path)}; `{INSTALL}`, then `dot -T{fmt} {shown(fallback)} -o {shown(path)}`")
+    write(path, data, inputs)
     return None
 
 
@@ -109,27 +116,11 @@ def pipe(source: str, fmt: str) -> bytes:
         raise _error(f"graphviz's `dot` failed: {stderr or e}", "this is a bug in netspec; please report it") from None
 
 
-def write(path: Path, data: bytes) -> None:
-    """Write through a temporary file beside `path`, renamed into place: never a half-written diagram."""
-    tmp = path.parent / f".{path.name}.{secrets.token_hex(4)}.tmp"
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # the umask applies, unlike mkstemp's 0600
-    except OSError as e:
-        raise _unwritable(path, e) from None
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(tmp, path)
-    except BaseException as e:
-        tmp.unlink(missing_ok=True)
-        if isinstance(e, OSError):
-            raise _unwritable(path, e) from None
-        raise
+def write(path: Path, data: bytes, inputs=()) -> None:
+    """Write atomically through netspec.files: never a half-written diagram, never over an input."""
+    from netspec import files
 
-
-def _unwritable(path: Path, e: OSError) -> NetspecError:
-    return _error(f"cannot write {path}: {e.strerror or e}", "check that the directory exists and is writable")
+    files.write(path, data, inputs)
 
 
 def _error(message: str, help: str) -> NetspecError:

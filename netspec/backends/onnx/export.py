@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 import time
 from collections.abc import Callable, Mapping
 from contextlib import contextmanager
@@ -54,17 +53,9 @@ class Result:
 
     def save(self, path: str | os.PathLike) -> Path:
         """Write the model to `path` through a temporary file, so no half-written file is ever left."""
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", dir=self.path.parent)
-        try:
-            os.chmod(fd, 0o666 & ~_umask())  # mkstemp makes it 0600; give the file the user's usual mode
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(self.data)
-            os.replace(tmp, self.path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        from netspec import files
+
+        self.path = files.write(path, self.data)
         return self.path
 
     def to_dict(self) -> dict[str, Any]:
@@ -143,12 +134,6 @@ def _verify(data: bytes, module, shape, options: Options, stages: _Stages) -> ve
 
 def _size(n: int) -> str:
     return f"{n / 1e6:.1f} MB" if n >= 1e5 else f"{n / 1e3:.1f} kB"
-
-
-def _umask() -> int:
-    mask = os.umask(0o22)
-    os.umask(mask)
-    return mask
 
 
 def require() -> None:
