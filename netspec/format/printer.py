@@ -1,0 +1,270 @@
+"""ast.Spec + its Source -> Lines: one method per statement and item kind, comments placed by position."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from netspec.format.exprs import OR, ExprPrinter
+from netspec.format.source import Pos, Source
+from netspec.parse import ast
+
+INDENT = "    "
+MAX_WIDTH = 100  # a case analysis longer than this is broken at each `else`
+
+
+@dataclass(slots=True)
+class Line:
+    """One output line before alignment: `label` (when set) is padded so that runs of members line up."""
+
+    depth: int
+    code: str
+    label: str | None = None
+    comments: list[str] = field(default_factory=list)
+    blank_before: bool = False
+    own_comment: bool = False
+    member: bool = False  # a member written on one line: its label takes part in alignment
+    call: tuple[str, list[str]] | None = None  # a one-line call's name and arguments, laid out as a table
+
+
+@dataclass(frozen=True, slots=True)
+class Body:
+    """A braced body in an item's layout; `after` is where to look for its `{` in the source."""
+
+    stmts: tuple
+    after: Pos
+
+
+def start(span) -> Pos:
+    return span.line, span.col
+
+
+def end(span) -> Pos:
+    return span.end_line, span.end_col
+
+
+class Printer:
+    """Walks the AST in source order, writing Lines; comments come out where they stood."""
+
+    def __init__(self, source: Source):
+        self.src = source
+        self.expr = ExprPrinter(source.lines).text
+        self.out: list[Line] = []
+        self.depth = 0
+        self.next_comment = 0
+        self.want_blank = False
+
+    # ---- writing ----------------------------------------------------------------------------------
+
+    def emit(self, code: str, at: Pos | None, label: str | None = None, member: bool = False) -> None:
+        if at is not None:
+            self.flush(at)
+        blank = self.want_blank or (at is not None and self.src.blank_before(at[0]))
+        self.out.append(Line(self.depth, code, label, blank_before=blank, member=member))
+        self.want_blank = False
+
+    def flush(self, before: Pos) -> None:
+        """Write every comment that stands before `before`: own-line ones as lines, others after the last line."""
+        comments = self.src.comments
+        while self.next_comment < len(comments) and comments[self.next_comment].at < before:
+            comment = comments[self.next_comment]
+            self.next_comment += 1
+            if comment.own_line or not self.out:
+                blank = self.want_blank or self.src.blank_before(comment.at[0])
+                self.out.append(Line(self.depth, comment.text, blank_before=blank, own_comment=True))
+                self.want_blank = False
+            else:
+                self.out[-1].comments.append(comment.text)
+
+    # ---- the file ---------------------------------------------------------------------------------
+
+    def spec(self, spec: ast.Spec) -> list[Line]:
+        items = sorted([*spec.imports, *spec.blocks, *spec.networks], key=lambda n: start(n.span))
+        previous = None
+        for item in items:
+            self.want_blank = previous is not None and not (type(item) is type(previous) is ast.Import)
+            self.stmt(item)
+            previous = item
+        self.flush((len(self.src.lines) + 1, 0))
+        return self.out
+
+    def stmt(self, node) -> None:
+        getattr(self, "stmt_" + type(node).__name__)(node)
+
+    def body(self, stmts, after: Pos) -> None:
+        """The statements of a body, one level in, ending with the comments before its `}`."""
+        _, close = self.src.body_at(after)
+        self.depth += 1
+        for stmt in stmts:
+            self.stmt(stmt)
+        self.flush(close)
+        self.depth -= 1
+
+    # ---- statements -------------------------------------------------------------------------------
+
+    def stmt_Import(self, node: ast.Import) -> None:
+        if node.names is None:
+            self.emit(f'import "{node.path}"', start(node.span))
+        else:
+            self.emit(f'from "{node.path}" import {", ".join(node.names)}', start(node.span))
+
+    def stmt_NetworkDef(self, node: ast.NetworkDef) -> None:
+        self.layout([f"network {node.name}{self.params(node.params)} ", Body(node.body, end(node.name_span))],
+                    node.span)
+
+    def stmt_BlockDef(self, node: ast.BlockDef) -> None:
+        self.layout([f"block {node.name}{self.params(node.params)} ", Body(node.body, end(node.name_span))],
+                    node.span)
+
+    def params(self, params) -> str:
+        return "(" + ", ".join(self.param(p) for p in params) + ")" if params else ""
+
+    def param(self, node: ast.Param) -> str:
+        default = f" = {self.expr(node.default)}" if node.default is not None else ""
+        return f"{node.name}: {self.type_ref(node.type)}{default}"
+
+    def type_ref(self, node: ast.TypeRef) -> str:
+        return str(node)
+
+    def stmt_Input(self, node: ast.Input) -> None:
+        self.emit(f"input {self.expr(node.shape)}", start(node.span))
+
+    def stmt_Let(self, node: ast.Let) -> None:
+        head = f"let {node.name} = "
+        chain = self.cond_chain(node.value, len(INDENT) * self.depth + len(head))
+        if chain is None:
+            self.emit(head + self.expr(node.value), start(node.span))
+            return
+        self.emit(head + chain[0][0], start(node.span))
+        for text, at in chain[1:]:  # `else` under `if`, so a table of cases reads as one
+            self.emit(" " * len(head) + text, at)
+
+    def cond_chain(self, node, column: int) -> list[tuple[str, Pos]] | None:
+        """`if a then x else if b then y else z` as one line per case, when written so or too long for one."""
+        if not isinstance(node, ast.Cond):
+            return None
+        if node.span.line == node.span.end_line and column + len(self.expr(node)) <= MAX_WIDTH:
+            return None
+        cases, at = [], start(node.span)
+        while isinstance(node, ast.Cond):
+            word = "if" if not cases else "else if"
+            cases.append((f"{word} {self.expr(node.test, OR)} then {self.expr(node.then, OR)}", at))
+            node, at = node.orelse, start(node.orelse.span)
+        return [*cases, (f"else {self.expr(node)}", at)]
+
+    def stmt_Assert(self, node: ast.Assert) -> None:
+        message = f', "{node.message}"' if node.message is not None else ""
+        self.emit(f"assert {self.expr(node.test)}{message}", start(node.span))
+
+    def stmt_Member(self, node: ast.Member) -> None:
+        label = f"{node.label}:" if node.label is not None else None
+        self.layout(self.item(node.item), node.span, label, member=True)
+
+    # ---- items: each gives its layout, a list of text and Bodies ----------------------------------
+
+    def item(self, node) -> list:
+        return getattr(self, "item_" + type(node).__name__)(node)
+
+    def item_Call(self, node: ast.Call) -> list:
+        return [_CallText(node.name, [self.arg(a) for a in node.args])]
+
+    def arg(self, node: ast.Arg) -> str:
+        return self.expr(node.value) if node.name is None else f"{node.name}={self.expr(node.value)}"
+
+    def item_Group(self, node: ast.Group) -> list:
+        return [Body(node.body, start(node.span))]
+
+    def item_Residual(self, node: ast.Residual) -> list:
+        pieces = ["residual ", Body(node.body, start(node.span))]
+        cut = node.shortcut
+        if cut is not None:
+            label = f"{cut.label}: " if cut.label is not None else ""
+            tail = [cut.kind] if cut.kind is not None else [Body(cut.body, start(cut.span))]
+            pieces += [f" shortcut {label}", *tail]
+        return pieces
+
+    def item_Paths(self, node: ast.Paths) -> list:
+        return [f"{node.op} ", Body(node.body, start(node.span))]
+
+    def item_Repeat(self, node: ast.Repeat) -> list:
+        return [f"repeat {self.expr(node.count)} ", Body(node.body, end(node.count.span))]
+
+    def item_For(self, node: ast.For) -> list:
+        return [f"for {node.var} in {self.expr(node.iterable)} ", Body(node.body, end(node.iterable.span))]
+
+    def item_If(self, node: ast.If) -> list:
+        then = Body(node.then, end(node.test.span))
+        pieces = [f"if {self.expr(node.test)} ", then]
+        if not node.orelse:
+            return pieces
+        only = node.orelse[0]
+        if len(node.orelse) == 1 and isinstance(only.item, ast.If) and only.label is None:
+            return [*pieces, " else ", *self.item_If(only.item)]  # `else if`, as written or as `else { if }`
+        return [*pieces, " else ", Body(node.orelse, self.src.body_at(then.after)[1])]
+
+    # ---- layout -----------------------------------------------------------------------------------
+
+    def layout(self, pieces: list, span, label: str | None = None, member: bool = False) -> None:
+        """Write an item on one line if it has no body, or was written on one line and its members fit on one;
+        else a member a line."""
+        flat = not any(isinstance(piece, Body) for piece in pieces)
+        one_line = flat or (span.line == span.end_line and not self.src.has_comment(start(span), end(span)))
+        inline = self.inline(pieces) if one_line else None
+        if inline is not None:
+            self.emit(inline, start(span), label, member)
+            if member and flat and isinstance(pieces[0], _CallText):
+                self.out[-1].call = pieces[0].parts
+            return
+        line, at = f"{label} " if label else "", start(span)
+        for piece in pieces:
+            inline = piece if isinstance(piece, str) else self.inline_body(piece)
+            if inline is not None:
+                line += inline
+                continue
+            self.emit(line + "{", at)
+            at = None
+            self.body(piece.stmts, piece.after)
+            line = "}"
+        self.emit(line, None)
+
+    def inline(self, pieces: list) -> str | None:
+        """`{ a()  b() }` for a body of members whose items are themselves inline; None if one is not."""
+        text = ""
+        for piece in pieces:
+            if isinstance(piece, str):
+                text += piece
+                continue
+            body = self._inline_members(piece.stmts)
+            if body is None:
+                return None
+            text += body
+        return text
+
+    def inline_body(self, body: Body) -> str | None:
+        """A body on one line, if it was written on one line without comments and its members allow it."""
+        open_, close = self.src.body_at(body.after)
+        if open_[0] != close[0] or self.src.has_comment(open_, close):
+            return None
+        return self._inline_members(body.stmts)
+
+    def _inline_members(self, stmts) -> str | None:
+        members = [self.inline_member(m) for m in stmts]
+        if None in members:
+            return None
+        return "{ " + "  ".join(members) + " }" if members else "{}"
+
+    def inline_member(self, node) -> str | None:
+        if not isinstance(node, ast.Member):
+            return None
+        text = self.inline(self.item(node.item))
+        return text if text is None or node.label is None else f"{node.label}: {text}"
+
+
+class _CallText(str):
+    """`conv(64, 3)` that remembers its name and arguments, for argument tables."""
+
+    parts: tuple[str, list[str]]
+
+    def __new__(cls, name: str, args: list[str]):
+        text = super().__new__(cls, f"{name}(" + ", ".join(args) + ")")
+        text.parts = (name, args)
+        return text

@@ -1,0 +1,124 @@
+"""netspec fmt: idempotent, comment-preserving, and never a change of meaning (the IR before and after is identical)."""
+
+from __future__ import annotations
+
+import random
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from strategies import specs as random_specs
+
+from netspec.api import build
+from netspec.diagnostics import NetspecError
+from netspec.format import format_text
+from netspec.format.source import Source
+from netspec.parse import parse
+
+TESTS = Path(__file__).parent
+ROOT = TESTS.parent
+WHERE = re.compile(r"  # [^#\n]*$", re.M)  # the IR's `# line 12`: the one thing a layout change may change
+
+
+def ir(path: Path, root: Path) -> str:
+    """The spec's IR text without source lines, or its diagnostics without places when it does not build."""
+    try:
+        return WHERE.sub("", build(path).text())
+    except NetspecError as e:
+        text = "\n".join(f"{d.severity}: {d.message} | {d.label} | {d.help}" for d in e.diagnostics)
+        return text.replace(str(root), "<root>")
+
+
+def format_tree(src: Path, dst: Path) -> list[Path]:
+    """Copy a folder of specs and format every file in the copy that parses; the files formatted."""
+    shutil.copytree(src, dst)
+    done = []
+    for path in sorted(dst.rglob("*.net")):
+        text = path.read_text(encoding="utf-8")
+        try:
+            out = format_text(text, str(path))
+        except NetspecError:
+            continue
+        assert format_text(out, str(path)) == out, f"{path.name}: formatting again changes it"
+        assert [c.text for c in Source(out).comments] == [c.text for c in Source(text).comments]
+        path.write_text(out, encoding="utf-8")
+        done.append(path)
+    return done
+
+
+@pytest.mark.parametrize("corpus", ["specs", "tests/bad"])
+def test_corpus_keeps_its_meaning(corpus, tmp_path):
+    """Every file of the zoo and of the bad-spec corpus that parses: same IR, or the same errors, after fmt."""
+    src = ROOT / corpus
+    done = format_tree(src, tmp_path / "copy")
+    total = len(list(src.rglob("*.net")))
+    assert len(done) == total if corpus == "specs" else len(done) > total // 2
+    for path in done:
+        if path.parent.name != "lib":
+            assert ir(path, tmp_path / "copy") == ir(src / path.relative_to(tmp_path / "copy"), src), path.name
+
+
+def test_zoo_layout_is_kept_where_it_was_already_canonical():
+    """The zoo's hand-written columns survive: labels aligned, tables of block arguments aligned."""
+    out = format_text((ROOT / "specs/googlenet.net").read_text(), "googlenet.net")
+    assert "    inception4e: Inception(256, 160, 320, 32, 128, 128)  # 832\n" in out
+    assert "    inception4a: Inception(192, 96,  208, 16, 48,  64)   # 512\n" in out
+    resnet18 = (ROOT / "specs/resnet18.net").read_text()
+    body = [line for line in format_text(resnet18, "r.net").splitlines() if "layer" in line or "conv1:" in line]
+    assert body == [line for line in resnet18.splitlines() if "layer" in line or "conv1:" in line]
+
+
+def test_golden(golden):
+    golden.check("format/messy.net", format_text((TESTS / "format/messy.net").read_text(), "messy.net"))
+
+
+def relayout(text: str, seed: int) -> str:
+    """The same spec with careless whitespace: random indentation, spaces dropped or doubled after commas."""
+    rng = random.Random(seed)
+    lines = [" " * rng.randrange(0, 9) + line.strip() for line in text.splitlines()]
+    out = "\n".join(lines)
+    return re.sub(r", ", lambda _: rng.choice([",", ", ", ",   "]), out)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(spec=random_specs(), seed=st.integers(0, 2**16))
+def test_random_specs(spec, seed):
+    """Random valid specs, laid out carelessly: formatted once for good, to the same IR."""
+    messy = relayout(spec.text, seed)
+    out = format_text(messy)
+    assert format_text(out) == out
+    assert format_text(spec.text) == out, "the layout of the input must not matter beyond one-line bodies"
+    assert WHERE.sub("", build(out).text()) == WHERE.sub("", build(spec.text).text())
+
+
+def test_syntax_error_is_reported_and_the_file_untouched(cli, tmp_path):
+    bad = tmp_path / "bad.net"
+    bad.write_text("network X {\n  input [3, 8, 8]\n  conv(4, 3\n}\n")
+    before = bad.read_bytes()
+    code, _, err = cli("fmt", str(bad))
+    assert code == 1 and "error: unexpected" in err and "bad.net:4:1" in err
+    assert bad.read_bytes() == before
+
+
+def test_check_and_rewrite(cli, tmp_path):
+    messy = tmp_path / "m.net"
+    messy.write_text("network X {\ninput [3,8,8]\n  a: conv(4,3)\n  bb: relu()\n}\n")
+    messy.chmod(0o640)
+    code, _, err = cli("fmt", "--check", str(messy))
+    assert code == 1 and f"would reformat {messy}" in err
+    code, _, err = cli("fmt", str(messy))
+    assert code == 0 and f"reformatted {messy}" in err
+    assert messy.read_text() == "network X {\n    input [3, 8, 8]\n    a:  conv(4, 3)\n    bb: relu()\n}\n"
+    assert messy.stat().st_mode & 0o777 == 0o640
+    assert cli("fmt", "--check", str(messy))[0] == 0
+
+
+def test_stdin(cli, monkeypatch):
+    import io
+
+    monkeypatch.setattr("sys.stdin", io.StringIO("network X { input [3,8,8]  relu() }"))
+    code, out, _ = cli("fmt", "-")
+    assert (code, out) == (0, "network X { input [3, 8, 8]  relu() }\n") or code == 0 and parse(out)
