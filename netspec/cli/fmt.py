@@ -10,7 +10,8 @@ from typing import Annotated
 
 import typer
 
-from netspec.cli.app import Exit, app, atomic_output, colour
+from netspec.files import write as write_file
+from netspec.cli.app import Exit, app, colour
 from netspec.diagnostics import Diagnostics, NetspecError
 
 MAX_FILE_BYTES = 2_000_000
@@ -55,8 +56,7 @@ def _one(file: Path, check: bool) -> bool:
         print(f"would reformat {file}", file=sys.stderr)
         return True
     mode = stat.S_IMODE(file.stat().st_mode)
-    with atomic_output(file) as handle:
-        handle.write(out)
+    write_file(file, out)
     os.chmod(file, mode)
     print(f"reformatted {file}", file=sys.stderr)
     return True
