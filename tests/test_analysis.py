@@ -8,7 +8,7 @@ import json
 import pytest
 
 import netspec
-from netspec.analysis.explain import explain
+from netspec.analysis.explain import explain, explanation
 from netspec.ops.window import output_size
 
 
@@ -159,6 +159,31 @@ def test_explain_unknown_layer_suggests_a_name():
     with pytest.raises(netspec.NetspecError) as info:
         explain(netspec.analyse("specs/lecture.net"), "conv")
     assert info.value.errors[0].help == "did you mean `conv1`?"
+
+
+def test_explain_of_a_join_says_it_takes_the_widest_input():
+    text = explain(report("sum: add { conv(4, 1)  conv(4, 5, padding=2) }"), "sum.add")
+    assert "receptive field = the widest of its 2 inputs' = max(1, 5) = 5" in text
+    assert "each output sees one input position" not in text
+
+
+def test_explain_of_a_block_gives_its_totals_and_members():
+    r = netspec.analyse("specs/resnet18.net")
+    text = explain(r, "layer1.0")
+    block = next(s for s in r.scopes if s.path == "layer1.0")
+    assert text.startswith("layer1.0: Basic(64)")
+    assert "block of 7 layers: input [64, 56, 56] -> output [64, 56, 56]" in text
+    assert f"params = 36,864 + 128 + 36,864 + 128 = {block.params:,}" in text and block.params == 73_984
+    assert "layer1.0.conv2: conv 3x3, 64 -> [64, 56, 56], 36,864 params" in text
+    assert "layer1.0.relu (5): relu" in text  # unnamed, readable, its index kept
+    data = explanation(r, "layer2")
+    assert data["kind"] == "group" and len(data["members"]) == 16 and data["params"] == 525_568
+
+
+def test_explain_marks_a_receptive_field_wider_than_the_input():
+    r = netspec.analyse("specs/resnet18.net")
+    assert "= 627 (larger than the 224x224 input" in explain(r, "avgpool")
+    assert "larger than" not in explain(r, "layer2.0.conv1")
 
 
 # ---- memory, scopes and the JSON report ------------------------------------------------------------------

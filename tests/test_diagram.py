@@ -68,27 +68,70 @@ def draw(report, **options) -> Drawing:
 # ---- ResNet-18, as the issue asks -------------------------------------------------------------------
 
 
-def test_default_folds_each_block_and_frames_each_stage(resnet18):
-    d = draw(resnet18)
+def test_blocks_folds_each_block_and_frames_each_stage(resnet18):
+    d = draw(resnet18, depth="blocks")
     assert {"layer1", "layer2", "layer3", "layer4"} <= set(d.cluster_texts())
     texts = d.node_texts()
     assert "conv 7x7, 64, /2" in texts
-    assert "Basic(out=64, stride=1) × 2" in texts  # layer1's two identical blocks, drawn once
-    assert {"Basic(out=128, stride=2)", "Basic(out=128, stride=1)"} <= set(texts)
+    assert "Basic(64) × 2" in texts  # layer1's two identical blocks, drawn once, labelled as the spec calls them
+    assert {"Basic(128, stride=2)", "Basic(128)"} <= set(texts)
     assert {"64x112x112", "64x56x56", "128x28x28", "512x7x7", "512", "1000"} <= set(d.edge_labels())
     assert len(d.nodes) == 4 + 1 + 7 + 3 + 1  # input, stem, 7 block boxes, head, output
+
+
+def test_a_folded_residual_block_keeps_its_skip_as_a_loop_and_its_plain_twin_has_none():
+    cifar = netspec.analyse(SPECS / "resnet_cifar.net")
+    loops = [(t, h) for t, h, texts, dashed in draw(cifar, depth="blocks").edges if t == h and dashed]
+    assert len(loops) == 5  # Basic(16) x 3; Basic(32, stride=2); Basic(32) x 2; and the same at 64
+    plain = draw(netspec.analyse(SPECS / "resnet_cifar.net", plain=True), depth="blocks")
+    assert not any(t == h for t, h, *_ in plain.edges)
+
+
+def test_the_default_opens_a_small_residual_net_so_its_skips_show(resnet18):
+    d = draw(resnet18)
+    adds = [layer for layer in resnet18.layers if layer.op == "add"]
+    drawn = [a for a in adds if f"n{a.id}" in d.nodes]
+    assert len(drawn) == 7  # layer1's two identical blocks are drawn once; layer2..4 hold two different ones
+    for add in drawn:
+        assert sorted(dashed for *_, dashed in d.into(f"n{add.id}")) == [False, True], add.name
+    plain = netspec.analyse(SPECS / "resnet_cifar.net", plain=True)
+    assert not any(dashed for *_, dashed in draw(plain).edges)
+    resnet50 = netspec.analyse(SPECS / "resnet.net", depth=50)
+    assert to_dot(resnet50) == to_dot(resnet50, depth="blocks")  # too many boxes open: folded
+
+
+def test_concat_branches_are_drawn_in_the_spec_order_left_to_right():
+    report = netspec.analyse(SPECS / "googlenet.net")
+    plain = _positions(to_dot(report))
+    scope = next(s for s in report.scopes if s.path == "inception3a")
+    branches = [s for s in report.scopes if s.parent is not None and report.scopes[s.parent].kind == "paths"
+                and s.path.startswith("inception3a.branch")]
+    firsts = []
+    for branch in branches:
+        ids = [f"s{s.id}" for s in report.scopes if s.parent == branch.id] or [f"s{branch.id}"]
+        firsts.append(min(plain[i] for i in ids if i in plain))
+    assert [b.path for b in branches] == [f"inception3a.branch{i}" for i in range(1, 5)] and scope
+    assert firsts == sorted(firsts), firsts
+
+
+def _positions(source: str) -> dict[str, float]:
+    import subprocess
+
+    out = subprocess.run(["dot", "-Tplain"], input=source, capture_output=True, text=True, check=True).stdout
+    return {w[1]: float(w[2]) for w in (line.split() for line in out.splitlines()) if w[0] == "node"}
 
 
 def test_clusters_carry_name_params_and_macs(resnet18):
     d = draw(resnet18, depth="full", collapse_repeats=False)
     layer2 = next(texts for texts in d.clusters.values() if texts[0] == "layer2.0")
     scope = next(s for s in resnet18.scopes if s.path == "layer2.0" and s.kind == "block")
-    assert layer2[1] == "Basic(out=128, stride=2)"
+    assert layer2[1] == "Basic(128, stride=2)"
     assert layer2[2] == f"{scope.params / 1e3:.3g}K params · {scope.macs / 1e6:.3g}M MACs"
 
 
 def test_full_depth_draws_every_layer_and_both_inputs_of_every_join(resnet18):
-    d = draw(resnet18, depth="full", collapse_repeats=False)
+    d = draw(resnet18, depth="full")  # full means every layer: repeats too
+    assert to_dot(resnet18, depth="full") == to_dot(resnet18, depth="full", collapse_repeats=False)
     assert len(d.nodes) == len(resnet18.layers) + 1
     titles = {texts[0] for texts in d.clusters.values()}
     assert {"layer1", "layer1.0", "layer1.1", "layer2.0", "layer2.0.downsample", "layer4.1"} <= titles
@@ -112,9 +155,9 @@ def test_projection_shortcut_branches_off_dashed(resnet18):
 
 
 def test_repeats_collapse_in_open_frames_without_back_edges(resnet18):
-    d = draw(resnet18, depth="full")
+    d = draw(resnet18)
     titles = [texts[:2] for texts in d.clusters.values()]
-    assert ["layer1.0 … layer1.1", "Basic(out=64, stride=1) × 2"] in titles
+    assert ["layer1.0 … layer1.1", "Basic(64) × 2"] in titles
     assert "n12" not in d.nodes  # layer1.1.conv1 is drawn by layer1.0.conv1
     for tail, head, *_ in d.edges:
         if tail[0] == head[0] == "n":
@@ -125,7 +168,7 @@ def test_depth_n_folds_like_summary(resnet18):
     d = draw(resnet18, depth=1)
     assert not d.clusters
     assert ["layer1", "Basic × 2 · 148K params · 462M MACs"] in d.nodes.values()
-    assert to_dot(resnet18, depth=2) == to_dot(resnet18)  # blocks sit at depth 2 here
+    assert to_dot(resnet18, depth=2) == to_dot(resnet18, depth="blocks")  # blocks sit at depth 2 here
 
 
 def test_dot_source_is_deterministic_and_ids_never_come_from_the_spec(resnet18):
@@ -211,11 +254,11 @@ network Dense {
 
 def test_folded_repeats_may_grow_in_channels_but_open_ones_may_not():
     report = netspec.analyse(GROWING)
-    folded = draw(report)
+    folded = draw(report, depth="blocks")
     # 4 filters of 3x3 over 8, 12 and 16 channels: 4*9*(8+12+16) + 3*4 = 1,308 params
-    assert ["Layer(growth=4) × 3", "stage.0 … stage.2 · 1.31K params · 82.9K MACs"] in folded.nodes.values()
+    assert ["Layer(4) × 3", "stage.0 … stage.2 · 1.31K params · 82.9K MACs"] in folded.nodes.values()
     assert {"8x8x8", "20x8x8"} <= set(folded.edge_labels())  # into the run, out of it
-    opened = draw(report, depth="full")
+    opened = draw(report)
     assert {"stage.0", "stage.1", "stage.2"} <= {texts[0] for texts in opened.clusters.values()}
 
 
@@ -233,7 +276,7 @@ def test_hostile_text_reaches_the_picture_verbatim():
     for depth in (None, "full"):
         d = draw(report, depth=depth)
         texts = d.cluster_texts() + d.node_texts() + [t for t in ET.fromstring(svg(report, depth=depth)).itertext()]
-        assert any('B(note="</font></b><br/>& \\G \\N \\\\ \' <script>x</script> ]] -->")' in t for t in texts)
+        assert any('B("</font></b><br/>& \\G \\N \\\\ \' <script>x</script> ]] -->")' in t for t in texts)
         assert any('Evil(tag="<i>&amp;</i> \\G \\N \\\\ \' ]]> {x}")' in t for t in texts)
 
 

@@ -124,6 +124,14 @@ class Report:
         return svg(self)
 
 
+def readable_name(path: str, op: str) -> str:
+    """An unnamed layer (numbered like nn.Sequential) shown by its op, its true index beside it: `features.relu (3)`."""
+    parent, _, last = path.rpartition(".")
+    if not last.isdigit():
+        return path
+    return f"{parent + '.' if parent else ''}{op} ({last})"
+
+
 def _plain(value: Any) -> Any:
     if type(value) in _SCALARS:  # most values: answered first (--json of 100k layers)
         return value

@@ -6,75 +6,80 @@ import html as _html
 import re
 from dataclasses import dataclass
 
-from netspec.analysis.report import Report, ScopeSummary
+from netspec.analysis.folding import folded_scopes, module_depth, outermost_folded
+from netspec.analysis.report import Report, readable_name
 from netspec.ops import fmt_shape
 
 
 @dataclass(frozen=True, slots=True)
 class Row:
-    name: str
+    name: str  # the module path (`features.3`), as state_dict keys and `explain` know it
+    label: str  # what the layer column shows: the path, or `features.relu (3)` for an unnamed layer
     op: str
     shape: str
     params: int
     macs: int
-    rf: str
+    rf: str  # `627*` when the receptive field is larger than the input
     depth: int
+    rf_exceeds_input: bool = False
 
 
-def module_depth(path: str) -> int:
-    return len(path.split(".")) if path else 0
-
-
-def rows(report: Report, depth: int | None = None) -> list[Row]:
-    """One row per layer; with `depth`, everything below that depth folded into its group or block."""
+def rows(report: Report, depth: int | str | None = None) -> list[Row]:
+    """One row per layer; with `depth` (see netspec.analysis.folding), folded scopes as one row each."""
     scopes = report.scopes
-    folded: set[int] = set()
+    folded_ids = folded_scopes(scopes, depth)
+    size = _input_size(report)
+    done: set[int] = set()
     out = []
     for layer in report.layers[1:]:
-        fold = _fold(scopes, layer.scope, depth)
+        fold = outermost_folded(scopes, layer.scope, folded_ids) if folded_ids else None
         if fold is None:
-            out.append(Row(layer.name, layer.label, fmt_shape(layer.shape), layer.params, layer.macs,
-                           _rf(layer.rf), module_depth(layer.name) - 1))
-        elif fold.id not in folded:
-            folded.add(fold.id)
+            out.append(Row(layer.name, readable_name(layer.name, layer.op), layer.label, fmt_shape(layer.shape), layer.params,
+                           layer.macs, _rf(layer.rf, size), module_depth(layer.name) - 1, _exceeds(layer.rf, size)))
+        elif fold.id not in done:
+            done.add(fold.id)
             last = report.layers[fold.layers[-1]]
             what = fold.label if fold.kind == "block" else f"{fold.kind} of {len(fold.layers)} layers"
-            out.append(Row(fold.path, what, fmt_shape(fold.shape), fold.params, fold.macs, _rf(last.rf),
-                           module_depth(fold.path) - 1))
+            out.append(Row(fold.path, fold.path, what, fmt_shape(fold.shape), fold.params, fold.macs,
+                           _rf(last.rf, size), module_depth(fold.path) - 1, _exceeds(last.rf, size)))
     return out
 
 
-def _fold(scopes: list[ScopeSummary], scope_id: int, depth: int | None) -> ScopeSummary | None:
-    """The outermost named scope at `depth` that contains this scope, if the layer sits below that depth."""
-    if depth is None:
-        return None
-    chain = []
-    current: int | None = scope_id
-    while current is not None:
-        chain.append(scopes[current])
-        current = scopes[current].parent
-    for scope in reversed(chain):
-        if scope.path and module_depth(scope.path) == depth and scope.kind in ("group", "block", "shortcut"):
-            return scope
-    return None
+def _input_size(report: Report) -> tuple[int, int] | None:
+    return (report.input[1], report.input[2]) if len(report.input) == 3 else None
 
 
-def _rf(rf: list[int]) -> str:
-    return str(rf[0]) if rf[0] == rf[1] else f"{rf[0]}x{rf[1]}"
+def _exceeds(rf: list[int], size: tuple[int, int] | None) -> bool:
+    return size is not None and (rf[0] > size[0] or rf[1] > size[1])
 
 
-def totals_lines(report: Report) -> list[str]:
+def _rf(rf: list[int], size: tuple[int, int] | None = None) -> str:
+    text = str(rf[0]) if rf[0] == rf[1] else f"{rf[0]}x{rf[1]}"
+    return text + "*" if _exceeds(rf, size) else text
+
+
+def totals_lines(report: Report, marked: bool = False) -> list[str]:
+    """The totals under the table; `marked`: a note for the rows whose RF is marked `*`."""
     t = report.totals
-    return [
+    note = [f"* receptive field larger than the {report.input[1]}x{report.input[2]} input: each output there "
+            "sees the whole input and some padding"] if marked else []
+    return note + [
         f"input {fmt_shape(report.input)} -> output {fmt_shape(report.output)}",
         f"params: {t.params:,} (trainable {t.trainable_params:,}), buffers: {t.buffers:,}",
         f"MACs: {t.macs:,} (FLOPs = 2 x MACs = {t.flops:,}), conv and linear only",
-        f"memory per sample ({t.dtype}): activations {_mb(t.activation_bytes)}, params and buffers {_mb(t.param_bytes)}",
+        f"memory per sample ({t.dtype}): activations {fmt_bytes(t.activation_bytes)}, params and buffers "
+        f"{fmt_bytes(t.param_bytes)}",
     ]
 
 
-def _mb(n: int) -> str:
-    return f"{n / 2**20:,.2f} MiB"
+def fmt_bytes(n: int) -> str:
+    """A size in the unit that fits it: `1,216 bytes`, `4.8 KiB`, `44.59 MiB`, `1.20 GiB`."""
+    if n < 2**10:
+        return f"{n:,} bytes"
+    for unit, scale, digits in (("GiB", 2**30, 2), ("MiB", 2**20, 2), ("KiB", 2**10, 1)):
+        if n >= scale:
+            return f"{n / scale:,.{digits}f} {unit}"
+    raise AssertionError(n)
 
 
 COLUMNS = (("layer", "left"), ("op", "left"), ("output", "left"), ("params", "right"), ("MACs", "right"),
@@ -84,10 +89,11 @@ COLUMNS = (("layer", "left"), ("op", "left"), ("output", "left"), ("params", "ri
 def text(report: Report, depth: int | None = None, width: int | None = None) -> str:
     """The summary as a rich table rendered to plain text."""
     title = f"{report.network} ({report.file})"
-    cells = [("  " * row.depth + row.name, row.op, row.shape, f"{row.params:,}", f"{row.macs:,}", row.rf)
-             for row in rows(report, depth)]
+    listed = rows(report, depth)
+    cells = [("  " * row.depth + row.label, row.op, row.shape, f"{row.params:,}", f"{row.macs:,}", row.rf)
+             for row in listed]
     table = _plain(title, cells, width or 160) or _rich(title, cells, width or 160)
-    return table + "\n\n" + "\n".join(totals_lines(report))
+    return table + "\n\n" + "\n".join(totals_lines(report, any(row.rf_exceeds_input for row in listed)))
 
 
 def _rich(title: str, cells: list[tuple[str, ...]], width: int) -> str:
@@ -132,15 +138,17 @@ def _plain(title: str, cells: list[tuple[str, ...]], width: int) -> str | None:
     return "\n".join(lines).rstrip()
 
 
-def html(report: Report, depth: int | None = None) -> str:
+def html(report: Report, depth: int | str | None = None) -> str:
     """The summary as an HTML table (notebooks show it for a Report)."""
+    listed = rows(report, depth)
     head = "".join(f"<th>{h}</th>" for h in ("layer", "op", "output", "params", "MACs", "RF"))
     body = "".join(
-        f"<tr><td style='text-align:left;padding-left:{row.depth}em'>{_html.escape(row.name)}</td>"
+        f"<tr><td style='text-align:left;padding-left:{row.depth}em' title='{_html.escape(row.name)}'>"
+        f"{_html.escape(row.label)}</td>"
         f"<td style='text-align:left'>{_html.escape(row.op)}</td><td>{row.shape}</td>"
         f"<td>{row.params:,}</td><td>{row.macs:,}</td><td>{row.rf}</td></tr>"
-        for row in rows(report, depth))
-    foot = "<br>".join(_html.escape(line) for line in totals_lines(report))
+        for row in listed)
+    foot = "<br>".join(_html.escape(line) for line in totals_lines(report, any(r.rf_exceeds_input for r in listed)))
     return (f"<b>{_html.escape(report.network)}</b><table><thead><tr>{head}</tr></thead>"
             f"<tbody>{body}</tbody></table><p>{foot}</p>")
 

@@ -25,12 +25,15 @@ def diagram(
                                          help="The file to write: .svg, .png, .pdf or .dot (the suffix decides).")],
     depth: Annotated[str | None, typer.Option(
         "--depth", "-d", metavar="N|blocks|full", show_default=False,
-        help="What to fold into one box. blocks (the default): every block instance that holds no other block; "
-             "N: every group or block at module depth N (layer1 is 1, layer1.0 is 2); full: nothing.")] = None,
+        help="What to fold into one box. By default every layer, repeats drawn once, when that fits on a page, "
+             "otherwise as blocks. blocks: every block that holds no other block is one box (a residual one with "
+             "a dashed loop for its skip); N: every group or block at module depth N (layer1 is 1, layer1.0 "
+             "is 2); full: every layer and every repeat.")] = None,
     rankdir: Annotated[str, typer.Option("--rankdir", metavar="TB|LR",
                                          help="TB: top to bottom; LR: left to right.")] = "TB",
     no_collapse_repeats: Annotated[bool, typer.Option(
-        "--no-collapse-repeats", help="Draw every block of a run of identical ones, not one box marked x N.")] = False,
+        "--no-collapse-repeats", help="Draw every block of a run of identical ones, not one marked x N "
+                                      "(--depth full always does).")] = False,
     set: SetOption = None,
     input: InputOption = None,
 ) -> None:
@@ -52,12 +55,13 @@ def diagram(
 
 
 def parse_depth(text: str | None) -> int | str | None:
-    """`--depth`: a number >= 1, `blocks` (the default) or `full`."""
-    if text is None or text in ("blocks", "full"):
-        return text
-    if text.isdigit() and int(text) >= 1:
-        return int(text)
-    raise typer.BadParameter(f"{text!r} is not a number >= 1, `blocks` or `full`", param_hint="'--depth'")
+    """`--depth` of `diagram` and `summary`: a number >= 1, `blocks` or `full` (netspec.analysis.folding)."""
+    from netspec.analysis.folding import parse_depth as parse
+
+    try:
+        return parse(text)
+    except ValueError as e:
+        raise typer.BadParameter(str(e), param_hint="'--depth'") from None
 
 
 def parse_rankdir(text: str) -> str:

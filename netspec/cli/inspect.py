@@ -72,37 +72,44 @@ def _span(warning):
 @app.command()
 def summary(
     file: Annotated[Path, typer.Argument(help="The spec.", show_default=False)],
-    depth: Annotated[int | None, typer.Option("--depth", "-d", min=0,
-                                              help="Fold groups and blocks below this depth into one row.")] = None,
+    depth: Annotated[str | None, typer.Option(
+        "--depth", "-d", metavar="N|blocks|full", show_default=False,
+        help="What to fold into one row, as in `netspec diagram`. full (the default): every layer; blocks: every "
+             "block that holds no other block; N: every group or block at module depth N (layer1 is 1).")] = None,
     set: SetOption = None,
     input: InputOption = None,
     json_: JsonOption = False,
 ) -> None:
     """A layer table: output shape, parameters, MACs and receptive field of every layer, with totals."""
     from netspec.backends import table
+    from netspec.cli.diagram import parse_depth
 
+    folding = parse_depth(depth)
     report = build_report(file, set, input)
     if json_:
         data = report.to_dict()
-        data["rows"] = [dataclasses.asdict(row) for row in table.rows(report, depth)]
+        data["rows"] = [dataclasses.asdict(row) for row in table.rows(report, folding)]
         print(json.dumps(data, indent=2))
     else:
-        print(table.text(report, depth))
+        print(table.text(report, folding))
 
 
 @app.command()
 def explain(
     file: Annotated[Path, typer.Argument(help="The spec.", show_default=False)],
-    layer: Annotated[str, typer.Argument(help="A layer's name as the summary shows it, e.g. layer1.0.conv1.",
-                                         show_default=False)],
+    layer: Annotated[str, typer.Argument(help="A layer's or block's name as the summary shows it, e.g. "
+                                              "layer1.0.conv1 or layer1.0.", show_default=False)],
     set: SetOption = None,
     input: InputOption = None,
+    json_: JsonOption = False,
 ) -> None:
-    """The formulas behind one layer, with its numbers filled in: output size, parameters, MACs, receptive field."""
+    """The formulas behind one layer, with its numbers filled in (output size, parameters, MACs, receptive
+    field); for a block or group, its totals and its members."""
     from netspec.analysis.explain import explain as explain_layer
+    from netspec.analysis.explain import explanation
 
     report = build_report(file, set, input)
     try:
-        print(explain_layer(report, layer))
+        print(json.dumps(explanation(report, layer), indent=2) if json_ else explain_layer(report, layer))
     except NetspecError as e:
         fail(e)

@@ -313,8 +313,9 @@ class Elaborator:
         except EvalError as e:
             self.claim(member, ctx)
             return self.report(e)
-        label = _instance_label(definition, env)
+        label = _instance_label(definition, env, given)
         inner = self.nested(member, ctx, "block", label, definition.name)
+        self.graph.scopes[inner.scope].args = {p.name: env.values[p.name] for p in definition.params}
         self.instantiating.append(definition.name)
         try:
             return self.sequence(definition.body, x, inner.evolve(env=env, blocks=block.blocks))
@@ -360,9 +361,26 @@ class Elaborator:
                           item.span)
 
 
-def _instance_label(definition: ast.BlockDef, env: Env) -> str:
-    args = ", ".join(f"{p.name}={_show(env.values[p.name])}" for p in definition.params)
-    return f"{definition.name}({args})"
+def _instance_label(definition: ast.BlockDef, env: Env, given) -> str:
+    """`Basic(128, stride=2)`: the call as a person writes it, leaving out arguments equal to their defaults."""
+    args, positional = [], True
+    for param in definition.params:
+        value = env.values[param.name]
+        if param.default is None and positional:
+            args.append(_show(value))
+            continue
+        positional = False
+        if param.default is None or (param.name in given and not _is_default(param, value, env)):
+            args.append(f"{param.name}={_show(value)}")
+    return f"{definition.name}({', '.join(args)})"
+
+
+def _is_default(param: ast.Param, value, env: Env) -> bool:
+    try:
+        default = evaluate(param.default, env)
+    except EvalError:
+        return False
+    return type(default) is type(value) and default == value
 
 
 def _values_shown(expr: ast.Expr, env: Env) -> str:

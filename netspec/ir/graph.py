@@ -24,6 +24,7 @@ class Scope:
     span: Span
     block: str | None = None  # the block definition's name, for block instances
     depth: int = 0  # number of enclosing scopes
+    args: dict[str, Any] = field(default_factory=dict)  # a block instance's parameters, in definition order
 
     @property
     def name(self) -> str:

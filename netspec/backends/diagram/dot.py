@@ -16,13 +16,15 @@ from netspec.ops import OPS, describe
 
 RANKDIRS = ("TB", "LR", "BT", "RL")
 FONT = "Helvetica"
-GRAPH = {"fontname": FONT, "fontsize": "11", "nodesep": "0.18", "ranksep": "0.12", "labelloc": "t",
+GRAPH = {"newrank": "true", "fontname": FONT, "fontsize": "11", "nodesep": "0.18", "ranksep": "0.12", "labelloc": "t",
          "labeljust": "l", "margin": "0.1", "bgcolor": "white"}
 NODE = {"shape": "box", "style": "rounded,filled", "fontname": FONT, "fontsize": "10", "penwidth": "0.8",
         "margin": "0.08,0.02", "height": "0.2", "color": "#555555"}
 EDGE = {"fontname": FONT, "fontsize": "8", "fontcolor": labels.MUTED, "color": "#444444", "arrowsize": "0.6",
         "penwidth": "0.8"}
 SKIP = {"style": "dashed", "color": "#8a8a8a"}
+LOOP = {"label": "+x", "fontsize": "9", "dir": "none", "headport": "e", "tailport": "e"}
+# newrank: ranks across clusters, which also keeps a concat's branches in the spec's order, left to right
 # How a few ops look, by name; every other layer is a rounded box filled by its family's colour.
 OP_STYLE = {
     "add": {"shape": "circle", "label": "+", "width": "0.28", "height": "0.28", "fixedsize": "true",
@@ -69,6 +71,8 @@ def _title(report: Report) -> str:
 
 
 def _edge_attrs(edge: Edge) -> dict[str, str]:
+    if edge.tail == edge.head:  # a folded residual block: its skip as a dashed loop beside it
+        return {**SKIP, **LOOP}
     attrs = {"label": labels.shape(edge.shape)} if edge.shape else {}
     return {**attrs, **(SKIP if edge.skip else {})}
 
@@ -114,7 +118,7 @@ class _Writer:
 
     def layer(self, layer: Layer, path: str) -> dict[str, str]:
         name = layer.name[len(path) + 1:] if path and layer.name.startswith(path + ".") else layer.name
-        shown = "" if name == layer.op or not OPS[layer.op].module else name
+        shown = "" if name == layer.op or name.rpartition(".")[2].isdigit() or not OPS[layer.op].module else name
         attrs = {"label": labels.html(layer.label, labels.join(shown, labels.cost(layer.params, layer.macs))),
                  "fillcolor": labels.fill(layer.op), "tooltip": _where(layer.name, layer.at)}
         return {**attrs, **OP_STYLE.get(layer.op, {})}

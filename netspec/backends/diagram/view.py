@@ -1,12 +1,13 @@
 """Report -> View: the boxes, clusters and edges a diagram draws once scopes are folded and repeats collapsed.
 
-Folding (`depth`):
-- `None` or `"blocks"` (the default): every block instance that holds no other block instance is one box;
-  groups, stages and branches around them stay open as clusters. ResNet-152 becomes a stem, four stages and
-  `Bottleneck x N` boxes; a spec without blocks is drawn layer by layer.
-- an int N: every named scope at module depth N (`layer1` is 1, `layer1.0` is 2) is one box, as in
-  `netspec summary --depth N`.
-- `"full"`: every layer is a box.
+Folding (`depth`, the vocabulary of netspec.analysis.folding, shared with `netspec summary`):
+- `None` (the default): every layer, repeats collapsed, when that takes at most OPEN_LIMIT boxes, so a small
+  residual net shows its skips and an Inception block its branches; otherwise as `"blocks"`.
+- `"blocks"`: every block instance that holds no other block instance is one box; groups, stages and branches
+  around them stay open as clusters. ResNet-152 becomes a stem, four stages and `Bottleneck x N` boxes, each
+  folded residual block drawn with a dashed loop (its skip); a spec without blocks is drawn layer by layer.
+- an int N: every named scope at module depth N (`layer1` is 1, `layer1.0` is 2) is one box.
+- `"full"`: every layer is a box, every repeat drawn.
 
 Collapsing repeats: consecutive sibling blocks or groups, each fed by the one before, that are the same block with
 the same arguments and the same layers are drawn once, marked `x N`. Folded boxes need only the same structure
@@ -17,10 +18,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from netspec.analysis.folding import BLOCKS, FULL, check_depth, folded_scopes, is_named
 from netspec.analysis.report import Layer, Report, ScopeSummary
 
-DEFAULT = "blocks"
-FULL = "full"
+DEFAULT = None
+OPEN_LIMIT = 80  # boxes: ResNet-18 (64) and the CIFAR ResNets open (their skips show), ResNet-50 (97) folds
 REPEATABLE = ("block", "group")
 SHORTCUT_OPS = {"pad"}  # ops that are a whole shortcut by themselves (CIFAR ResNet option A)
 
@@ -68,47 +70,16 @@ class View:
         return count
 
 
-def check_depth(depth) -> None:
-    """ValueError unless `depth` is None, "blocks", "full" or an int >= 1."""
-    if depth in (None, DEFAULT, FULL) or (isinstance(depth, int) and not isinstance(depth, bool) and depth >= 1):
-        return
-    raise ValueError(f"depth must be an integer >= 1, {DEFAULT!r} or {FULL!r}, not {depth!r}")
-
-
 def view(report: Report, depth: int | str | None = None, collapse_repeats: bool = True) -> View:
     """What to draw for this report; see the module docstring for `depth` and repeats."""
     check_depth(depth)
-    return _Builder(report, depth, collapse_repeats).build()
-
-
-def module_depth(path: str) -> int:
-    return len(path.split(".")) if path else 0
-
-
-def is_named(scopes: list[ScopeSummary], scope: ScopeSummary) -> bool:
-    """A scope with a module path of its own (transparent residuals and paths share their parent's)."""
-    return scope.parent is not None and scope.path != scopes[scope.parent].path
-
-
-def folded_scopes(scopes: list[ScopeSummary], depth: int | str | None) -> set[int]:
-    if depth in (None, DEFAULT):
-        return _leaf_blocks(scopes)
-    if depth == FULL:
-        return set()
-    return {s.id for s in scopes if is_named(scopes, s) and module_depth(s.path) == depth}
-
-
-def _leaf_blocks(scopes: list[ScopeSummary]) -> set[int]:
-    outer = {a for s in scopes if s.kind == "block" for a in _ancestors(scopes, s)}
-    return {s.id for s in scopes if s.kind == "block" and s.id not in outer}
-
-
-def _ancestors(scopes: list[ScopeSummary], scope: ScopeSummary) -> list[int]:
-    out, current = [], scope.parent
-    while current is not None:
-        out.append(current)
-        current = scopes[current].parent
-    return out
+    if depth is None:  # every layer when that stays readable, else the innermost blocks folded
+        drawing = _Builder(report, set(), collapse_repeats).build()
+        if drawing.boxes() <= OPEN_LIMIT:
+            return drawing
+        depth = BLOCKS
+    folded = folded_scopes(report.scopes, depth)
+    return _Builder(report, folded, collapse_repeats and depth != FULL).build()
 
 
 def children(scopes: list[ScopeSummary]) -> dict[int, list[ScopeSummary]]:
@@ -120,11 +91,11 @@ def children(scopes: list[ScopeSummary]) -> dict[int, list[ScopeSummary]]:
 
 
 class _Builder:
-    def __init__(self, report: Report, depth, collapse_repeats: bool):
+    def __init__(self, report: Report, folded: set[int], collapse_repeats: bool):
         self.report = report
         self.layers = report.layers
         self.scopes = report.scopes
-        self.folded = folded_scopes(self.scopes, depth)
+        self.folded = folded
         self.runs = self._find_runs() if collapse_repeats else {}
         self.boxes: dict[int, Box] = {}
         self.chains: dict[int, list[ScopeSummary]] = {}
@@ -230,15 +201,21 @@ class _Builder:
                 edge = self._edge(i, layer, k)
                 if edge and (edge.tail, edge.head) not in edges:
                     edges[edge.tail, edge.head] = edge
+        for layer in self.layers:  # a folded residual block keeps its skip: a dashed loop on its box
+            box = self.box(layer.id)
+            if box.scope is not None and layer.op == "add" and self.scopes[layer.scope].kind == "residual":
+                edges.setdefault((box.id, box.id), Edge(box.id, box.id, None, True))
         last = self.layers[-1]
         edges[last.id, "output"] = Edge(self.box(last.id).id, "output", tuple(last.shape), False)
         return list(edges.values())
 
     def _edge(self, i: int, head: Layer, k: int) -> Edge | None:
         tail_box, head_box = self.box(i), self.box(head.id)
-        if tail_box.id == head_box.id or self._crosses_repeats(i, head.id):
+        if self._crosses_repeats(i, head.id):
             return None
         skip = self._is_skip(self.layers[i], head, k)
+        if tail_box.id == head_box.id:
+            return None
         return Edge(tail_box.id, head_box.id, None if skip else tuple(self.layers[i].shape), skip)
 
     def _crosses_repeats(self, tail: int, head: int) -> bool:

@@ -8,7 +8,6 @@ given its members; a chain that is not a block is written inline as nn.Sequentia
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -21,7 +20,6 @@ Form = Literal["root", "module", "sequential", "passthrough", "inline"]
 # record(container, plan) -> (values, roles, split): every value the container's code uses, in order, what each
 # is, and where the forward's values start (the constructor's come first)
 Recorder = Callable[[Container, "Plan"], tuple[list[Any], list[str], int]]
-_INT = re.compile(r"-?\d+")
 
 
 @dataclass
@@ -197,45 +195,12 @@ def _typed(value: Any) -> tuple:
 
 def _param_name(graph: Graph, cls: ClassDef, values: tuple, role: str) -> str:
     """The block parameter these values equal in every instance; else `in_channels`; else the slot's role."""
-    args = [block_args(b.scope.label) for b in cls.instances] if cls.first.is_block else []
+    args = [dict(b.scope.args) for b in cls.instances] if cls.first.is_block else []
     for name in args[0] if args else {}:
         if all(name in a and _typed(a[name]) == v for a, v in zip(args, values)):
             return name
     channels = tuple(_typed(graph.nodes[b.input].shape[0]) for b in cls.instances)
     return "in_channels" if channels == values else role
-
-
-def block_args(label: str) -> dict[str, Any]:
-    """`Basic(out=64, stride=1)` -> {"out": 64, "stride": 1}; values other than ints and bools are kept as text."""
-    inner = label[label.find("(") + 1: -1] if label.endswith(")") and "(" in label else ""
-    out: dict[str, Any] = {}
-    for part in _split(inner):
-        name, eq, text = part.partition("=")
-        if eq and name.strip().isidentifier():
-            out[name.strip()] = _value(text.strip())
-    return out
-
-
-def _split(text: str) -> list[str]:
-    """Split at top-level commas, outside brackets and quotes."""
-    parts, depth, quoted, start = [], 0, False, 0
-    for i, char in enumerate(text):
-        if char == '"':
-            quoted = not quoted
-        elif not quoted and char in "[(":
-            depth += 1
-        elif not quoted and char in "])":
-            depth -= 1
-        elif not quoted and depth == 0 and char == ",":
-            parts.append(text[start:i])
-            start = i + 1
-    return parts + [text[start:]] if text.strip() else parts
-
-
-def _value(text: str) -> Any:
-    if _INT.fullmatch(text):
-        return int(text)
-    return {"true": True, "false": False}.get(text, text)
 
 
 def _annotation(values: tuple) -> str:

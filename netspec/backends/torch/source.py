@@ -11,7 +11,7 @@ from pathlib import PurePath
 from typing import Any
 
 from netspec import __version__
-from netspec.backends.torch.classes import ClassDef, Plan, block_args, plan
+from netspec.backends.torch.classes import ClassDef, Plan, plan
 from netspec.backends.torch.layers import REQUIRED, Arg, Construct, Init
 from netspec.backends.torch.layout import Container, Leaf, layout
 from netspec.backends.torch.namespace import Namespace, attribute, comment, literal, safe_attribute
@@ -285,7 +285,7 @@ class Generator:
         file = _basename(box.steps[0].node.span.file if box.steps else box.scope.span.file)
         what = f"block {box.scope.block}" if box.is_block else f"{box.scope.kind} {box.path}"
         if box.is_block:
-            what += "(" + ", ".join(n for n in block_args(box.scope.label) if n.isidentifier()) + ")"
+            what += "(" + ", ".join(box.scope.args) + ")"
         paths = [b.path for b in cls.instances]
         shown = ", ".join(paths[:LISTED]) + (f" and {len(paths) - LISTED} more" if len(paths) > LISTED else "")
         used = f"Used as {shown}."
