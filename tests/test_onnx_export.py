@@ -46,12 +46,12 @@ def test_every_node_names_its_layer_block_and_line(resnet):
     found = docs(result)
     assert result.traced == result.nodes == len(result.model.graph.node) == 49
     assert found["Conv"][0] == f"conv1 + bn1 at {RESNET18}:16"
-    assert found["Conv"][1] == f"layer1.0.conv1 + layer1.0.bn1 (Basic(out=64, stride=1)) at {RESNET18}:7"
-    assert f"layer2.0.downsample.0 + layer2.0.downsample.1 (Basic(out=128, stride=2)) at {RESNET18}:12" \
+    assert found["Conv"][1] == f"layer1.0.conv1 + layer1.0.bn1 (Basic(64)) at {RESNET18}:7"
+    assert f"layer2.0.downsample.0 + layer2.0.downsample.1 (Basic(128, stride=2)) at {RESNET18}:12" \
         in found["Conv"]
-    assert found["Add"][0] == f"layer1.0.add (Basic(out=64, stride=1)) at {RESNET18}:6"
-    assert found["Relu"][:3] == [f"relu at {RESNET18}:18", f"layer1.0.relu (Basic(out=64, stride=1)) at {RESNET18}:9",
-                                 f"layer1.0.5 (Basic(out=64, stride=1)) at {RESNET18}:13"]
+    assert found["Add"][0] == f"layer1.0.add (Basic(64)) at {RESNET18}:6"
+    assert found["Relu"][:3] == [f"relu at {RESNET18}:18", f"layer1.0.relu (Basic(64)) at {RESNET18}:9",
+                                 f"layer1.0.5 (Basic(64)) at {RESNET18}:13"]
     assert (found["MaxPool"], found["Gemm"]) == ([f"maxpool at {RESNET18}:19"], [f"fc at {RESNET18}:26"])
 
 
@@ -60,7 +60,7 @@ def test_node_metadata_is_netspecs_own(resnet):
     conv = next(n for n in result.model.graph.node if n.doc_string.startswith("layer1.0.conv1"))
     assert {p.key: p.value for p in conv.metadata_props} == {
         "netspec.path": "layer1.0.conv1", "netspec.source": f"{RESNET18}:7:20",
-        "netspec.block": "Basic(out=64, stride=1)", "netspec.folded": "layer1.0.bn1"}
+        "netspec.block": "Basic(64)", "netspec.folded": "layer1.0.bn1"}
     graph = result.model.graph
     keys = {p.key for item in (*graph.node, *graph.input, *graph.output, *graph.initializer)
             for p in item.metadata_props}
@@ -99,10 +99,10 @@ def test_structural_ops_in_a_blocks_forward_are_traced(cifar):
     _, result = cifar
     found = docs(result)
     assert result.traced == result.nodes
-    assert found["Pad"][0] == f"layer2.0.pad (Basic(planes=32, stride=2)) at {CIFAR}:24"
-    assert set(found["Slice"]) == {f"layer2.0.pad (Basic(planes=32, stride=2)) at {CIFAR}:24",
-                                   f"layer3.0.pad (Basic(planes=64, stride=2)) at {CIFAR}:24"}
-    assert found["Add"][1] == f"layer2.0.add (Basic(planes=32, stride=2)) at {CIFAR}:18"
+    assert found["Pad"][0] == f"layer2.0.pad (Basic(32, stride=2)) at {CIFAR}:24"
+    assert set(found["Slice"]) == {f"layer2.0.pad (Basic(32, stride=2)) at {CIFAR}:24",
+                                   f"layer3.0.pad (Basic(64, stride=2)) at {CIFAR}:24"}
+    assert found["Add"][1] == f"layer2.0.add (Basic(32, stride=2)) at {CIFAR}:18"
 
 
 def test_same_spec_and_options_give_the_same_bytes_and_print_nothing(cifar, capfd):
