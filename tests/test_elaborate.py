@@ -66,7 +66,7 @@ def test_block_instances_are_scopes():
     body = "block B(c: int) { conv1: conv(c, 1)  relu() }\nfirst: B(8)\nB(16)"
     assert names(body) == ["first.conv1", "first.1", "1.conv1", "1.1"]
     scopes = {s.path: s for s in graph(body).scopes}
-    assert scopes["first"].kind == "block" and scopes["first"].label == "B(c=8)" and scopes["first"].block == "B"
+    assert scopes["first"].kind == "block" and scopes["first"].label == "B(8)" and scopes["first"].block == "B"
 
 
 def test_reserved_names():
