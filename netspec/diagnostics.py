@@ -74,6 +74,14 @@ class NetspecError(Exception):
 
         return render_all(self.diagnostics, self.sources, colour)
 
+    def __str__(self) -> str:
+        """The full rendering of every diagnostic, as `netspec check` prints it (args[0] keeps the first line)."""
+        return self.render()
+
+    def _render_traceback_(self) -> list[str]:
+        """IPython and Jupyter show this instead of a traceback through netspec's internals."""
+        return self.render(colour=True).splitlines()
+
 
 class Fatal(Exception):
     """Internal: stop the current stage now (budget exhausted, recursion); the diagnostic is already recorded."""

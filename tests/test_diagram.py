@@ -314,14 +314,17 @@ def test_without_dot_the_source_is_written_with_a_one_line_note(resnet18, tmp_pa
     assert not (tmp_path / "out" / "r.svg").exists()
     assert (tmp_path / "out" / "r.dot").read_text() == to_dot(resnet18)
     assert svg(resnet18) is None and resnet18._repr_svg_() is None and Diagram(resnet18)._repr_svg_() is None
+    assert resnet18._repr_html_().startswith("<b>ResNet18</b><table>")  # the table still shows
 
 
 def test_notebook_reprs(resnet18):
     d = parse(resnet18._repr_svg_())
     assert "layer1" in d.cluster_texts()
     html = resnet18._repr_html_()
-    assert html.startswith("<b>ResNet18</b><table>") and "<td style='text-align:left'>conv 7x7, 64, /2</td>" in html
-    assert "11,689,512" in html
+    picture = html[html.index("<svg"): html.index("</svg>") + len("</svg>")]
+    assert parse(picture).cluster_texts() == d.cluster_texts()  # the HTML that front-ends prefer holds the picture
+    assert "<b>ResNet18</b><table>" in html and "<td style='text-align:left'>conv 7x7, 64, /2</td>" in html
+    assert "11,689,512" in html and "<?xml" not in html
     diagram = Diagram(resnet18, depth=1)
     assert "layer4" in parse(diagram._repr_svg_()).node_texts() and str(diagram) == to_dot(resnet18, depth=1)
     with pytest.raises(ValueError):

@@ -132,6 +132,18 @@ def test_printed_module_shows_the_spec_names():
     assert text.startswith("ResNet18(") and "(0): Basic(" in text and "(downsample): Sequential(" in text
 
 
+def test_submodule_classes_are_named_after_the_spec_blocks():
+    """torchinfo and torchview print type(module).__name__: a block's class must carry the block's name."""
+    import pickle
+
+    model = netspec.load(SPECS / "resnet18.net")
+    assert type(model).__name__ == "ResNet18" and type(model.layer2[0]).__name__ == "Basic"
+    assert type(model.layer2[0].downsample).__name__ == "Sequential" and type(model.layer2).__name__ == "Sequential"
+    assert type(netspec.load(SPECS / "resnet18.net")) is type(model)  # one class per name, not per build
+    again = pickle.loads(pickle.dumps(model))
+    assert type(again.layer2[0]) is type(model.layer2[0]) and isinstance(again.layer2[0], torch.nn.Module)
+
+
 def test_network_without_layers_passes_its_input_through():
     model = netspec.load("network Empty {\n    input [3, 4, 4]\n}\n")
     x = torch.randn(2, 3, 4, 4)

@@ -112,16 +112,14 @@ class Report:
         raise KeyError(name)
 
     def _repr_html_(self) -> str:
-        from netspec.backends.table import html
+        from netspec.display import report_html  # display sits above analysis and the backends
 
-        return html(self)
+        return report_html(self)
 
     def _repr_svg_(self) -> str | None:
-        try:
-            from netspec.backends.diagram import svg
-        except ImportError:
-            return None
-        return svg(self)
+        from netspec.display import report_svg
+
+        return report_svg(self)
 
 
 def readable_name(path: str, op: str) -> str:

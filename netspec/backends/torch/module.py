@@ -29,6 +29,9 @@ class Network(nn.Module):
     def _get_name(self) -> str:
         return self._title
 
+    def __reduce_ex__(self, protocol):  # a class made by `named` is rebuilt from its base and name (pickle, copy)
+        return _rebuild, ("Network", self._title), self.__getstate__()
+
     def forward(self, x):
         values = [x] * self._slots
         for call, inputs, out in self._program:
@@ -45,6 +48,25 @@ class Sequential(nn.Sequential):
 
     def _get_name(self) -> str:
         return self._title
+
+    def __reduce_ex__(self, protocol):
+        return _rebuild, ("Sequential", self._title), self.__getstate__()
+
+
+_BASES = {"Network": Network, "Sequential": Sequential}
+
+
+@functools.cache
+def named(base: type, title: str) -> type:
+    """`base` under the spec's name (`Basic`, `ResNet18`): what torchinfo, torchview and type() print."""
+    if title == base.__name__ or not title.isidentifier():
+        return base
+    return type(title, (base,), {"__module__": base.__module__, "__qualname__": title})
+
+
+def _rebuild(base: str, title: str) -> nn.Module:
+    cls = named(_BASES[base], title)
+    return cls.__new__(cls)
 
 
 _TAKEN = frozenset(dir(Network)) | frozenset(dir(Sequential))
@@ -87,7 +109,8 @@ def title(box: Container, graph: Graph) -> str:
 
 def _container(box: Container, graph: Graph) -> nn.Module:
     members = [(m.name, _member(m, graph)) for m in box.members]
-    module = Sequential(title(box, graph)) if box.chain else Network(title(box, graph))
+    name = title(box, graph)
+    module = named(Sequential, name)(name) if box.chain else named(Network, name)(name)
     _adopt(module, members)
     if not box.chain:
         _compile(module, box)
