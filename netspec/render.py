@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Mapping
 
 from netspec.diagnostics import Diagnostic
@@ -12,12 +13,13 @@ _COLOURS = {"error": "\033[1;31m", "warning": "\033[1;33m", "blue": "\033[1;34m"
 def render(diagnostic: Diagnostic, sources: Mapping[str, str], colour: bool = False) -> str:
     """One diagnostic as rustc renders its errors: header, location, source line, caret, label, help."""
     paint = _painter(colour)
+    diagnostic = _neutralised(diagnostic)
     lines = [paint(diagnostic.severity, diagnostic.severity) + paint("bold", f": {diagnostic.message}")]
     span = diagnostic.span
     text = sources.get(span.file) if span else None
     if span is not None:
         gutter = " " * len(str(span.line))
-        lines.append(f"{gutter}{paint('blue', '-->')} {span}")
+        lines.append(f"{gutter}{paint('blue', '-->')} {printable(str(span))}")
         source_line = _line(text, span.line)
         if source_line is not None:
             lines += _snippet(span, source_line, diagnostic, gutter, paint)
@@ -27,6 +29,16 @@ def render(diagnostic: Diagnostic, sources: Mapping[str, str], colour: bool = Fa
     if diagnostic.help:
         lines.append(f"{gutter} {paint('blue', '=')} help: {diagnostic.help}")
     return "\n".join(lines)
+
+
+def _neutralised(d: Diagnostic) -> Diagnostic:
+    """Everything a diagnostic quotes from a spec or a path (assert messages, string arguments, labels, file
+    names) made inert for the terminal: an escape sequence cannot fake an `ok:` line or hide output."""
+    fields = (d.message, d.label, d.help, *d.notes)
+    if all(f.isprintable() for f in fields):
+        return d
+    return dataclasses.replace(d, message=printable(d.message), label=printable(d.label), help=printable(d.help),
+                               notes=tuple(printable(n) for n in d.notes))
 
 
 def render_all(diagnostics: Iterable[Diagnostic], sources: Mapping[str, str], colour: bool = False) -> str:
@@ -72,7 +84,8 @@ def _printable(line: str) -> str:
 
 def printable(text: str) -> str:
     """Text from a spec or a path made safe for a terminal: every control, format or separator character
-    (ESC, CR, backspace, a bidi override, a line separator) shown as its escape, e.g. `\\x1b`."""
+    (ESC, CR, backspace, a bidi override, a line separator, a lone surrogate from a file name that is not
+    UTF-8) shown as its escape, e.g. `\\x1b`. The one function every printed spec-derived string goes through."""
     if text.isprintable():
         return text
     return "".join(c if c.isprintable() else _escape(c) for c in text)

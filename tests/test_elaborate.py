@@ -436,8 +436,8 @@ def test_special_files_are_not_read(tmp_path):
     os.mkfifo(fifo)
     for path in (Path("/dev/zero"), fifo):
         assert errors(str(path)) == [f"cannot read {path}: not a regular file"]
-    (tmp_path / "main.net").write_text('import "/dev/zero"\n' + spec("relu()"))
-    assert errors(tmp_path / "main.net") == ["cannot read /dev/zero: not a regular file"]
+    (tmp_path / "main.net").write_text('import "pipe.net"\n' + spec("relu()"))
+    assert errors(tmp_path / "main.net") == [f"cannot read {fifo}: not a regular file"]
 
 
 def test_files_over_the_size_limit(tmp_path):

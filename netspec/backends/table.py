@@ -88,10 +88,12 @@ COLUMNS = (("layer", "left"), ("op", "left"), ("output", "left"), ("params", "ri
 
 def text(report: Report, depth: int | None = None, width: int | None = None) -> str:
     """The summary as a rich table rendered to plain text."""
-    title = f"{report.network} ({report.file})"
+    from netspec.render import printable  # spec text (labels, string arguments, the path) made inert
+
+    title = printable(f"{report.network} ({report.file})")
     listed = rows(report, depth)
-    cells = [("  " * row.depth + row.label, row.op, row.shape, f"{row.params:,}", f"{row.macs:,}", row.rf)
-             for row in listed]
+    cells = [("  " * row.depth + printable(row.label), printable(row.op), row.shape, f"{row.params:,}",
+              f"{row.macs:,}", row.rf) for row in listed]
     table = _plain(title, cells, width or 160) or _rich(title, cells, width or 160)
     return table + "\n\n" + "\n".join(totals_lines(report, any(row.rf_exceeds_input for row in listed)))
 
@@ -99,12 +101,13 @@ def text(report: Report, depth: int | None = None, width: int | None = None) -> 
 def _rich(title: str, cells: list[tuple[str, ...]], width: int) -> str:
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
-    table = Table(title=title, title_justify="left", show_edge=False, pad_edge=False)
+    table = Table(title=Text(title), title_justify="left", show_edge=False, pad_edge=False)
     for header, justify in COLUMNS:
         table.add_column(header, justify=justify, no_wrap=True)
     for row in cells:
-        table.add_row(*row)
+        table.add_row(*(Text(cell) for cell in row))  # Text: spec text is never read as rich markup
     console = Console(width=width, record=True, file=_Null(), color_system=None)
     console.print(table)
     return console.export_text().rstrip()

@@ -13,6 +13,8 @@ import typer
 from netspec.cli.app import Exit, InputOption, JsonOption, SetOption, app, build_report, colour, fail, parse_input, \
     parse_sets
 from netspec.diagnostics import Diagnostic, NetspecError
+from netspec.files import shown
+from netspec.render import printable
 
 
 @app.command()
@@ -57,7 +59,7 @@ def _success(file: Path, report) -> tuple[dict, str]:
             "output": report.output, "params": t.params, "macs": t.macs,
             "diagnostics": [d.as_dict() for d in warnings]}
     lines = [render(w, report.graph.sources, colour(sys.stdout)) + "\n" for w in warnings]
-    lines.append(f"ok: {file}: {report.network}, {t.params:,} params, {t.macs:,} MACs, "
+    lines.append(f"ok: {shown(file)}: {report.network}, {t.params:,} params, {t.macs:,} MACs, "
                  f"output {report.output}" + (f", {len(warnings)} warning(s)" if warnings else ""))
     return data, "\n".join(lines)
 
@@ -110,6 +112,7 @@ def explain(
 
     report = build_report(file, set, input)
     try:
-        print(json.dumps(explanation(report, layer), indent=2) if json_ else explain_layer(report, layer))
+        text = json.dumps(explanation(report, layer), indent=2) if json_ else explain_layer(report, layer)
+        print("\n".join(printable(line) for line in text.split("\n")))
     except NetspecError as e:
         fail(e)

@@ -67,7 +67,9 @@ class Result:
                 "seconds": {k: round(s, 3) for k, s in self.seconds.items()}}
 
     def __str__(self) -> str:
-        where = f"wrote {self.path} ({_size(len(self.data))})" if self.path else "exported"
+        from netspec.files import shown
+
+        where = f"wrote {shown(self.path)} ({_size(len(self.data))})" if self.path else "exported"
         batch = "dynamic" if self.dynamic_batch else "1"
         checked = f"verified: onnx checker passed; {self.verification}" if self.verification else \
             "not verified (--no-verify)"
