@@ -35,11 +35,14 @@ def analyse(source: Source, *, input: tuple[int, ...] | None = None, dtype: str 
             **params: Any) -> analysis.Report:
     """The static report of a spec: every layer's shape, parameters, MACs, receptive field; no torch import.
 
+    NetspecError when an `expect` statement does not hold; they are checked at the declared input only, so
+    an `input` override skips them.
+
     >>> report = analyse("specs/resnet18.net", classes=10)
     >>> report.totals.params
     11181642
     """
-    return analysis.analyse(build(source, params, input), dtype)
+    return analysis.analyse(build(source, params, input), dtype, expectations=input is None)
 
 
 def load(source: Source, *, weights: Any = None, input: tuple[int, ...] | None = None, **params: Any):

@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import math
 
+from netspec.analysis.expect import check_expectations
 from netspec.analysis.lints import lint
 from netspec.analysis.report import Layer, Location, Report, ScopeSummary, Totals, Warning
-from netspec.diagnostics import Diagnostic, Span
+from netspec.diagnostics import Diagnostic, NetspecError, Span
 from netspec.ir import Graph, Node
 
 DTYPE_BYTES = {"float32": 4, "float16": 2, "bfloat16": 2, "float64": 8, "int8": 1}
 
 
-def analyse(graph: Graph, dtype: str = "float32") -> Report:
-    """The static report of an elaborated, error-free graph."""
+def analyse(graph: Graph, dtype: str = "float32", expectations: bool = True) -> Report:
+    """The static report of an elaborated, error-free graph; NetspecError when an `expect` does not hold.
+
+    `expectations=False` skips the `expect` statements: they describe the network at its declared input.
+    """
     size = DTYPE_BYTES[dtype]
     layers = _layers(graph, size)
     scopes = _scopes(graph, layers)
@@ -21,6 +25,9 @@ def analyse(graph: Graph, dtype: str = "float32") -> Report:
     report = Report(network=graph.name, file=graph.file, params=dict(graph.params), input=list(graph.input.shape),
                     output=list(graph.output.shape), layers=layers, scopes=scopes, totals=totals,
                     warnings=[_warning(d) for d in lint(graph)], graph=graph)
+    failed = check_expectations(report, graph.expectations) if expectations else []
+    if failed:
+        raise NetspecError(failed, graph.sources)
     return report
 
 

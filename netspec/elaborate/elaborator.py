@@ -8,6 +8,7 @@ from dataclasses import dataclass, field, replace
 from netspec.diagnostics import Diagnostics, Span, did_you_mean
 from netspec.elaborate.binding import Given, bind_params, collect, layer_attrs
 from netspec.elaborate.evaluate import UNKNOWN, Env, EvalError, Reported, evaluate
+from netspec.elaborate.expect import expectation
 from netspec.elaborate.names import RESERVED
 from netspec.elaborate.shortcut import SHORTCUTS, shortcut_kind
 from netspec.ir import Graph, Node, Scope
@@ -158,6 +159,8 @@ class Elaborator:
             self.let(stmt, ctx)
         elif isinstance(stmt, ast.Assert):
             self.check(stmt, ctx)
+        elif isinstance(stmt, ast.Expect):
+            self.expect(stmt, ctx)
         elif isinstance(stmt, ast.Input):
             if ctx.scope != 0 or self.graph.nodes[-1].op != "input":
                 self.diags.error("`input` belongs at the top of the network body", stmt.span,
@@ -188,6 +191,12 @@ class Elaborator:
         if not ok:
             self.diags.error(stmt.message or "assertion failed", stmt.test.span,
                              _values_shown(stmt.test, ctx.env) or "this is false", code="assert")
+
+    def expect(self, stmt: ast.Expect, ctx: Ctx) -> None:
+        try:
+            self.graph.expectations.append(expectation(stmt, ctx.env, ctx.scope))
+        except EvalError as e:
+            self.report(e)
 
     def control(self, member: ast.Member, ctx: Ctx) -> Iterator[tuple[ast.Member, Ctx]]:
         item = member.item

@@ -1,5 +1,5 @@
 """The intermediate representation: elaborated networks as a DAG of nodes in a tree of scopes."""
 
-from netspec.ir.graph import Graph, Node, Scope
+from netspec.ir.graph import Expectation, Graph, Node, Scope
 
-__all__ = ["Graph", "Node", "Scope"]
+__all__ = ["Expectation", "Graph", "Node", "Scope"]

@@ -56,6 +56,21 @@ class Node:
         return self.kind.describe(self.attrs)
 
 
+@dataclass(frozen=True, slots=True)
+class Expectation:
+    """An `expect` statement, its value evaluated: checked against the analysis (netspec/analysis/expect.py)."""
+
+    subject: str  # as written: `params`, `layer4.rf`
+    op: str  # "==", "!=", "<", "<=", ">", ">="
+    value: Any  # an int, float or tuple
+    shown: str  # the value as written: `2G`, `[1000]`
+    tolerance: float  # `== 11.7M` holds within half a unit of the last written digit; 0 otherwise
+    scope: int  # the scope it was written in: bare subjects and dotted paths are relative to it
+    span: Span
+    unit: str = ""  # the suffix written (`M`, `GiB`), for suggesting a corrected figure in the same form
+    decimals: int = 0
+
+
 @dataclass(slots=True)
 class Graph:
     """A whole elaborated network. Nodes are in execution order; the last one is the output."""
@@ -66,6 +81,7 @@ class Graph:
     scopes: list[Scope] = field(default_factory=list)
     sources: dict[str, str] = field(default_factory=dict)
     file: str = "<input>"
+    expectations: list[Expectation] = field(default_factory=list)
 
     @property
     def input(self) -> Node:

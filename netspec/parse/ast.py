@@ -177,6 +177,28 @@ class Assert:
 
 
 @dataclass(frozen=True, slots=True)
+class Quantity:
+    """`2G`, `11.7M`, `64MiB`: a number with a unit suffix, kept with the precision it was written at."""
+
+    value: int | float  # the number times the unit
+    unit: int  # 1000**k or 1024**k, or 1 for a plain `B`
+    decimals: int  # digits after the point as written: `11.7M` has 1
+    text: str
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Expect:
+    """`expect SUBJECT OP value`: what the author believes of the analysed network, checked after analysis."""
+
+    subject: str  # `params`, `output`, `layer4.rf`, `layer1.0.conv1.shape`
+    op: str  # a comparison: "==", "!=", "<", "<=", ">", ">="
+    value: Expr | Quantity
+    span: Span
+    subject_span: Span
+
+
+@dataclass(frozen=True, slots=True)
 class TypeRef:
     name: str
     element: str | None
@@ -203,7 +225,7 @@ class BlockDef:
     name_span: Span
 
 
-Stmt = Member | Input | Let | Assert | BlockDef
+Stmt = Member | Input | Let | Assert | Expect | BlockDef
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,6 +23,8 @@ _FRIENDLY = {
     "FLOAT": "a number",
     "STRING": "a string",
     "COMPARE": "a comparison",
+    "SUBJECT": "a name",  # what `expect` checks: `params`, `layer4.rf`; the fallback lexer may call any name one
+    "QUANTITY": "a number with a unit",
     "$END": "end of file",
 }
 
@@ -286,6 +288,12 @@ class _ToAst(Transformer_NonRecursive):
         test, message = children
         return ast.Assert(test, _string(message) if message is not None else None, self.s(meta))
 
+    def expect_stmt(self, meta, children):
+        subject, op, value = children
+        if isinstance(value, Token):
+            value = _quantity(value, _token_span(self.path, value))
+        return ast.Expect(str(subject), str(op), value, self.s(meta), _token_span(self.path, subject))
+
     # -- members
     def member(self, meta, children):
         label, item = children
@@ -419,6 +427,22 @@ class _ToAst(Transformer_NonRecursive):
 
 
 _METHODS = tuple(name for name in dir(_ToAst) if hasattr(getattr(_ToAst, name), "visit_wrapper"))
+
+
+_UNITS = {"K": 1000, "M": 1000**2, "G": 1000**3, "KB": 1000, "MB": 1000**2, "GB": 1000**3,
+          "KiB": 1024, "MiB": 1024**2, "GiB": 1024**3, "B": 1}
+
+
+def _quantity(token: Token, span) -> ast.Quantity:
+    """`11.7M` -> 11,700,000 with one decimal of precision; integral values stay ints."""
+    text = str(token)
+    digits = text.rstrip("KMGiB")
+    unit = _UNITS[text[len(digits):]]
+    number = digits.replace("_", "")
+    decimals = len(number.partition(".")[2])
+    value = int(number.replace(".", "")) * unit
+    value = value // 10**decimals if value % 10**decimals == 0 else value / 10**decimals
+    return ast.Quantity(value, unit, decimals, text, span)
 
 
 def _string(token: Token) -> str:
