@@ -135,9 +135,9 @@ _SCALE = {"K": 1000, "M": 1000**2, "G": 1000**3, "KB": 1000, "MB": 1000**2, "GB"
 def _help(e: Expectation, actual: Any) -> str:
     if isinstance(actual, tuple):
         written = "[" + ", ".join(str(v) for v in actual) + "]"
-    elif e.unit and isinstance(actual, (int, float)):
+    elif e.unit and isinstance(actual, (int, float)) and actual >= _SCALE[e.unit]:
         exact = f"{actual:_}" if isinstance(actual, int) else f"{actual:g}"
-        rounded = f"{actual / _SCALE[e.unit]:.{max(e.decimals, 2 if actual >= _SCALE[e.unit] else 3)}f}"
+        rounded = f"{actual / _SCALE[e.unit]:.{max(e.decimals, 2)}f}"
         written = f"{rounded.rstrip('0').rstrip('.') if e.decimals == 0 else rounded}{e.unit}` (exactly {exact})"
         return f"if the network is right, write `expect {e.subject} == {written}"
     else:
