@@ -155,6 +155,10 @@ class Printer:
         message = f', "{node.message}"' if node.message is not None else ""
         self.emit(f"assert {self.expr(node.test)}{message}", start(node.span))
 
+    def stmt_Expect(self, node: ast.Expect) -> None:
+        value = node.value.text if isinstance(node.value, ast.Quantity) else self.expr(node.value, OR)
+        self.emit(f"expect {node.subject} {node.op} {value}", start(node.span))
+
     def stmt_Member(self, node: ast.Member) -> None:
         label = f"{node.label}:" if node.label is not None else None
         self.layout(self.item(node.item), node.span, label, member=True)
