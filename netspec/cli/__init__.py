@@ -5,6 +5,7 @@ from netspec.cli import diagram  # noqa: F401
 from netspec.cli import export  # noqa: F401
 from netspec.cli import fmt  # noqa: F401
 from netspec.cli import inspect  # noqa: F401
+from netspec.cli import lsp  # noqa: F401
 from netspec.cli.app import app, main
 
 __all__ = ["app", "main"]

@@ -13,18 +13,26 @@ from netspec.ir import Graph
 from netspec.ops import describe
 from netspec.parse import ast
 
-__all__ = ["elaborate", "Loader"]
+__all__ = ["elaborate", "elaborate_partial", "Loader"]
 
 
 def elaborate(spec: ast.Spec, loader: Loader, params: dict[str, Any] | None = None,
               input_shape: tuple[int, ...] | None = None) -> Graph:
     """Expand the file's network with `params` overriding its defaults; raise NetspecError on any error."""
+    graph = elaborate_partial(spec, loader, params, input_shape)
+    loader.diags.raise_if_errors(loader.sources)
+    return graph
+
+
+def elaborate_partial(spec: ast.Spec, loader: Loader, params: dict[str, Any] | None = None,
+                      input_shape: tuple[int, ...] | None = None) -> Graph:
+    """As `elaborate`, but never raises: the graph holds what did elaborate (a shape is None where an error
+    left it unknown) and `loader.diags` every finding. For editors, which show what they can while typing."""
     graph = Graph("?", {}, sources=loader.sources, file=spec.file)
     try:
         _expand(spec, loader, params or {}, input_shape, graph)
     except Fatal:  # too many errors: report the ones found so far
         pass
-    loader.diags.raise_if_errors(loader.sources)
     return graph
 
 
