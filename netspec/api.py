@@ -14,16 +14,25 @@ from netspec.ir import Graph
 Source = str | os.PathLike
 
 
+class Text(str):
+    """Spec text with the name its diagnostics give it (`<stdin>`); a plain str of text is `<input>`."""
+
+    def __new__(cls, text: str, name: str = "<input>"):
+        self = super().__new__(cls, text)
+        self.name = name
+        return self
+
+
 def is_text(source: Source) -> bool:
     """A str holding spec text rather than a path: it has a newline or a brace."""
-    return isinstance(source, str) and ("\n" in source or "{" in source)
+    return isinstance(source, Text) or (isinstance(source, str) and ("\n" in source or "{" in source))
 
 
 def build(source: Source, params: dict[str, Any] | None = None, input: tuple[int, ...] | None = None) -> Graph:
     """Parse and elaborate a spec (a path, or the text itself); raise NetspecError with every error found."""
     loader = Loader(Diagnostics())
     if is_text(source):
-        spec = loader.parse(source, "<input>")
+        spec = loader.parse(str(source), getattr(source, "name", "<input>"))
     else:
         spec = loader.read(Path(source), None)
     if spec is None:

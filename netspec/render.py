@@ -14,7 +14,9 @@ def render(diagnostic: Diagnostic, sources: Mapping[str, str], colour: bool = Fa
     """One diagnostic as rustc renders its errors: header, location, source line, caret, label, help."""
     paint = _painter(colour)
     diagnostic = _neutralised(diagnostic)
-    lines = [paint(diagnostic.severity, diagnostic.severity) + paint("bold", f": {diagnostic.message}")]
+    head = diagnostic.severity + (f"[{diagnostic.code}]" if diagnostic.severity == "warning" and diagnostic.code
+                                  else "")  # a warning's code is what `# netspec: allow(code)` names
+    lines = [paint(diagnostic.severity, head) + paint("bold", f": {diagnostic.message}")]
     span = diagnostic.span
     text = sources.get(span.file) if span else None
     if span is not None:

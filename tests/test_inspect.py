@@ -38,3 +38,84 @@ def test_summary_depth_speaks_the_diagram_vocabulary(cli, depth, rows):
 def test_summary_rejects_a_depth_as_diagram_does(cli, depth):
     code, _, err = cli("summary", RESNET18, "--depth", depth)
     assert code == 2 and "is not a number >= 1, `blocks` or `full`" in err and "Traceback" not in err
+
+
+# ---- comparing designs ------------------------------------------------------------------------------
+
+STACK = str(ROOT / "specs" / "stack.net")
+CIFAR = str(ROOT / "specs" / "resnet_cifar.net")
+
+
+def test_summary_compares_set_variants_side_by_side(cli):
+    """The lecture's comparison: three 3x3 convs hold 27C^2 weights, one 7x7 49C^2, and both see 7x7."""
+    code, out, _ = cli("summary", STACK, "--set", "kernel=3", "--set", "kernel=7")
+    rows = {line.split("│")[0].strip(): [c.strip() for c in line.split("│")] for line in out.splitlines()
+            if "│" in line}
+    three, seven = rows[f"{STACK} (kernel=3)"], rows[f"{STACK} (kernel=7)"]
+    assert code == 0 and three[3] == f"{27 * 64 * 64:,}" and seven[3] == f"{49 * 64 * 64:,}"
+    assert seven[4] == f"x{49 / 27:.2f}" and three[-1] == seven[-1] == "7"
+
+
+def test_summary_compares_files_and_gives_json_per_design(cli):
+    code, out, _ = cli("summary", CIFAR, RESNET18, "--json")
+    data = json.loads(out)
+    assert code == 0 and [d["design"] for d in data] == [CIFAR, RESNET18]
+    assert data[1]["totals"]["params"] == 11_689_512 and data[1]["rows"][0]["name"] == "conv1"
+
+
+def test_check_echoes_what_was_set_and_closes_with_a_count(cli, tmp_path):
+    bad = tmp_path / "bad.net"
+    bad.write_text("network Bad {\n    input [3, 8, 8]\n    conv(4, 9)\n}\n")
+    code, out, err = cli("check", CIFAR, "--set", "plain=true", "--set", "plain=false", str(bad))
+    assert code == 1
+    assert f"ok: {CIFAR} (plain=true): CifarResNet, 269,722 params" in out
+    assert f"ok: {CIFAR} (plain=false): CifarResNet" in out
+    assert "2 files, 4 variants: 2 ok, 2 with errors" in err and "with --set plain=true:\nerror:" in err
+
+
+def test_check_closing_line_counts_files(cli):
+    code, out, _ = cli("check", CIFAR, RESNET18, LECTURE)
+    assert code == 0 and out.rstrip().endswith("3 files: 3 ok")
+
+
+def test_strict_makes_warnings_errors(cli):
+    softmax = str(ROOT / "tests" / "bad" / "warnings" / "softmax_output.net")
+    assert cli("check", softmax)[0] == 0
+    code, _, err = cli("check", "--strict", softmax)
+    assert code == 1 and "error[" not in err and "error: the network ends in softmax" in err
+    assert "1 warning(s) (errors with --strict)" in err
+
+
+def test_summary_shows_the_warnings_check_shows(cli):
+    code, out, err = cli("summary", str(ROOT / "tests" / "bad" / "warnings" / "softmax_output.net"))
+    assert code == 0 and "warning[softmax-output]: the network ends in softmax" in err and "softmax" in out
+
+
+# ---- command-line conventions ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("args, message", [
+    (["check", LECTURE, "--set", "x"], "cannot read --set 'x'"),
+    (["check", LECTURE, "--input", "3x3"], "cannot read --input '3x3'"),
+    (["summary", str(ROOT / "specs" / "nope.net")], "cannot read"),
+    (["check", LECTURE, str(ROOT / "specs" / "nope.net")], "nope.net: no such file"),
+])
+def test_usage_errors_exit_2(cli, args, message):
+    code, _, err = cli(*args)
+    assert code == 2 and message in err and "Traceback" not in err
+
+
+def test_capitalised_booleans_get_the_lower_case_spelling(cli):
+    code, _, err = cli("check", CIFAR, "--set", "plain=True")
+    assert code == 2 and "booleans are written in lower case: --set plain=true" in err
+
+
+def test_a_spec_from_standard_input(cli, monkeypatch):
+    import io
+
+    monkeypatch.setattr("sys.stdin", io.StringIO((ROOT / "specs" / "lecture.net").read_text()))
+    code, out, _ = cli("check", "-")
+    assert code == 0 and out.startswith("ok: -: Lecture, 304 params")
+    monkeypatch.setattr("sys.stdin", io.StringIO("network N {\n    input [3, 8, 8]\n    conv(4, 9)\n}\n"))
+    code, _, err = cli("check", "-")
+    assert code == 1 and "--> <stdin>:3:5" in err

@@ -20,6 +20,8 @@ CASES = {
     "resnet_cifar20_plain": ("resnet_cifar.net", {"plain": True}),
     "googlenet": ("googlenet.net", {}),
     "densenet121": ("densenet.net", {}),
+    "stack3": ("stack.net", {}),
+    "stack7": ("stack.net", {"kernel": 7}),
 }
 
 

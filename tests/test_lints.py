@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 import netspec
-from netspec.analysis.lints import RULES
+from netspec.analysis.lints import CODES, RULES
 
 WARNINGS = Path(__file__).parent / "bad" / "warnings"
 ROOT = WARNINGS.parent.parent.parent
@@ -54,7 +54,8 @@ def test_warning_corpus(path):
 def test_every_rule_has_a_case_in_the_corpus():
     codes = {code for path in FILES for _, _, code, _ in expectations(path)}
     assert codes == {"bias-before-batchnorm", "unseen-border", "softmax-output", "softmax-inside",
-                     "dropout-before-batchnorm", "double-activation", "gaps"}
+                     "dropout-before-batchnorm", "double-activation", "gaps", "unknown-lint"}
+    assert codes == set(CODES) | {"unknown-lint"}  # every code an allow comment may name
     assert len(RULES) == 6  # softmax_placement gives two codes
 
 
@@ -89,7 +90,7 @@ def test_warnings_do_not_fail_check_and_are_in_json():
     netspec_bin = str(Path(sys.executable).parent / "netspec")
     done = subprocess.run([netspec_bin, "check", path], capture_output=True, text=True, cwd=ROOT, timeout=60)
     assert done.returncode == 0, done.stderr
-    assert "warning: the network ends in softmax" in done.stdout
+    assert "warning[softmax-output]: the network ends in softmax" in done.stdout
     assert f"--> {path}:7:5" in done.stdout and "1 warning(s)" in done.stdout
     assert "    ^^^^^^^^^ nn.CrossEntropyLoss" in done.stdout  # the caret spans `softmax()`, not one column
     done = subprocess.run([netspec_bin, "check", "--json", path], capture_output=True, text=True, cwd=ROOT,

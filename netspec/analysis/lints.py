@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterator
 
-from netspec.diagnostics import Diagnostic
+from netspec.diagnostics import Diagnostic, did_you_mean
 from netspec.ir import Graph, Node
 from netspec.ops.conv import explicit_padding
 
@@ -109,14 +109,30 @@ RULES = (unseen_border, bias_before_batchnorm, dropout_before_batchnorm, softmax
          skipping_windows)
 
 
+CODES = ("unseen-border", "bias-before-batchnorm", "dropout-before-batchnorm", "softmax-inside", "softmax-output",
+         "double-activation", "gaps")  # what the rules above report; `# netspec: allow(code)` names them
+
+
 def lint(graph: Graph) -> list[Diagnostic]:
-    """Every rule's warnings; a line that a loop or block expands many times is reported once, with a count."""
+    """Every rule's warnings; a line that a loop or block expands many times is reported once, with a count.
+
+    A warning whose first line carries `# netspec: allow(its-code)` is left out; an allow naming no lint is a
+    warning itself."""
     users = graph.users()
+    allowed = {(span.file, span.line, code) for code, span in graph.allowed}
     found: dict[tuple, list[Diagnostic]] = {}
     for rule in RULES:
         for d in rule(graph, users):
-            found.setdefault((d.code, d.span), []).append(d)
-    return [_once(same) for same in found.values()]
+            if (d.span.file, d.span.line, d.code) not in allowed:
+                found.setdefault((d.code, d.span), []).append(d)
+    return [_once(same) for same in found.values()] + list(_unknown_allows(graph))
+
+
+def _unknown_allows(graph: Graph) -> Iterator[Diagnostic]:
+    for code, span in graph.allowed:
+        if code not in CODES:
+            yield Diagnostic("warning", f"`{code}` is not a lint netspec knows", span, "in this allow comment",
+                             did_you_mean(code, CODES) or f"the lints: {', '.join(CODES)}", "unknown-lint")
 
 
 def _once(same: list[Diagnostic]) -> Diagnostic:

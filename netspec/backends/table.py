@@ -98,13 +98,33 @@ def text(report: Report, depth: int | None = None, width: int | None = None) -> 
     return table + "\n\n" + "\n".join(totals_lines(report, any(row.rf_exceeds_input for row in listed)))
 
 
-def _rich(title: str, cells: list[tuple[str, ...]], width: int) -> str:
+COMPARED = (("design", "left"), ("network", "left"), ("output", "left"), ("params", "right"), ("", "right"),
+            ("MACs", "right"), ("", "right"), ("activations", "right"), ("RF", "right"))
+
+
+def compare(designs: list[tuple[str, Report]], width: int | None = None) -> str:
+    """Several designs side by side, one row each: totals, and params and MACs relative to the first."""
+    first = designs[0][1].totals
+    cells = [(name, r.network, fmt_shape(r.output), f"{r.totals.params:,}", _ratio(r.totals.params, first.params),
+              f"{r.totals.macs:,}", _ratio(r.totals.macs, first.macs), fmt_bytes(r.totals.activation_bytes),
+              _rf(r.layers[-1].rf, _input_size(r))) for name, r in designs]
+    title = f"{len(designs)} designs (x: relative to the first)"
+    text = _plain(title, cells, width or 160, COMPARED) or _rich(title, cells, width or 160, COMPARED)
+    marked = any(_exceeds(r.layers[-1].rf, _input_size(r)) for _, r in designs)
+    return text + ("\n\n* receptive field larger than the input" if marked else "")
+
+
+def _ratio(value: int, base: int) -> str:
+    return f"x{value / base:.2f}" if base else ""
+
+
+def _rich(title: str, cells: list[tuple[str, ...]], width: int, columns=COLUMNS) -> str:
     from rich.console import Console
     from rich.table import Table
     from rich.text import Text
 
     table = Table(title=Text(title), title_justify="left", show_edge=False, pad_edge=False)
-    for header, justify in COLUMNS:
+    for header, justify in columns:
         table.add_column(header, justify=justify, no_wrap=True)
     for row in cells:
         table.add_row(*(Text(cell) for cell in row))  # Text: spec text is never read as rich markup
@@ -116,25 +136,25 @@ def _rich(title: str, cells: list[tuple[str, ...]], width: int) -> str:
 _MARKUP = re.compile(r"\[[a-zA-Z#/@]|\\")  # what rich might read as a style tag or an escape
 
 
-def _plain(title: str, cells: list[tuple[str, ...]], width: int) -> str | None:
+def _plain(title: str, cells: list[tuple[str, ...]], width: int, columns=COLUMNS) -> str | None:
     """The text rich prints for the table, built directly (rich takes ~1 ms per row: 10 s for 10k layers).
 
     Only for what rich lays out plainly: printable ASCII, no markup, and a table and title that fit the width;
     None otherwise, and rich renders it. tests/test_table.py compares the two.
     """
-    table = [tuple(header for header, _ in COLUMNS), *cells]
+    table = [tuple(header for header, _ in columns), *cells]
     texts = [title, *(c for row in cells for c in row)]
     if not cells or not all(c.isascii() and c.isprintable() and not _MARKUP.search(c) and c == c.rstrip()
                             for c in texts):
         return None
-    widths = [max(len(row[i]) for row in table) for i in range(len(COLUMNS))]
+    widths = [max(len(row[i]) for row in table) for i in range(len(columns))]
     total = sum(widths) + 3 * (len(widths) - 1)  # a space either side of each inner rule, and the rule
     if total >= width or len(title) > total:
         return None
 
     def line(row: tuple[str, ...], rule: str) -> str:
         return f" {rule} ".join(c.ljust(w) if justify == "left" else c.rjust(w)
-                                for c, w, (_, justify) in zip(row, widths, COLUMNS))
+                                for c, w, (_, justify) in zip(row, widths, columns))
 
     lines = [title.ljust(total), line(table[0], "┃"), "╇".join("━" * (w + 2) for w in widths)[1:-1]]
     lines += [line(row, "│") for row in cells]

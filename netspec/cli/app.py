@@ -31,6 +31,10 @@ InputOption = Annotated[str | None, typer.Option("--input", "-i", metavar="CxHxW
 JsonOption = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
 
 
+class UsageError(NetspecError):
+    """A command line netspec cannot use (a bad --set or --input, a spec file that is not there): exit status 2."""
+
+
 class Exit(Exception):
     """Leave a command with this status after the diagnostics are printed."""
 
@@ -52,10 +56,30 @@ def fail(error: NetspecError) -> None:
 
 def parse_sets(values: list[str] | None) -> dict[str, Any]:
     """`name=value` pairs; the values are expressions of the language (`10`, `true`, `[64, 128]`)."""
+    return {name: value for name, value, _ in read_sets(values)}
+
+
+def parse_variants(values: list[str] | None) -> list[tuple[str, dict[str, Any]]]:
+    """`--set`s as variants to compare: a name given once holds in all of them, a name given again makes one
+    variant per value (every combination of them). Each comes with its label: the pairs as typed."""
+    import itertools
+
+    choices: dict[str, list[tuple[Any, str]]] = {}
+    for name, value, text in read_sets(values):
+        choices.setdefault(name, []).append((value, f"{name}={text.strip()}"))
+    out = []
+    for combination in itertools.product(*choices.values()):
+        params = dict(zip(choices, (value for value, _ in combination)))
+        out.append((", ".join(label for _, label in combination), params))
+    return out
+
+
+def read_sets(values: list[str] | None) -> list[tuple[str, Any, str]]:
+    """Every `--set name=value` as (name, value, the value's text); UsageError for any that cannot be read."""
     from netspec.elaborate.evaluate import Env, EvalError, evaluate
     from netspec.parse import parse_expr
 
-    out: dict[str, Any] = {}
+    out: list[tuple[str, Any, str]] = []
     diags = Diagnostics()
     sources: dict[str, str] = {}
     for item in values or []:
@@ -64,17 +88,24 @@ def parse_sets(values: list[str] | None) -> dict[str, Any]:
         sources[source] = item
         where = Span.point(source, 1, 1, max(1, len(item)))
         if not sep or not name.strip().isidentifier():
-            diags.error(f"cannot read --set {item!r}", where, help="write --set name=value, e.g. --set classes=10")
+            diags.error(f"cannot read --set {item!r}", where, help="write --set name=value, e.g. --set classes=10",
+                        code="usage")
             continue
         try:  # the value is parsed in place, so spans point into `item` itself
-            out[name.strip()] = evaluate(parse_expr(" " * (len(name) + 1) + text, source), Env())
+            out.append((name.strip(), evaluate(parse_expr(" " * (len(name) + 1) + text, source), Env()), text))
         except NetspecError as e:
             diags.items.extend(e.diagnostics)
         except EvalError as e:
-            quote = f"""a string needs quotes: --set '{name}="{text}"'""" if text.strip().isidentifier() else ""
-            diags.error(e.message, e.span, e.label, e.help or quote)
-    diags.raise_if_errors(sources)
+            diags.error(e.message, e.span, e.label, e.help or _set_hint(name.strip(), text.strip()), code="usage")
+    if diags.has_errors:
+        raise UsageError(diags.items, sources)
     return out
+
+
+def _set_hint(name: str, text: str) -> str:
+    if text in ("True", "False"):
+        return f"booleans are written in lower case: --set {name}={text.lower()}"
+    return f"""a string needs quotes: --set '{name}="{text}"'""" if text.isidentifier() else ""
 
 
 def parse_input(text: str | None) -> tuple[int, ...] | None:
@@ -85,19 +116,39 @@ def parse_input(text: str | None) -> tuple[int, ...] | None:
     if not all(re.fullmatch(r"[0-9]{1,10}", p.strip()) for p in parts) or len(parts) not in (1, 3):
         diags = Diagnostics()
         diags.error(f"cannot read --input {text!r}", Span.point("--input", 1, 1, max(1, len(text))),
-                    help="write channels x height x width, e.g. --input 3x224x224")
-        diags.raise_if_errors({"--input": text})
+                    help="write channels x height x width, e.g. --input 3x224x224", code="usage")
+        raise UsageError(diags.items, {"--input": text})
     return tuple(int(p) for p in parts)
 
 
-def build_report(file: Path, sets: list[str] | None, input: str | None):
-    """The analysed spec for a command; prints diagnostics and exits 1 on errors."""
+def build_report(file: Path, sets: list[str] | None, input: str | None, params: dict[str, Any] | None = None):
+    """The analysed spec for a command (`params` already read, or `sets` to read); prints diagnostics and exits 1
+    on errors in the spec. A bad --set or --input is a usage error (exit 2), raised as it is."""
     from netspec.api import analyse
 
+    shape, params = parse_input(input), parse_sets(sets) if params is None else params
+    source = spec_source(file)
     try:
-        return analyse(file, input=parse_input(input), **parse_sets(sets))
+        return analyse(source, input=shape, **params)
     except NetspecError as e:
         fail(e)
+
+
+STDIN = "<stdin>"
+
+
+def spec_source(file: Path):
+    """What the API reads for a FILE argument: `-` is the spec text on standard input; a missing file is a
+    usage error (exit 2)."""
+    from netspec.api import Text
+
+    if str(file) == "-":
+        return Text(sys.stdin.read(), STDIN)
+    if not os.path.lexists(file):
+        diags = Diagnostics()
+        diags.error(f"cannot read {file}: no such file", None, help="check the path", code="usage")
+        raise UsageError(diags.items)
+    return file
 
 
 def vet_output(output: Path, *inputs: Path | str | None) -> None:
@@ -112,7 +163,7 @@ def vet_output(output: Path, *inputs: Path | str | None) -> None:
 
 def spec_files(graph) -> list[str]:
     """Every file a built spec was read from: the spec and its imports."""
-    return [name for name in graph.sources if name != "<input>"]
+    return [name for name in graph.sources if not name.startswith("<")]  # not <input> or <stdin>
 
 
 def write_output(output: Path, data: str | bytes, inputs=()) -> None:
@@ -147,6 +198,9 @@ def main() -> None:
             _run(plan)
     except Exit as e:
         sys.exit(e.code)
+    except UsageError as e:
+        print(e.render(colour()), file=sys.stderr)
+        sys.exit(2)
     except NetspecError as e:
         print(e.render(colour()), file=sys.stderr)
         sys.exit(1)

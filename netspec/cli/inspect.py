@@ -10,57 +10,90 @@ from typing import Annotated
 
 import typer
 
-from netspec.cli.app import Exit, InputOption, JsonOption, SetOption, app, build_report, colour, fail, parse_input, \
-    parse_sets
+from netspec.cli.app import Exit, InputOption, JsonOption, SetOption, UsageError, app, build_report, colour, fail, \
+    parse_input, parse_variants, spec_source
 from netspec.diagnostics import Diagnostic, NetspecError
 from netspec.files import shown
 from netspec.render import printable
 
 
+StrictOption = Annotated[bool, typer.Option("--strict", help="Treat warnings as errors (exit status 1).")]
+FilesArgument = Annotated[list[Path], typer.Argument(metavar="FILE...", show_default=False,
+                                                     help="Spec files (- reads one from standard input).")]
+
+
 @app.command()
 def check(
-    files: Annotated[list[Path], typer.Argument(help="Spec files to check.", show_default=False)],
+    files: FilesArgument,
     set: SetOption = None,
     input: InputOption = None,
+    strict: StrictOption = False,
     json_: JsonOption = False,
 ) -> None:
-    """Check specs: every shape, parameter and name. Prints all errors and warnings; exit status 1 on errors."""
-    from netspec.api import analyse
+    """Check specs: every shape, parameter and name. Prints all errors and warnings; exit status 1 on errors.
 
-    results, failed = [], False
-    for file in files:
-        try:
-            report = analyse(file, input=parse_input(input), **parse_sets(set))
-        except NetspecError as e:
-            failed = True
-            results.append(_failure(file, e))
-            continue
-        results.append(_success(file, report))
+    A --set name given more than once checks each value (every combination when several names repeat)."""
+    results = [_checked(file, label, params, parse_input(input), strict)
+               for file in files for label, params in parse_variants(set)]
+    failed = any(not data["ok"] for data, _ in results)
     if json_:
-        print(json.dumps({"ok": not failed, "files": [r[0] for r in results]}, indent=2))
+        print(json.dumps({"ok": not failed, "files": [data for data, _ in results]}, indent=2))
     else:
-        for _, message in results:
-            print(message, file=sys.stderr if "error" in message.split(":", 1)[0] else sys.stdout)
+        for data, message in results:
+            print(message, file=sys.stdout if data["ok"] else sys.stderr)
+        if len(results) > 1:
+            print(_closing(results), file=sys.stderr if failed else sys.stdout)
     if failed:
         raise Exit(1)
 
 
-def _failure(file: Path, error: NetspecError) -> tuple[dict, str]:
-    data = {"file": str(file), "ok": False, "diagnostics": [d.as_dict() for d in error.diagnostics]}
-    return data, error.render(colour())
+def _checked(file: Path, label: str, params: dict, shape, strict: bool) -> tuple[dict, str]:
+    from netspec.api import analyse
+
+    try:
+        report = analyse(spec_source(file), input=shape, **params)
+    except UsageError:
+        raise
+    except NetspecError as e:
+        return _failure(file, label, e)
+    return _success(file, label, report, strict)
 
 
-def _success(file: Path, report) -> tuple[dict, str]:
+def _closing(results: list[tuple[dict, str]]) -> str:
+    """`3 files: 2 ok, 1 with errors`."""
+    ok = sum(data["ok"] for data, _ in results)
+    warned = sum(data["ok"] and any(d["severity"] == "warning" for d in data["diagnostics"]) for data, _ in results)
+    files = len({data["file"] for data, _ in results})
+    what = f"{files} file{'s' * (files != 1)}" if files == len(results) else \
+        f"{files} file{'s' * (files != 1)}, {len(results)} variants"
+    parts = [f"{ok} ok" + (f" ({warned} with warnings)" if warned else "")]
+    if len(results) > ok:
+        parts.append(f"{len(results) - ok} with errors")
+    return f"{what}: {', '.join(parts)}"
+
+
+def _failure(file: Path, label: str, error: NetspecError) -> tuple[dict, str]:
+    data = {"file": str(file), "set": label, "ok": False, "diagnostics": [d.as_dict() for d in error.diagnostics]}
+    text = error.render(colour())
+    return data, (f"with --set {label}:\n{text}" if label else text)
+
+
+def _success(file: Path, label: str, report, strict: bool) -> tuple[dict, str]:
     from netspec.render import render
 
-    warnings = [Diagnostic("warning", w.message, _span(w), w.label, w.help, w.code) for w in report.warnings]
+    severity = "error" if strict else "warning"
+    warnings = [Diagnostic(severity, w.message, _span(w), w.label, w.help, w.code) for w in report.warnings]
     t = report.totals
-    data = {"file": str(file), "ok": True, "network": report.network, "input": report.input,
-            "output": report.output, "params": t.params, "macs": t.macs,
+    ok = not (strict and warnings)
+    data = {"file": str(file), "set": label, "ok": ok, "network": report.network, "params_set": report.params,
+            "input": report.input, "output": report.output, "params": t.params, "macs": t.macs,
             "diagnostics": [d.as_dict() for d in warnings]}
-    lines = [render(w, report.graph.sources, colour(sys.stdout)) + "\n" for w in warnings]
-    lines.append(f"ok: {shown(file)}: {report.network}, {t.params:,} params, {t.macs:,} MACs, "
-                 f"output {report.output}" + (f", {len(warnings)} warning(s)" if warnings else ""))
+    stream = sys.stdout if ok else sys.stderr
+    lines = [render(w, report.graph.sources, colour(stream)) + "\n" for w in warnings]
+    where = f"{shown(file)} ({label})" if label else shown(file)
+    count = f", {len(warnings)} warning(s)" + (" (errors with --strict)" if strict else "") if warnings else ""
+    lines.append(f"{'ok' if ok else 'error'}: {where}: {report.network}, {t.params:,} params, {t.macs:,} MACs, "
+                 f"output {report.output}{count}")
     return data, "\n".join(lines)
 
 
@@ -71,9 +104,18 @@ def _span(warning):
     return Span(at.file, at.line, at.col, at.end_line, at.end_col) if at else None
 
 
+def show_warnings(report) -> None:
+    """The warnings `check` shows, on stderr, so a table on stdout stays clean."""
+    from netspec.render import render
+
+    for w in report.warnings:
+        diagnostic = Diagnostic("warning", w.message, _span(w), w.label, w.help, w.code)
+        print(render(diagnostic, report.graph.sources, colour()) + "\n", file=sys.stderr)
+
+
 @app.command()
 def summary(
-    file: Annotated[Path, typer.Argument(help="The spec.", show_default=False)],
+    files: FilesArgument,
     depth: Annotated[str | None, typer.Option(
         "--depth", "-d", metavar="N|blocks|full", show_default=False,
         help="What to fold into one row, as in `netspec diagram`. full (the default): every layer; blocks: every "
@@ -82,18 +124,29 @@ def summary(
     input: InputOption = None,
     json_: JsonOption = False,
 ) -> None:
-    """A layer table: output shape, parameters, MACs and receptive field of every layer, with totals."""
+    """A layer table: output shape, parameters, MACs and receptive field of every layer, with totals.
+
+    Several files, or a --set name given more than once, compare the designs side by side instead."""
     from netspec.backends import table
     from netspec.cli.diagram import parse_depth
 
     folding = parse_depth(depth)
-    report = build_report(file, set, input)
+    variants = [(file, label, params) for file in files for label, params in parse_variants(set)]
+    reports = [(_design(file, label), build_report(file, None, input, params)) for file, label, params in variants]
+    for _, report in reports:
+        show_warnings(report)
     if json_:
-        data = report.to_dict()
-        data["rows"] = [dataclasses.asdict(row) for row in table.rows(report, folding)]
-        print(json.dumps(data, indent=2))
+        data = [dict(report.to_dict(), design=name, rows=[dataclasses.asdict(r) for r in table.rows(report, folding)])
+                for name, report in reports]
+        print(json.dumps(data[0] if len(data) == 1 else data, indent=2))
+    elif len(reports) == 1:
+        print(table.text(reports[0][1], folding))
     else:
-        print(table.text(report, folding))
+        print(table.compare(reports))
+
+
+def _design(file: Path, label: str) -> str:
+    return f"{shown(file)} ({label})" if label else shown(file)
 
 
 @app.command()

@@ -28,7 +28,7 @@ def elaborate_partial(spec: ast.Spec, loader: Loader, params: dict[str, Any] | N
                       input_shape: tuple[int, ...] | None = None) -> Graph:
     """As `elaborate`, but never raises: the graph holds what did elaborate (a shape is None where an error
     left it unknown) and `loader.diags` every finding. For editors, which show what they can while typing."""
-    graph = Graph("?", {}, sources=loader.sources, file=spec.file)
+    graph = Graph("?", {}, sources=loader.sources, file=spec.file, allowed=loader.allowed)
     try:
         _expand(spec, loader, params or {}, input_shape, graph)
     except Fatal:  # too many errors: report the ones found so far

@@ -34,6 +34,7 @@ class Loader:
 
     diags: Diagnostics
     sources: dict[str, str] = field(default_factory=dict)
+    allowed: list[tuple[str, Span]] = field(default_factory=list)  # `# netspec: allow(code)` of every file read
     done: dict[str, dict[str, Block]] = field(default_factory=dict)
     specs: dict[Identity, ast.Spec | None] = field(default_factory=dict)  # every file read, by real identity
     identities: dict[str, Identity] = field(default_factory=dict)  # file name as read -> its identity
@@ -73,7 +74,9 @@ class Loader:
         try:
             text = data if isinstance(data, str) else decode(data, name)
             self.sources[name] = text
-            return parse(text, name)
+            spec = parse(text, name)
+            self.allowed += [(a.code, a.span) for a in spec.allows]
+            return spec
         except NetspecError as e:
             if not _is_spec_name(name):  # never show what a file that is not a spec holds
                 self.sources.pop(name, None)

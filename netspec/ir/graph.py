@@ -82,6 +82,7 @@ class Graph:
     sources: dict[str, str] = field(default_factory=dict)
     file: str = "<input>"
     expectations: list[Expectation] = field(default_factory=list)
+    allowed: list[tuple[str, Span]] = field(default_factory=list)  # lint code, the `allow` comment's place
 
     @property
     def input(self) -> Node:

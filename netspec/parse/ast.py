@@ -217,6 +217,15 @@ class Param:
 
 
 @dataclass(frozen=True, slots=True)
+class Allow:
+    """A `# netspec: allow(code)` comment: warnings with this code that start on this line are not shown."""
+
+    code: str
+    line: int
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
 class BlockDef:
     name: str
     params: tuple[Param, ...]
@@ -253,3 +262,4 @@ class Spec:
     imports: list[Import] = field(default_factory=list)
     blocks: list[BlockDef] = field(default_factory=list)
     networks: list[NetworkDef] = field(default_factory=list)
+    allows: tuple[Allow, ...] = ()  # `# netspec: allow(code)` comments

@@ -9,6 +9,7 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 
 from netspec.diagnostics import Diagnostics, NetspecError, Span
 from netspec.parse import ast
+from netspec.parse.directives import directives
 from netspec.parse.examples import SYNTAX_EXAMPLES
 from netspec.parse.tables import load_parser
 
@@ -39,9 +40,11 @@ def parse(text: str, path: str = "<input>") -> ast.Spec:
     diags = Diagnostics()
     _precheck(text, path, diags)
     diags.raise_if_errors()
+    allows = directives(text, path, diags)
     tree = _run(text, path, "start", diags)
     spec = _build(tree, path, diags)
-    spec.text = text
+    diags.raise_if_errors()
+    spec.text, spec.allows = text, allows
     return spec
 
 
