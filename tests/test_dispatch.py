@@ -48,6 +48,7 @@ def direct_call(argv: list[str]) -> tuple[str, dict] | None:
     ["check", "--", "-a.net"],
     ["summary", "a.net", "-d", "2"],
     ["summary", "a.net", "--depth=3", "--set=c=1"],
+    ["summary", "a.net", "b.net", "-s", "k=3", "-s", "k=7"],
     ["explain", "a.net", "layer1.0.conv1", "-s", "classes=10"],
 ])
 def test_plain_command_lines_are_read_as_typer_reads_them(argv, monkeypatch):
@@ -58,7 +59,7 @@ def test_plain_command_lines_are_read_as_typer_reads_them(argv, monkeypatch):
 
 @pytest.mark.parametrize("argv", [
     [], ["--help"], ["check"], ["check", "--help"], ["check", "a.net", "--bogus"], ["summary", "a.net", "-d", "-1"],
-    ["summary", "a.net", "-d"], ["summary", "a.net", "b.net"], ["check", "a.net", "--json", "--json"],
+    ["summary", "a.net", "-d"], ["explain", "a.net", "b", "c"], ["check", "a.net", "--json", "--json"],
     ["export", "a.net", "-o", "out.onnx"],
 ])
 def test_everything_else_is_left_to_typer(argv):
