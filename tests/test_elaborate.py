@@ -291,7 +291,7 @@ def test_cli_set_type_error():
 
 def test_cli_set_syntax_error_points_into_the_value():
     done = run_cli("check", "specs/resnet.net", "--set", "depth=[18,")
-    assert done.returncode == 1
+    assert done.returncode == 2  # a usage error
     assert "--> --set depth:1:11" in done.stderr and "depth=[18," in done.stderr
 
 
@@ -416,7 +416,7 @@ def test_input_option_that_cannot_be_read(text):
 
 def test_cli_input_that_cannot_be_read():
     done = run_cli("check", "specs/lenet5.net", "--input", "²x1x1")  # a digit to str.isdigit, not to int()
-    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert done.returncode == 2 and "Traceback" not in done.stderr
     assert "cannot read --input '²x1x1'" in done.stderr
 
 
