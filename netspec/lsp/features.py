@@ -13,7 +13,7 @@ from netspec.lsp.document import Document, uri_of
 from netspec.lsp.symbols import Index, Symbol
 from netspec.ops import LAYERS, fmt_shape
 
-KEYWORDS = ("input", "let", "assert", "block", "residual", "shortcut", "concat", "add", "repeat", "for", "if",
+KEYWORDS = ("input", "let", "assert", "expect", "block", "residual", "shortcut", "concat", "add", "repeat", "for", "if",
             "else", "import", "from", "network")
 _SEVERITY = {"error": lsp.DiagnosticSeverity.Error, "warning": lsp.DiagnosticSeverity.Warning}
 _SHOWN_SHAPES = 3

@@ -1,0 +1,23 @@
+// The netspec extension: starts `netspec lsp` (setting netspec.server.command) for .net files.
+const vscode = require("vscode");
+const { LanguageClient } = require("vscode-languageclient/node");
+
+let client;
+
+function activate(context) {
+  const [command, ...args] = vscode.workspace.getConfiguration("netspec").get("server.command");
+  client = new LanguageClient(
+    "netspec",
+    "netspec",
+    { command, args },
+    { documentSelector: [{ scheme: "file", language: "netspec" }, { scheme: "untitled", language: "netspec" }] },
+  );
+  context.subscriptions.push(client);
+  return client.start();
+}
+
+function deactivate() {
+  return client ? client.stop() : undefined;
+}
+
+module.exports = { activate, deactivate };
