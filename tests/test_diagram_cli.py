@@ -18,7 +18,7 @@ RESNET18 = str(SPECS / "resnet18.net")
 def test_writes_an_svg(cli, tmp_path):
     out = tmp_path / "resnet18.svg"
     code, stdout, stderr = cli("diagram", RESNET18, "-o", str(out))
-    assert (code, stdout, stderr) == (0, f"wrote {out}\n", "")
+    assert (code, stdout, stderr) == (0, "", f"wrote {out}\n")  # stdout is for data, as in every command
     assert "layer1" in ET.parse(out).getroot().itertext()
 
 

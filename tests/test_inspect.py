@@ -119,3 +119,37 @@ def test_a_spec_from_standard_input(cli, monkeypatch):
     monkeypatch.setattr("sys.stdin", io.StringIO("network N {\n    input [3, 8, 8]\n    conv(4, 9)\n}\n"))
     code, _, err = cli("check", "-")
     assert code == 1 and "--> <stdin>:3:5" in err
+
+
+def test_version_and_python_dash_m():
+    import subprocess
+    import sys
+
+    import netspec
+
+    done = subprocess.run([sys.executable, "-m", "netspec", "--version"], capture_output=True, text=True, timeout=60)
+    assert (done.returncode, done.stdout) == (0, f"netspec {netspec.__version__}\n")
+    done = subprocess.run([sys.executable, "-m", "netspec", "check", LECTURE], capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 0 and "ok: " in done.stdout and "304 params" in done.stdout
+
+
+def test_an_ascii_terminal_gets_an_ascii_table():
+    import os
+    import subprocess
+    import sys
+
+    netspec_bin = str(Path(sys.executable).parent / "netspec")
+    env = dict(os.environ, PYTHONIOENCODING="ascii")
+    done = subprocess.run([netspec_bin, "summary", RESNET18, "-d", "1"], capture_output=True, timeout=60, env=env)
+    text = done.stdout.decode("ascii")
+    assert done.returncode == 0 and "Traceback" not in done.stderr.decode("ascii", "replace")
+    assert "layer       | op " in text and "flatten (9) | flatten" in text and "-----+-----" in text
+
+
+def test_help_lists_the_commands_in_the_order_of_use(cli):
+    _, out, _ = cli("--help")
+    listed = [line.split()[0] for line in out.split("Commands:")[1].splitlines() if line.strip()]
+    assert listed[:5] == ["check", "summary", "explain", "diagram", "compile"]
+    code, _, err = cli("export", LECTURE, "-o", "x.onnx", "--opset", "x")
+    assert code == 2 and "'x' is not a whole number >= 1" in err and "Input should be" not in err

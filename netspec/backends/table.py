@@ -118,6 +118,14 @@ def _ratio(value: int, base: int) -> str:
     return f"x{value / base:.2f}" if base else ""
 
 
+_ASCII = str.maketrans({"┃": "|", "│": "|", "━": "-", "─": "-", "╇": "+", "┼": "+", "╈": "+", "×": "x", "…": "..."})
+
+
+def to_ascii(text: str) -> str:
+    """The table for a terminal that shows ASCII only (PYTHONIOENCODING=ascii): rules drawn with - | +."""
+    return text.translate(_ASCII)
+
+
 def _rich(title: str, cells: list[tuple[str, ...]], width: int, columns=COLUMNS) -> str:
     from rich.console import Console
     from rich.table import Table

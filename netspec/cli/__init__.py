@@ -1,10 +1,13 @@
-"""The command line: one module per command family, each registering on the shared typer app."""
+"""The command line: one module per command family, each registering on the shared typer app.
 
-from netspec.cli import compile  # noqa: F401
+Imported in the order `netspec --help` lists the commands: check and inspect first, then what writes files.
+"""
+
+from netspec.cli import inspect  # noqa: F401  (check, summary, explain)
 from netspec.cli import diagram  # noqa: F401
+from netspec.cli import compile  # noqa: F401
 from netspec.cli import export  # noqa: F401
 from netspec.cli import fmt  # noqa: F401
-from netspec.cli import inspect  # noqa: F401
 from netspec.cli import lsp  # noqa: F401
 from netspec.cli.app import app, main
 

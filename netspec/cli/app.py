@@ -17,7 +17,8 @@ from netspec.diagnostics import Diagnostics, NetspecError, Span
 
 app = typer.Typer(
     name="netspec",
-    help="Check, summarise and compile convolutional network specs (.net files).",
+    help="Check, summarise and compile convolutional network specs (.net files). `netspec --version` prints "
+         "the version.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -193,6 +194,12 @@ def main() -> None:
     # One short process that builds one graph and exits: collecting every 700 allocations (the default) costs
     # a quarter of `check` at 100k layers, and nothing it builds is garbage before the end.
     gc.set_threshold(20_000, 10, 10)
+    _safe_stdout()
+    if sys.argv[1:] in (["--version"], ["-V"]):
+        from netspec import __version__
+
+        print(f"netspec {__version__}")
+        return
     try:
         with guard_signals():  # Ctrl-C or SIGTERM: no output is written, no temporary is left
             _run(plan)
@@ -212,6 +219,25 @@ def main() -> None:
         sys.exit(1)
     except KeyboardInterrupt:
         sys.exit(130)
+
+
+def _safe_stdout() -> None:
+    """A terminal or pipe that cannot show some character (PYTHONIOENCODING=ascii) gets `?`, not a crash; the
+    table itself falls back to ASCII rules (see `ascii_only`)."""
+    try:
+        sys.stdout.reconfigure(errors="replace")
+    except (AttributeError, ValueError):  # replaced by a test harness, or closed
+        pass
+
+
+def ascii_only(stream=None) -> bool:
+    """Whether the stream's encoding cannot show the table's box-drawing characters."""
+    stream = sys.stdout if stream is None else stream
+    try:
+        "┃━╇│×…".encode(getattr(stream, "encoding", None) or "utf-8")
+    except (UnicodeEncodeError, LookupError):
+        return True
+    return False
 
 
 def _run(plan) -> None:

@@ -51,7 +51,7 @@ def diagram(
     if note:
         print(note, file=sys.stderr)
     else:
-        print(f"wrote {shown(output)}")
+        print(f"wrote {shown(output)}", file=sys.stderr)  # as every command: stdout is for data
 
 
 def parse_depth(text: str | None) -> int | str | None:

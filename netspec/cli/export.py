@@ -24,12 +24,12 @@ def export(
     output: Annotated[Path, typer.Option("--output", "-o", help="The .onnx file to write.", show_default=False)],
     weights: Annotated[Path | None, typer.Option("--weights", "-w", exists=True, dir_okay=False,
                                                  help="A state_dict saved with torch.save.")] = None,
-    opset: Annotated[int, typer.Option("--opset", min=1, help="The ONNX opset.")] = 20,
+    opset: Annotated[str, typer.Option("--opset", metavar="N", help="The ONNX opset.")] = "20",
     dynamic_batch: Annotated[bool, typer.Option("--dynamic-batch",
                                                 help="Leave the batch axis free (named `batch`).")] = False,
     verify: Annotated[bool, typer.Option("--verify/--no-verify",
                                          help="Check the model and compare onnxruntime with PyTorch.")] = True,
-    tolerance: Annotated[float, typer.Option("--tolerance", min=0.0,
+    tolerance: Annotated[str, typer.Option("--tolerance", metavar="X",
                                              help="Largest absolute difference allowed.")] = 1e-4,
     set: SetOption = None,
     input: InputOption = None,
@@ -38,10 +38,26 @@ def export(
 ) -> None:
     """Export a spec to ONNX; the model is checked and compared with PyTorch before the file is written."""
     with _reported(json_):
-        result = _export(file, output, weights, input, set, opset=opset, dynamic_batch=dynamic_batch,
-                         verify=verify, tolerance=tolerance, verbose=verbose)
+        result = _export(file, output, weights, input, set, opset=_number(opset, int, "--opset", 1),
+                         dynamic_batch=dynamic_batch, verify=verify, tolerance=_number(tolerance, float, "--tolerance", 0),
+                         verbose=verbose)
     result.path = output
-    print(json.dumps({"ok": True, **result.to_dict()}, indent=2) if json_ else str(result))
+    if json_:
+        print(json.dumps({"ok": True, **result.to_dict()}, indent=2))
+    else:  # "wrote ...", on stderr as every command writes it: stdout is for data (source, JSON)
+        print(str(result), file=sys.stderr)
+
+
+def _number(text: str, kind: type, option: str, low: float):
+    """An option's number, or a usage error in the user's words (not the option parser's internals)."""
+    try:
+        value = kind(text)
+    except ValueError:
+        value = None
+    if value is None or value < low or value != value:
+        what = "a whole number" if kind is int else "a number"
+        raise typer.BadParameter(f"{text!r} is not {what} >= {low}", param_hint=f"'{option}'")
+    return value
 
 
 def _export(file: Path, output: Path, weights: Path | None, input, sets, **options):

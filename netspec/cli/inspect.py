@@ -10,8 +10,8 @@ from typing import Annotated
 
 import typer
 
-from netspec.cli.app import Exit, InputOption, JsonOption, SetOption, UsageError, app, build_report, colour, fail, \
-    parse_input, parse_variants, spec_source
+from netspec.cli.app import Exit, InputOption, JsonOption, SetOption, UsageError, app, ascii_only, build_report, \
+    colour, fail, parse_input, parse_variants, spec_source
 from netspec.diagnostics import Diagnostic, NetspecError
 from netspec.files import shown
 from netspec.render import printable
@@ -139,10 +139,9 @@ def summary(
         data = [dict(report.to_dict(), design=name, rows=[dataclasses.asdict(r) for r in table.rows(report, folding)])
                 for name, report in reports]
         print(json.dumps(data[0] if len(data) == 1 else data, indent=2))
-    elif len(reports) == 1:
-        print(table.text(reports[0][1], folding))
     else:
-        print(table.compare(reports))
+        text = table.text(reports[0][1], folding) if len(reports) == 1 else table.compare(reports)
+        print(table.to_ascii(text) if ascii_only() else text)
 
 
 def _design(file: Path, label: str) -> str:

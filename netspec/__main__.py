@@ -1,0 +1,5 @@
+"""`python -m netspec`: the same command as `netspec`."""
+
+from netspec.cli import main
+
+main()
