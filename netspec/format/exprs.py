@@ -64,3 +64,11 @@ class ExprPrinter:
     def Cond(self, node: ast.Cond):
         test, then = self.text(node.test, OR), self.text(node.then, OR)
         return f"if {test} then {then} else {self.text(node.orelse)}", COND
+
+    def InputAttr(self, node):
+        return f"in.{node.attr}", POSTFIX + 1
+
+    def Template(self, node):
+        """`"denselayer{i + 1}"`: text parts as written, expression parts in braces."""
+        parts = (p if isinstance(p, str) else "{" + self.text(p) + "}" for p in node.parts)
+        return '"' + "".join(parts) + '"', POSTFIX + 1

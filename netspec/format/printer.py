@@ -78,7 +78,8 @@ class Printer:
     # ---- the file ---------------------------------------------------------------------------------
 
     def spec(self, spec: ast.Spec) -> list[Line]:
-        items = sorted([*spec.imports, *spec.blocks, *spec.networks], key=lambda n: start(n.span))
+        items = sorted([*spec.imports, *getattr(spec, "defs", ()), *spec.blocks, *spec.networks],
+                       key=lambda n: start(n.span))
         previous = None
         for item in items:
             self.want_blank = previous is not None and not (type(item) is type(previous) is ast.Import)
@@ -160,8 +161,18 @@ class Printer:
         self.emit(f"expect {node.subject} {node.op} {value}", start(node.span))
 
     def stmt_Member(self, node: ast.Member) -> None:
-        label = f"{node.label}:" if node.label is not None else None
-        self.layout(self.item(node.item), node.span, label, member=True)
+        label = f"{self.label(node.label)}:" if node.label is not None else None
+        pieces = self.item(node.item)
+        if getattr(node, "inline", False):
+            pieces = ["inline ", *pieces]
+        self.layout(pieces, node.span, label, member=True)
+
+    def label(self, label) -> str:
+        """A label: a name (keywords too), or a string with {expression} parts."""
+        return label if isinstance(label, str) else self.expr(label)
+
+    def stmt_Def(self, node) -> None:
+        self.emit(f"def {node.name}({', '.join(node.params)}) = {self.expr(node.body)}", start(node.span))
 
     # ---- items: each gives its layout, a list of text and Bodies ----------------------------------
 
@@ -260,7 +271,9 @@ class Printer:
         if not isinstance(node, ast.Member):
             return None
         text = self.inline(self.item(node.item))
-        return text if text is None or node.label is None else f"{node.label}: {text}"
+        if text is not None and getattr(node, "inline", False):
+            text = "inline " + text
+        return text if text is None or node.label is None else f"{self.label(node.label)}: {text}"
 
 
 class _CallText(str):

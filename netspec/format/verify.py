@@ -9,7 +9,8 @@ from netspec.parse import ast
 
 def same_meaning(a: ast.Spec, b: ast.Spec) -> bool:
     """Whether two parsed files hold the same imports, blocks and networks, wherever their text stood."""
-    return all(_plain(getattr(a, f)) == _plain(getattr(b, f)) for f in ("imports", "blocks", "networks"))
+    fields = [f.name for f in dataclasses.fields(a) if f.name not in ("file", "text")]
+    return all(_plain(getattr(a, f)) == _plain(getattr(b, f)) for f in fields)
 
 
 def _plain(node):

@@ -12,6 +12,7 @@ from netspec.diagnostics import Diagnostic, Span
 from netspec.lsp.document import Document, uri_of
 from netspec.lsp.symbols import Index, Symbol
 from netspec.ops import LAYERS, fmt_shape
+from netspec.parse import ast
 
 KEYWORDS = ("input", "let", "assert", "expect", "block", "residual", "shortcut", "concat", "add", "repeat", "for", "if",
             "else", "import", "from", "network")
@@ -40,6 +41,28 @@ def diagnostics(doc: Document, index: Index | None) -> list[lsp.Diagnostic]:
         out.append(lsp.Diagnostic(to_range(span), message, _SEVERITY[d.severity], d.code or d.severity,
                                   source="netspec", related_information=_related(d, index) or None))
     return out
+
+
+def needs_index(doc: Document) -> bool:
+    """Whether the diagnostics need the name index (for related places): a finding inside a block or a
+    duplicate name. Most changes have neither, and skip building it."""
+    blocks = [b.span for b in _block_defs(doc.spec)] if doc.spec is not None else []
+    return any(d.span is not None and ("first used at line" in d.label or any(_inside(d.span, b) for b in blocks))
+               for d in doc.diagnostics)
+
+
+def _block_defs(spec):
+    """Every block definition of the file, nested ones too."""
+    stack, found = [*spec.blocks, *spec.networks], []
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.BlockDef):
+            found.append(node)
+        stack += [s for s in getattr(node, "body", ()) if isinstance(s, (ast.BlockDef, ast.Member))]
+        item = getattr(node, "item", None)
+        if item is not None:
+            stack += [s for s in getattr(item, "body", ()) or () if isinstance(s, (ast.BlockDef, ast.Member))]
+    return found
 
 
 def _import_span(doc: Document, d: Diagnostic) -> Span:
@@ -244,7 +267,8 @@ def rename(index: Index, line: int, col: int, new_name: str) -> lsp.WorkspaceEdi
 
 def symbols(index: Index) -> list[lsp.DocumentSymbol]:
     """The outline: networks and blocks, with their parameters, lets and named members inside."""
-    kinds = {"network": lsp.SymbolKind.Class, "block": lsp.SymbolKind.Function, "param": lsp.SymbolKind.Variable,
+    kinds = {"network": lsp.SymbolKind.Class, "block": lsp.SymbolKind.Module, "def": lsp.SymbolKind.Function,
+             "param": lsp.SymbolKind.Variable,
              "let": lsp.SymbolKind.Constant, "label": lsp.SymbolKind.Field, "var": lsp.SymbolKind.Variable}
     made = [(d, lsp.DocumentSymbol(d.name, kinds[d.kind], to_range(d.extent), to_range(d.span), detail=d.detail,
                                    children=[]))
@@ -282,7 +306,7 @@ def completion(doc: Document, index: Index | None, line: int, col: int) -> list[
         if s.kind in ("block", "import") and not call:
             items.append(lsp.CompletionItem(s.name, kind=lsp.CompletionItemKind.Class,
                                             detail=(s.target or s).detail))
-        elif s.kind in ("param", "let", "var"):
+        elif s.kind in ("param", "let", "var", "def"):
             items.append(lsp.CompletionItem(s.name, kind=lsp.CompletionItemKind.Variable, detail=s.detail))
     return items
 

@@ -44,17 +44,15 @@ def find_change(old_text: str, old: ast.Spec, new_text: str) -> Change | None:
 def reparse(change: Change, old: ast.Spec, path: str) -> ast.Spec:
     """The old AST with the changed statement replaced; NetspecError if its new text does not parse alone."""
     wrapped = parse(change.text, path)
-    if len(wrapped.networks) != 1 or wrapped.imports or wrapped.blocks:
+    if len(wrapped.networks) != 1 or wrapped.imports or wrapped.blocks or getattr(wrapped, "defs", None):
         raise ValueError("the changed lines are not statements")
     return splice(old, change.stmt, wrapped.networks[0].body)
 
 
 def splice(spec: ast.Spec, target, replacement: tuple) -> ast.Spec:
     """`spec` with the statement `target` replaced by the statements `replacement` (none: dropped)."""
-    out = ast.Spec(spec.file, spec.text, list(spec.imports))
-    out.blocks = [_replace(b, target, replacement) for b in spec.blocks]
-    out.networks = [_replace(n, target, replacement) for n in spec.networks]
-    return out
+    return dataclasses.replace(spec, blocks=[_replace(b, target, replacement) for b in spec.blocks],
+                               networks=[_replace(n, target, replacement) for n in spec.networks])
 
 
 def _replace(node, target, replacement):

@@ -13,28 +13,35 @@ server = LanguageServer("netspec", "0.1.0")
 _docs: dict[str, tuple[Document, Index | None]] = {}
 
 
+_indexes: dict[str, Index | None] = {}  # built on the first request that needs names, not on every change
+
+
 def _refresh(uri: str) -> None:
     """Analyse the document's current text and publish its diagnostics."""
     text = server.workspace.get_text_document(uri).source
     previous = _docs.get(uri, (None, None))[0]
     doc = analyse_text(text, path_of(uri), previous)
-    index = _index(doc)
+    _indexes.pop(uri, None)
+    index = _index(uri, doc) if features.needs_index(doc) else None
     _docs[uri] = (doc, index)
     server.text_document_publish_diagnostics(
         lsp.PublishDiagnosticsParams(uri, features.diagnostics(doc, index)))
 
 
-def _index(doc: Document) -> Index | None:
-    try:
-        return Index(doc.spec, doc.text) if doc.spec is not None else None
-    except Exception:  # noqa: BLE001 - a name index that fails must not cost the user diagnostics
-        return None
+def _index(uri: str, doc: Document) -> Index | None:
+    if uri not in _indexes:
+        try:
+            _indexes[uri] = Index(doc.spec, doc.text) if doc.spec is not None else None
+        except Exception:  # noqa: BLE001 - a name index that fails must not cost the user diagnostics
+            _indexes[uri] = None
+    return _indexes[uri]
 
 
 def _get(uri: str) -> tuple[Document, Index | None]:
     if uri not in _docs:
         _refresh(uri)
-    return _docs[uri]
+    doc = _docs[uri][0]
+    return doc, _index(uri, doc)
 
 
 def _at(position: lsp.Position) -> tuple[int, int]:

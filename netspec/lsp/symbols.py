@@ -64,7 +64,8 @@ class Index:
             self._import(imp, top)
         for block in spec.blocks:
             self._define_block(block, top)
-        for node in sorted([*spec.blocks, *spec.networks], key=lambda n: (n.span.line, n.span.col)):
+        nodes = [*getattr(spec, "defs", ()), *spec.blocks, *spec.networks]
+        for node in sorted(nodes, key=lambda n: (n.span.line, n.span.col)):
             self.visit(node, top)
 
     # ---- lookups ----------------------------------------------------------------------------------
@@ -87,7 +88,7 @@ class Index:
         out = []
         for d in self.defs:
             inside = d.owner is None or _covers(d.owner, line, col)
-            if inside and d.kind in ("block", "param", "let", "var", "import"):
+            if inside and d.kind in ("block", "param", "let", "var", "import", "def"):
                 out.append(d)
         return out
 
@@ -152,9 +153,28 @@ class Index:
         self.body(node.body, inner)
 
     def visit_Member(self, node: ast.Member, scope: _Scope) -> None:
-        if node.label is not None and node.label_span is not None:
+        if isinstance(node.label, str) and node.label_span is not None:
             self.defs.append(Symbol(node.label, "label", node.label_span, node.span, node.label, scope.owner))
+        elif node.label is not None:  # `"layer{i}":`: its expressions use names
+            self.visit(node.label, scope)
         self.visit(node.item, scope)
+
+    def visit_Def(self, node, scope: _Scope) -> None:
+        inner = _Scope(scope, owner=node.span)
+        for name in node.params:
+            span = self._word(node.span, name, skip=4 + len(node.name))
+            self._define(Symbol(name, "param", span, node.span, f"{name} (a parameter of {node.name})",
+                                node.span), inner)
+        self.visit(node.body, inner)
+        detail = f"def {node.name}({', '.join(node.params)})"
+        self._define(Symbol(node.name, "def", node.name_span, node.span, detail, scope.owner), scope)
+
+    def visit_FuncCall(self, node, scope: _Scope) -> None:
+        found = scope.find(node.name)
+        self.refs.append(Ref(node.name, self._word(node.span, node.name), found if found and found.kind == "def"
+                             else None))
+        for arg in node.args:
+            self.visit(arg, scope)
 
     def visit_Call(self, node: ast.Call, scope: _Scope) -> None:
         block = scope.find(node.name, blocks=True)
