@@ -16,7 +16,7 @@ TIMEOUT = 60
 class Session:
     """`netspec lsp` started, initialised, and driven synchronously: each call waits for the server's answer."""
 
-    def __init__(self):
+    def __init__(self, options: dict | None = None):
         self.loop = asyncio.new_event_loop()
         asyncio.set_event_loop(self.loop)  # pygls makes its futures on the current loop
         self.client = LanguageClient("netspec-tests", "1")
@@ -24,7 +24,8 @@ class Session:
         self.client.feature(lsp.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)(lambda params: self._publish(params))
         self.run(self.client.start_io(NETSPEC, "lsp"))
         self.capabilities = self.run(self.client.initialize_async(lsp.InitializeParams(
-            capabilities=lsp.ClientCapabilities(), root_uri=Path.cwd().as_uri()))).capabilities
+            capabilities=lsp.ClientCapabilities(), root_uri=Path.cwd().as_uri(),
+            initialization_options=options))).capabilities
         self.client.initialized(lsp.InitializedParams())
         self.versions: dict[str, int] = {}
 

@@ -174,3 +174,22 @@ def test_syntax_error_keeps_shapes_for_what_parses(session, tmp_path):
     assert labels[maxpool] == "→ [64, 56, 56]"
     hover = session.request(lsp.TEXT_DOCUMENT_HOVER, lsp.HoverParams(doc(uri), position_of(text, "maxpool(3", 2)))
     assert "floor((112 - 3 + 2*1)/2) + 1 = 56" in hover.contents.value
+
+
+def test_inlay_hints_with_cost():
+    """initializationOptions {"inlayHints": {"cost": true}}: parameters and MACs, as the summary counts them."""
+    session = Session({"inlayHints": {"cost": True}})
+    try:
+        uri, _ = session.open(RESNET18)
+        hints = session.request(lsp.TEXT_DOCUMENT_INLAY_HINT, lsp.InlayHintParams(
+            doc(uri), lsp.Range(lsp.Position(0, 0), lsp.Position(100, 0))))
+    finally:
+        session.close()
+    lines = RESNET18.read_text().splitlines()
+    by_line = {lines[h.position.line].split(":")[0].strip(): h.label for h in hints}
+    report = netspec.analyse(RESNET18)
+    conv1 = next(layer for layer in report.layers if layer.name == "conv1")
+    assert by_line["conv1"] == f"→ [64, 112, 112] · {conv1.params:,} params · {conv1.macs / 1e6:.1f}M MACs"
+    layer4 = next(s for s in report.scopes if s.path == "layer4")
+    assert by_line["layer4"] == f"→ [512, 7, 7] · {layer4.params:,} params · {layer4.macs / 1e6:.1f}M MACs"
+    assert by_line["relu"] == "→ [64, 112, 112]"

@@ -5,12 +5,16 @@ const { LanguageClient } = require("vscode-languageclient/node");
 let client;
 
 function activate(context) {
-  const [command, ...args] = vscode.workspace.getConfiguration("netspec").get("server.command");
+  const settings = vscode.workspace.getConfiguration("netspec");
+  const [command, ...args] = settings.get("server.command");
   client = new LanguageClient(
     "netspec",
     "netspec",
     { command, args },
-    { documentSelector: [{ scheme: "file", language: "netspec" }, { scheme: "untitled", language: "netspec" }] },
+    {
+      documentSelector: [{ scheme: "file", language: "netspec" }, { scheme: "untitled", language: "netspec" }],
+      initializationOptions: { inlayHints: { cost: settings.get("inlayHints.cost") } },
+    },
   );
   context.subscriptions.push(client);
   return client.start();

@@ -95,9 +95,9 @@ def _inside(span: Span, outer: Span) -> bool:
 # ---- inlay hints ----------------------------------------------------------------------------------
 
 
-def inlay_hints(doc: Document, first: int = 0, last: int | None = None) -> list[lsp.InlayHint]:
+def inlay_hints(doc: Document, first: int = 0, last: int | None = None, cost: bool = False) -> list[lsp.InlayHint]:
     """The output shape at the end of each line that makes layers; lines inside a block or loop that run
-    several times say how many times, and which shapes they make."""
+    several times say how many times, and which shapes they make. With `cost`, parameters and MACs too."""
     outputs = _outputs_by_line(doc)
     lines = doc.lines
     hints = []
@@ -105,24 +105,36 @@ def inlay_hints(doc: Document, first: int = 0, last: int | None = None) -> list[
         if line > len(lines) or line - 1 < first or (last is not None and line - 1 > last):
             continue
         uses = outputs[line]
-        hints.append(lsp.InlayHint(lsp.Position(line - 1, len(lines[line - 1].rstrip())), _hint_label(uses),
+        label = _hint_label(uses) + (_cost_label(uses) if cost else "")
+        hints.append(lsp.InlayHint(lsp.Position(line - 1, len(lines[line - 1].rstrip())), label,
                                    kind=lsp.InlayHintKind.Type, padding_left=True,
-                                   tooltip="\n".join(f"{path}: {shape}" for path, shape in uses[:20])
+                                   tooltip="\n".join(f"{u.path}: {u.shape}" for u in uses[:20])
                                    + ("\n..." if len(uses) > 20 else "")))
     return hints
 
 
-def _outputs_by_line(doc: Document) -> dict[int, list[tuple[str, str]]]:
-    """Line -> (module path, output shape) of each time the construct ending there ran; a group or block
-    instance ending on a line speaks for the layers inside it."""
-    graph = doc.graph
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Use:
+    """One run of the construct ending on a line: what it is called, its output, its cost."""
+
+    path: str
+    shape: str
+    params: int = 0
+    macs: int = 0
+
+
+def _outputs_by_line(doc: Document) -> dict[int, list[_Use]]:
+    """Line -> each time the construct ending there ran; a group or block instance ending on a line speaks
+    for the layers inside it."""
+    graph, report = doc.graph, doc.report
     if graph is None:
         return {}
-    by_line: dict[int, list[tuple[str, str]]] = defaultdict(list)
+    by_line: dict[int, list[_Use]] = defaultdict(list)
     last_node: dict[int, object] = {}
     for node in graph.nodes:
         for scope in graph.ancestry(node.scope):
             last_node[scope.id] = node
+    totals = {s.id: (s.params, s.macs) for s in report.scopes} if report is not None else {}
     outermost: dict[int, int] = {}  # line -> the least depth of a scope ending there: it speaks for the line
     for scope in graph.scopes:
         if scope.span.file == doc.path and scope.kind in ("group", "block") and scope.id in last_node:
@@ -130,14 +142,17 @@ def _outputs_by_line(doc: Document) -> dict[int, list[tuple[str, str]]]:
             if scope.depth < outermost.get(line, scope.depth + 1):
                 outermost[line], by_line[line] = scope.depth, []
             if scope.depth == outermost[line]:
-                by_line[line].append((scope.path or scope.label, _shape(last_node[scope.id].shape)))
+                by_line[line].append(_Use(scope.path or scope.label, _shape(last_node[scope.id].shape),
+                                          *totals.get(scope.id, (0, 0))))
     for net in doc.spec.networks if doc.spec is not None else ():
         for stmt in (s for s in net.body if type(s).__name__ == "Input"):
-            by_line[stmt.span.end_line].append(("input", _shape(graph.input.shape)))
+            by_line[stmt.span.end_line].append(_Use("input", _shape(graph.input.shape)))
     taken = set(by_line)
+    layers = report.layers if report is not None else []
     for node in graph.nodes:
         if node.span.file == doc.path and node.span.end_line not in taken and node.op != "input":
-            by_line[node.span.end_line].append((node.path, _shape(node.shape)))
+            cost = (layers[node.id].params, layers[node.id].macs) if node.id < len(layers) else (0, 0)
+            by_line[node.span.end_line].append(_Use(node.path, _shape(node.shape), *cost))
     return by_line
 
 
@@ -145,12 +160,26 @@ def _shape(shape) -> str:
     return fmt_shape(shape) if shape is not None else "?"
 
 
-def _hint_label(uses: list[tuple[str, str]]) -> str:
-    shapes = list(dict.fromkeys(shape for _, shape in uses))
+def _hint_label(uses: list[_Use]) -> str:
+    shapes = list(dict.fromkeys(u.shape for u in uses))
     if len(uses) == 1:
         return f"→ {shapes[0]}"
     shown = " | ".join(shapes[:_SHOWN_SHAPES]) + (" | …" if len(shapes) > _SHOWN_SHAPES else "")
     return f"→ {shown} (runs {len(uses)}×)"
+
+
+def _cost_label(uses: list[_Use]) -> str:
+    """` · 9,408 params · 118.0M MACs`, summed over the runs; nothing for a line that costs nothing."""
+    params, macs = sum(u.params for u in uses), sum(u.macs for u in uses)
+    parts = ([f"{params:,} params"] if params else []) + ([f"{_short(macs)} MACs"] if macs else [])
+    return "".join(f" · {p}" for p in parts)
+
+
+def _short(n: int) -> str:
+    for unit, size in (("G", 10**9), ("M", 10**6), ("K", 10**3)):
+        if n >= size:
+            return f"{n / size:.1f}{unit}"
+    return str(n)
 
 
 # ---- hover ----------------------------------------------------------------------------------------

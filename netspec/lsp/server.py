@@ -48,6 +48,16 @@ def _at(position: lsp.Position) -> tuple[int, int]:
     return position.line + 1, position.character + 1
 
 
+_options = {"cost": False}  # initializationOptions {"inlayHints": {"cost": true}}: params and MACs in the hints
+
+
+@server.feature(lsp.INITIALIZE)
+def initialize(params: lsp.InitializeParams) -> None:
+    hints = (params.initialization_options or {}).get("inlayHints", {}) if isinstance(
+        params.initialization_options, dict) else {}
+    _options["cost"] = bool(hints.get("cost", False))
+
+
 @server.feature(lsp.TEXT_DOCUMENT_DID_OPEN)
 def did_open(params: lsp.DidOpenTextDocumentParams) -> None:
     _refresh(params.text_document.uri)
@@ -71,7 +81,7 @@ def did_close(params: lsp.DidCloseTextDocumentParams) -> None:
 @server.feature(lsp.TEXT_DOCUMENT_INLAY_HINT)
 def inlay_hint(params: lsp.InlayHintParams) -> list[lsp.InlayHint]:
     doc, _ = _get(params.text_document.uri)
-    return features.inlay_hints(doc, params.range.start.line, params.range.end.line)
+    return features.inlay_hints(doc, params.range.start.line, params.range.end.line, _options["cost"])
 
 
 @server.feature(lsp.TEXT_DOCUMENT_HOVER)
