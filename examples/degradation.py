@@ -179,6 +179,7 @@ class Recipe:
     momentum: float = 0.9
     weight_decay: float = 1e-4
     seed: int = 0
+    warmup: bool = False  # the paper's ResNet-110 start: lr / 10 until an epoch's training error is below 80%
 
     def lr_at(self, step: int, total: int) -> float:
         """lr / 10 from 50% of the iterations on, / 100 from 75% (the paper's 32k and 48k of 64k)."""
@@ -218,6 +219,11 @@ class Trainer:
         self.steps = max(1, len(data.train_y) // recipe.batch)  # full batches only: every rank steps alike
         self.total = self.steps * recipe.epochs
         self.generator = torch.Generator().manual_seed(recipe.seed)  # data order and crops: the same on every rank
+        self.warming = recipe.warmup
+
+    def lr(self, step: int) -> float:
+        """The step schedule, or a tenth of the base lr while warming up (the warm-up's steps count)."""
+        return self.recipe.lr * 0.1 if self.warming else self.recipe.lr_at(step, self.total)
 
     def batches(self):
         """This rank's part of each global batch of one epoch, in an order drawn from the shared generator."""
@@ -234,7 +240,7 @@ class Trainer:
         loss_sum, wrong, seen = 0.0, 0.0, 0.0
         for i, (x, y) in enumerate(self.batches()):
             for group in self.optimizer.param_groups:
-                group["lr"] = self.recipe.lr_at(epoch * self.steps + i, self.total)
+                group["lr"] = self.lr(epoch * self.steps + i)
             x, y = self.normalise(x.to(self.world.device)), y.to(self.world.device)
             out = self.model(x)
             loss = F.cross_entropy(out, y)
@@ -246,6 +252,7 @@ class Trainer:
             seen += len(y)
             on_step()
         loss_sum, wrong, seen = self.world.sum([loss_sum, wrong, seen])
+        self.warming = self.warming and wrong / seen >= 0.8
         return loss_sum / seen, wrong / seen
 
     def local_model(self) -> nn.Module:
@@ -358,6 +365,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--device", help="cpu, cuda, cuda:1, ... (default: cuda when available)")
     p.add_argument("--batch-size", type=int, default=128, help="the global batch (split across torchrun ranks)")
     p.add_argument("--lr", type=float, default=0.1)
+    p.add_argument("--warmup", action="store_true", help="the paper's start for ResNet-110, for every network: "
+                   "lr / 10 until an epoch's training error is below 80%%, then the schedule")
     p.add_argument("--seed", type=int, default=0, help="initial weights, data order and crops")
     p.add_argument("--threads", type=int, help="torch's intra-op CPU threads (default: torch's choice)")
     p.add_argument("--image-size", type=int, default=32,
@@ -414,7 +423,7 @@ class NetworkRun:
     def epoch(self, epoch: int) -> dict:
         """Train one epoch and test; the CSV row."""
         start, trainer = time.perf_counter(), self.trainer
-        lr = trainer.recipe.lr_at(epoch * trainer.steps, trainer.total)
+        lr = trainer.lr(epoch * trainer.steps)
         train_loss, train_error = trainer.train_epoch(epoch, self.advance)
         test_loss, test_error = trainer.test()
         self.seconds += time.perf_counter() - start
@@ -474,7 +483,8 @@ def run(args: argparse.Namespace) -> None:
         if args.batch_size % world.size or args.batch_size > len(data.train_y):
             raise UsageError(f"--batch-size {args.batch_size}: must split evenly across {world.size} ranks and "
                              f"fit the {len(data.train_y)} training examples")
-        train_all(depths, data, Recipe(args.epochs, args.batch_size, args.lr, seed=args.seed), world, args.out)
+        recipe = Recipe(args.epochs, args.batch_size, args.lr, seed=args.seed, warmup=args.warmup)
+        train_all(depths, data, recipe, world, args.out)
         finished = True
     finally:
         stop_world(world, finished)
