@@ -99,6 +99,7 @@ def test_bad_spec(path):
     assert time.perf_counter() - started < 10, "a bad spec must be rejected quickly"
     error = info.value
     assert all(d.span is not None for d in error.errors)
+    assert all(d.code for d in error.diagnostics), [d.message for d in error.diagnostics if not d.code]
     missing, extra = unmatched(expected, [as_tuple(d) for d in error.errors])
     assert not missing and not extra, f"missing: {[str(m) for m in missing]}\nextra: {extra}"
     check_spans(error)

@@ -292,7 +292,7 @@ def test_cli_set_type_error():
 def test_cli_set_syntax_error_points_into_the_value():
     done = run_cli("check", "specs/resnet.net", "--set", "depth=[18,")
     assert done.returncode == 2  # a usage error
-    assert "--> --set depth:1:11" in done.stderr and "depth=[18," in done.stderr
+    assert "--> --set depth:1:7" in done.stderr and "depth=[18," in done.stderr and "never closed" in done.stderr
 
 
 # ---- the graph ------------------------------------------------------------------------------------------

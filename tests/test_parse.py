@@ -205,9 +205,13 @@ def test_syntax_error_location_and_expected_tokens():
     assert error.message == "unexpected integer `3`" and error.label.startswith("expected one of")
 
 
-def test_unexpected_end_of_file_points_after_the_last_text():
+def test_unexpected_end_of_file_points_at_the_brace_never_closed():
     error = syntax_error("network N {\n    conv(8, 3)\n\n\n")
-    assert error.message == "unexpected end of file" and (error.span.line, error.span.col) == (2, 15)
+    assert error.message == "this `{` is never closed" and (error.span.line, error.span.col) == (1, 11)
+    error = syntax_error("network N {\n    a: {\n        relu()\n    relu()\n}\n")  # the inner one, by indentation
+    assert error.message == "this `{` is never closed" and (error.span.line, error.span.col) == (2, 8)
+    error = syntax_error("network N {\n    conv(8, 3)\n}\nblock")
+    assert error.message == "unexpected end of file" and (error.span.line, error.span.col) == (4, 6)
 
 
 def test_lark_never_leaks():

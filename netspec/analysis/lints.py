@@ -101,16 +101,40 @@ def skipping_windows(graph: Graph, users) -> Iterator[Diagnostic]:
                         f"window {kernel}, stride {stride}", "use a stride no larger than the kernel")
 
 
+def channels_last(graph: Graph, users) -> Iterator[Diagnostic]:
+    """`input [32, 32, 3]`: an image written height, width, channels (NumPy's and Keras's order)."""
+    shape = graph.input.shape
+    if len(shape) == 3 and shape[2] in (1, 3, 4) and shape[0] >= 8 and shape[0] == shape[1]:
+        c, h, w = shape[2], shape[0], shape[1]
+        yield _warn("channels-last", graph.input, f"the input reads as {shape[0]} channels of {h}x{shape[2]}",
+                    f"[{shape[0]}, {shape[1]}, {shape[2]}] looks like height, width, channels",
+                    f"netspec's order is [C, H, W]: `input [{c}, {h}, {w}]`")
+
+
+def torch_argument_order(graph: Graph, users) -> Iterator[Diagnostic]:
+    """`conv(3, 16, 3)` in PyTorch's order (in, out, kernel) reads as out=3, kernel=16, stride=3."""
+    for node in graph.nodes:
+        if node.op != "conv" or not node.inputs:
+            continue
+        a, c_in = node.attrs, graph.nodes[node.inputs[0]].shape[0]
+        kernel, stride = a.kernel[0], (a.stride or a.kernel)[0]
+        if a.out == c_in and kernel >= 8 and 1 < stride <= 7 and kernel != stride:
+            yield _warn("torch-argument-order", node, f"this reads as out={a.out}, kernel={kernel}, stride={stride}",
+                        "conv's arguments are (out, kernel, stride); PyTorch's Conv2d takes (in, out, kernel)",
+                        f"for a {stride}x{stride} conv to {kernel} channels write `conv({kernel}, {stride})`: "
+                        "the input channels are inferred")
+
+
 def _only_user(graph: Graph, users, node: Node, op: str) -> bool:
     return len(users[node.id]) == 1 and graph.nodes[users[node.id][0]].op == op
 
 
 RULES = (unseen_border, bias_before_batchnorm, dropout_before_batchnorm, softmax_placement, stacked_activations,
-         skipping_windows)
+         skipping_windows, channels_last, torch_argument_order)
 
 
 CODES = ("unseen-border", "bias-before-batchnorm", "dropout-before-batchnorm", "softmax-inside", "softmax-output",
-         "double-activation", "gaps")  # what the rules above report; `# netspec: allow(code)` names them
+         "double-activation", "gaps", "channels-last", "torch-argument-order")  # what the rules above report; `# netspec: allow(code)` names them
 
 
 def lint(graph: Graph) -> list[Diagnostic]:

@@ -55,10 +55,10 @@ def _network(spec: ast.Spec, diags: Diagnostics) -> ast.NetworkDef | None:
         return spec.networks[0]
     if not spec.networks:
         diags.error(f"{spec.file} defines no network", Span.point(spec.file, 1, 1), "",
-                    "a spec needs `network Name { ... }`; a file of blocks only is a library to import")
+                    "a spec needs `network Name { ... }`; a file of blocks only is a library to import", code="no-network")
     for extra in spec.networks[1:]:
         diags.error("a file holds one network", extra.name_span, f"`{spec.networks[0].name}` came first",
-                    "move it into a file of its own")
+                    "move it into a file of its own", code="one-network")
     return None
 
 
@@ -68,13 +68,13 @@ def _bind_network(net: ast.NetworkDef, params: dict[str, Any], diags: Diagnostic
     for name, value in params.items():
         if name not in names:
             diags.error(f"network `{net.name}` has no parameter `{name}`", net.name_span, "set from outside",
-                        did_you_mean(name, names) or f"its parameters: {', '.join(names) or 'none'}")
+                        did_you_mean(name, names) or f"its parameters: {', '.join(names) or 'none'}", code="unknown-parameter")
         else:
             given[name] = Given(_from_python(value), net.name_span)
     try:
         return bind_params(net.params, given, Env(), f"network `{net.name}`", net.name_span)
     except EvalError as e:
-        diags.error(e.message, e.span, e.label, e.help)
+        diags.error(e.message, e.span, e.label, e.help, code=e.code)
         return None
 
 
@@ -88,12 +88,12 @@ def _input_shape(net: ast.NetworkDef, env: Env, override, diags: Diagnostics) ->
         return _check_shape(tuple(override), net.name_span, diags)
     if stmt is None:
         diags.error(f"network `{net.name}` has no input shape", net.name_span, "",
-                    "add `input [3, 224, 224]` (channels, height, width) or pass --input 3x224x224")
+                    "add `input [3, 224, 224]` (channels, height, width) or pass --input 3x224x224", code="input")
         return None
     try:
         return _check_shape(evaluate(stmt.shape, env), stmt.shape.span, diags)
     except EvalError as e:
-        diags.error(e.message, e.span, e.label, e.help)
+        diags.error(e.message, e.span, e.label, e.help, code=e.code)
         return None
 
 
@@ -101,7 +101,10 @@ def _check_shape(value: Any, span: Span, diags: Diagnostics) -> tuple[int, ...] 
     ok = isinstance(value, tuple) and len(value) in (1, 3)
     ok = ok and all(isinstance(d, int) and not isinstance(d, bool) and 1 <= d <= 2**31 - 1 for d in value)
     if not ok:
+        two = isinstance(value, tuple) and len(value) == 2 and all(isinstance(d, int) for d in value)
         diags.error("the input shape must be [C, H, W] (or [features]) of positive integers", span,
-                    f"got {describe(value)}", "e.g. `input [3, 224, 224]`; the batch dimension is implicit")
+                    f"got {describe(value)}",
+                    f"a one-channel image is `input [1, {value[0]}, {value[1]}]`; the batch dimension is implicit"
+                    if two else "e.g. `input [3, 224, 224]`; the batch dimension is implicit", code="input")
         return None
     return value

@@ -28,18 +28,18 @@ def collect(call: ast.Call, names: list[str], env: Env, what: str) -> dict[str, 
         if arg.name is None:
             if any(a.name is not None for a in call.args[:i]):
                 raise EvalError("positional argument after a keyword argument", arg.span,
-                                help="write positional arguments first")
+                                help="write positional arguments first", code="argument")
             if i >= len(names):
                 raise EvalError(f"too many arguments for {what}", arg.span,
-                                f"it takes at most {len(names)}: {', '.join(names)}" if names else "it takes none")
+                                f"it takes at most {len(names)}: {', '.join(names)}" if names else "it takes none", code="argument")
             name = names[i]
         else:
             name = arg.name
             if name not in names:
                 hint = did_you_mean(name, names) or f"it takes: {', '.join(names) or 'no arguments'}"
-                raise EvalError(f"{what} has no argument `{name}`", arg.span, "unknown argument", hint)
+                raise EvalError(f"{what} has no argument `{name}`", arg.span, "unknown argument", hint, code="argument")
             if name in given:
-                raise EvalError(f"argument `{name}` given twice", arg.span)
+                raise EvalError(f"argument `{name}` given twice", arg.span, code="argument")
         given[name] = Given(evaluate(arg.value, env), arg.span)
     return given
 
@@ -54,7 +54,7 @@ def layer_attrs(op: Op, call: ast.Call, env: Env, cache: dict | None = None):
     missing = [name for name in op.Attrs.required() if name not in given]
     if missing:
         raise EvalError(f"`{op.name}` is missing its argument `{missing[0]}`", call.span,
-                        f"`{op.name}` needs {', '.join(op.Attrs.required())}", op.summary)
+                        f"`{op.name}` needs {', '.join(op.Attrs.required())}", op.summary, code="argument")
     if cache is None:
         return _checked(op, call, given)
     key = (id(call), op.name, tuple((name, _exact(g.value)) for name, g in given.items()))
@@ -68,7 +68,22 @@ def _checked(op: Op, call: ast.Call, given: dict[str, Given]):
         return op.Attrs(**{name: g.value for name, g in given.items()})
     except AttrError as e:
         span = given[e.name].span if e.name in given else call.span
-        raise EvalError(f"invalid `{e.name}` for `{op.name}`", span, e.message, op.summary) from None
+        more = tuple(_invalid(op, name, message, given[name].span) for name, message in _others(op, given, e.name))
+        raise EvalError(f"invalid `{e.name}` for `{op.name}`", span, e.message, op.summary, more, code="argument") from None
+
+
+def _others(op: Op, given: dict[str, Given], first: str):
+    """The call's other arguments that fail their own check: every bad argument of a call is reported."""
+    for name, check in op.Attrs._checks:
+        if name != first and name in given:
+            try:
+                check(given[name].value)
+            except ValueError as e:
+                yield name, str(e)
+
+
+def _invalid(op: Op, name: str, message: str, span: Span) -> EvalError:
+    return EvalError(f"invalid `{name}` for `{op.name}`", span, message, op.summary, code="argument")
 
 
 def _exact(value: Any) -> Any:
@@ -114,17 +129,17 @@ def bind_params(params: tuple[ast.Param, ...], given: dict[str, Given], env: Env
         for name in filter(None, (param.type.name, param.type.element)):
             if name not in TYPES:
                 raise EvalError(f"unknown type `{name}`", param.type.span, f"types are {', '.join(TYPES)}",
-                                did_you_mean(name, TYPES))
+                                did_you_mean(name, TYPES), code="type")
         if param.name in given:
             value, span = given[param.name].value, given[param.name].span
         elif param.default is not None:
             value, span = evaluate(param.default, scope), param.default.span
         else:
             raise EvalError(f"{what} is missing its argument `{param.name}`", call_span,
-                            f"`{param.name}: {param.type}` has no default")
+                            f"`{param.name}: {param.type}` has no default", code="argument")
         try:
             scope.values[param.name] = check_type(value, param.type)
         except ValueError as e:
             raise EvalError(f"invalid `{param.name}` for {what}", span, str(e),
-                            f"declared as `{param.name}: {param.type}`") from None
+                            f"declared as `{param.name}: {param.type}`", code="type") from None
     return scope

@@ -9,7 +9,7 @@ from netspec.diagnostics import Diagnostics, Span, did_you_mean
 from netspec.elaborate.binding import Given, bind_params, collect, layer_attrs
 from netspec.elaborate.evaluate import UNKNOWN, Env, EvalError, Reported, evaluate
 from netspec.elaborate.expect import expectation
-from netspec.elaborate.names import RESERVED
+from netspec.elaborate.names import RESERVED, foreign_name
 from netspec.elaborate.shortcut import SHORTCUTS, shortcut_kind
 from netspec.ir import Graph, Node, Scope
 from netspec.ops import LAYERS, OPS, Attrs, ShapeError, describe, fmt_shape
@@ -81,7 +81,8 @@ class Elaborator:
     def network(self, net: ast.NetworkDef, env: Env, blocks: dict[str, Block], shape) -> None:
         root = self.scope(None, "network", "", net.name, net.span)
         ctx = Ctx(env, dict(blocks), root, Namespace(""))
-        self.node("input", OPS["input"].Attrs(shape=shape), (), shape, "input", ctx, net.span)
+        stmt = next((s for s in net.body if isinstance(s, ast.Input)), None)  # where the shape was written
+        self.node("input", OPS["input"].Attrs(shape=shape), (), shape, "input", ctx, stmt.span if stmt else net.span)
         try:
             self.sequence(net.body, 0, ctx)
         except Abort:
@@ -98,7 +99,7 @@ class Elaborator:
     def node(self, op: str, attrs: Attrs, inputs: tuple[int, ...], shape, path: str, ctx: Ctx, span: Span) -> int:
         if len(self.graph.nodes) >= MAX_NODES:
             self.diags.error(f"the network expands to more than {MAX_NODES:,} layers", span,
-                             "this is where the limit was reached", "check the counts of repeat and for loops")
+                             "this is where the limit was reached", "check the counts of repeat and for loops", code="limit")
             raise Abort
         node = Node(len(self.graph.nodes), op, attrs, inputs, shape, path, ctx.scope, span)
         self.graph.nodes.append(node)
@@ -108,7 +109,7 @@ class Elaborator:
         self.steps += 1
         if self.steps > MAX_STEPS:
             self.diags.error(f"the network takes more than {MAX_STEPS:,} expansion steps", span,
-                             "this loop runs too often", "check the counts of repeat and for loops")
+                             "this loop runs too often", "check the counts of repeat and for loops", code="limit")
             raise Abort
 
     def shape(self, node_id: int | None):
@@ -118,7 +119,8 @@ class Elaborator:
         if isinstance(e, Reported):
             return
         if isinstance(e, EvalError):
-            self.diags.error(e.message, e.span, e.label, e.help)
+            for one in (e, *e.more):
+                self.diags.error(one.message, one.span, one.label, one.help, code=one.code)
         else:
             self.diags.error(e.message, span, e.label, e.help, code="shape")
 
@@ -139,7 +141,7 @@ class Elaborator:
         if ctx.depth >= MAX_DEPTH:
             self.diags.error(f"the network nests more than {MAX_DEPTH} levels deep", body[0].span if body else self.graph.scopes[ctx.scope].span,
                              "blocks, groups and loops inside one another reach this far",
-                             "flatten the structure; a chain of blocks each using the next one adds up")
+                             "flatten the structure; a chain of blocks each using the next one adds up", code="limit")
             raise Abort
         if not body:  # nothing to bind or yield (empty loop bodies count their steps and nothing else)
             return
@@ -147,6 +149,10 @@ class Elaborator:
         blocks = dict(ctx.blocks) if definitions else ctx.blocks  # copied only when this body adds to it
         ctx = ctx.evolve(env=ctx.env.child(), blocks=blocks, depth=ctx.depth + 1)
         for stmt in definitions:
+            if stmt.name in LAYERS:  # as at the top level: a block never replaces a layer
+                self.diags.error(f"block `{stmt.name}` has the name of a layer", stmt.name_span,
+                                 f"`{stmt.name}` is a built-in layer", "give the block another name", code="name")
+                continue
             ctx.blocks[stmt.name] = Block(stmt, ctx.env, ctx.blocks)
         for stmt in body:
             if type(stmt) is ast.Member and type(stmt.item) not in _CONTROL:  # most members: two generators less
@@ -164,14 +170,14 @@ class Elaborator:
         elif isinstance(stmt, ast.Input):
             if ctx.scope != 0 or self.graph.nodes[-1].op != "input":
                 self.diags.error("`input` belongs at the top of the network body", stmt.span,
-                                 help="give the input shape once, before the first layer")
+                                 help="give the input shape once, before the first layer", code="input")
         elif isinstance(stmt, ast.Member):
             yield from self.control(stmt, ctx)
 
     def let(self, stmt: ast.Let, ctx: Ctx) -> None:
         if stmt.name in ctx.env.values:
             self.diags.error(f"`{stmt.name}` is already defined in this body", stmt.span,
-                             help="use another name")
+                             help="use another name", code="duplicate-name")
             return
         try:
             ctx.env.values[stmt.name] = evaluate(stmt.value, ctx.env)
@@ -254,11 +260,11 @@ class Elaborator:
         span = member.label_span or member.span
         if member.label in RESERVED:
             self.diags.error(f"`{member.label}` cannot name a layer", span,
-                             "PyTorch modules already use this name", "choose another name")
+                             "PyTorch modules already use this name", "choose another name", code="name")
         elif member.label in ctx.ns.used:
             first = ctx.ns.used[member.label]
             self.diags.error(f"duplicate name `{member.label}`", span,
-                             f"first used at line {first.line}", "every member of a group needs its own name")
+                             f"first used at line {first.line}", "every member of a group needs its own name", code="duplicate-name")
         ctx.ns.used[member.label] = span
         return member.label
 
@@ -283,8 +289,8 @@ class Elaborator:
             return self.layer(member, x, ctx)
         self.claim(member, ctx)
         self.diags.error(f"unknown layer or block `{call.name}`", call.name_span, "not defined here",
-                         did_you_mean(call.name, list(LAYERS) + list(ctx.blocks)) or
-                         "define it with `block` or import it")
+                         did_you_mean(call.name, list(LAYERS) + list(ctx.blocks)) or foreign_name(call.name) or
+                         "define it with `block` or import it", code="unknown-layer")
         return None
 
     def layer(self, member: ast.Member, x, ctx: Ctx):
@@ -314,7 +320,7 @@ class Elaborator:
             cycle = " -> ".join(self.instantiating[self.instantiating.index(definition.name):] + [definition.name])
             self.claim(member, ctx)
             self.diags.error(f"block `{definition.name}` instantiates itself", call.span, cycle,
-                             "blocks cannot be recursive; use repeat or for")
+                             "blocks cannot be recursive; use repeat or for", code="recursion")
             return None
         try:
             given = collect(call, [p.name for p in definition.params], ctx.env, what)
@@ -353,7 +359,19 @@ class Elaborator:
             shortcut = self.explicit_shortcut(item.shortcut, x, inner)
         else:
             shortcut = SHORTCUTS[kind](self, item, x, body, inner)
+        if self.shape(body) is not None and self.shape(shortcut) is not None and \
+                self.shape(body) != self.shape(shortcut):
+            return self.mismatch(item, kind, self.shape(body), self.shape(shortcut))
         return self.apply("add", OPS["add"].Attrs(), (body, shortcut), inner.ns.qualify("add"), join_ctx, item.span)
+
+    def mismatch(self, item: ast.Residual, kind: str, body, shortcut) -> None:
+        """A residual whose body and shortcut disagree, in those words (not `path 1` and `path 2`)."""
+        fix = ("`shortcut auto` projects x with a 1x1 conv and batchnorm" if kind == "identity" else
+               "make the shortcut produce the body's shape")
+        self.diags.error("the residual's body and shortcut give different shapes", item.span,
+                         f"the body gives {fmt_shape(body)}, the {'' if kind == 'body' else kind + ' '}shortcut "
+                         f"gives {fmt_shape(shortcut)}",
+                         f"F(x) + x needs both the same: {fix}", code="shape")
 
     def explicit_shortcut(self, shortcut: ast.Shortcut, x, ctx: Ctx):
         member = ast.Member(shortcut.label, ast.Group(shortcut.body, shortcut.span), shortcut.span)
@@ -364,7 +382,7 @@ class Elaborator:
         inner = self.branch_ctx(member, ctx, "paths", member.label or item.op)
         outputs = self.fanout(item.body, x, inner)
         if not outputs:
-            self.diags.error(f"`{item.op}` has no paths", item.span, help="give it at least one path")
+            self.diags.error(f"`{item.op}` has no paths", item.span, help="give it at least one path", code="empty")
             return None
         return self.apply(item.op, OPS[item.op].Attrs(), tuple(outputs), inner.ns.qualify(item.op), inner,
                           item.span)

@@ -19,9 +19,11 @@ Value = int | float | bool | str | tuple
 
 
 class EvalError(Exception):
-    def __init__(self, message: str, span: Span, label: str = "", help: str = ""):
+    def __init__(self, message: str, span: Span, label: str = "", help: str = "", more: tuple = (),
+                 code: str = "value"):
         super().__init__(message)
-        self.message, self.span, self.label, self.help = message, span, label, help
+        self.message, self.span, self.label, self.help, self.code = message, span, label, help, code
+        self.more: tuple[EvalError, ...] = more  # further errors found in the same place (a call's other arguments)
 
 
 class Reported(EvalError):
@@ -144,7 +146,11 @@ def _name(e: ast.Name, env: Env) -> Value:
     if e.id in CONSTANTS:
         return CONSTANTS[e.id]
     raise EvalError(f"unknown name `{e.id}`", e.span, "not a parameter or `let` in scope",
-                    did_you_mean(e.id, env.names() | CONSTANTS.keys()))
+                    _PYTHON_NAMES.get(e.id) or did_you_mean(e.id, env.names() | CONSTANTS.keys()), code="unknown-name")
+
+
+_PYTHON_NAMES = {"True": "booleans are written in lower case: `true`", "False": "booleans are written in lower case: "
+                 "`false`", "None": "there is no `None`; leave the argument out to take its default"}
 
 
 def _list(e: ast.ListExpr, env: Env) -> Value:
@@ -268,7 +274,7 @@ def _func(e: ast.FuncCall, env: Env) -> Value:
     fn = BUILTINS.get(e.name)
     if fn is None:
         raise EvalError(f"unknown function `{e.name}`", e.span, "",
-                        did_you_mean(e.name, BUILTINS) or f"functions: {', '.join(sorted(BUILTINS))}")
+                        did_you_mean(e.name, BUILTINS) or f"functions: {', '.join(sorted(BUILTINS))}", code="unknown-name")
     return fn(e.span, *(evaluate(a, env) for a in e.args))
 
 

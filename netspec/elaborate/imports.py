@@ -48,7 +48,7 @@ class Loader:
         try:
             st = path.stat()
             if not stat.S_ISREG(st.st_mode) and not path.is_dir():  # /dev/zero, a pipe: never ends
-                self.diags.error(f"cannot read {shown(name)}: not a regular file", span, help="check the path")
+                self.diags.error(f"cannot read {shown(name)}: not a regular file", span, help="check the path", code="io")
                 return None
             key = (st.st_dev, st.st_ino)
             if key in self.specs:
@@ -57,11 +57,11 @@ class Loader:
                 data = handle.read(MAX_FILE_BYTES + 1)
         except (OSError, ValueError) as e:  # ValueError: a path with a NUL character
             self.diags.error(f"cannot read {name!r}" if isinstance(e, ValueError) else
-                             f"cannot read {shown(name)}: {e.strerror or e}", span, help="check the path")
+                             f"cannot read {shown(name)}: {e.strerror or e}", span, help="check the path", code="io")
             return None
         if len(data) > MAX_FILE_BYTES:
             self.diags.error(f"{shown(name)} is too large (over {MAX_FILE_BYTES:,} bytes)", span,
-                             help=f"the limit is {MAX_FILE_BYTES:,} bytes")
+                             help=f"the limit is {MAX_FILE_BYTES:,} bytes", code="limit")
             return None
         self.identities[name] = key
         self.specs[key] = spec = self.parse(data, name)
@@ -97,18 +97,18 @@ class Loader:
                 if name in visible and visible[name].definition is not block.definition:
                     self.diags.error(f"two blocks named `{name}`: from {_origin(visible[name])} and from "
                                      f"{_origin(block)}", imp.span, "the second import",
-                                     f'import only the one you mean, e.g. from "{imp.path}" import ...')
+                                     f'import only the one you mean, e.g. from "{imp.path}" import ...', code="duplicate-name")
                 visible.setdefault(name, block)
         env, own = Env(), set()
         for definition in spec.blocks:
             if definition.name in LAYERS:
                 self.diags.error(f"block `{definition.name}` has the name of a layer", definition.name_span,
-                                 help="give the block another name")
+                                 help="give the block another name", code="name")
             elif definition.name in own:
-                self.diags.error(f"block `{definition.name}` is defined twice", definition.name_span)
+                self.diags.error(f"block `{definition.name}` is defined twice", definition.name_span, code="duplicate-name")
             elif definition.name in visible:
                 self.diags.error(f"block `{definition.name}` is also imported, from {_origin(visible[definition.name])}",
-                                 definition.name_span, help="rename one of them, or leave it out of the import")
+                                 definition.name_span, help="rename one of them, or leave it out of the import", code="duplicate-name")
             own.add(definition.name)
             visible[definition.name] = Block(definition, env, visible)
         self.done[spec.file] = visible
@@ -123,10 +123,10 @@ class Loader:
         if key in stack or (own is not None and own in {self.identities.get(s) for s in stack}):
             start = next((i for i, s in enumerate(stack) if s == key or self.identities.get(s) == own), 0)
             cycle = " -> ".join([*stack[start:], key])
-            self.diags.error("import cycle", imp.span, shown(cycle), "a block library cannot import itself")
+            self.diags.error("import cycle", imp.span, shown(cycle), "a block library cannot import itself", code="import")
             return {}
         if len(stack) > MAX_IMPORT_DEPTH:
-            self.diags.error("imports nest too deeply", imp.span, help=f"the limit is {MAX_IMPORT_DEPTH}")
+            self.diags.error("imports nest too deeply", imp.span, help=f"the limit is {MAX_IMPORT_DEPTH}", code="import")
             return {}
         library = self.read(path, imp.span)
         if library is None:
@@ -141,26 +141,26 @@ class Loader:
                 picked[name] = found[name]
             else:
                 self.diags.error(f"{shown(key)} has no block `{name}`", imp.span, "",
-                                 did_you_mean(name, found) or f"it defines: {', '.join(found) or 'no blocks'}")
+                                 did_you_mean(name, found) or f"it defines: {', '.join(found) or 'no blocks'}", code="import")
         return picked
 
     def _may_read(self, path: Path, imp: ast.Import) -> bool:
         """A .net file inside the project or NETSPEC_IMPORT_PATH (see the module docstring); else an error."""
         key = str(path)
         if "\x00" in key:  # no file has such a name, and the OS calls below would raise ValueError
-            self.diags.error(f"cannot read {key!r}", imp.span, "not a file name", "check the path")
+            self.diags.error(f"cannot read {key!r}", imp.span, "not a file name", "check the path", code="io")
             return False
         real = os.path.realpath(path)
         if not (_is_spec_name(key) and (_is_spec_name(real) or not os.path.exists(real))):
             what = "it is not a .net file" if not _is_spec_name(key) else f"it links to {shown(real)}, not a .net file"
             self.diags.error(f"cannot read {shown(key)}: {what}", imp.span, "imports read .net files only",
-                             "import a block library, a file named like lib/blocks.net")
+                             "import a block library, a file named like lib/blocks.net", code="io")
             return False
         if not any(real == root or real.startswith(root.rstrip(os.sep) + os.sep) for root in self.roots or ()):
             self.diags.error(f"cannot read {shown(key)}: it is outside the project", imp.span,
                              f"resolves to {shown(real)}",
                              f"imports may read .net files under {shown(self.roots[0])}; to allow another "
-                             f"directory, set {IMPORT_PATH}=DIR (several separated by `{os.pathsep}`)")
+                             f"directory, set {IMPORT_PATH}=DIR (several separated by `{os.pathsep}`)", code="io")
             return False
         return True
 

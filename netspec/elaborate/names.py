@@ -20,3 +20,20 @@ class _Reserved:
 
 
 RESERVED = _Reserved()
+
+# What PyTorch and Keras call netspec's layers: `Dense(10)` is answered with `linear`.
+FOREIGN = {"dense": "linear", "conv2d": "conv", "convolution2d": "conv", "batchnorm2d": "batchnorm",
+           "batchnormalization": "batchnorm", "maxpool2d": "maxpool", "maxpooling2d": "maxpool",
+           "avgpool2d": "avgpool", "averagepooling2d": "avgpool", "globalaveragepooling2d": "global_avgpool",
+           "adaptiveavgpool2d": "adaptive_avgpool", "flatten": "flatten", "dropout": "dropout", "relu": "relu",
+           "leakyrelu": "leaky_relu", "gelu": "gelu", "silu": "silu", "softmax": "softmax", "sigmoid": "sigmoid",
+           "tanh": "tanh", "identity": "identity", "localresponsenorm": "lrn", "activation": "relu",
+           "sequential": "a group, `name: { ... }`", "residual": "`residual { ... }`"}
+
+
+def foreign_name(name: str) -> str:
+    """`did you mean` for a layer named as another framework names it; "" when it is not one."""
+    found = FOREIGN.get(name.lower().replace("_", ""))
+    if found is None:
+        return ""
+    return f"netspec calls it {found}" if " " in found else f"netspec calls it `{found}`, e.g. `{found}(...)`"

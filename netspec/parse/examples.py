@@ -28,7 +28,22 @@ SYNTAX_EXAMPLES: dict[str, list[str]] = {
     ],
     "a conditional expression is written `if test then a else b`": [
         "network N { conv(1 if a else 2, 3) }",
+        "network N { conv(1, 3, stride=1 if a else 2) }",
         "network N { let x = 1 if a else 2 }",
+    ],
+    "a body is written in braces, `{ ... }`, not after `:`": [
+        "network N: relu()",
+        "network N(a: int): relu()",
+        "block B(c: int): { }",
+        "block B: { }",
+        "network N { for c in [1, 2]: relu() }",
+        "network N { for c in range(2): relu() }",
+        "network N { if a: relu() }",
+        "network N { repeat 2: relu() }",
+    ],
+    "one `}` too many: nothing is open here": [
+        "network N { } }",
+        "block B() { } }",
     ],
     "`if test then a else b` is an expression; to choose layers write `if test { ... } else { ... }`": [
         "network N { if a then relu() else gelu() }",

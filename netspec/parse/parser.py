@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import re
 
 from lark import Lark, Token, Transformer_NonRecursive, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
@@ -90,6 +91,11 @@ def _precheck(text: str, path: str, diags: Diagnostics) -> None:
             continue
         elif ch == "#":
             in_comment = True
+        elif ch == "/" and text.startswith(("//", "/*"), start := _offset(text, line, col)) and \
+                not text[text.rfind("\n", 0, start) + 1:start].strip():
+            diags.error("comments start with `#`", Span.point(path, line, col, 2), "not a comment here",
+                        "write `# ...`; `//` is floor division (`a // b`)", code="syntax")
+            return
         elif ch == '"':
             in_string = not in_string
         elif ch == "\x00" or (not ch.isprintable() and ch not in "\t\r\f\v"):
@@ -108,6 +114,14 @@ def _precheck(text: str, path: str, diags: Diagnostics) -> None:
             depth = max(0, depth - 1)
 
 
+def _offset(text: str, line: int, col: int) -> int:
+    """The index in `text` of 1-based (line, col)."""
+    at = 0
+    for _ in range(line - 1):
+        at = text.index("\n", at) + 1
+    return at + col - 1
+
+
 def _run(text: str, path: str, start: str, diags: Diagnostics):
     try:
         return _parser().parse(text, start=start)
@@ -122,15 +136,120 @@ def _describe(e: UnexpectedInput, text: str, path: str):
     hint = _hint(e, text)
     if isinstance(e, UnexpectedCharacters):
         ch = text[e.pos_in_stream] if e.pos_in_stream < len(text) else "?"
+        if ch == "'":
+            hint = hint or 'strings are written in double quotes: `"same"`'
         return f"unexpected character `{ch}`", Span.point(path, line, col), "not part of the language", hint
     if isinstance(e, UnexpectedEOF) or (isinstance(e, UnexpectedToken) and e.token.type == "$END"):
+        opened = unclosed(text)
+        if opened is not None:
+            where = Span.point(path, *opened)
+            return f"this `{text[_offset(text, *opened)]}` is never closed", where, "opened here", \
+                "nothing closes it before the end; add its closing bracket where the body or list ends"
         last = text.rstrip().split("\n")  # lines as lark counts them
         span = Span.point(path, len(last), len(last[-1]) + 1)
         return "unexpected end of file", span, _expected(e), hint or "is a closing `}` or `)` missing?"
     token: Token = e.token
     width = max(1, len(str(token.value)))
     span = Span.point(path, line, col, width)
+    hint = _WORD_HINTS.get(str(token.value), hint)
+    if str(token.value) == "=" and hint.startswith("name a layer with"):
+        hint = _assignment_hint(text, token, hint)
+    before = _word_before(text, token)
+    keyword = _misspelt_keyword((str(token.value), (line, col)), before)
+    if keyword is not None:
+        word, at, suggestion = keyword
+        return f"unknown keyword `{word}`", Span.point(path, *at, len(word)), "not a keyword", \
+            f"did you mean `{suggestion}`?"
+    if before is not None and before[1][0] < line and hint.startswith("a layer is called with parentheses"):
+        word, at = before  # `relu` at the end of a line: point at it, not at the next line's first word
+        return f"`{word}` needs parentheses", Span.point(path, *at, len(word)), "a layer without `()`", hint
     return f"unexpected {_show_token(token)}", span, _expected(e), hint
+
+
+_WORD_HINTS = {  # words of other languages, where netspec has its own
+    "def": "a block is defined with `block Name(param: int) { ... }`",
+    "class": "a block is defined with `block Name(param: int) { ... }`",
+    "return": "a block's output is its last layer; there is no `return`",
+    "while": "loops are `repeat N { ... }` or `for x in [...] { ... }`",
+}
+
+
+def _assignment_hint(text: str, token: Token, hint: str) -> str:
+    """`width = 64` binds a value (`let`); `conv1 = conv(...)` names a layer (`conv1: conv(...)`)."""
+    after = text[getattr(token, "end_pos", 0):].lstrip()
+    if re.match(r"[A-Za-z_][A-Za-z_0-9]*\s*\(", after):
+        return hint
+    line = text[text.rfind("\n", 0, token.start_pos) + 1:].split("\n", 1)[0].strip()
+    return f"a value is bound with `let`: `let {line}`"
+
+
+_KEYWORDS = ("network", "block", "import", "from", "residual", "shortcut", "concat", "repeat", "input", "let",
+             "assert", "expect", "for", "if", "else")
+
+
+def _word_before(text: str, token: Token) -> tuple[str, tuple[int, int]] | None:
+    """The identifier just before the token (skipping blanks and comments), with its (line, col)."""
+    start = getattr(token, "start_pos", None)
+    if start is None:
+        return None
+    head = text[:start]
+    lines = head.split("\n")
+    for back in range(len(lines) - 1, -1, -1):
+        code = lines[back].split("#", 1)[0].rstrip() if back < len(lines) - 1 else lines[back].rstrip()
+        match = re.search(r"[A-Za-z_][A-Za-z_0-9]*$", code)
+        if code:
+            return (match[0], (back + 1, match.start() + 1)) if match else None
+    return None
+
+
+def _misspelt_keyword(token, before) -> tuple[str, tuple[int, int], str] | None:
+    """A name one typo from a keyword, at the token or just before it: `netowrk N {`, `residul {`."""
+    import difflib
+
+    for word, at in [token] + ([before] if before else []):
+        if word in _KEYWORDS or not word.isidentifier():
+            continue
+        found = difflib.get_close_matches(word, _KEYWORDS, n=1, cutoff=0.8)
+        if found:
+            return word, at, found[0]
+    return None
+
+
+def unclosed(text: str) -> tuple[int, int] | None:
+    """The (line, col) of the bracket that is never closed. Brackets pair up from the inside, so a missing `}`
+    looks like the outermost one's; the indentation says which it was: the last `{` whose line's indentation
+    no later `}` line repeats. Without such a brace, the innermost bracket still open."""
+    open_at = _still_open(text)
+    if open_at is None:
+        return None
+    lines = text.split("\n")
+    indent = [len(line) - len(line.lstrip()) for line in lines]
+    closers = [(n, indent[n]) for n, line in enumerate(lines) if line.lstrip().startswith("}")]
+    for n in range(len(lines) - 1, -1, -1):
+        code = lines[n].split("#", 1)[0].rstrip()
+        if code.endswith("{") and not any(m > n and i == indent[n] for m, i in closers):
+            return n + 1, len(code)
+    return open_at
+
+
+def _still_open(text: str) -> tuple[int, int] | None:
+    stack: list[tuple[int, int]] = []
+    line, col, in_comment, in_string = 1, 0, False, False
+    for ch in text:
+        col += 1
+        if ch == "\n":
+            line, col, in_comment, in_string = line + 1, 0, False, False
+        elif in_comment or (in_string and ch != '"'):
+            continue
+        elif ch == "#":
+            in_comment = True
+        elif ch == '"':
+            in_string = not in_string
+        elif ch in "([{":
+            stack.append((line, col))
+        elif ch in ")]}" and stack:
+            stack.pop()
+    return stack[-1] if stack else None
 
 
 def _hint(e: UnexpectedInput, text: str) -> str:
