@@ -97,7 +97,7 @@ def read_sets(values: list[str] | None) -> list[tuple[str, Any, str]]:
         except NetspecError as e:
             diags.items.extend(e.diagnostics)
         except EvalError as e:
-            diags.error(e.message, e.span, e.label, e.help or _set_hint(name.strip(), text.strip()), code="usage")
+            diags.error(e.message, e.span, e.label, _set_hint(name.strip(), text.strip()) or e.help, code="usage")
     if diags.has_errors:
         raise UsageError(diags.items, sources)
     return out
@@ -106,7 +106,8 @@ def read_sets(values: list[str] | None) -> list[tuple[str, Any, str]]:
 def _set_hint(name: str, text: str) -> str:
     if text in ("True", "False"):
         return f"booleans are written in lower case: --set {name}={text.lower()}"
-    return f"""a string needs quotes: --set '{name}="{text}"'""" if text.isidentifier() else ""
+    unknown = text.isidentifier() and text not in ("true", "false")
+    return f"""a string needs quotes: --set '{name}="{text}"'""" if unknown else ""
 
 
 def parse_input(text: str | None) -> tuple[int, ...] | None:
