@@ -10,13 +10,14 @@ BUILD := build
 setup: $(STAMP)
 
 # torch is pinned to the CPU build first: left to itself pip would download the newest CUDA build (GBs).
-$(STAMP): pyproject.toml constraints.txt tests/textmate/package.json
+$(STAMP): pyproject.toml constraints.txt tests/textmate/package.json tests/requirements.txt
 	@command -v dot >/dev/null || (apt-get update -qq && apt-get install -y -qq graphviz >/dev/null) \
 		|| echo "note: could not install graphviz's dot; diagrams will be written as .dot source"
 	python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -c constraints.txt torch==2.13.0
 	$(PY) -m pip install -q -c constraints.txt -e '.[dev]'
+	$(PY) -m pip install -q -c constraints.txt --no-deps -r tests/requirements.txt
 	@# VS Code's TextMate engine (two small packages, no dependencies) for tests/test_highlight.py
 	@if command -v npm >/dev/null; then npm install --prefix tests/textmate --no-audit --no-fund --silent; fi
 	@touch $(STAMP)

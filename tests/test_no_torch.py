@@ -1,4 +1,4 @@
-"""`netspec check`, `summary` and `explain` never import torch (nor onnx): DESIGN.md section 1, and issue 2's speed.
+"""`netspec check`, `summary`, `explain` and `zoo` never import torch (nor onnx): DESIGN.md section 1, and issue 2's speed.
 
 Each command runs as a real process under `python -X importtime`, which lists every module the process imports.
 """
@@ -32,6 +32,7 @@ def imported(args: list[str]) -> tuple[set[str], subprocess.CompletedProcess]:
     ["summary", "specs/resnet18.net", "--depth", "1"],
     ["summary", "specs/resnet18.net", "--json"],
     ["explain", "specs/lecture.net", "conv1"],
+    ["zoo", "--json"],
 ])
 def test_static_commands_never_import_torch(args):
     modules, done = imported(args)

@@ -11,6 +11,7 @@ import pytest
 
 import netspec
 from netspec.analysis.explain import explain
+from netspec.zoo import read_index
 
 ROOT = Path(__file__).parent.parent
 SPECS = ROOT / "specs"
@@ -209,3 +210,55 @@ def test_parameter_names_and_shapes_match_the_reference(name):
         model = getattr(reference_models, factory)(*args)
     expected = {key: tuple(p.shape) for key, p in model.named_parameters()}
     assert param_shapes(netspec.analyse(SPECS / spec, **params)) == expected
+
+
+# ---- the index: specs/index.toml and `netspec zoo` ------------------------------------------------------
+
+
+def test_zoo_lists_the_index_with_static_figures(cli):
+    code, out, err = cli("zoo", "--json")
+    assert code == 0, err
+    data = json.loads(out)
+    models = {m["name"]: m for m in data["models"]}
+    assert list(models) == [entry.name for entry in read_index(SPECS / "index.toml")]
+    assert models["resnet50"] == {"name": "resnet50", "spec": "resnet.net", "set": {"depth": 50},
+                                  "set_text": "depth=50", "params": 25_557_032, "macs": 4_089_184_256}
+    assert models["resnext50_32x4d"]["params"] == 25_028_904  # torchvision's published figure
+
+
+def test_zoo_table(cli):
+    code, out, _ = cli("zoo")
+    assert code == 0
+    line = next(row for row in out.splitlines() if row.startswith("resnext50_32x4d "))
+    assert line.split() == ["resnext50_32x4d", "resnet.net", "depth=50", "groups=32", "width_per_group=4",
+                            "25,028,904", "4,230,479,872"]
+
+
+def bad_index(tmp_path, text: str) -> Path:
+    (tmp_path / "tiny.net").write_text("network Tiny(width: int = 4) {\n    input [3, 8, 8]\n    conv(width, 3)\n}\n")
+    path = tmp_path / "index.toml"
+    path.write_text(text)
+    return path
+
+
+@pytest.mark.parametrize("text, line, message", [
+    ('[models.a]\nspec = "tiny.net"\n[models.b]\nspec = "missing.net"\n', 3, "no spec file 'missing.net'"),
+    ('[models.a]\nspec = "tiny.net"\nsets = { width = 2 }\n', 1, "unknown key 'sets'"),
+    ('[models.a]\nset = { width = 2 }\n', 1, "`spec` (a file name) is missing"),
+    ('[models.a]\nspec = "tiny.net"\nset = 3\n', 1, "`set` is a table"),
+    ('[models.a]\nspec = "tiny.net"\nset = { width = }\n', 3, "cannot read the index"),
+    ('[model.a]\nspec = "tiny.net"\n', 1, "the index holds one table, `models`"),
+])
+def test_zoo_index_mistakes_are_located(tmp_path, cli, text, line, message):
+    code, out, err = cli("zoo", str(bad_index(tmp_path, text)))
+    assert code == 1 and out == ""
+    assert message in err and f"index.toml:{line}:" in err and "help:" in err
+
+
+def test_zoo_reports_a_failing_spec_and_lists_the_rest(tmp_path, cli):
+    path = bad_index(tmp_path, '[models.ok]\nspec = "tiny.net"\n[models.bad]\nspec = "tiny.net"\n'
+                               'set = { width = 0 }\n[models.typo]\nspec = "tiny.net"\nset = { widht = 2 }\n')
+    code, out, err = cli("zoo", str(path), "--json")
+    assert code == 1
+    assert [m["name"] for m in json.loads(out)["models"]] == ["ok"]
+    assert "tiny.net:3:" in err and "widht" in err and "width" in err

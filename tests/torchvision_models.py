@@ -1,0 +1,41 @@
+"""torchvision's model builders for tests, importable although `import torchvision` fails here.
+
+torchvision's package `__init__` loads its compiled operators (`torchvision::nms`, ...), which do not match
+this CPU build of torch, so `import torchvision` raises `operator torchvision::nms does not exist`. The model
+definitions are plain Python and need none of them. A stub package whose `__path__` is the installed folder,
+registered in `sys.modules` before `torchvision.models` is imported, skips the package `__init__` and nothing
+else: the models are torchvision's own code, not a copy. Tests use it as the reference netspec must match.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+import types
+
+
+def _models():
+    if "torchvision.models" in sys.modules:
+        return sys.modules["torchvision.models"]
+    if "torchvision" not in sys.modules:
+        spec = importlib.util.find_spec("torchvision")
+        if spec is None:
+            raise ImportError("torchvision is not installed; `make setup` installs it (tests/requirements.txt)")
+        stub = types.ModuleType("torchvision")
+        stub.__path__ = list(spec.submodule_search_locations)
+        stub.__file__ = spec.origin
+        sys.modules["torchvision"] = stub
+    import torchvision.models
+
+    return torchvision.models
+
+
+def names() -> list[str]:
+    """Every classification model torchvision registers (`torchvision.models.list_models`)."""
+    models = _models()
+    return models.list_models(module=models)
+
+
+def build(name: str, **kwargs):
+    """torchvision's model `name`, untrained (weights=None); kwargs go to its builder (num_classes=...)."""
+    return _models().get_model(name, weights=None, **kwargs)
