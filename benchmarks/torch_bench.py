@@ -2,8 +2,8 @@
 
     .venv/bin/python benchmarks/torch_bench.py [--repeat 15] [--threads 2]
 
-Forward: batch 8, eval mode, inference_mode, CPU; the three models carry the same weights and their outputs
-are checked equal. Each round runs every variant once in a shuffled order, so drift in the machine's load
+Forward: batch 8, eval mode, inference_mode, CPU; torchvision's resnet50 and vgg16 (hand-written PyTorch, through
+tests/torchvision_models.py) and netspec's two builds carry the same weights and their outputs are checked equal. Each round runs every variant once in a shuffled order, so drift in the machine's load
 falls on all of them alike; the table shows medians and the best round. Build: `cifar_resnet(1202)` of
 tests/reference_models.py against `netspec.load` (parse, elaborate, build), `build_module` on an elaborated
 graph, and instantiating the class of `netspec compile`'s output (imported once beforehand).
@@ -31,10 +31,12 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 import netspec  # noqa: E402
 from netspec.backends.torch import build_module, emit_source  # noqa: E402
-from reference_models import cifar_resnet, resnet50, vgg  # noqa: E402
+import torchvision_models  # noqa: E402
+from reference_models import cifar_resnet  # noqa: E402
 
 SPECS = ROOT / "specs"
-FORWARD = {"ResNet-50": ("resnet.net", {"depth": 50}, resnet50), "VGG-16": ("vgg.net", {"depth": 16}, lambda: vgg(16))}
+FORWARD = {"ResNet-50": ("resnet.net", {"depth": 50}, lambda: torchvision_models.build("resnet50")),
+           "VGG-16": ("vgg.net", {"depth": 16}, lambda: torchvision_models.build("vgg16"))}
 
 
 def import_generated(graph, folder: Path):

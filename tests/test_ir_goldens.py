@@ -22,6 +22,9 @@ CASES = {
     "densenet121": ("densenet.net", {}),
     "stack3": ("stack.net", {}),
     "stack7": ("stack.net", {"kernel": 7}),
+    "squeezenet1_1": ("squeezenet.net", {"version": 1.1}),
+    "mobilenet_v2": ("mobilenet_v2.net", {}),
+    "mnasnet0_5": ("mnasnet.net", {"alpha": 0.5}),
 }
 
 

@@ -14,9 +14,12 @@ SMALL = {  # spec -> (parameters, input): the same code paths as the full size, 
     "alexnet": ({"classes": 10}, (3, 64, 64)),
     "densenet": ({"blocks": [1, 1, 1, 1], "classes": 10}, (3, 64, 64)),
     "googlenet": ({"classes": 10}, (3, 64, 64)),
+    "mnasnet": ({"alpha": 0.5, "classes": 10}, (3, 64, 64)),
+    "mobilenet_v2": ({"classes": 10}, (3, 64, 64)),
     "resnet": ({"depth": 50, "classes": 10}, (3, 64, 64)),
     "resnet18": ({"classes": 10}, (3, 64, 64)),
     "resnet_cifar": ({"depth": 8}, None),
+    "squeezenet": ({"classes": 10}, (3, 64, 64)),
     "vgg": ({"depth": 11, "batchnorm": True, "classes": 10}, (3, 32, 32)),
 }
 

@@ -20,7 +20,7 @@ from torch.utils.flop_counter import FlopCounterMode
 import netspec
 from netspec.backends.torch import build_module, emit_source
 from netspec.backends.torch.layout import layout
-from reference_models import cifar_resnet, lenet5, resnet34, resnet50, vgg
+from reference_models import cifar_resnet, lenet5
 from strategies import specs
 
 SPECS = Path(__file__).parent.parent / "specs"
@@ -113,11 +113,7 @@ def test_zoo_generated_source_is_the_live_module(spec):
     check_generated_matches_live(report.graph, torch.randn(2, *small), device)
 
 
-REFERENCES = {
-    "resnet34": ("resnet.net", {"depth": 34}, resnet34),
-    "resnet50": ("resnet.net", {"depth": 50}, resnet50),
-    "vgg16": ("vgg.net", {"depth": 16}, lambda: vgg(16)),
-    "vgg11_bn": ("vgg.net", {"depth": 11, "batchnorm": True}, lambda: vgg(11, batch_norm=True)),
+REFERENCES = {  # torchvision's models: tests/test_torchvision.py
     "cifar_resnet56": ("resnet_cifar.net", {"depth": 56}, lambda: cifar_resnet(56)),
     "lenet5": ("lenet5.net", {}, lenet5),
 }

@@ -39,9 +39,6 @@ _SE = "squeeze-and-excitation needs a multiplying join (`mul`)"
 NOT_YET = {  # torchvision CNNs without a spec yet, and why
     **{f"densenet{d}": "torchvision's keys `denselayer1`.. need interpolated labels" for d in (121, 161, 169, 201)},
     "inception_v3": "branches sit flat on the block (Mixed_5b.branch5x5_1): needs `inline`",
-    "squeezenet1_0": "spec not written yet", "squeezenet1_1": "spec not written yet",
-    "mobilenet_v2": "spec not written yet",
-    **{f"mnasnet{w}": "spec not written yet" for w in ("0_5", "0_75", "1_0", "1_3")},
     "mobilenet_v3_small": _SE, "mobilenet_v3_large": _SE,
     **{f"efficientnet_b{i}": _SE for i in range(8)},
     **{f"efficientnet_v2_{s}": _SE for s in "sml"},

@@ -188,11 +188,7 @@ def math_prod(shape) -> int:
     return n
 
 
-NAMED = {
-    "resnet18": ("resnet.net", {"depth": 18}, "resnet18", ()),
-    "resnet50": ("resnet.net", {"depth": 50}, "resnet50", ()),
-    "vgg16": ("vgg.net", {"depth": 16}, "vgg", (16,)),
-    "vgg11_bn": ("vgg.net", {"depth": 11, "batchnorm": True}, "vgg", (11, True)),
+NAMED = {  # the specs torchvision does not have; tests/test_torchvision.py checks those it has
     "cifar_resnet20": ("resnet_cifar.net", {"depth": 20}, "cifar_resnet", (20,)),
     "cifar_resnet20_plain": ("resnet_cifar.net", {"depth": 20, "plain": True}, "cifar_resnet", (20,)),
     "lenet5": ("lenet5.net", {}, "lenet5", ()),
