@@ -13,6 +13,8 @@ import importlib.util
 import sys
 import types
 
+import torch
+
 
 def _models():
     if "torchvision.models" in sys.modules:
@@ -27,7 +29,23 @@ def _models():
         sys.modules["torchvision"] = stub
     import torchvision.models
 
+    _regnet_widths_on_cpu(torchvision.models.regnet.BlockParams)
     return torchvision.models
+
+
+def _regnet_widths_on_cpu(params) -> None:
+    """RegNet's builders compute their widths with tensors and `.tolist()`, which fails when the model is built
+    on the meta device (the tests' way to count a huge model's parameters); the arithmetic runs on the CPU."""
+    compute = params.from_init_params.__func__
+    if getattr(compute, "on_cpu", False):
+        return
+
+    def on_cpu(cls, *args, **kwargs):
+        with torch.device("cpu"):
+            return compute(cls, *args, **kwargs)
+
+    on_cpu.on_cpu = True
+    params.from_init_params = classmethod(on_cpu)
 
 
 def names() -> list[str]:
