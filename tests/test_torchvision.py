@@ -10,7 +10,6 @@ small input and 10 classes, which keeps every layer and name: the figures test c
 
 from __future__ import annotations
 
-import math
 import sys
 from pathlib import Path
 
@@ -83,8 +82,11 @@ def test_full_size_params_and_macs(name):
 
 
 def settle_batchnorm(model: nn.Module, x: torch.Tensor, seed: int = 1) -> None:
-    """Realistic batchnorm state: scales and shifts drawn near 1 and 0, running statistics from one
-    training-mode pass over `x` (a cumulative average, so exactly that batch's), then perturbed by ~10%."""
+    """Realistic batchnorm state: scales and shifts drawn near 1 and 0, running statistics from one pass over
+    `x` with the batchnorms in training mode (a cumulative average, so exactly that batch's), then perturbed
+    by ~2%: enough that eval mode using batch statistics by mistake would show. Everything else stays in eval
+    mode: dropped paths would skew the statistics. Larger perturbations, or other images, blow up through
+    channels of tiny variance (a few pixels of a 64x64 image at the last stage) in deep nets."""
     g = torch.Generator().manual_seed(seed)
     norms = [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
     momentum = [m.momentum for m in norms]
@@ -94,11 +96,14 @@ def settle_batchnorm(model: nn.Module, x: torch.Tensor, seed: int = 1) -> None:
             bn.bias.copy_(0.2 * torch.randn(bn.bias.shape, generator=g))
             bn.reset_running_stats()
             bn.momentum = None
-        model.train()(x)
+        model.eval()
+        for bn in norms:
+            bn.train()
+        model(x)
         for bn, m in zip(norms, momentum):
             std = bn.running_var.sqrt()
-            bn.running_mean.add_(0.1 * std * torch.randn(std.shape, generator=g))
-            bn.running_var.mul_(torch.exp(0.1 * torch.randn(std.shape, generator=g)))
+            bn.running_mean.add_(0.02 * std * torch.randn(std.shape, generator=g))
+            bn.running_var.mul_(torch.exp(0.02 * torch.randn(std.shape, generator=g)))
             bn.momentum = m
     model.eval()
 
@@ -117,7 +122,8 @@ def test_weights_load_strictly_and_outputs_match(name, torch_one_thread):
     params = {**entry.params, "classes": CLASSES}
     torch.manual_seed(0)
     reference = torchvision_model(name, num_classes=CLASSES)
-    settle_batchnorm(reference, torch.randn(4, *size))
+    x = torch.randn(4, *size, generator=torch.Generator().manual_seed(2))
+    settle_batchnorm(reference, x)
     weights = reference.state_dict()
 
     live = netspec.load(entry.spec, weights=weights, input=size, **params).eval()
@@ -126,10 +132,10 @@ def test_weights_load_strictly_and_outputs_match(name, torch_one_thread):
     written.load_state_dict(weights, strict=True, assign=True)
     written.eval()
 
-    x = torch.randn(2, *size, generator=torch.Generator().manual_seed(2))
+    x = x[:2]  # the images the statistics came from: on others a small net's rare channels blow up
     with torch.no_grad():
         expected, got, got_written = reference(x), live(x), written(x)
     scale = expected.abs().max().item()
-    assert math.isfinite(scale) and scale > 1e-3
+    assert 1e-3 < scale < 1e3, "the statistics are not realistic: the outputs vanish or explode"
     torch.testing.assert_close(got, expected, rtol=1e-4, atol=1e-5 * scale)
     torch.testing.assert_close(got_written, expected, rtol=1e-4, atol=1e-5 * scale)
