@@ -76,7 +76,7 @@ def _line(text: str | None, number: int) -> str | None:
         return None
     lines = text.split("\n")  # as the parser counts lines: a lone \r or \u2028 does not start one
     if 1 <= number <= len(lines):
-        return _printable(lines[number - 1])
+        return _printable(lines[number - 1].removesuffix("\r"))  # a CRLF file's line ends are not shown as U+FFFD
     return None
 
 

@@ -153,3 +153,31 @@ def test_help_lists_the_commands_in_the_order_of_use(cli):
     assert listed[:5] == ["check", "summary", "explain", "diagram", "compile"]
     code, _, err = cli("export", LECTURE, "-o", "x.onnx", "--opset", "x")
     assert code == 2 and "'x' is not a whole number >= 1" in err and "Input should be" not in err
+
+
+def test_a_library_of_blocks_is_checkable(cli, tmp_path):
+    libs = sorted(str(p) for p in (ROOT / "specs" / "lib").glob("*.net"))
+    code, out, _ = cli("check", *libs)
+    assert code == 0 and "a library of 2 blocks (ConvBN, Inception)" in out and out.rstrip().endswith("2 files: 2 ok")
+    broken = tmp_path / "broken.net"
+    broken.write_text('import "missing.net"\nblock B() { relu() }\n')
+    code, _, err = cli("check", str(broken))
+    assert code == 1 and "missing.net" in err
+
+
+def test_crlf_source_lines_are_quoted_without_replacement_characters(tmp_path):
+    import netspec
+
+    path = tmp_path / "crlf.net"
+    path.write_bytes(b"network N {\r\n    input [3, 32, 32]\r\n    conv(8, 33)\r\n}\r\n")
+    with pytest.raises(netspec.NetspecError) as info:
+        netspec.analyse(path)
+    assert "3 |     conv(8, 33)\n" in str(info.value) and "\ufffd" not in str(info.value)
+
+
+def test_the_license_is_an_spdx_expression():
+    """setuptools deprecates the `license = { text = ... }` table; the current form is an SPDX string."""
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    assert project["license"] == "MIT"

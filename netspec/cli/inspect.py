@@ -50,13 +50,38 @@ def check(
 def _checked(file: Path, label: str, params: dict, shape, strict: bool) -> tuple[dict, str]:
     from netspec.api import analyse
 
+    source = spec_source(file)
     try:
-        report = analyse(spec_source(file), input=shape, **params)
-    except UsageError:
-        raise
+        report = analyse(source, input=shape, **params)
     except NetspecError as e:
+        if [d.code for d in e.errors] == ["no-network"] and source is file:
+            return _library(file, label)
         return _failure(file, label, e)
     return _success(file, label, report, strict)
+
+
+def _library(file: Path, label: str) -> tuple[dict, str]:
+    """A file of blocks only: its imports and names are checked; its blocks are checked where a network uses them."""
+    from netspec.diagnostics import Diagnostics
+    from netspec.elaborate import Loader
+
+    loader = Loader(Diagnostics())
+    spec = loader.read(Path(file), None)
+    blocks = [b.name for b in spec.blocks] if spec is not None else []
+    if spec is not None:
+        loader.blocks(spec)
+    if spec is None or not blocks or loader.diags.has_errors:
+        diags = loader.diags if loader.diags.has_errors else None
+        error = NetspecError(diags.items, loader.sources) if diags else None
+        if error is None:
+            found = Diagnostics()
+            found.error(f"{file} defines no network and no blocks", None, help="a spec needs `network Name { ... }`",
+                        code="no-network")
+            error = NetspecError(found.items)
+        return _failure(file, label, error)
+    data = {"file": str(file), "set": label, "ok": True, "library": blocks, "diagnostics": []}
+    return data, (f"ok: {shown(file)}: a library of {len(blocks)} block{'s' * (len(blocks) != 1)} "
+                  f"({', '.join(blocks)}), checked where a network uses them")
 
 
 def _closing(results: list[tuple[dict, str]]) -> str:
