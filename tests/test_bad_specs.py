@@ -132,6 +132,9 @@ def run(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([NETSPEC, *args], capture_output=True, text=True, cwd=ROOT, timeout=120)
 
 
+LIBRARIES = {"no_network.net": ["Basic"]}
+
+
 def test_check_json_reports_every_bad_file_exactly():
     """One `netspec check --json` over the whole corpus gives the same diagnostics, at the same places."""
     done = run("check", "--json", *(str(p.relative_to(ROOT)) for p in FILES))
@@ -140,6 +143,9 @@ def test_check_json_reports_every_bad_file_exactly():
     data = json.loads(done.stdout)
     assert data["ok"] is False and len(data["files"]) == len(FILES)
     for path, result in zip(FILES, data["files"]):
+        if path.name in LIBRARIES:  # built as a network it fails; `check` reads it as the library it is
+            assert result["ok"] is True and result["library"] == LIBRARIES[path.name]
+            continue
         assert result["ok"] is False and Path(result["file"]).name == path.name
         errors = [d for d in result["diagnostics"] if d["severity"] == "error"]
         found = [(relative(str(ROOT / d["span"]["file"])), d["span"]["line"], d["span"]["col"], d["message"],

@@ -83,7 +83,7 @@ def _precheck(text: str, path: str, diags: Diagnostics) -> None:
                     Span.point(path, 1, 1), help="split it into block libraries and import them")
         return
     depth, line, col, in_comment, in_string = 0, 1, 0, False, False
-    for ch in text:
+    for at, ch in enumerate(text):
         col += 1
         if ch == "\n":
             line, col, in_comment, in_string = line + 1, 0, False, False
@@ -91,8 +91,7 @@ def _precheck(text: str, path: str, diags: Diagnostics) -> None:
             continue
         elif ch == "#":
             in_comment = True
-        elif ch == "/" and text.startswith(("//", "/*"), start := _offset(text, line, col)) and \
-                not text[text.rfind("\n", 0, start) + 1:start].strip():
+        elif ch == "/" and text.startswith(("//", "/*"), at) and not text[at - col + 1:at].strip():
             diags.error("comments start with `#`", Span.point(path, line, col, 2), "not a comment here",
                         "write `# ...`; `//` is floor division (`a // b`)", code="syntax")
             return
