@@ -18,7 +18,7 @@ from netspec.render import printable
 
 
 StrictOption = Annotated[bool, typer.Option("--strict", help="Treat warnings as errors (exit status 1).")]
-FilesArgument = Annotated[list[Path], typer.Argument(metavar="FILE...", show_default=False,
+FilesArgument = Annotated[list[Path], typer.Argument(metavar="FILE", show_default=False,
                                                      help="Spec files (- reads one from standard input).")]
 
 
