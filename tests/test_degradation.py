@@ -91,6 +91,18 @@ def test_learning_rate_steps_at_the_papers_iterations():
         [0.1, 0.1, 0.01, 0.01, 0.001, 0.001])
 
 
+def test_warmup_trains_at_a_tenth_of_the_lr_until_an_epoch_is_below_80_percent_error():
+    data = degradation.load_digits(16).limited(64, 32)
+    recipe = degradation.Recipe(epochs=4, batch=32, warmup=True)
+    trainer = degradation.Trainer(degradation.build(8, False, 10, 0, 16), data, recipe, degradation.World())
+    assert trainer.lr(0) == pytest.approx(0.01)
+    _, error = trainer.train_epoch(0, lambda: None)
+    assert trainer.optimizer.param_groups[0]["lr"] == pytest.approx(0.01)
+    assert trainer.warming == (error >= 0.8)
+    trainer.warming = False  # as after an epoch below 80%: the step schedule, counted from the first step
+    assert [trainer.lr(s) for s in (2, 3, 4, 6)] == pytest.approx([0.1, 0.1, 0.01, 0.001])
+
+
 def test_augment_crops_a_window_of_the_padded_image_or_its_mirror():
     x = torch.randint(0, 256, (16, 3, 32, 32), dtype=torch.uint8)
     out = degradation.augment(x, torch.Generator().manual_seed(0))
