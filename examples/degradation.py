@@ -145,11 +145,24 @@ class World:
         return t.tolist()
 
 
+def check_device(name: str) -> None:
+    """A device torch knows and this machine has, or a UsageError naming the ones it has."""
+    try:
+        device = torch.device(name)
+    except RuntimeError:
+        raise UsageError(f"--device {name}: not a device\n  = help: cpu, cuda, cuda:1, ...")
+    count = torch.cuda.device_count() if device.type == "cuda" else 0
+    if device.type == "cuda" and (device.index or 0) >= count:
+        raise UsageError(f"--device {name}: this machine has {count} CUDA device(s)\n  = help: use --device cpu")
+    if device.type not in ("cpu", "cuda"):
+        raise UsageError(f"--device {name}: the example runs on cpu or cuda")
+
+
 def start_world(device: str | None) -> World:
     """Join torchrun's process group if started by torchrun (nccl on GPUs, gloo on CPU), pick the device."""
+    os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")  # deterministic cuBLAS, read when CUDA starts
     wanted = device or ("cuda" if torch.cuda.is_available() else "cpu")
-    if wanted.startswith("cuda") and not torch.cuda.is_available():
-        raise UsageError(f"--device {wanted}: this torch has no CUDA device\n  = help: use --device cpu")
+    check_device(wanted)
     if "WORLD_SIZE" not in os.environ:
         return World(device=torch.device(wanted))
     local = int(os.environ.get("LOCAL_RANK", 0))

@@ -146,6 +146,8 @@ def test_digits_stand_in_is_the_scikit_learn_digits_upsampled():
     (["--epochs", "0"], "--epochs 0: must be at least 1"),
     (["--cifar", "/nonexistent"], "cifar-10-python.tar.gz"),
     (["--train-size", "16"], "--batch-size 128"),
+    (["--device", "cuda:99"], "CUDA device(s)"),
+    (["--device", "gpu"], "not a device"),
 ])
 def test_bad_options_are_one_message_with_a_hint(args, message, capsys, tmp_path):
     assert degradation.main([*args, "--out", str(tmp_path)]) == 2
