@@ -396,9 +396,9 @@ def parse_depths(text: str) -> list[int]:
         depths = [int(d) for d in text.split(",") if d.strip()]
     except ValueError:
         raise UsageError(f"--depths {text}: not a comma-separated list of integers\n  = help: --depths 20,56")
-    for depth in depths or [None]:
-        if depth is None:
-            raise UsageError("--depths: no depth given\n  = help: --depths 20,56")
+    if not depths:
+        raise UsageError("--depths: no depth given\n  = help: --depths 20,56")
+    for depth in depths:
         try:
             netspec.analyse(SPEC, depth=depth)
         except netspec.NetspecError as e:
