@@ -54,6 +54,19 @@ def analyse(source: Source, *, input: tuple[int, ...] | None = None, dtype: str 
     return analysis.analyse(build(source, params, input), dtype, expectations=input is None)
 
 
+def sizes(source: Source, *, limit: int = 4096, input: tuple[int, ...] | None = None, **params: Any):
+    """The input heights and widths in 1..limit at which the network (built at its declared input) runs, and
+    for each rejected size the layer and the reason; no torch import.
+
+    >>> legal = sizes("specs/resnet.net", depth=50)
+    >>> legal.legal(225, 97), legal.to_dict()["height"]["text"]
+    (True, 'every H')
+    """
+    from netspec.analysis.sizes import sizes as legal_sizes
+
+    return legal_sizes(build(source, params, input), limit)
+
+
 def load(source: Source, *, weights: Any = None, input: tuple[int, ...] | None = None, **params: Any):
     """A spec as a live torch.nn.Module; its module paths and state_dict keys are the spec's names.
 

@@ -33,6 +33,7 @@ def imported(args: list[str]) -> tuple[set[str], subprocess.CompletedProcess]:
     ["summary", "specs/resnet18.net", "--json"],
     ["explain", "specs/lecture.net", "conv1"],
     ["zoo", "--json"],
+    ["sizes", "specs/resnet18.net", "--json"],
 ])
 def test_static_commands_never_import_torch(args):
     modules, done = imported(args)

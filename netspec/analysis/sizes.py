@@ -1,0 +1,339 @@
+"""ir.Graph -> Sizes: every input height and width in 1..limit for which the network runs, and why the others fail.
+
+Each spatial dim is pushed through the graph for all sizes at once (numpy arrays of 1..limit): a window op
+maps the array by PyTorch's output-size rule, a join compares its inputs' arrays, and the first node at which
+a size fails is recorded with the reason. Height and width never interact, except where the weights depend
+on the spatial size: a `linear` after `flatten` was built for C*H'*W' features, so H' * W' must stay what it
+was at the declared input. That constraint is kept apart (`Coupling`), so `legal(h, w)` is exact for any pair.
+
+Ops without a rule here (new layer kinds) are run through their own shape rule for each distinct size, and
+rejected where their parameter count would change: slower, never wrong.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from netspec.analysis.patterns import pattern, ranges
+from netspec.ir import Graph, Node
+from netspec.ops import OPS, ShapeError
+from netspec.ops.conv import explicit_padding
+
+DIMS = ("height", "width")
+SAME = frozenset({"batchnorm", "lrn", "dropout", "relu", "leaky_relu", "relu6", "elu", "sigmoid", "tanh", "gelu",
+                  "silu", "hardswish", "softmax", "identity"})  # shape-preserving, whatever the size
+
+
+@dataclass(frozen=True, slots=True)
+class Rejection:
+    """The sizes of one dim that one node rejects, for one reason."""
+
+    node: int
+    reason: str  # "collapses" | "join" | "weights" | "shape"
+    message: str  # what goes wrong: "output height collapses below 1"
+    example: int  # the smallest input size rejected here
+    detail: str  # the arithmetic at `example`, at this node
+    sizes: np.ndarray  # sorted sizes (1-based)
+
+
+@dataclass(slots=True)
+class Coupling:
+    """`flatten` feeding a layer built for a fixed number of features: H' * W' must equal `area`."""
+
+    flatten: int  # node id of the flatten
+    consumer: int  # the node whose weights fix the feature count
+    area: int  # H' * W' at the declared input
+    after: dict[str, np.ndarray] = field(default_factory=dict)  # dim -> H' (or W') for every input size
+
+
+@dataclass(slots=True)
+class DimSizes:
+    """One spatial dim: which sizes the network accepts on its own (`ok`) and where the others fail."""
+
+    dim: str
+    ok: np.ndarray  # bool, index i is size i + 1; the per-dim rules only, without the coupling
+    failed_at: np.ndarray  # node id of the first failure, -1 where ok
+    rejections: list[Rejection]
+    output: np.ndarray | None  # the network's output size in this dim for every input size; None if flat
+
+
+@dataclass(slots=True)
+class Sizes:
+    """The legal input sizes of a network: per dim, and the coupling between them (if any)."""
+
+    graph: Graph
+    limit: int
+    declared: tuple[int, int]
+    dims: dict[str, DimSizes]
+    coupling: Coupling | None
+
+    def legal(self, height: int, width: int) -> bool:
+        """Does the network (built at its declared input) run on [C, height, width]?"""
+        if not (1 <= height <= self.limit and 1 <= width <= self.limit):
+            raise ValueError(f"sizes are known in 1..{self.limit}")
+        h, w = height - 1, width - 1
+        if not (self.dims["height"].ok[h] and self.dims["width"].ok[w]):
+            return False
+        c = self.coupling
+        return c is None or int(c.after["height"][h]) * int(c.after["width"][w]) == c.area
+
+    def output(self, height: int, width: int) -> tuple[int, ...]:
+        """The output shape at input [C, height, width] (meaningful where `legal`)."""
+        shape = self.graph.output.shape
+        if len(shape) != 3:
+            return shape
+        return (shape[0], int(self.dims["height"].output[height - 1]), int(self.dims["width"].output[width - 1]))
+
+    def legal_mask(self, dim: str) -> np.ndarray:
+        """Legal sizes of `dim` with the other dim at its declared size (bool, index i is size i + 1)."""
+        ok = self.dims[dim].ok.copy()
+        c = self.coupling
+        if c is not None:
+            other = DIMS[1 - DIMS.index(dim)]
+            fixed = int(c.after[other][self.declared[1 - DIMS.index(dim)] - 1])
+            ok &= c.after[dim] * fixed == c.area
+        return ok
+
+
+    def rejections(self, dim: str) -> list[Rejection]:
+        """Why each size of `dim` (the other at its declared size) fails: the per-dim rules, then the coupling."""
+        found = list(self.dims[dim].rejections)
+        coupled = self.dims[dim].ok & ~self.legal_mask(dim)
+        if coupled.any():
+            c = self.coupling
+            before = self.graph.nodes[self.graph.nodes[c.flatten].inputs[0]].shape
+            first = int(np.flatnonzero(coupled)[0])
+            other = "width" if dim == "height" else "height"
+            found.append(Rejection(c.consumer, "weights",
+                                   f"its weights were built for {before[0]}*{before[1]}*{before[2]} = "
+                                   f"{before[0] * c.area:,} features after flatten",
+                                   first + 1, f"flatten gets {dim} {int(c.after[dim][first])}, {other} "
+                                   f"{before[2 if dim == 'height' else 1]}", np.flatnonzero(coupled) + 1))
+        return found
+
+    def to_dict(self) -> dict:
+        """Plain data: per dim the legal sizes (pattern and ranges) and every rejection with its place."""
+        c, (h, w) = self.graph.input.shape[0], self.declared
+        out = {"network": self.graph.name, "file": self.graph.file, "input": [c, h, w], "limit": self.limit}
+        for dim, fixed in (("height", {"width": w}), ("width", {"height": h})):
+            name = dim[0].upper()
+            out[dim] = {"fixed": fixed, **_described(self.legal_mask(dim), name),
+                        "rejected": [self._rejection(r, name) for r in sorted(self.rejections(dim),
+                                                                              key=lambda r: r.example)]}
+        out["coupled"] = self._coupling()
+        return out
+
+    def _rejection(self, r: Rejection, name: str) -> dict:
+        node = self.graph.nodes[r.node]
+        mask = np.zeros(self.limit, dtype=bool)
+        mask[r.sizes - 1] = True
+        s = node.span
+        return {"layer": node.path, "op": node.op, "at": {"file": s.file, "line": s.line, "col": s.col},
+                "reason": r.reason, "message": r.message, "example": r.example, "detail": r.detail,
+                **_described(mask, name)}
+
+    def _coupling(self) -> dict | None:
+        c = self.coupling
+        if c is None:
+            return None
+        flatten, consumer = self.graph.nodes[c.flatten], self.graph.nodes[c.consumer]
+        return {"flatten": flatten.path, "layer": consumer.path, "area": c.area,
+                "at": {"file": consumer.span.file, "line": consumer.span.line, "col": consumer.span.col},
+                "flatten_at": {"file": flatten.span.file, "line": flatten.span.line, "col": flatten.span.col}}
+
+
+def _described(mask: np.ndarray, name: str) -> dict:
+    """Count, minimum, text; the sizes as ranges, or (when periodic) the ranges below the period and the period."""
+    p = pattern(mask)
+    if p.modulus:
+        return {"count": p.count, "minimum": p.minimum, "text": p.text(name), "sizes": [list(r) for r in p.runs],
+                "then": {"from": p.start, "modulus": p.modulus, "residues": list(p.residues)}}
+    return {"count": p.count, "minimum": p.minimum, "text": p.text(name),
+            "sizes": [list(r) for r in ranges(np.flatnonzero(mask) + 1)], "then": None}
+
+
+def sizes(graph: Graph, limit: int = 4096) -> Sizes:
+    """The sizes 1..limit of each spatial dim at which `graph` runs; the graph's input must be [C, H, W]."""
+    shape = graph.input.shape
+    if len(shape) != 3:
+        raise ValueError("the network's input has no height and width")
+    dims, couplings = {}, []
+    for d, dim in enumerate(DIMS):
+        walk = _Walk(graph, d, limit)
+        dims[dim] = walk.run()
+        couplings.append(walk.coupling)
+    coupling = couplings[0]
+    if coupling is not None:
+        coupling.after = {"height": couplings[0].after["height"], "width": couplings[1].after["width"]}
+        if all((a == a[0]).all() for a in coupling.after.values()):  # fixed by adaptive pooling: no constraint
+            coupling = None
+    return Sizes(graph, limit, (shape[1], shape[2]), dims, coupling)
+
+
+class _Walk:
+    """One dim through the graph: the size array after every node, and the first failure of each size."""
+
+    def __init__(self, graph: Graph, d: int, limit: int):
+        self.graph, self.d, self.dim = graph, d, DIMS[d]
+        self.alive = np.ones(limit, dtype=bool)
+        self.failed_at = np.full(limit, -1, dtype=np.int64)
+        self.reasons: dict[tuple[int, str], tuple[str, int, str]] = {}  # (node, reason) -> message, example, detail
+        self.masks: dict[tuple[int, str], np.ndarray] = {}  # (node, reason) -> the sizes rejected for it
+        self.values: dict[int, np.ndarray | None] = {}  # node id -> size array; None once the node is rank 1
+        self.coupling: Coupling | None = None
+        self.flattened: dict[int, int] = {}  # rank-1 node id -> the flatten it comes from
+
+    def run(self) -> DimSizes:
+        for node in self.graph.nodes:
+            self.values[node.id] = self.step(node)
+        rejections = [Rejection(node, reason, *found, np.flatnonzero(self.masks[node, reason]) + 1)
+                      for (node, reason), found in self.reasons.items()]
+        return DimSizes(self.dim, self.alive, self.failed_at, rejections, self.values[self.graph.output.id])
+
+    def step(self, node: Node) -> np.ndarray | None:
+        if node.op == "input":
+            return np.arange(1, len(self.alive) + 1, dtype=np.int64)
+        ins = [self.values[i] for i in node.inputs]
+        if any(x is None for x in ins):  # rank 1: after flatten
+            return self.flat(node)
+        rule = _RULES.get(node.op)
+        if rule is not None:
+            return rule(self, node, ins)
+        return self.fallback(node, ins)
+
+    # ---- recording ------------------------------------------------------------------------------
+
+    def reject(self, node: Node, bad: np.ndarray, reason: str, message: str, detail: Callable[[int], str]) -> None:
+        """Mark sizes still alive that fail here; `detail(size)` shows the arithmetic for the smallest of them."""
+        new = bad & self.alive
+        if not new.any():
+            return
+        key = (node.id, reason)
+        self.masks[key] = self.masks.get(key, np.zeros_like(self.alive)) | new
+        if key not in self.reasons:
+            first = int(np.flatnonzero(new)[0]) + 1
+            self.reasons[key] = (message, first, detail(first))
+        self.failed_at[new] = node.id
+        self.alive &= ~new
+
+    # ---- rules ----------------------------------------------------------------------------------
+
+    def window(self, node: Node, ins, k: int, s: int, p: int, dil: int, ceil: bool) -> np.ndarray:
+        x = ins[0]
+        span = x + 2 * p - dil * (k - 1) - 1
+        if ceil:
+            out = -(-span // s) + 1
+            out = np.where((out - 1) * s >= x + p, out - 1, out)
+        else:
+            out = span // s + 1
+        sizes = x
+
+        def explain(size: int) -> str:
+            i = size - 1
+            w = int(sizes[i])
+            shown = f"({w} - {k} + 2*{p})" if dil == 1 else f"({w} + 2*{p} - {dil}*({k} - 1) - 1)"
+            return f"its input {self.dim} is {w}, {'ceil' if ceil else 'floor'}({shown}/{s}) + 1 = {int(out[i])}"
+
+        self.reject(node, out < 1, "collapses", f"output {self.dim} collapses below 1", explain)
+        return np.maximum(out, 1)
+
+    def join(self, node: Node, ins) -> np.ndarray:
+        first = ins[0]
+        for n, other in enumerate(ins[1:], start=2):
+            def explain(size: int, other=other, n=n) -> str:
+                return f"path 1 gives {int(first[size - 1])}, path {n} gives {int(other[size - 1])}"
+
+            self.reject(node, first != other, "join", f"the paths' {self.dim}s differ", explain)
+        return first
+
+    def flat(self, node: Node) -> None:
+        """A rank-1 node: the first one whose weights depend on the features couples height and width."""
+        source = next(self.flattened[i] for i in node.inputs if i in self.flattened)
+        self.flattened[node.id] = source
+        shapes = self.graph.in_shapes(node)
+        weights = node.kind.params(node.attrs, shapes, node.shape) + node.kind.buffers(node.attrs, shapes, node.shape)
+        if self.coupling is None and weights:
+            flatten = self.graph.nodes[source]
+            before = self.graph.nodes[flatten.inputs[0]].shape
+            self.coupling = Coupling(source, node.id, before[1] * before[2],
+                                     {self.dim: self.values[flatten.inputs[0]]})
+        return None
+
+    def fallback(self, node: Node, ins) -> np.ndarray:
+        """Any other op: its own shape rule at each distinct size, the other dims as declared."""
+        op, declared = node.kind, self.graph.in_shapes(node)
+        if len(node.shape) != 3:
+            raise ValueError(f"no size rule for `{node.op}` producing rank {len(node.shape)}")
+        want = op.params(node.attrs, declared, node.shape)
+        keys = np.stack(ins, axis=1)
+        unique, where = np.unique(keys, axis=0, return_inverse=True)
+        out = np.ones(len(unique), dtype=np.int64)
+        status: list[tuple[str, str] | None] = []
+        for j, row in enumerate(unique):
+            shapes = [_with(s, self.d, int(v)) for s, v in zip(declared, row)]
+            try:
+                shape = op.infer(node.attrs, shapes)
+                out[j] = shape[1 + self.d]
+                status.append(None if op.params(node.attrs, shapes, shape) == want else
+                              ("weights", f"its weights were built for {self.dim} {declared[0][1 + self.d]}",
+                               f"{self.dim} {int(row[0])} changes its parameter count"))
+            except ShapeError as e:
+                status.append(("shape", e.message, e.label))
+        where = where.reshape(-1)
+        for reason in ("shape", "weights"):
+            bad = np.array([s is not None and s[0] == reason for s in status])[where]
+            if bad.any():
+                message = status[int(where[np.flatnonzero(bad & self.alive)[0]])][1] if (bad & self.alive).any() else ""
+                self.reject(node, bad, reason, message, lambda size: status[int(where[size - 1])][2])
+        return out[where]
+
+
+def _with(shape, d: int, value: int):
+    return (*shape[: 1 + d], value, *shape[2 + d:])
+
+
+def _conv(walk: _Walk, node: Node, ins):
+    a, d = node.attrs, walk.d
+    if a.padding == "same":
+        return ins[0]
+    return walk.window(node, ins, a.kernel[d], a.stride[d], explicit_padding(a)[d], a.dilation[d], False)
+
+
+def _pool(walk: _Walk, node: Node, ins):
+    a, d = node.attrs, walk.d
+    stride = (a.stride or a.kernel)[d]
+    return walk.window(node, ins, a.kernel[d], stride, a.padding[d], getattr(a, "dilation", (1, 1))[d], a.ceil_mode)
+
+
+def _adaptive(walk: _Walk, node: Node, ins):
+    return np.full_like(ins[0], node.shape[1 + walk.d])
+
+
+def _pad(walk: _Walk, node: Node, ins):
+    return -(-ins[0] // node.attrs.stride)
+
+
+def _flatten(walk: _Walk, node: Node, ins):
+    walk.flattened[node.id] = node.id
+    return None
+
+
+def _linear(walk: _Walk, node: Node, ins):
+    """A linear on [C, H, W] acts on the last axis: the width is fixed by its weights."""
+    if walk.d == 1:
+        built = walk.graph.in_shapes(node)[0][2]
+        walk.reject(node, ins[0] != built, "weights", f"its weights were built for width {built}",
+                    lambda size: f"the input width is {int(ins[0][size - 1])}")
+    return ins[0]
+
+
+_RULES: dict[str, Callable] = {
+    "conv": _conv, "maxpool": _pool, "avgpool": _pool,
+    "adaptive_avgpool": _adaptive, "adaptive_maxpool": _adaptive, "global_avgpool": _adaptive,
+    "global_maxpool": _adaptive, "pad": _pad, "flatten": _flatten, "linear": _linear,
+    "add": lambda walk, node, ins: walk.join(node, ins), "concat": lambda walk, node, ins: walk.join(node, ins),
+    **{op: (lambda walk, node, ins: ins[0]) for op in SAME},
+}
