@@ -34,6 +34,7 @@ def imported(args: list[str]) -> tuple[set[str], subprocess.CompletedProcess]:
     ["explain", "specs/lecture.net", "conv1"],
     ["zoo", "--json"],
     ["sizes", "specs/resnet18.net", "--json"],
+    ["memory", "specs/resnet18.net", "--batch", "8", "--optimizer", "adam"],
 ])
 def test_static_commands_never_import_torch(args):
     modules, done = imported(args)
