@@ -9,7 +9,7 @@ from netspec.format.source import Pos, Source
 from netspec.parse import ast
 
 INDENT = "    "
-MAX_WIDTH = 100  # a case analysis longer than this is broken at each `else`
+MAX_WIDTH = 120  # a case analysis or list longer than this is broken: a case, or as many items as fit, a line
 
 
 @dataclass(slots=True)
@@ -131,13 +131,31 @@ class Printer:
 
     def stmt_Let(self, node: ast.Let) -> None:
         head = f"let {node.name} = "
-        chain = self.cond_chain(node.value, len(INDENT) * self.depth + len(head))
+        column = len(INDENT) * self.depth + len(head)
+        chain = self.cond_chain(node.value, column) or self.list_rows(node.value, column)
         if chain is None:
             self.emit(head + self.expr(node.value), start(node.span))
             return
         self.emit(head + chain[0][0], start(node.span))
-        for text, at in chain[1:]:  # `else` under `if`, so a table of cases reads as one
+        for text, at in chain[1:]:  # `else` under `if`, items under the first item: each reads as a table
             self.emit(" " * len(head) + text, at)
+
+    def list_rows(self, node, column: int) -> list[tuple[str, Pos]] | None:
+        """A list written over several lines, or too long for one: as many items a line as fit, the rest
+        under the first item."""
+        if not isinstance(node, ast.ListExpr) or not node.items:
+            return None
+        if node.span.line == node.span.end_line and column + len(self.expr(node)) <= MAX_WIDTH:
+            return None
+        rows, line, at = [], "[", start(node.items[0].span)
+        for i, item in enumerate(node.items):
+            text = self.expr(item) + ("]" if i == len(node.items) - 1 else ",")
+            if line != "[" and column + len(line) + 1 + len(text) > MAX_WIDTH:
+                rows.append((line, at))
+                line, at = " " + text, start(item.span)
+            else:
+                line += ("" if line in ("[", " ") else " ") + text
+        return [*rows, (line, at)]
 
     def cond_chain(self, node, column: int) -> list[tuple[str, Pos]] | None:
         """`if a then x else if b then y else z` as one line per case, when written so or too long for one."""
