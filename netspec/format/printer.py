@@ -82,7 +82,8 @@ class Printer:
                        key=lambda n: start(n.span))
         previous = None
         for item in items:
-            self.want_blank = previous is not None and not (type(item) is type(previous) is ast.Import)
+            together = type(item) is type(previous) and type(item).__name__ in ("Import", "Def")
+            self.want_blank = previous is not None and not together
             self.stmt(item)
             previous = item
         self.flush((len(self.src.lines) + 1, 0))

@@ -212,7 +212,9 @@ def _explain_at(doc: Document, line: int, col: int) -> str | None:
 
 
 def _totals_at(doc: Document, line: int, col: int) -> str | None:
-    if doc.report is None:
+    name = _on_call_name(doc, line, col)
+    on_block = name is not None and name not in LAYERS and name[:1].isupper()
+    if doc.report is None or not (on_block or _label_at(doc, line, col) or _on_brace(doc, line, col)):
         return None
     scopes = [s for s in doc.report.scopes if s.at.file == doc.path and s.at.line == line
               and s.kind in ("group", "block") and s.at.col <= col]
@@ -245,6 +247,11 @@ def _on_call_name(doc: Document, line: int, col: int) -> str | None:
         if m.start(1) + 1 <= col <= m.end(1) + 1:
             return m.group(1)
     return None
+
+
+def _on_brace(doc: Document, line: int, col: int) -> bool:
+    text = doc.lines[line - 1] if line <= len(doc.lines) else ""
+    return 0 < col <= len(text) and text[col - 1] in "{}"
 
 
 def _label_at(doc: Document, line: int, col: int) -> str | None:
