@@ -33,7 +33,7 @@ def test_check_hook(tmp_path):
     shutil.copytree(ROOT / "specs", tmp_path / "specs")
     done = run_hook("netspec-check", tmp_path)
     assert done.returncode == 0, done.stderr
-    assert done.stdout.count("ok: ") == len(list((ROOT / "specs").glob("*.net")))  # libraries not alone
+    assert done.stdout.count("ok: ") == len(list((ROOT / "specs").rglob("*.net")))  # libraries too
     (tmp_path / "specs/broken.net").write_text("network B {\n    input [3, 8, 8]\n    conv(4, 9)\n}\n")
     assert run_hook("netspec-check", tmp_path).returncode == 1
 
