@@ -30,6 +30,7 @@ def is_text(source: Source) -> bool:
 
 def build(source: Source, params: dict[str, Any] | None = None, input: tuple[int, ...] | None = None) -> Graph:
     """Parse and elaborate a spec (a path, or the text itself); raise NetspecError with every error found."""
+    _check_arguments(source, input)
     loader = Loader(Diagnostics())
     if is_text(source):
         spec = loader.parse(str(source), getattr(source, "name", "<input>"))
@@ -38,6 +39,14 @@ def build(source: Source, params: dict[str, Any] | None = None, input: tuple[int
     if spec is None:
         loader.diags.raise_if_errors(loader.sources)
     return elaborate(spec, loader, params, input)
+
+
+def _check_arguments(source: Any, input: Any) -> None:
+    """TypeError for arguments of the wrong kind, in netspec's words (not a KeyError from deep inside)."""
+    if not isinstance(source, (str, os.PathLike)):
+        raise TypeError(f"source must be a path or spec text, not {type(source).__name__}")
+    if input is not None and not isinstance(input, (tuple, list)):
+        raise TypeError(f"input must be a shape such as (3, 224, 224), not {type(input).__name__}")
 
 
 def analyse(source: Source, *, input: tuple[int, ...] | None = None, dtype: str = "float32",
@@ -51,6 +60,8 @@ def analyse(source: Source, *, input: tuple[int, ...] | None = None, dtype: str 
     >>> report.totals.params
     11181642
     """
+    if dtype not in analysis.DTYPE_BYTES:
+        raise ValueError(f"dtype must be one of {', '.join(analysis.DTYPE_BYTES)}, not {dtype!r}")
     return analysis.analyse(build(source, params, input), dtype, expectations=input is None)
 
 
@@ -67,12 +78,15 @@ def sizes(source: Source, *, limit: int = 4096, input: tuple[int, ...] | None = 
     return legal_sizes(build(source, params, input), limit)
 
 
-def load(source: Source, *, weights: Any = None, input: tuple[int, ...] | None = None, **params: Any):
+def load(source: Source, *, weights: Any = None, input: tuple[int, ...] | None = None,
+         max_bytes: int | str | None = None, **params: Any):
     """A spec as a live torch.nn.Module; its module paths and state_dict keys are the spec's names.
 
     `weights`: a state_dict, a module, or a file saved with torch.save; loaded strictly, and a WeightsError
     lists every missing, unexpected and mis-shaped key. Parameters start as PyTorch initialises them unless
     the spec says otherwise (`init=`, `zero_init=`); `torch.manual_seed` makes a build reproducible.
+    Before anything is allocated, parameters, buffers and one sample's activations are checked against
+    `max_bytes` (bytes or a size like "16GiB"; default $NETSPEC_MAX_BYTES, else 8 GiB).
 
     >>> model = load("specs/resnet18.net", classes=10)
     >>> sum(p.numel() for p in model.parameters())
@@ -80,7 +94,7 @@ def load(source: Source, *, weights: Any = None, input: tuple[int, ...] | None =
     """
     from netspec.backends.torch import build_module
 
-    return build_module(build(source, params, input), weights)
+    return build_module(build(source, params, input), weights, max_bytes)
 
 
 def compile_source(source: Source, *, input: tuple[int, ...] | None = None, **params: Any) -> str:
@@ -98,7 +112,7 @@ def compile_source(source: Source, *, input: tuple[int, ...] | None = None, **pa
 def export_onnx(source: Source, output: str | os.PathLike | None = None, *, weights: Any = None,
                 opset: int = 20, dynamic_batch: bool = False, verify: bool = True, tolerance: float = 1e-4,
                 input: tuple[int, ...] | None = None, verbose: bool = False, on_stage: Any = None,
-                params: dict[str, Any] | None = None, **more_params: Any):
+                params: dict[str, Any] | None = None, max_bytes: int | str | None = None, **more_params: Any):
     """Export a spec to ONNX through the torch backend and verify it (onnx's full check, then onnxruntime
     against PyTorch to `tolerance`); write it to `output` if given. Returns the backend's Result.
     Network parameters come as keywords, or in `params` when a name is also one of these arguments.
@@ -110,7 +124,7 @@ def export_onnx(source: Source, output: str | os.PathLike | None = None, *, weig
     from netspec.backends import onnx as backend
 
     options = backend.Options(opset=opset, dynamic_batch=dynamic_batch, verify=verify, tolerance=tolerance,
-                              verbose=verbose)
+                              verbose=verbose, max_bytes=max_bytes)
     inputs = [w for w in (source, weights) if isinstance(w, os.PathLike) or (isinstance(w, str) and not is_text(w))]
     if output is not None:
         files.check_output(output, inputs)  # before any work: never over the spec or the weights

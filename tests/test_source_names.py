@@ -141,3 +141,22 @@ def test_comments_cannot_break_out(text):
     doc = comment(text)
     assert "\n" not in doc and "\r" not in doc and '"' not in doc
     compile(f'def f():\n    """{doc}"""\n    # {doc}\n', "<doc>", "exec")
+
+
+def test_a_thousand_branch_variables_cost_linear_work(monkeypatch):
+    """Namespace.add resumes where the last search for the same base ended: n adds check about n names, not n²/2."""
+    from netspec.backends.torch import namespace
+
+    checks = 0
+    real = namespace.Namespace.taken
+
+    def counted(self, name):
+        nonlocal checks
+        checks += 1
+        return real(self, name)
+
+    monkeypatch.setattr(namespace.Namespace, "taken", counted)
+    names = namespace.Namespace({"x"})
+    made = [names.add("out") for _ in range(1000)]
+    assert made[:3] == ["out", "out_1", "out_2"] and len(set(made)) == 1000
+    assert checks < 2 * 1000

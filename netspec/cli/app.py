@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import gc
 import io
 import os
@@ -204,6 +205,7 @@ def main() -> None:
     try:
         with guard_signals():  # Ctrl-C or SIGTERM: no output is written, no temporary is left
             _run(plan)
+            sys.stdout.flush()  # a full disk under stdout shows here, not as a traceback at exit
     except Exit as e:
         sys.exit(e.code)
     except UsageError as e:
@@ -217,6 +219,12 @@ def main() -> None:
         sys.exit(2)
     except BrokenPipeError:  # `netspec summary ... | head`: stop quietly, as typer does
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(1)
+    except OSError as e:  # stdout on a full disk (`> /dev/full`), or a file-size limit
+        if e.errno not in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT):  # files netspec writes say so themselves
+            raise
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        print(f"error: cannot write to standard output: {e.strerror or e}", file=sys.stderr)
         sys.exit(1)
     except KeyboardInterrupt:
         sys.exit(130)

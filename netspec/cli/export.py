@@ -34,13 +34,17 @@ def export(
     set: SetOption = None,
     input: InputOption = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show the exporter's own output.")] = False,
+    max_bytes: Annotated[str | None, typer.Option(
+        "--max-bytes", metavar="SIZE", show_default=False,
+        help="Refuse to build a module whose parameters and one sample's activations need more (default: "
+             "$NETSPEC_MAX_BYTES, else 8GiB).")] = None,
     json_: JsonOption = False,
 ) -> None:
     """Export a spec to ONNX; the model is checked and compared with PyTorch before the file is written."""
     with _reported(json_):
         result = _export(file, output, weights, input, set, opset=_number(opset, int, "--opset", 1),
                          dynamic_batch=dynamic_batch, verify=verify, tolerance=_number(tolerance, float, "--tolerance", 0),
-                         verbose=verbose)
+                         verbose=verbose, max_bytes=max_bytes)
     result.path = output
     if json_:
         print(json.dumps({"ok": True, **result.to_dict()}, indent=2))

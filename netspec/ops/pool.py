@@ -122,6 +122,12 @@ class GlobalAvgPool(AdaptiveAvgPool):
     def window(self, a, shapes, out):
         return Window(shapes[0][1:], (1, 1))
 
+    def explain(self, a, shapes, out):
+        how = "the maximum" if self.name == "global_maxpool" else "the mean"
+        h, w = shapes[0][1:]
+        return [f"input {fmt_shape(shapes[0])}: {how} over all {h}x{w} = {h * w:,} positions of each channel",
+                f"output shape = {fmt_shape(out)}", "params = 0"]
+
     def describe(self, a) -> str:
         return "global avgpool"
 

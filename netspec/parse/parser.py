@@ -9,7 +9,7 @@ from lark import Lark, Token, Transformer_NonRecursive, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
 
 from netspec.diagnostics import Diagnostics, NetspecError, Span
-from netspec.parse import ast
+from netspec.parse import ast, budget
 from netspec.parse.directives import directives
 from netspec.parse.examples import SYNTAX_EXAMPLES
 from netspec.parse.tables import load_parser
@@ -81,6 +81,11 @@ def _precheck(text: str, path: str, diags: Diagnostics) -> None:
     if len(text) > MAX_SOURCE_BYTES:
         diags.error(f"file is too large ({len(text):,} characters; the limit is {MAX_SOURCE_BYTES:,})",
                     Span.point(path, 1, 1), help="split it into block libraries and import them")
+        return
+    if (over := budget.overrun(text)) is not None:  # before the parser spends time and memory on it
+        at, (message, hint) = over[0], over[1]
+        line = text.count("\n", 0, at) + 1
+        diags.error(message, Span.point(path, line, at - text.rfind("\n", 0, at)), help=hint, code="syntax")
         return
     depth, line, col, in_comment, in_string = 0, 1, 0, False, False
     for at, ch in enumerate(text):

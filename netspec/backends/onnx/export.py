@@ -34,6 +34,7 @@ class Options:
     tolerance: float = verifier.TOLERANCE
     batches: tuple[int, ...] | None = None  # batch sizes onnxruntime runs; default 1, and 1 and 2 when dynamic
     verbose: bool = False  # let the exporter's own output through
+    max_bytes: int | str | None = None  # what the module may allocate; see netspec.analysis.allocation
 
 
 @dataclass
@@ -85,11 +86,11 @@ def export(graph: Graph, weights: Weights = None, options: Options = Options(),
     convert.check_opset(options.opset)
     stages = _Stages(on_stage)
     with stages("build"):
-        module = build(graph, weights)
+        module = build(graph, weights, options.max_bytes)
     return export_module(module, graph, options, on_stage, weights, stages)
 
 
-def build(graph: Graph, weights: Weights = None):
+def build(graph: Graph, weights: Weights = None, max_bytes: int | str | None = None):
     """The torch backend's module for `graph`; without weights its random initialisation is seeded."""
     import torch
 
@@ -97,7 +98,7 @@ def build(graph: Graph, weights: Weights = None):
 
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(SEED)
-        return build_module(graph, weights=weights)
+        return build_module(graph, weights=weights, max_bytes=max_bytes)
 
 
 def export_module(module, graph: Graph, options: Options = Options(), on_stage: OnStage | None = None,

@@ -8,6 +8,7 @@ from contextlib import contextmanager
 
 from torch import nn
 
+from netspec.analysis.allocation import check_memory
 from netspec.backends.torch import functional
 from netspec.backends.torch.layers import Construct, Function, Init
 from netspec.backends.torch.layout import Container, Leaf, layout
@@ -72,8 +73,12 @@ def _rebuild(base: str, title: str) -> nn.Module:
 _TAKEN = frozenset(dir(Network)) | frozenset(dir(Sequential))
 
 
-def build_module(graph: Graph, weights=None) -> nn.Module:
-    """A torch.nn.Module computing the checked graph; `weights` (a state_dict or a file) are loaded strictly."""
+def build_module(graph: Graph, weights=None, max_bytes: int | str | None = None) -> nn.Module:
+    """A torch.nn.Module computing the checked graph; `weights` (a state_dict or a file) are loaded strictly.
+
+    Refused before anything is allocated when its parameters, buffers and one sample's activations exceed
+    `max_bytes` (default $NETSPEC_MAX_BYTES, else 8 GiB; see netspec.analysis.allocation)."""
+    check_memory(graph, max_bytes)
     with _collector_paused():
         module = _container(layout(graph), graph)
     if weights is not None:

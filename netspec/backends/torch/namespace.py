@@ -22,6 +22,7 @@ class Namespace:
     def __init__(self, reserved=(), parent: Namespace | None = None):
         self.parent = parent
         self.used: set[str] = set(reserved)
+        self.tried: dict[str, int] = {}  # base -> the number its last `add` took: every one below is taken
 
     def taken(self, name: str) -> bool:
         return name in self.used or (self.parent is not None and self.parent.taken(name))
@@ -31,10 +32,12 @@ class Namespace:
         base = _UNSAFE.sub("_", str(hint)).strip("_") or fallback
         if base[0].isdigit():
             base = f"{fallback}_{base}"
-        name, n = base, 0
+        n = self.tried.get(base, 0)  # names are never released: start where the last search for `base` ended,
+        name = f"{base}_{n}" if n else base  # so 10k `out`s cost 10k checks, not 50 million
         while not _free(name) or self.taken(name):
             n += 1
             name = f"{base}_{n}"
+        self.tried[base] = n
         self.used.add(name)
         return name
 

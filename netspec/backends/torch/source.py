@@ -188,9 +188,7 @@ class Generator:
                     w.line(f"self.{attr} = {param}")
             if cls.form in ("module", "root"):
                 w.blank()
-                w.line("def forward(self, x: torch.Tensor) -> torch.Tensor:")
-                with w.indented(), w.aligned():
-                    self.forward(w, cls.first, slots, cls)
+                self.forward(w, cls.first, slots, cls)
 
     def record(self, box: Container, plan_: Plan) -> tuple[list[Any], list[str], int]:
         """The values an instance's class code uses, in the order the code uses them."""
@@ -216,13 +214,15 @@ class Generator:
                 w.expr(f"self.add_module({literal(member.name)}, ", expr, ")")
 
     def forward(self, w: Writer, box: Container, slots, cls: ClassDef | None) -> None:
-        variables = Variables(box, self.names)
-        for n, step in enumerate(box.steps):
-            inputs = [variables.of[i] for i in step.inputs]
-            target = variables.assign(step, n)
-            note = f"{self._shape(cls, n)}  {_where(step.span)}" if cls is not None else ""
-            w.line(f"{target} = {self._call(step, inputs, slots)}", note, step.span)
-        w.line(f"return {variables.of[box.output]}")
+        variables = Variables(box, self.names)  # the input is `x` unless a class took that name (`network x`)
+        w.line(f"def forward(self, {variables.of[box.input]}: torch.Tensor) -> torch.Tensor:")
+        with w.indented(), w.aligned():
+            for n, step in enumerate(box.steps):
+                inputs = [variables.of[i] for i in step.inputs]
+                target = variables.assign(step, n)
+                note = f"{self._shape(cls, n)}  {_where(step.span)}" if cls is not None else ""
+                w.line(f"{target} = {self._call(step, inputs, slots)}", note, step.span)
+            w.line(f"return {variables.of[box.output]}")
 
     def _call(self, step, inputs: list[str], slots) -> str:
         if step.member is not None:

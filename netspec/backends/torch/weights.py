@@ -11,6 +11,7 @@ import torch
 from torch import nn
 
 from netspec.diagnostics import Diagnostic, NetspecError
+from netspec.files import shown
 from netspec.ir import Graph
 
 SHOWN = 12  # keys listed per kind before "... and N more"
@@ -59,7 +60,10 @@ def _fmt(shape) -> str:
 def read_weights(weights) -> dict[str, torch.Tensor]:
     """A state_dict from a mapping or a file saved by torch.save (plain, {"state_dict": ...}, {"model": ...})."""
     if isinstance(weights, (str, os.PathLike)):
-        weights = _load(Path(weights))
+        path, weights = weights, _load(Path(weights))
+        if not isinstance(weights, Mapping):
+            raise NetspecError([Diagnostic("error", f"{shown(path)} holds {_kind(weights)}, not a state_dict", None,
+                                           help="save weights with torch.save(model.state_dict(), path)")])
     if isinstance(weights, nn.Module):
         weights = weights.state_dict()
     if not isinstance(weights, Mapping):
@@ -73,6 +77,9 @@ def read_weights(weights) -> dict[str, torch.Tensor]:
 
 def _load(path: Path):
     """torch.load without pickle's code execution; a file it cannot read is an error, not a traceback."""
+    from netspec.files import check_input
+
+    check_input(path, "weights from")  # a FIFO would block, /dev/zero never end
     try:
         return torch.load(path, map_location="cpu", weights_only=True)
     except Exception as e:  # UnpicklingError, RuntimeError (not a zip), EOFError, OSError, ...
@@ -96,15 +103,41 @@ def check_weights(module: nn.Module, state: Mapping, graph: Graph | None = None)
     expected = module.state_dict()
     missing = [k for k in expected if k not in state]
     unexpected = [str(k) for k in state if k not in expected]
-    misshaped = [(k, _shape(state[k]), tuple(expected[k].shape)) for k in expected
-                 if k in state and _shape(state[k]) != tuple(expected[k].shape)]
+    misshaped = [(k, _shape(state[k], expected[k]), tuple(expected[k].shape)) for k in expected
+                 if k in state and _shape(state[k], expected[k]) != tuple(expected[k].shape)]
     if missing or unexpected or misshaped:
         name = graph.name if graph is not None else type(module).__name__
         raise WeightsError(name, missing, unexpected, misshaped, _locations(graph))
 
 
-def _shape(value) -> tuple | str:
-    return tuple(value.shape) if isinstance(value, torch.Tensor) else f"not a tensor ({type(value).__name__})"
+def _shape(value, expected: torch.Tensor | None = None) -> tuple | str:
+    """The value's shape, or what makes it unloadable: not a tensor, sparse, without data, or of another kind of
+    number (bool, integer, complex or float8 weights would be cast silently, so they are refused)."""
+    if not isinstance(value, torch.Tensor):
+        return f"not a tensor ({type(value).__name__})"
+    if value.layout != torch.strided:
+        return f"a {str(value.layout).removeprefix('torch.')} tensor"
+    if value.is_meta:
+        return "a meta tensor (a shape without data)"
+    if expected is not None and _number_kind(value.dtype) != _number_kind(expected.dtype):
+        want = "floating point" if _number_kind(expected.dtype) == "float" else "an integer"
+        return f"{str(value.dtype).removeprefix('torch.')} {_fmt(tuple(value.shape))} (not {want})"
+    return tuple(value.shape)
+
+
+_FLOATS = (torch.float16, torch.bfloat16, torch.float32, torch.float64)
+
+
+def _number_kind(dtype: torch.dtype) -> str:
+    if dtype in _FLOATS:
+        return "float"
+    if dtype.is_floating_point or dtype.is_complex or dtype == torch.bool:
+        return str(dtype)
+    return "integer"
+
+
+def _kind(value) -> str:
+    return "nothing (None)" if value is None else f"a {type(value).__name__}"
 
 
 def _locations(graph: Graph | None) -> dict[str, str]:
