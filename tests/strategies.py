@@ -49,6 +49,8 @@ class Generator:
         self.receptive = receptive
         self.blocks: list[str] = []  # block definitions, written at the top of the network
         self.depth = 0
+        self.label_pool = NAMES  # label names
+        self.block_names = None  # a strategy of block names; None: Blk0, Blk1, ...
 
     # ---- helpers ----------------------------------------------------------------------------------
 
@@ -56,7 +58,7 @@ class Generator:
         """`name: ` or nothing."""
         if not self.draw(st.booleans()):
             return ""
-        free = [n for n in NAMES if n not in names.used]
+        free = [n for n in self.label_pool if n not in names.used]
         if not free:
             return ""
         name = self.draw(st.sampled_from(free))
@@ -210,7 +212,9 @@ class Generator:
 
     def block(self, shape, names: Names) -> tuple[list[str], tuple]:
         """Define a block (conv, batchnorm, activation) and call it one or more times."""
-        name = f"Blk{len(self.blocks)}"
+        taken = {line.split()[1].split("(")[0] for line in self.blocks if line.startswith("block ")}
+        name = f"Blk{len(self.blocks)}" if self.block_names is None else \
+            self.draw(self.block_names.filter(lambda n: n not in taken))
         act = self.pick(ACTIVATIONS)
         k, p = (3, 0) if self.receptive else (3, 1)
         self.blocks += [f"block {name}(width: int, stride: int = 1) {{",
@@ -302,9 +306,13 @@ def _indent(lines: list[str], level: int = 1) -> list[str]:
 
 
 @st.composite
-def specs(draw, receptive: bool = False) -> Spec:
-    """A random valid network: small images, a few layers, and (unless `receptive`) sometimes a dense head."""
-    gen = Generator(draw, receptive)
+def specs(draw, receptive: bool = False, names=None) -> Spec:
+    """A random valid network: small images, a few layers, and (unless `receptive`) sometimes a dense head.
+    `names`: a strategy of identifiers for the network, its blocks and its labels (default: fixed tame ones)."""
+    gen, chosen = Generator(draw, receptive), names
+    if chosen is not None:
+        gen.label_pool = tuple(draw(st.lists(chosen, min_size=3, max_size=12, unique=True)))
+        gen.block_names = chosen
     c = draw(st.integers(1, 4))
     h, w = draw(st.integers(6, 18)), draw(st.integers(6, 18))
     names = Names()
@@ -313,4 +321,5 @@ def specs(draw, receptive: bool = False) -> Spec:
         more, shape = gen.head(shape, names)
         lines += more
     body = _indent([f"input [{c}, {h}, {w}]", *gen.blocks, *lines])
-    return Spec("\n".join(["network Random {", *body, "}"]) + "\n", shape)
+    network = "Random" if chosen is None else draw(chosen)
+    return Spec("\n".join([f"network {network} {{", *body, "}"]) + "\n", shape)

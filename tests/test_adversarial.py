@@ -89,6 +89,11 @@ CASES = [
          ("it is a FIFO",)),
     Case("a bad size limit", ("export", "{dir}/ok.net", "--max-bytes", "lots", "-o", "{dir}/o.onnx"), 1,
          ("cannot read the size 'lots'",)),
+    Case("channels at 2**31-1", ("summary", "--json", "{corpus}/integer_limits.net"), 0, ('"params"',)),
+    Case("a shortcut of 2**31-1 channels", ("explain", "{corpus}/integer_limits.net", "r"), 0, ("residual",)),
+    Case("a 2**31-1 model's export", ("export", "{corpus}/integer_limits.net", "-o", "{dir}/l.onnx"), 1,
+         ("the limit is 8.00 GiB",)),
+    Case("numbers past the limits", ("check", "{corpus}/past_limits.net"), 1, ("number too large",)),
     Case("stdout on a full disk", ("compile", "{dir}/ok.net"), 1, ("cannot write to standard output",)),
 ]
 

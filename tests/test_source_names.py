@@ -160,3 +160,64 @@ def test_a_thousand_branch_variables_cost_linear_work(monkeypatch):
     made = [names.add("out") for _ in range(1000)]
     assert made[:3] == ["out", "out_1", "out_2"] and len(set(made)) == 1000
     assert checks < 2 * 1000
+
+
+# ---- random specs with hostile names ---------------------------------------------------------------------------
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from strategies import specs  # noqa: E402
+
+# Identifiers the generated code itself uses (imports, variables, helpers, Python's own names), and random ones.
+GENERATED_CODE_NAMES = ("torch", "nn", "F", "OrderedDict", "Tensor", "self", "x", "x_1", "out", "out_1", "value",
+                        "init", "init_1", "super", "object", "type", "print", "len", "range", "int", "str", "list",
+                        "math", "sys", "os", "Module", "Sequential", "Conv2d", "ReLU", "cls", "None", "True",
+                        "class", "def", "lambda", "return", "import", "pass", "in", "is", "not", "and", "or", "with",
+                        "match", "case", "Random", "Blk0", "main", "functional", "pad_channels", "List", "Optional")
+
+
+def accepted(name: str) -> bool:
+    """What the checker takes as a network, block and label name alike."""
+    from netspec.elaborate.names import RESERVED
+    from netspec.ops import LAYERS
+    from netspec.parse.parser import _KEYWORDS
+
+    return (name.isidentifier() and name.isascii() and name not in RESERVED and name not in LAYERS
+            and name not in _KEYWORDS and name not in ("true", "false", "then", "and", "or", "not", "in"))
+
+
+NAMES = st.one_of(st.sampled_from(GENERATED_CODE_NAMES), st.from_regex(r"[A-Za-z][A-Za-z0-9_]{0,6}", fullmatch=True)
+                  ).filter(accepted)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@given(specs(names=NAMES))
+def test_random_specs_with_hostile_names_compile_to_the_live_module(spec):
+    """Whatever names the checker accepts, the compiled source imports, builds, and computes what netspec.load does."""
+    torch.set_num_threads(1)
+    graph = netspec.build(spec.text)
+    module = type(sys)("generated")
+    exec(compile(emit_source(graph).text, "<generated>", "exec"), module.__dict__)
+    written = getattr(module, module.__all__[-1])().eval()
+    live = build_module(graph).eval()
+    live.load_state_dict(written.state_dict(), strict=True)
+    sample = torch.randn(2, *graph.input.shape)
+    with torch.no_grad():
+        assert torch.equal(written(sample), live(sample))
+
+
+@pytest.mark.parametrize("name", [n for n in GENERATED_CODE_NAMES if accepted(n)])
+def test_each_name_the_generated_code_uses_works_as_network_block_and_label(name):
+    """The same name for the network, a block, a label in the block and a group: each becomes a distinct identifier."""
+    text = (f"network {name} {{\n    input [3, 6, 6]\n    block {name}() {{\n        {name}: conv(2, 3)\n    }}\n"
+            f"    {name}: {{ {name}()  relu() }}\n    add {{ identity()  relu() }}\n}}\n")
+    graph = netspec.build(text)
+    module = type(sys)("generated")
+    exec(compile(emit_source(graph).text, "<generated>", "exec"), module.__dict__)
+    written = getattr(module, module.__all__[-1])()
+    live = build_module(graph)
+    live.load_state_dict(written.state_dict(), strict=True)
+    sample = torch.randn(1, 3, 6, 6)
+    with torch.no_grad():
+        assert torch.equal(written(sample), live(sample))
