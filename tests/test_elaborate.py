@@ -365,6 +365,7 @@ def limits_table() -> str:
         ("items of a list (counting nested lists)", f"{evaluate.MAX_LIST:,}", "evaluation; also `range`"),
         ("lists inside lists", f"{evaluate.MAX_DEPTH}", "evaluation"),
         ("characters of a string", f"{evaluate.MAX_STRING:,}", "evaluation"),
+        ("functions calling functions (`def`)", f"{evaluate.MAX_CALL_DEPTH}", "definition"),
         ("an integer layer argument (channels, kernel, ...)", f"{base.MAX_INT:,}", "layer arguments"),
         ("layers after expansion", f"{elaborator.MAX_NODES:,}", "elaboration"),
         ("expansion steps (members and loop iterations)", f"{elaborator.MAX_STEPS:,}", "elaboration"),

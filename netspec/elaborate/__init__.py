@@ -43,7 +43,7 @@ def _expand(spec: ast.Spec, loader: Loader, params: dict[str, Any], input_shape,
     if net is None:
         return
     graph.name = net.name
-    env = _bind_network(net, params, diags)
+    env = _bind_network(net, params, loader.envs.get(spec.file, Env()), diags)
     shape = _input_shape(net, env, input_shape, diags) if env is not None else None
     if env is not None and shape is not None:
         graph.params = {p.name: env.values[p.name] for p in net.params}
@@ -62,7 +62,7 @@ def _network(spec: ast.Spec, diags: Diagnostics) -> ast.NetworkDef | None:
     return None
 
 
-def _bind_network(net: ast.NetworkDef, params: dict[str, Any], diags: Diagnostics) -> Env | None:
+def _bind_network(net: ast.NetworkDef, params: dict[str, Any], top: Env, diags: Diagnostics) -> Env | None:
     names = [p.name for p in net.params]
     given = {}
     for name, value in params.items():
@@ -72,7 +72,7 @@ def _bind_network(net: ast.NetworkDef, params: dict[str, Any], diags: Diagnostic
         else:
             given[name] = Given(_from_python(value), net.name_span)
     try:
-        return bind_params(net.params, given, Env(), f"network `{net.name}`", net.name_span)
+        return bind_params(net.params, given, top, f"network `{net.name}`", net.name_span)
     except EvalError as e:
         diags.error(e.message, e.span, e.label, e.help, code=e.code)
         return None

@@ -93,8 +93,10 @@ def _exact(value: Any) -> Any:
     return type(value), repr(value) if type(value) is float else value
 
 
-def check_type(value: Any, type_ref: ast.TypeRef) -> Any:
+def check_type(value: Any, type_ref: ast.TypeRef | ast.UnionType) -> Any:
     """A value checked against a parameter type; ints widen to float; ValueError says what was wrong."""
+    if isinstance(type_ref, ast.UnionType):
+        return _check_union(value, type_ref)
     if type_ref.name not in TYPES:
         raise ValueError(f"unknown type `{type_ref}`; types are {', '.join(TYPES)}")
     if type_ref.name == "list":
@@ -106,6 +108,22 @@ def check_type(value: Any, type_ref: ast.TypeRef) -> Any:
     if type_ref.element:
         raise ValueError(f"only `list` takes an element type, not `{type_ref.name}`")
     return _SCALARS[type_ref.name](value)
+
+
+def _check_union(value: Any, union: ast.UnionType) -> Any:
+    """The first option the value fits, in the order written (so `int | float` keeps an int an int)."""
+    for option in union.options:
+        try:
+            return check_type(value, option)
+        except ValueError:
+            continue
+    raise ValueError(f"expected {union}, got {describe(value)}")
+
+
+def type_names(type_ref: ast.TypeRef | ast.UnionType) -> list[tuple[str, Span]]:
+    """Every type name a parameter's type mentions, with where it is written."""
+    options = type_ref.options if isinstance(type_ref, ast.UnionType) else (type_ref,)
+    return [(name, option.span) for option in options for name in filter(None, (option.name, option.element))]
 
 
 def _scalar(name: str, *kinds: type):
@@ -126,9 +144,9 @@ def bind_params(params: tuple[ast.Param, ...], given: dict[str, Given], env: Env
     """Typed parameters with defaults -> a new Env; defaults may use earlier parameters."""
     scope = env.child()
     for param in params:
-        for name in filter(None, (param.type.name, param.type.element)):
+        for name, span in type_names(param.type):
             if name not in TYPES:
-                raise EvalError(f"unknown type `{name}`", param.type.span, f"types are {', '.join(TYPES)}",
+                raise EvalError(f"unknown type `{name}`", span, f"types are {', '.join(TYPES)}",
                                 did_you_mean(name, TYPES), code="type")
         if param.name in given:
             value, span = given[param.name].value, given[param.name].span

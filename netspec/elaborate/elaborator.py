@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+import re
 from dataclasses import dataclass, field, replace
 
 from netspec.diagnostics import Diagnostics, Span, did_you_mean
 from netspec.elaborate.binding import Given, bind_params, collect, layer_attrs
-from netspec.elaborate.evaluate import UNKNOWN, Env, EvalError, Reported, evaluate
+from netspec.elaborate.evaluate import INPUT, UNKNOWN, Env, EvalError, Reported, define, evaluate
 from netspec.elaborate.expect import expectation
 from netspec.elaborate.names import RESERVED, foreign_name
 from netspec.elaborate.shortcut import SHORTCUTS, shortcut_kind
 from netspec.ir import Graph, Node, Scope
 from netspec.ops import LAYERS, OPS, Attrs, ShapeError, describe, fmt_shape
+from netspec.ops.base import canonical
 from netspec.parse import ast
 
 # Expansion budget: room for the 100k-layer networks that benchmarks/ checks (issue 2; ResNet-1001 has ~3,500
@@ -23,6 +25,7 @@ MAX_DEPTH = 64  # nested bodies while expanding (elaboration recurses per level)
 
 
 _CONTROL = (ast.Repeat, ast.For, ast.If)  # members that expand to other members
+_LABEL = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_-]*\Z")  # what a computed label may be: a module name without dots
 _HANDLERS = {ast.Call: "call", ast.Group: "group", ast.Residual: "residual", ast.Paths: "paths"}
 
 
@@ -75,12 +78,13 @@ class Elaborator:
         self.steps = 0
         self.instantiating: list[str] = []
         self.attrs: dict = {}  # (call, argument values) -> checked attributes; see layer_attrs
+        self.axes: dict[int, tuple[str, ...]] = {}  # node -> its axis names, where permute changed the order
 
     # ---- entry ------------------------------------------------------------------------------------
 
     def network(self, net: ast.NetworkDef, env: Env, blocks: dict[str, Block], shape) -> None:
         root = self.scope(None, "network", "", net.name, net.span)
-        ctx = Ctx(env, dict(blocks), root, Namespace(""))
+        ctx = Ctx(env.child({INPUT: shape}), dict(blocks), root, Namespace(""))
         stmt = next((s for s in net.body if isinstance(s, ast.Input)), None)  # where the shape was written
         self.node("input", OPS["input"].Attrs(shape=shape), (), shape, "input", ctx, stmt.span if stmt else net.span)
         try:
@@ -163,6 +167,8 @@ class Elaborator:
     def statement(self, stmt, ctx: Ctx) -> Iterator[tuple[ast.Member, Ctx]]:
         if isinstance(stmt, ast.Let):
             self.let(stmt, ctx)
+        elif isinstance(stmt, ast.Def):
+            self.define(stmt, ctx.env)
         elif isinstance(stmt, ast.Assert):
             self.check(stmt, ctx)
         elif isinstance(stmt, ast.Expect):
@@ -183,6 +189,18 @@ class Elaborator:
             ctx.env.values[stmt.name] = evaluate(stmt.value, ctx.env)
         except EvalError as e:
             ctx.env.values[stmt.name] = UNKNOWN  # later uses are not reported again
+            self.report(e)
+
+    def define(self, stmt: ast.Def, env: Env) -> None:
+        """`def f(a) = ...`: a function in this body's names, checked where it is defined."""
+        if stmt.name in env.values:
+            self.diags.error(f"`{stmt.name}` is already defined in this body", stmt.name_span,
+                             help="use another name")
+            return
+        try:
+            env.values[stmt.name] = define(stmt, env)
+        except EvalError as e:
+            env.values[stmt.name] = UNKNOWN
             self.report(e)
 
     def check(self, stmt: ast.Assert, ctx: Ctx) -> None:
@@ -249,14 +267,38 @@ class Elaborator:
 
     def member(self, member: ast.Member, x: int | None, ctx: Ctx) -> int | None:
         self.step(member.span)
+        if isinstance(member.label, ast.Template):
+            member = self.computed_label(member, ctx)
+            if member is None:
+                return None
         return getattr(self, _HANDLERS[type(member.item)])(member, x, ctx)
+
+    def computed_label(self, member: ast.Member, ctx: Ctx) -> ast.Member | None:
+        """`"denselayer{i + 1}": ...` -> the member with its label evaluated and checked as a module name."""
+        try:
+            name = evaluate(member.label, ctx.env)
+        except EvalError as e:
+            return self.report(e)
+        if not _LABEL.match(name):
+            self.diags.error(f"`{name}` cannot name a layer" if name else "the label is empty", member.label_span,
+                             f'"{name}" is what the label computes to',
+                             "a name is letters, digits, `_` and `-`, and holds no `.`")
+            return None
+        return replace(member, label=name)
 
     def claim(self, member: ast.Member, ctx: Ctx) -> str:
         """The member's name in its namespace: its label, or its position, as nn.Sequential numbers."""
         index = ctx.ns.counter
         ctx.ns.counter += 1
         if member.label is None:
-            return str(index)
+            name = str(index)
+            if name in ctx.ns.used:
+                first = ctx.ns.used[name]
+                self.diags.error(f"this unnamed member is number {index}, a name already used", member.span,
+                                 f"`{name}` is the label at line {first.line}",
+                                 "unnamed members are numbered like nn.Sequential; name this one")
+            ctx.ns.used[name] = member.span
+            return name
         span = member.label_span or member.span
         if member.label in RESERVED:
             self.diags.error(f"`{member.label}` cannot name a layer", span,
@@ -274,11 +316,13 @@ class Elaborator:
         scope = self.scope(ctx.scope, kind, path, label or path.rsplit(".", 1)[-1], member.span, block)
         return ctx.evolve(scope=scope, ns=Namespace(path))
 
-    def transparent(self, ctx: Ctx, kind, label: str, span: Span) -> Ctx:
+    def transparent(self, ctx: Ctx, kind, label: str, span: Span, block: str | None = None) -> Ctx:
         """A scope for the diagram and summary whose members are named in the enclosing namespace."""
-        return ctx.evolve(scope=self.scope(ctx.scope, kind, ctx.ns.path, label, span))
+        return ctx.evolve(scope=self.scope(ctx.scope, kind, ctx.ns.path, label, span, block))
 
     def group(self, member: ast.Member, x, ctx: Ctx):
+        if member.inline:
+            return self.sequence(member.item.body, x, self.transparent(ctx, "group", "inline", member.span))
         return self.sequence(member.item.body, x, self.nested(member, ctx, "group"))
 
     def call(self, member: ast.Member, x, ctx: Ctx):
@@ -295,9 +339,15 @@ class Elaborator:
 
     def layer(self, member: ast.Member, x, ctx: Ctx):
         call: ast.Call = member.item
-        path = ctx.ns.qualify(self.claim(member, ctx))
+        op = LAYERS[call.name]
+        if member.inline:
+            self.diags.error(f"`inline` is for groups and blocks, not the layer `{call.name}`", member.span,
+                             "a layer has no members to inline", "remove `inline`")
+        # a function of its input (chunk, channel_shuffle) is no module: it takes no nn.Sequential number
+        name = call.name if member.label is None and not op.module else self.claim(member, ctx)
+        path = ctx.ns.qualify(name)
         try:
-            attrs = layer_attrs(LAYERS[call.name], call, ctx.env, self.attrs)
+            attrs = layer_attrs(op, call, ctx.env, self.attrs)
         except EvalError as e:
             return self.report(e)
         return self.apply(call.name, attrs, (x,), path, ctx, call.span)
@@ -307,11 +357,24 @@ class Elaborator:
         shapes = [self.shape(i) for i in inputs]
         if any(s is None for s in shapes):
             return None
+        kind = OPS[op]
         try:
-            shape = OPS[op].infer(attrs, shapes)
+            axes = self.check_axes(kind, attrs, inputs, shapes)
+            shape = kind.infer(attrs, shapes)
         except ShapeError as e:
             return self.report(e, span)
-        return self.node(op, attrs, inputs, shape, path, ctx, span)
+        node = self.node(op, attrs, inputs, shape, path, ctx, span)
+        if axes is not None and axes != canonical(len(shape)):
+            self.axes[node] = axes
+        return node
+
+    def check_axes(self, kind, attrs, inputs: tuple, shapes: list):
+        """The output's axis names (None: the usual [C, H, W]); asked only where the order can matter."""
+        permuted = [i for i in inputs if i in self.axes]
+        if not permuted and kind.layout in ("channels", "any"):
+            return None
+        names = [self.axes.get(i) or canonical(len(s)) for i, s in zip(inputs, shapes)]
+        return kind.axes(attrs, shapes, names)
 
     def instance(self, member: ast.Member, block: Block, x, ctx: Ctx):
         call, definition = member.item, block.definition
@@ -324,12 +387,17 @@ class Elaborator:
             return None
         try:
             given = collect(call, [p.name for p in definition.params], ctx.env, what)
-            env = bind_params(definition.params, given, block.env, what, call.span)
+            seen = UNKNOWN if x is None else self.shape(x)  # the block reads its input as in.channels, ...
+            env = bind_params(definition.params, given, block.env.child({INPUT: seen}), what, call.span)
         except EvalError as e:
-            self.claim(member, ctx)
+            if not member.inline:
+                self.claim(member, ctx)
             return self.report(e)
         label = _instance_label(definition, env, given)
-        inner = self.nested(member, ctx, "block", label, definition.name)
+        if member.inline:
+            inner = self.transparent(ctx, "block", label, member.span, definition.name)
+        else:
+            inner = self.nested(member, ctx, "block", label, definition.name)
         self.graph.scopes[inner.scope].args = {p.name: env.values[p.name] for p in definition.params}
         self.instantiating.append(definition.name)
         try:

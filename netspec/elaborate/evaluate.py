@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import operator
 from dataclasses import dataclass, field
 from typing import Any
@@ -97,6 +98,35 @@ def _abs(span: Span, *args: Any):
     return abs(args[0])
 
 
+def _one_number(name: str, fn, check=None):
+    """A builtin of one number: int, float, round, floor, ceil, sqrt, log2, log."""
+
+    def call(span: Span, *args: Any):
+        if len(args) != 1 or not _is_number(args[0]):
+            got = f"got {describe(args[0])}" if len(args) == 1 else f"got {len(args)} arguments"
+            raise EvalError(f"{name} takes one number", span, got)
+        if check is not None and not check(args[0]):
+            raise EvalError(f"{name} of {args[0]} is not defined", span, "needs a positive number")
+        return fn(args[0])
+
+    return call
+
+
+def _positive(x) -> bool:
+    return x > 0
+
+
+def _integral(fn):
+    """int/round/floor/ceil of a float beyond the value limit, or of nan, would not be a number."""
+
+    def call(x):
+        if isinstance(x, float) and not math.isfinite(x):
+            raise OverflowError
+        return fn(x)
+
+    return call
+
+
 BUILTINS = {
     "range": _range,
     "len": _len,
@@ -104,7 +134,86 @@ BUILTINS = {
     "max": _numbers("max", max),
     "sum": _numbers("sum", sum),
     "abs": _abs,
+    "int": _one_number("int", _integral(int)),  # toward zero, as Python's int()
+    "float": _one_number("float", float),
+    "round": _one_number("round", _integral(round)),  # to the nearest integer, halves to even (as Python, numpy)
+    "floor": _one_number("floor", _integral(math.floor)),
+    "ceil": _one_number("ceil", _integral(math.ceil)),
+    "sqrt": _one_number("sqrt", math.sqrt, lambda x: x >= 0),
+    "log": _one_number("log", math.log, _positive),
+    "log2": _one_number("log2", math.log2, _positive),
 }
+MAX_CALL_DEPTH = 8  # functions calling functions: each def may call only those defined before it
+
+
+@dataclass(frozen=True, slots=True)
+class Function:
+    """A user function (`def f(a, b) = ...`): its definition, the names it closes over, the functions it calls."""
+
+    definition: ast.Def
+    env: Env
+    depth: int  # 1 + the deepest function it calls
+    callees: tuple[tuple[str, Function], ...]  # resolved where it is defined, so it never reaches itself
+
+
+def define(d: ast.Def, env: Env) -> Function:
+    """A `def` checked where it stands: distinct parameters, and every call to a builtin or an earlier def."""
+    if d.name in BUILTINS:
+        raise EvalError(f"`{d.name}` is a builtin function", d.name_span, "cannot be redefined",
+                        "give your function another name")
+    if len(set(d.params)) != len(d.params):
+        raise EvalError(f"`{d.name}` names a parameter twice", d.span)
+    depth, callees = 1, {}
+    for call in _calls(d.body):
+        callee = _callee(call.name, env)
+        if call.name == d.name and not isinstance(callee, Function):
+            raise EvalError(f"`{d.name}` calls itself", call.span, "functions cannot be recursive",
+                            "write the steps out, or use a block with repeat/for")
+        if callee is None:
+            raise EvalError(f"unknown function `{call.name}`", call.span, "not defined before this `def`",
+                            did_you_mean(call.name, _functions(env)) or "define it first")
+        if isinstance(callee, Function) and call.name not in d.params:
+            depth = max(depth, callee.depth + 1)
+            callees[call.name] = callee
+    if depth > MAX_CALL_DEPTH:
+        raise EvalError(f"`{d.name}` nests function calls more than {MAX_CALL_DEPTH} deep", d.span)
+    return Function(d, env, depth, tuple(callees.items()))
+
+
+def _calls(expr) -> list[ast.FuncCall]:
+    found, stack = [], [expr]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.FuncCall):
+            found.append(node)
+        for name in ("operand", "left", "right", "test", "then", "orelse", "target", "index"):
+            child = getattr(node, name, None)
+            if child is not None:
+                stack.append(child)
+        stack.extend(getattr(node, "items", ()) + getattr(node, "args", ()))
+    return found
+
+
+def _callee(name: str, env: Env):
+    """What a call of `name` runs: a user function in scope, else the builtin of that name, else None."""
+    try:
+        value = env.lookup(name)
+    except KeyError:
+        value = None
+    return value if isinstance(value, Function) else BUILTINS.get(name)
+
+
+def _functions(env: Env) -> list[str]:
+    env_names = [n for n in env.names() if isinstance(_callee(n, env), Function)]
+    return env_names + list(BUILTINS)
+
+
+def _call_user(fn: Function, span: Span, args: tuple) -> Value:
+    d = fn.definition
+    if len(args) != len(d.params):
+        raise EvalError(f"`{d.name}` takes {len(d.params)} argument{'s' * (len(d.params) != 1)}", span,
+                        f"got {len(args)}", f"def {d.name}({', '.join(d.params)})")
+    return evaluate(d.body, fn.env.child({**dict(fn.callees), **dict(zip(d.params, args))}))
 
 CONSTANTS = {"same": "same", "valid": "valid"}
 
@@ -141,6 +250,8 @@ def _name(e: ast.Name, env: Env) -> Value:
         value = None
     if value is UNKNOWN:
         raise Reported(f"`{e.id}` is unknown: its definition failed", e.span)
+    if isinstance(value, Function):
+        raise EvalError(f"`{e.id}` is a function", e.span, "not a value", f"call it: {e.id}(...)")
     if value is not None:
         return value
     if e.id in CONSTANTS:
@@ -271,12 +382,62 @@ def _index(e: ast.Index, env: Env) -> Value:
 
 
 def _func(e: ast.FuncCall, env: Env) -> Value:
-    fn = BUILTINS.get(e.name)
+    fn = _callee(e.name, env)
     if fn is None:
         raise EvalError(f"unknown function `{e.name}`", e.span, "",
-                        did_you_mean(e.name, BUILTINS) or f"functions: {', '.join(sorted(BUILTINS))}", code="unknown-name")
-    return fn(e.span, *(evaluate(a, env) for a in e.args))
+                        did_you_mean(e.name, _functions(env)) or f"functions: {', '.join(sorted(BUILTINS))}",
+                        code="unknown-name")
+    args = tuple(evaluate(a, env) for a in e.args)
+    if isinstance(fn, Function):
+        return _call_user(fn, e.span, args)
+    try:
+        return fn(e.span, *args)
+    except OverflowError:
+        raise EvalError("number too large", e.span, f"{e.name} of {args[0] if args else '?'}",
+                        "values are limited to 2**62") from None
+
+
+INPUT = "in"  # the name the current block's input shape is bound to: a keyword, so no spec can shadow it
+_SHAPE_ATTRS = {"channels": 0, "height": 1, "width": 2}
+
+
+def _input_attr(e: ast.InputAttr, env: Env) -> Value:
+    try:
+        shape = env.lookup(INPUT)
+    except KeyError:
+        raise EvalError("`in` is not known here", e.span, "only inside a network or block body") from None
+    if shape is UNKNOWN:
+        raise Reported("the input shape is unknown", e.span)
+    if e.attr == "shape":
+        return shape
+    if e.attr not in _SHAPE_ATTRS:
+        raise EvalError(f"`in` has no `{e.attr}`", e.span, "", did_you_mean(e.attr, [*_SHAPE_ATTRS, "shape"]) or
+                        "use in.channels, in.height, in.width or in.shape")
+    axis = _SHAPE_ATTRS[e.attr]
+    if axis >= len(shape):
+        raise EvalError(f"the input has no {e.attr}", e.span, f"it is {_fmt(shape)}",
+                        "in.height and in.width need an image input [C, H, W]")
+    return shape[axis]
+
+
+def _fmt(shape: tuple) -> str:
+    return "[" + ", ".join(str(d) for d in shape) + "]"
+
+
+def _template(e: ast.Template, env: Env) -> Value:
+    out = []
+    for part in e.parts:
+        if isinstance(part, str):
+            out.append(part)
+            continue
+        value = evaluate(part, env)
+        if not (_is_int(value) or isinstance(value, str)):
+            raise EvalError("a label part must be an integer or a string", part.span, f"got {describe(value)}",
+                            "use int(...) for a number computed with `/`")
+        out.append(str(value))
+    return _bounded_str("".join(out), e.span)
 
 
 _EVAL = {ast.Literal: _literal, ast.Name: _name, ast.ListExpr: _list, ast.Unary: _unary, ast.Binary: _binary,
-         ast.Cond: _cond, ast.Index: _index, ast.FuncCall: _func}
+         ast.Cond: _cond, ast.Index: _index, ast.FuncCall: _func, ast.InputAttr: _input_attr,
+         ast.Template: _template}

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from netspec.diagnostics import Diagnostic, Diagnostics, NetspecError, Span, did_you_mean
 from netspec.elaborate.elaborator import Block
-from netspec.elaborate.evaluate import Env
+from netspec.elaborate.evaluate import Env, EvalError, define
 from netspec.files import Identity, identity, shown
 from netspec.ops import LAYERS
 from netspec.parse import ast, decode, parse
@@ -40,6 +40,7 @@ class Loader:
     identities: dict[str, Identity] = field(default_factory=dict)  # file name as read -> its identity
     roots: list[str] | None = None  # the directories imports may read; set by the first file read
     parses: int = 0
+    envs: dict[str, Env] = field(default_factory=dict)  # file -> its top-level names: functions (`def`)
 
     def read(self, path: Path, span: Span | None) -> ast.Spec | None:
         name = str(path)
@@ -92,14 +93,16 @@ class Loader:
         if spec.file in self.done:
             return self.done[spec.file]
         visible: dict[str, Block] = {}
+        env, own = self.envs.setdefault(spec.file, Env()), set()
         for imp in spec.imports:
-            for name, block in self.imported(spec, imp, stack + (spec.file,)).items():
+            for name, block in self.imported(spec, imp, stack + (spec.file,), env).items():
                 if name in visible and visible[name].definition is not block.definition:
                     self.diags.error(f"two blocks named `{name}`: from {_origin(visible[name])} and from "
                                      f"{_origin(block)}", imp.span, "the second import",
                                      f'import only the one you mean, e.g. from "{imp.path}" import ...', code="duplicate-name")
                 visible.setdefault(name, block)
-        env, own = Env(), set()
+        for definition in spec.defs:
+            self.define(definition, env)
         for definition in spec.blocks:
             if definition.name in LAYERS:
                 self.diags.error(f"block `{definition.name}` has the name of a layer", definition.name_span,
@@ -114,7 +117,17 @@ class Loader:
         self.done[spec.file] = visible
         return visible
 
-    def imported(self, spec: ast.Spec, imp: ast.Import, stack: tuple[str, ...]) -> dict[str, Block]:
+    def define(self, definition: ast.Def, env: Env) -> None:
+        if definition.name in env.values:
+            self.diags.error(f"`{definition.name}` is defined twice", definition.name_span,
+                             help="give one of them another name")
+            return
+        try:
+            env.values[definition.name] = define(definition, env)
+        except EvalError as e:
+            self.diags.error(e.message, e.span, e.label, e.help)
+
+    def imported(self, spec: ast.Spec, imp: ast.Import, stack: tuple[str, ...], env: Env) -> dict[str, Block]:
         path = (Path(spec.file).parent / imp.path) if spec.file != "<input>" else Path(imp.path)
         key = str(path)
         if not self._may_read(path, imp):
@@ -132,16 +145,24 @@ class Loader:
         if library is None:
             return {}
         found = self.blocks(library, stack)
-        return dict(found) if imp.names is None else self._picked(found, imp, key)
+        functions = self.envs[library.file].values
+        if imp.names is None:
+            env.values.update(functions)
+            return dict(found)
+        return self._picked(found, functions, imp, key, env)
 
-    def _picked(self, found: dict[str, Block], imp: ast.Import, key: str) -> dict[str, Block]:
+    def _picked(self, found: dict[str, Block], functions: dict, imp: ast.Import, key: str,
+                env: Env) -> dict[str, Block]:
         picked = {}
         for name in imp.names:
             if name in found:
                 picked[name] = found[name]
+            elif name in functions:
+                env.values[name] = functions[name]
             else:
                 self.diags.error(f"{shown(key)} has no block `{name}`", imp.span, "",
-                                 did_you_mean(name, found) or f"it defines: {', '.join(found) or 'no blocks'}", code="import")
+                                 did_you_mean(name, [*found, *functions]) or
+                                 f"it defines: {', '.join([*found, *functions]) or 'no blocks'}", code="import")
         return picked
 
     def _may_read(self, path: Path, imp: ast.Import) -> bool:

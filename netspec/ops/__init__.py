@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from netspec.ops import activation, conv, dense, merge, norm, pool
+from netspec.ops import activation, conv, dense, merge, norm, pool, reshape
 from netspec.ops.base import Attrs, AttrError, Op, Shape, ShapeError, Window, describe, fmt_shape
 
 _KINDS: tuple[type[Op], ...] = (
     conv.Conv,
     pool.MaxPool, pool.AvgPool, pool.AdaptiveAvgPool, pool.AdaptiveMaxPool, pool.GlobalAvgPool, pool.GlobalMaxPool,
     dense.Linear, dense.Flatten,
-    norm.BatchNorm, norm.LRN, norm.Dropout,
+    norm.BatchNorm, norm.LayerNorm, norm.LayerNorm2d, norm.LRN, norm.LayerScale, norm.Dropout, norm.StochasticDepth,
+    reshape.Permute, reshape.Chunk, reshape.ChannelShuffle,
     activation.ReLU, activation.LeakyReLU, activation.ReLU6, activation.ELU, activation.Sigmoid, activation.Tanh,
-    activation.GELU, activation.SiLU, activation.Hardswish, activation.Softmax, activation.Identity,
-    merge.Input, merge.Add, merge.Concat, merge.PadShortcut,
+    activation.GELU, activation.SiLU, activation.Hardswish, activation.Hardsigmoid, activation.Softmax,
+    activation.Identity,
+    merge.Input, merge.Add, merge.Mul, merge.Concat, merge.PadShortcut,
 )
 
 OPS: dict[str, Op] = {kind.name: kind() for kind in _KINDS}

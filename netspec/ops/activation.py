@@ -13,6 +13,8 @@ class LeakyAttrs(Attrs):
 
 
 class Activation(Op):
+    layout = "any"
+
     def describe(self, a) -> str:
         return self.name
 
@@ -30,5 +32,7 @@ Tanh = _activation("tanh", text="hyperbolic tangent")
 GELU = _activation("gelu", text="Gaussian error linear unit")
 SiLU = _activation("silu", InplaceAttrs, "x * sigmoid(x) (swish)")
 Hardswish = _activation("hardswish", InplaceAttrs, "x * relu6(x + 3) / 6 (MobileNetV3)")
+Hardsigmoid = _activation("hardsigmoid", InplaceAttrs, "relu6(x + 3) / 6 (MobileNetV3's gates)")
 Softmax = _activation("softmax", text="normalises over channels to probabilities")
+Softmax.layout = "channels"
 Identity = _activation("identity", text="passes its input through (a path that does nothing)")

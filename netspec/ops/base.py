@@ -181,7 +181,33 @@ class Op:
     callable: ClassVar[bool] = True  # may be written in a spec
     module: ClassVar[bool] = True  # becomes an nn.Module in the compiled model
     ranks: ClassVar[tuple[int, ...]] = (1, 3)  # input ranks accepted: [C] and/or [C, H, W]
+    # Which axis order its input may have (see `axes`): "channels" for [C, H, W] / [C] only (every spatial
+    # layer), "any" for elementwise ops, "last" for ops acting on the last axis when that axis is C.
+    layout: ClassVar[str] = "channels"
     summary: ClassVar[str] = ""
+
+    def axes(self, attrs, shapes: list[Shape], axes: list[tuple[str, ...]]) -> tuple[str, ...] | None:
+        """The output's axis names from the inputs'; None for the usual order of its rank; ShapeError if wrong.
+
+        Shapes carry no axis names: a permuted [H, W, C] looks like any [C, H, W]. The elaborator tracks the
+        names beside the shapes, so a conv after permute([1, 2, 0]) is an error rather than a silent mix-up.
+        """
+        if self.layout == "channels":
+            for a in axes:
+                if a != canonical(len(a)):
+                    raise ShapeError(f"{self.name} needs channels first", f"its input's axes are {fmt_axes(a)}",
+                                     "permute back first, e.g. permute([2, 0, 1]) after permute([1, 2, 0])")
+            return None
+        first = axes[0]
+        for a in axes[1:]:
+            if a != first:
+                raise ShapeError("paths have different axis orders", f"{fmt_axes(first)} and {fmt_axes(a)}",
+                                 "permute one of them so that both agree")
+        if self.layout == "last" and len(first) > 1 and first[-1] != "C":
+            raise ShapeError(f"{self.name} acts on the last axis, and that is not the channels",
+                             f"its input's axes are {fmt_axes(first)}",
+                             "add flatten() before it, or permute([1, 2, 0]) for channels last")
+        return first
 
     def infer(self, attrs, shapes: list[Shape]) -> Shape:
         """The output shape; ShapeError when the input does not fit."""
@@ -206,6 +232,17 @@ class Op:
     def describe(self, attrs) -> str:
         """A short label for tables and diagrams: `conv 3x3, 64, /2`."""
         return self.name
+
+
+Axes = tuple[str, ...] | None  # the names of a value's axes ("C", "H", "W"); None: the usual order
+
+
+def canonical(rank: int) -> tuple[str, ...]:
+    return ("C", "H", "W")[:rank] if rank == 3 else ("C",) + ("?",) * (rank - 1)
+
+
+def fmt_axes(axes: tuple[str, ...]) -> str:
+    return "[" + ", ".join(axes) + "]"
 
 
 def fmt_shape(shape: Shape | None) -> str:

@@ -12,6 +12,7 @@ class Input(Op):
     Attrs = InputAttrs
     callable = False
     module = False
+    layout = "any"
 
     def infer(self, a: InputAttrs, shapes):
         return a.shape
@@ -26,6 +27,7 @@ class Add(Op):
     name = "add"
     callable = False
     module = False
+    layout = "any"
 
     def infer(self, a, shapes):
         first = shapes[0]
@@ -41,6 +43,33 @@ class Add(Op):
 
     def describe(self, a) -> str:
         return "add"
+
+
+class Mul(Op):
+    """Elementwise product of paths, broadcasting size-1 axes: `mul { }`, squeeze-and-excitation's x * s(x)."""
+
+    name = "mul"
+    callable = False
+    module = False
+    layout = "any"
+
+    def infer(self, a, shapes):
+        out = shapes[0]
+        for i, shape in enumerate(shapes[1:], start=2):
+            if len(shape) != len(out) or any(p != q and 1 not in (p, q) for p, q in zip(out, shape)):
+                raise ShapeError("paths cannot be multiplied: their shapes differ",
+                                 f"path 1 gives {fmt_shape(shapes[0])}, path {i} gives {fmt_shape(shape)}",
+                                 "each axis must agree or be 1 (a gate of [C, 1, 1] scales a [C, H, W] map)")
+            out = tuple(max(p, q) for p, q in zip(out, shape))
+        return out
+
+    def explain(self, a, shapes, out):
+        return [" * ".join(fmt_shape(s) for s in shapes) + f" -> {fmt_shape(out)}"
+                + (" (size-1 axes are repeated)" if any(s != out for s in shapes) else ""),
+                "params = 0, MACs = 0 (elementwise products are not counted, as additions are not)"]
+
+    def describe(self, a) -> str:
+        return "mul"
 
 
 class Concat(Op):

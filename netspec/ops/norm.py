@@ -1,6 +1,7 @@
-"""Normalisation and regularisation: batchnorm, lrn, dropout."""
+"""Normalisation, scaling and regularisation: batchnorm, layernorm, lrn, layerscale, dropout, stochastic depth."""
 
-from netspec.ops.base import Attrs, Bool, Op, Positive, PositiveNumber, Probability, fmt_shape, Number, require_image
+from netspec.ops.base import (Attrs, Bool, Number, Op, Positive, PositiveNumber, Probability, ShapeError, choice,
+                              fmt_shape, require_image)
 
 
 class BatchNormAttrs(Attrs):
@@ -59,7 +60,108 @@ class DropoutAttrs(Attrs):
 class Dropout(Op):
     name = "dropout"
     Attrs = DropoutAttrs
+    layout = "any"
     summary = "dropout(p=0.5): zeroes activations while training"
 
     def describe(self, a: DropoutAttrs) -> str:
         return f"dropout {a.p:g}"
+
+
+class LayerNormAttrs(Attrs):
+    eps: PositiveNumber = 1e-5
+    affine: Bool = True
+
+
+class LayerNorm(Op):
+    """nn.LayerNorm over the last axis: the features of a vector, or the channels of a channels-last map."""
+
+    name = "layernorm"
+    Attrs = LayerNormAttrs
+    layout = "last"
+    summary = "layer normalisation over the last axis (channels after permute([1, 2, 0])): layernorm(eps=1e-5)"
+
+    def params(self, a: LayerNormAttrs, shapes, out):
+        return 2 * shapes[0][-1] if a.affine else 0
+
+    def explain(self, a: LayerNormAttrs, shapes, out):
+        c = shapes[0][-1]
+        return [f"input {fmt_shape(shapes[0])}: each position normalised over its {c} channels, then scaled and shifted",
+                f"params = 2*C = 2*{c} = {2 * c:,}" if a.affine else "params = 0 (affine=false)"]
+
+    def describe(self, a) -> str:
+        return "layernorm"
+
+
+class LayerNorm2d(LayerNorm):
+    """Layer norm over the channels of [C, H, W] at each pixel, as torchvision's LayerNorm2d (ConvNeXt)."""
+
+    name = "layernorm2d"
+    layout = "channels"
+    ranks = (3,)
+    summary = "layer normalisation over the channels of [C, H, W] at each pixel: layernorm2d(eps=1e-5)"
+
+    def infer(self, a, shapes):
+        require_image("layernorm2d", shapes[0])
+        return shapes[0]
+
+    def params(self, a: LayerNormAttrs, shapes, out):
+        return 2 * shapes[0][0] if a.affine else 0
+
+    def explain(self, a: LayerNormAttrs, shapes, out):
+        c = shapes[0][0]
+        return [f"input {fmt_shape(shapes[0])}: each pixel normalised over its {c} channels, then scaled and shifted",
+                f"params = 2*C = 2*{c} = {2 * c:,}" if a.affine else "params = 0 (affine=false)"]
+
+    def describe(self, a) -> str:
+        return "layernorm2d"
+
+
+class LayerScaleAttrs(Attrs):
+    init: Number = 1e-6
+
+
+class LayerScale(Op):
+    """A learned scale per channel, started small (CaiT, ConvNeXt): a parameter of shape [C, 1, 1] or [C].
+
+    It is no submodule: the parameter itself is the member (torchvision's `layer_scale`).
+    """
+
+    name = "layerscale"
+    Attrs = LayerScaleAttrs
+    summary = "x * gamma with gamma a learned [C, 1, 1] started at init: layerscale(init=1e-6)"
+
+    def params(self, a, shapes, out):
+        return shapes[0][0]
+
+    def explain(self, a: LayerScaleAttrs, shapes, out):
+        c = shapes[0][0]
+        return [f"input {fmt_shape(shapes[0])} times a learned scale per channel, each starting at {a.init:g}",
+                f"params = C = {c:,}", "MACs = 0 (elementwise products are not counted)"]
+
+    def describe(self, a: LayerScaleAttrs) -> str:
+        return f"layerscale {a.init:g}"
+
+
+class StochasticDepthAttrs(Attrs):
+    p: Probability
+    mode: choice("row", "batch") = "row"
+
+
+class StochasticDepth(Op):
+    """torchvision.ops.StochasticDepth: while training, drops a residual branch per sample ("row") or per batch.
+
+    In eval it is the identity; while training the kept values are divided by 1 - p.
+    """
+
+    name = "stochastic_depth"
+    Attrs = StochasticDepthAttrs
+    layout = "any"
+    summary = 'drops the whole input with probability p while training: stochastic_depth(p, mode="row")'
+
+    def explain(self, a: StochasticDepthAttrs, shapes, out):
+        per = "each sample" if a.mode == "row" else "the whole batch"
+        return [f"training: for {per}, zero the input with probability {a.p:g}, else divide it by {1 - a.p:g}",
+                f"eval: the identity; output shape = {fmt_shape(out)}", "params = 0"]
+
+    def describe(self, a: StochasticDepthAttrs) -> str:
+        return f"stochastic depth {a.p:g}"

@@ -64,7 +64,23 @@ class FuncCall:
     span: Span
 
 
-Expr = Literal | Name | ListExpr | Unary | Binary | Cond | Index | FuncCall
+@dataclass(frozen=True, slots=True)
+class InputAttr:
+    """`in.channels`, `in.height`, `in.width`, `in.shape`: the shape of the enclosing block's input."""
+
+    attr: str
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Template:
+    """`"denselayer{i + 1}"`: a string label whose {expr} parts are evaluated (each part a str or an Expr)."""
+
+    parts: tuple[str | Expr, ...]
+    span: Span
+
+
+Expr = Literal | Name | ListExpr | Unary | Binary | Cond | Index | FuncCall | InputAttr | Template
 
 # ---- statements --------------------------------------------------------------------------------
 
@@ -113,7 +129,7 @@ class Residual:
 class Paths:
     """`concat { ... }` or `add { ... }`: every member of the body is one path from the same input."""
 
-    op: str  # "concat" | "add"
+    op: str  # "concat" | "add" | "mul"
     body: tuple[Stmt, ...]
     span: Span
 
@@ -146,12 +162,17 @@ Item = Call | Group | Residual | Paths | Repeat | For | If
 
 @dataclass(frozen=True, slots=True)
 class Member:
-    """One entry of a body: an item, optionally named (`conv1: conv(...)`)."""
+    """One entry of a body: an item, optionally named (`conv1: conv(...)`, `"layer{i}": ...`), or `inline`.
 
-    label: str | None
+    An inline member (`inline { ... }`, `inline Block(...)`) adds its members to the enclosing module's
+    namespace instead of making a level of its own.
+    """
+
+    label: str | Template | None
     item: Item
     span: Span
     label_span: Span | None = None
+    inline: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,9 +230,20 @@ class TypeRef:
 
 
 @dataclass(frozen=True, slots=True)
+class UnionType:
+    """`int | list[int]`: a value of any of the options."""
+
+    options: tuple[TypeRef, ...]
+    span: Span
+
+    def __str__(self) -> str:
+        return " | ".join(str(o) for o in self.options)
+
+
+@dataclass(frozen=True, slots=True)
 class Param:
     name: str
-    type: TypeRef
+    type: TypeRef | UnionType
     default: Expr | None
     span: Span
 
@@ -234,7 +266,18 @@ class BlockDef:
     name_span: Span
 
 
-Stmt = Member | Input | Let | Assert | Expect | BlockDef
+@dataclass(frozen=True, slots=True)
+class Def:
+    """`def make_divisible(v, d) = ...`: a function of one expression; it may call only earlier functions."""
+
+    name: str
+    params: tuple[str, ...]
+    body: Expr
+    span: Span
+    name_span: Span
+
+
+Stmt = Member | Input | Let | Assert | Expect | BlockDef | Def
 
 
 @dataclass(frozen=True, slots=True)
@@ -261,5 +304,6 @@ class Spec:
     text: str
     imports: list[Import] = field(default_factory=list)
     blocks: list[BlockDef] = field(default_factory=list)
+    defs: list[Def] = field(default_factory=list)
     networks: list[NetworkDef] = field(default_factory=list)
     allows: tuple[Allow, ...] = ()  # `# netspec: allow(code)` comments

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import re
 
@@ -372,7 +373,8 @@ class _ToAst(Transformer_NonRecursive):
     def start(self, meta, items):
         spec = ast.Spec(self.path, "")
         for item in items:
-            kind = {ast.Import: spec.imports, ast.BlockDef: spec.blocks, ast.NetworkDef: spec.networks}[type(item)]
+            kind = {ast.Import: spec.imports, ast.BlockDef: spec.blocks, ast.NetworkDef: spec.networks,
+                    ast.Def: spec.defs}[type(item)]
             kind.append(item)
         return spec
 
@@ -397,6 +399,9 @@ class _ToAst(Transformer_NonRecursive):
         name, type_ref, default = children
         return ast.Param(str(name), type_ref, default, self.s(meta))
 
+    def type_union(self, meta, children):
+        return children[0] if len(children) == 1 else ast.UnionType(tuple(children), self.s(meta))
+
     def type_ref(self, meta, children):
         name, element = children
         return ast.TypeRef(str(name), str(element) if element else None, self.s(meta))
@@ -409,6 +414,11 @@ class _ToAst(Transformer_NonRecursive):
 
     def let_stmt(self, meta, children):
         return ast.Let(str(children[0]), children[1], self.s(meta))
+
+    def def_stmt(self, meta, children):
+        name, *params, body = children
+        return ast.Def(str(name), tuple(str(p) for p in params if p is not None), body, self.s(meta),
+                       _token_span(self.path, name))
 
     def assert_stmt(self, meta, children):
         test, message = children
@@ -425,10 +435,46 @@ class _ToAst(Transformer_NonRecursive):
         label, item = children
         if label is None:
             return ast.Member(None, item, self.s(meta))
-        return ast.Member(str(label), item, self.s(meta), _token_span(self.path, label))
+        span = _token_span(self.path, label)
+        name = self._template(label, span) if label.type == "STRING" else str(label)
+        return ast.Member(name, item, self.s(meta), span)
+
+    def inline_member(self, meta, children):
+        return ast.Member(None, children[0], self.s(meta), inline=True)
 
     def label(self, meta, children):
         return children[0]
+
+    def _template(self, token: Token, span: Span) -> ast.Template:
+        """`"block{s}-{i}"` -> its text and expression parts, each expression located in the file."""
+        text, parts, at = _string(token), [], 0
+        while at < len(text):
+            start = text.find("{", at)
+            if start < 0:
+                parts.append(text[at:])
+                break
+            end = text.find("}", start)
+            if end < 0 or "}" in text[at:start]:
+                self.diags.error("unbalanced `{` or `}` in a label", span, "every {expr} needs both braces",
+                                 'e.g. "denselayer{i + 1}"', code="syntax")
+                raise NetspecError(self.diags.items)
+            if start > at:
+                parts.append(text[at:start])
+            parts.append(self._part(text[start + 1:end], span.line, span.col + 1 + start + 1))
+            at = end + 1
+        return ast.Template(tuple(parts), span)
+
+    def _part(self, source: str, line: int, col: int) -> ast.Expr:
+        if not source.strip():
+            self.diags.error("empty {} in a label", Span.point(self.path, line, col - 1, 2), "no expression",
+                             'put an expression inside, e.g. "layer{i}"', code="syntax")
+            raise NetspecError(self.diags.items)
+        try:
+            expr = _build(_run(source, self.path, "expr", Diagnostics()), self.path, Diagnostics())
+        except NetspecError as e:
+            self.diags.items.extend(_shifted(d, line, col) for d in e.diagnostics)
+            raise NetspecError(self.diags.items) from None
+        return _shift(expr, line, col)
 
     def call(self, meta, children):
         name, *args = children
@@ -458,6 +504,9 @@ class _ToAst(Transformer_NonRecursive):
 
     def add_paths(self, meta, children):
         return ast.Paths("add", children[0], self.s(meta))
+
+    def mul_paths(self, meta, children):
+        return ast.Paths("mul", children[0], self.s(meta))
 
     def repeat(self, meta, children):
         return ast.Repeat(children[0], children[1], self.s(meta))
@@ -502,6 +551,9 @@ class _ToAst(Transformer_NonRecursive):
 
     def name(self, meta, children):
         return ast.Name(str(children[0]), self.s(meta))
+
+    def input_attr(self, meta, children):
+        return ast.InputAttr(str(children[0]), self.s(meta))
 
     @_nested
     def list(self, meta, children):
@@ -573,3 +625,22 @@ def _quantity(token: Token, span) -> ast.Quantity:
 
 def _string(token: Token) -> str:
     return str(token)[1:-1]
+
+
+def _move(span: Span, line: int, col: int) -> Span:
+    """A span within one line of text that starts at (line, col) of the file."""
+    return Span(span.file, line, col + span.col - 1, line, col + span.end_col - 1)
+
+
+def _shift(node, line: int, col: int):
+    """An expression parsed on its own, with every span moved to where it stands in the file."""
+    if isinstance(node, tuple):
+        return tuple(_shift(n, line, col) for n in node)
+    if not dataclasses.is_dataclass(node):
+        return node
+    changes = {f.name: _shift(getattr(node, f.name), line, col) for f in dataclasses.fields(node) if f.name != "span"}
+    return dataclasses.replace(node, span=_move(node.span, line, col), **changes)
+
+
+def _shifted(d, line: int, col: int):
+    return dataclasses.replace(d, span=_move(d.span, line, col)) if d.span is not None else d

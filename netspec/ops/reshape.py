@@ -1,0 +1,104 @@
+"""Ops that move values without computing: permute, chunk (a slice of the channels), channel shuffle."""
+
+from netspec.ops.base import Attrs, Check, Op, Positive, ShapeError, NonNegative, canonical, describe, fmt_axes, fmt_shape
+
+
+def _dims(value) -> tuple[int, ...]:
+    if not isinstance(value, tuple) or not value or not all(isinstance(d, int) and not isinstance(d, bool)
+                                                             for d in value):
+        raise ValueError(f"expected a list of axes such as [1, 2, 0], got {describe(value)}")
+    if sorted(value) != list(range(len(value))):
+        raise ValueError(f"{describe(value)} is not an order of the axes 0..{len(value) - 1}")
+    return value
+
+
+class PermuteAttrs(Attrs):
+    dims: Check(_dims, "list of axes")
+
+
+class Permute(Op):
+    """Reorders the axes of a sample (the batch stays first): permute([1, 2, 0]) makes [C, H, W] channels last."""
+
+    name = "permute"
+    Attrs = PermuteAttrs
+    layout = "reorder"
+    summary = "reorders the axes (batch excluded): permute([1, 2, 0]) turns [C, H, W] into [H, W, C]"
+
+    def axes(self, a: PermuteAttrs, shapes, axes):
+        names = axes[0]
+        if len(a.dims) != len(names):
+            raise ShapeError(f"permute({list(a.dims)}) orders {len(a.dims)} axes, but the input has {len(names)}",
+                             f"input is {fmt_shape(shapes[0])}", "give one position per axis, e.g. [1, 2, 0]")
+        out = tuple(names[d] for d in a.dims)
+        return None if out == canonical(len(out)) else out
+
+    def infer(self, a: PermuteAttrs, shapes):
+        return tuple(shapes[0][d] for d in a.dims) if len(a.dims) == len(shapes[0]) else shapes[0]
+
+    def explain(self, a: PermuteAttrs, shapes, out):
+        return [f"axes {list(a.dims)} of {fmt_shape(shapes[0])} -> {fmt_shape(out)}", "params = 0 (a view)"]
+
+    def describe(self, a: PermuteAttrs) -> str:
+        return f"permute {list(a.dims)}"
+
+
+class ChunkAttrs(Attrs):
+    chunks: Positive
+    index: NonNegative
+
+
+class Chunk(Op):
+    """One of `chunks` equal slices of the channels (torch.chunk along dim 1): ShuffleNetV2's channel split."""
+
+    name = "chunk"
+    Attrs = ChunkAttrs
+    module = False
+    ranks = (1, 3)
+    summary = "the index-th of `chunks` equal slices of the channels: chunk(2, 0) is the first half"
+
+    def infer(self, a: ChunkAttrs, shapes):
+        c = shapes[0][0]
+        if c % a.chunks:
+            raise ShapeError(f"{c} channels do not split into {a.chunks} equal chunks",
+                             f"input is {fmt_shape(shapes[0])}; {c} % {a.chunks} = {c % a.chunks}",
+                             "give the layer before it a multiple of the chunk count")
+        if a.index >= a.chunks:
+            raise ShapeError(f"chunk {a.index} of {a.chunks} does not exist", f"chunks are 0..{a.chunks - 1}")
+        return (c // a.chunks, *shapes[0][1:])
+
+    def explain(self, a: ChunkAttrs, shapes, out):
+        size = out[0]
+        return [f"channels {a.index * size}..{(a.index + 1) * size - 1} of {shapes[0][0]} "
+                f"({a.chunks} chunks of {size}) -> {fmt_shape(out)}", "params = 0 (a view)"]
+
+    def describe(self, a: ChunkAttrs) -> str:
+        return f"chunk {a.index}/{a.chunks}"
+
+
+class ShuffleAttrs(Attrs):
+    groups: Positive
+
+
+class ChannelShuffle(Op):
+    """ShuffleNet's channel shuffle: channels as [groups, C/groups], transposed, flattened again."""
+
+    name = "channel_shuffle"
+    Attrs = ShuffleAttrs
+    module = False
+    ranks = (3,)
+    summary = "interleaves the channels of `groups` groups: channel_shuffle(2)"
+
+    def infer(self, a: ShuffleAttrs, shapes):
+        c = shapes[0][0]
+        if c % a.groups:
+            raise ShapeError(f"{c} channels do not split into {a.groups} groups",
+                             f"input is {fmt_shape(shapes[0])}; {c} % {a.groups} = {c % a.groups}")
+        return shapes[0]
+
+    def explain(self, a: ShuffleAttrs, shapes, out):
+        c = shapes[0][0]
+        return [f"{c} channels as {a.groups} groups of {c // a.groups}, transposed: channel k*{a.groups}+g "
+                f"comes from group g", f"output shape = {fmt_shape(out)}", "params = 0"]
+
+    def describe(self, a: ShuffleAttrs) -> str:
+        return f"channel shuffle {a.groups}"
