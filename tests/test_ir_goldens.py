@@ -25,6 +25,7 @@ CASES = {
     "squeezenet1_1": ("squeezenet.net", {"version": 1.1}),
     "mobilenet_v2": ("mobilenet_v2.net", {}),
     "mnasnet0_5": ("mnasnet.net", {"alpha": 0.5}),
+    "mobilenet_v3_small": ("mobilenet_v3.net", {"arch": "small"}),
 }
 
 

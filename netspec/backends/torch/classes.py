@@ -77,6 +77,8 @@ def _member_signature(member: Leaf | Container) -> tuple:
     if isinstance(member, Container):
         return member.name, signature(member)
     c = member.construct
+    if member.parameter:
+        return member.name, "Parameter", len(c.shape)
     return member.name, c.cls, tuple(a.name for a in c.args), tuple(a.name for a in c.kwargs), c.init and c.init.name
 
 

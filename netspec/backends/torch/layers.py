@@ -15,6 +15,7 @@ from netspec.ops import OPS, Shape
 
 
 REQUIRED = object()
+CUSTOM = ("Permute", "LayerNorm2d", "StochasticDepth")  # the classes of custom.py, for `Construct(custom=True)`
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +44,7 @@ class Construct:
     args: tuple[Arg, ...] = ()  # positional
     kwargs: tuple[Arg, ...] = ()
     init: Init | None = None
+    custom: bool = False  # a class of custom.py (torch.nn has none like it), written into generated source
 
     def live_args(self) -> list[Any]:
         return [a.value for a in self.args]
@@ -74,7 +76,16 @@ class Site:
     inplace_ok: bool = False  # the input has no other user, so an in-place activation cannot corrupt it
 
 
-Emission = Construct | Function
+@dataclass(frozen=True, slots=True)
+class Parameter:
+    """A learned tensor that is itself the member (ConvNeXt's `layer_scale`), filled with `value`; the forward
+    multiplies its input by it."""
+
+    shape: tuple[int, ...]
+    value: float
+
+
+Emission = Construct | Function | Parameter
 
 KAIMING = Init("kaiming_init", "He init for ReLU networks (fan_out, as torchvision's ResNet); zero bias.",
                (("kaiming_normal_", "weight", (("mode", "fan_out"), ("nonlinearity", "relu"))),
@@ -128,7 +139,7 @@ def conv(site: Site) -> Construct:
 
 def linear(site: Site) -> Construct:
     a = site.attrs
-    args = (Arg("in_features", site.shapes[0][0]), Arg("out_features", a.out))
+    args = (Arg("in_features", site.shapes[0][-1]), Arg("out_features", a.out))
     return Construct("Linear", args, (Arg("bias", a.bias, True),), INITS[a.init])
 
 
@@ -137,6 +148,23 @@ def batchnorm(site: Site) -> Construct:
     kwargs = (Arg("eps", a.eps, 1e-5), Arg("momentum", a.momentum, 0.1), Arg("affine", a.affine, True))
     cls = "BatchNorm2d" if _image(site) else "BatchNorm1d"
     return Construct(cls, (Arg("num_features", site.shapes[0][0]),), kwargs, ZERO_GAMMA if a.zero_init else None)
+
+
+def layernorm(site: Site) -> Construct:
+    a = site.attrs
+    kwargs = (Arg("eps", a.eps, 1e-5), Arg("elementwise_affine", a.affine, True))
+    return Construct("LayerNorm", (Arg("normalized_shape", site.shapes[0][-1]),), kwargs)
+
+
+def layernorm2d(site: Site) -> Construct:
+    a = site.attrs
+    kwargs = (Arg("eps", a.eps, 1e-5), Arg("elementwise_affine", a.affine, True))
+    return Construct("LayerNorm2d", (Arg("normalized_shape", site.shapes[0][0]),), kwargs, custom=True)
+
+
+def layerscale(site: Site) -> Parameter:
+    shape = site.shapes[0]
+    return Parameter((shape[0],) + (1,) * (len(shape) - 1), site.attrs.init)
 
 
 # ---- windows ----------------------------------------------------------------------------------------
@@ -186,6 +214,14 @@ def dropout(site: Site) -> Construct:
     return Construct("Dropout", (), (Arg("p", site.attrs.p, 0.5),))
 
 
+def stochastic_depth(site: Site) -> Construct:
+    return Construct("StochasticDepth", (Arg("p", site.attrs.p), Arg("mode", site.attrs.mode)), custom=True)
+
+
+def permute(site: Site) -> Construct:
+    return Construct("Permute", (Arg("dims", (0, *(d + 1 for d in site.attrs.dims))),), custom=True)
+
+
 # ---- activations ------------------------------------------------------------------------------------
 
 
@@ -212,6 +248,10 @@ def silu(site: Site) -> Construct:
 
 def hardswish(site: Site) -> Construct:
     return Construct("Hardswish", (), _inplace(site))
+
+
+def hardsigmoid(site: Site) -> Construct:
+    return Construct("Hardsigmoid", (), _inplace(site))
 
 
 def leaky_relu(site: Site) -> Construct:
@@ -245,6 +285,20 @@ def add(site: Site) -> Function:
     return Function("add", " + ".join(f"{{{i}}}" for i in range(len(site.shapes))))
 
 
+def mul(site: Site) -> Function:
+    return Function("mul", " * ".join(f"{{{i}}}" for i in range(len(site.shapes))))
+
+
+def chunk(site: Site) -> Function:
+    a = site.attrs
+    return Function("chunk", "{0}.chunk({chunks}, dim=1)[{index}]", (("chunks", a.chunks), ("index", a.index)))
+
+
+def channel_shuffle(site: Site) -> Function:
+    return Function("channel_shuffle", "{0}.unflatten(1, ({groups}, -1)).transpose(1, 2).flatten(1, 2)",
+                    (("groups", site.attrs.groups),))
+
+
 def concat(site: Site) -> Function:
     inputs = ", ".join(f"{{{i}}}" for i in range(len(site.shapes)))
     return Function("concat", f"torch.cat([{inputs}], dim=1)", imports=("torch",))
@@ -256,4 +310,4 @@ def pad(site: Site) -> Function:
                     (("stride", a.stride), ("front", a.front), ("back", a.back)), imports=("F",))
 
 
-__all__ = ["Arg", "Construct", "Emission", "Function", "Init", "Site", "emit", "emitter"]
+__all__ = ["Arg", "Construct", "Emission", "Function", "Init", "Parameter", "Site", "emit", "emitter"]

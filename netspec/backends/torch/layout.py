@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from netspec.backends.torch.layers import Construct, Function, Site, emit
+from netspec.backends.torch.layers import Construct, Function, Parameter, Site, emit
 from netspec.diagnostics import Span
 from netspec.ir import Graph, Node, Scope
 
@@ -17,7 +17,8 @@ from netspec.ir import Graph, Node, Scope
 ALIASES = frozenset({"identity", "dropout", "flatten"})
 # Ops that do not keep their output for the backward pass: an in-place activation may overwrite it.
 OVERWRITABLE = frozenset({"conv", "linear", "batchnorm", "maxpool", "avgpool", "adaptive_avgpool",
-                          "adaptive_maxpool", "global_avgpool", "global_maxpool", "lrn", "add", "concat", "pad"})
+                          "adaptive_maxpool", "global_avgpool", "global_maxpool", "lrn", "add", "concat", "pad",
+                          "layernorm", "layernorm2d"})
 
 
 class LayoutError(Exception):
@@ -26,11 +27,15 @@ class LayoutError(Exception):
 
 @dataclass(slots=True)
 class Leaf:
-    """A layer that is a module: its attribute name in the container, its node, and how torch builds it."""
+    """A layer that is a module (or a parameter): its attribute name in the container, its node, how torch builds it."""
 
     name: str
     node: Node
-    construct: Construct
+    construct: Construct | Parameter
+
+    @property
+    def parameter(self) -> bool:
+        return isinstance(self.construct, Parameter)
 
 
 @dataclass(slots=True)
@@ -75,6 +80,8 @@ class Container:
     def chain(self) -> bool:
         """Each step calls the next member on the previous step's value: an nn.Sequential."""
         if self.is_root or not self.steps or any(s.member is None for s in self.steps):
+            return False
+        if any(isinstance(m, Leaf) and m.parameter for m in self.members):  # nn.Sequential cannot call one
             return False
         previous = self.input
         for step in self.steps:

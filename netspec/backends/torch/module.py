@@ -6,11 +6,12 @@ import functools
 import gc
 from contextlib import contextmanager
 
+import torch
 from torch import nn
 
 from netspec.analysis.allocation import check_memory
-from netspec.backends.torch import functional
-from netspec.backends.torch.layers import Construct, Function, Init
+from netspec.backends.torch import custom, functional
+from netspec.backends.torch.layers import Construct, Function, Init, Parameter
 from netspec.backends.torch.layout import Container, Leaf, layout
 from netspec.ir import Graph
 
@@ -126,7 +127,9 @@ def _adopt(module: nn.Module, members: list[tuple[str, nn.Module]]) -> None:
     """Register submodules. The elaborator has checked the names (no `_`, no nn.Module attribute), so they go
     straight in; anything else takes add_module's checks, which raise."""
     for name, member in members:
-        if name.startswith("_") or name in _TAKEN or "." in name:
+        if isinstance(member, nn.Parameter):
+            module.register_parameter(name, member)
+        elif name.startswith("_") or name in _TAKEN or "." in name:
             module.add_module(name, member)
         else:
             module._modules[name] = member
@@ -136,9 +139,12 @@ def _member(member: Leaf | Container, graph: Graph) -> nn.Module:
     return leaf(member.construct) if isinstance(member, Leaf) else _container(member, graph)
 
 
-def leaf(construct: Construct) -> nn.Module:
+def leaf(construct: Construct | Parameter) -> nn.Module | nn.Parameter:
     """The nn module of one layer, initialised as the spec says (PyTorch's default otherwise)."""
-    module = getattr(nn, construct.cls)(*construct.live_args(), **construct.live_kwargs())
+    if isinstance(construct, Parameter):
+        return nn.Parameter(torch.full(construct.shape, construct.value))
+    cls = getattr(custom if construct.custom else nn, construct.cls)
+    module = cls(*construct.live_args(), **construct.live_kwargs())
     if construct.init is not None:
         initialise(module, construct.init)
     return module
@@ -169,6 +175,8 @@ def _compile(module: Network, box: Container) -> None:
 
 
 def _callable(module: Network, step):
+    if step.member in module._parameters:
+        return functools.partial(functional.scale, owner=module, name=step.member)
     if step.member is not None:
         return module._modules[step.member]
     return _function(step.function)

@@ -7,12 +7,15 @@ checked identifiers, string literals, or escaped comments. Same graph, same byte
 
 from __future__ import annotations
 
+import ast
+import functools
+from importlib import resources
 from pathlib import PurePath
 from typing import Any
 
 from netspec import __version__
 from netspec.backends.torch.classes import ClassDef, Plan, plan
-from netspec.backends.torch.layers import REQUIRED, Arg, Construct, Init
+from netspec.backends.torch.layers import CUSTOM, REQUIRED, Arg, Construct, Init, Parameter
 from netspec.backends.torch.layout import Container, Leaf, layout
 from netspec.backends.torch.namespace import Namespace, attribute, comment, literal, safe_attribute
 from netspec.backends.torch.writer import Call, Source, Writer
@@ -109,11 +112,12 @@ class Generator:
 
     def __init__(self, graph: Graph):
         self.graph = graph
-        self.names = Namespace(IMPORTS)
-        self.used: set[str] = set()  # optional imports the code needs: "F", "OrderedDict"
+        self.names = Namespace(IMPORTS + CUSTOM)
+        self.used: set[str] = set()  # optional imports the code needs: "F", "OrderedDict", custom classes
         self.helpers: dict[str, str] = {}  # init name -> helper function name
         self.inits: dict[str, Init] = {}
         self.plan: Plan | None = None
+        self.parameters: set[str] = set()  # members of the container being written that are parameters
 
     def source(self) -> Source:
         root = layout(self.graph)
@@ -153,6 +157,11 @@ class Generator:
         w.line("from torch import nn")
         w.blank()
         w.expr("__all__ = ", Call("[", tuple(f'"{c.name}"' for c in self.plan.classes), "]"))
+        for name in CUSTOM:  # torchvision's definitions of what torch.nn lacks, as the live model runs them
+            if name in self.used:
+                w.blank(2)
+                for line in _custom_source()[name].split("\n"):
+                    w.line(line) if line else w.blank()
         for name, function in self.helpers.items():
             w.blank(2)
             self._helper(w, function, self.inits[name])
@@ -208,13 +217,16 @@ class Generator:
         w.line("super().__init__()")
         for member in box.members:
             expr = self.member(member, slots)
-            if safe_attribute(member.name):
+            if isinstance(member, Leaf) and member.parameter and not safe_attribute(member.name):
+                w.expr(f"self.register_parameter({literal(member.name)}, ", expr, ")")
+            elif safe_attribute(member.name):
                 w.expr(f"self.{member.name} = ", expr)
             else:
                 w.expr(f"self.add_module({literal(member.name)}, ", expr, ")")
 
     def forward(self, w: Writer, box: Container, slots, cls: ClassDef | None) -> None:
         variables = Variables(box, self.names)  # the input is `x` unless a class took that name (`network x`)
+        self.parameters = {m.name for m in box.members if isinstance(m, Leaf) and m.parameter}
         w.line(f"def forward(self, {variables.of[box.input]}: torch.Tensor) -> torch.Tensor:")
         with w.indented(), w.aligned():
             for n, step in enumerate(box.steps):
@@ -225,6 +237,8 @@ class Generator:
             w.line(f"return {variables.of[box.output]}")
 
     def _call(self, step, inputs: list[str], slots) -> str:
+        if step.member in self.parameters:
+            return f"{inputs[0]} * {attribute('self', step.member)}"
         if step.member is not None:
             return f"{attribute('self', step.member)}({inputs[0]})"
         function = step.function
@@ -245,10 +259,16 @@ class Generator:
         values = self.plan.values[member.scope.id]
         return Call(f"{cls.name}(", tuple(f"{name}={slots.value(v, name)}" for name, v in cls.args(values)))
 
-    def leaf(self, c: Construct, slots) -> Call:
+    def leaf(self, c: Construct | Parameter, slots) -> Call:
+        if isinstance(c, Parameter):
+            shape = ", ".join([slots.value(c.shape[0], "channels"), *map(str, c.shape[1:])])
+            return Call("nn.Parameter(", (f"torch.full(({shape}{',' * (len(c.shape) == 1)}), "
+                                          f"{slots.value(c.value, 'init')})",))
         args = [slots.value(a.value, a.name) for a in c.args]
         args += [f"{a.name}={code}" for a in c.kwargs if (code := slots.kwarg(a)) is not None]
-        expr = Call(f"nn.{c.cls}(", tuple(args))
+        if c.custom:
+            self.used.update((c.cls, "F"))
+        expr = Call(f"{'' if c.custom else 'nn.'}{c.cls}(", tuple(args))
         return expr if c.init is None else Call(f"{self.helpers[c.init.name]}(", (expr,))
 
     def sequential(self, box: Container, slots, head: str) -> Call:
@@ -300,6 +320,14 @@ class Generator:
         return (comment(f"network {g.name}({args}) from {_basename(g.file)}."),
                 comment(f"Input {fmt_shape(g.input.shape)} -> output {fmt_shape(g.output.shape)}, "
                         f"{params:,} parameters."))
+
+@functools.cache
+def _custom_source() -> dict[str, str]:
+    """The text of each class in custom.py, read without importing it (that would import torch)."""
+    text = resources.files("netspec.backends.torch").joinpath("custom.py").read_text(encoding="utf-8")
+    tree = ast.parse(text)
+    return {node.name: ast.get_source_segment(text, node) for node in tree.body if isinstance(node, ast.ClassDef)}
+
 
 def _stored(cls: ClassDef) -> dict[str, str]:
     """Parameters the forward uses -> the attributes the constructor keeps them in (not a member's name)."""
