@@ -171,9 +171,6 @@ class Printer:
             node, at = node.orelse, start(node.orelse.span)
         return [*cases, (f"else {self.expr(node)}", at)]
 
-    def stmt_Def(self, node: ast.Def) -> None:
-        self.emit(f"def {node.name}({', '.join(node.params)}) = {self.expr(node.body)}", start(node.span))
-
     def stmt_Assert(self, node: ast.Assert) -> None:
         message = f', "{node.message}"' if node.message is not None else ""
         self.emit(f"assert {self.expr(node.test)}{message}", start(node.span))

@@ -168,7 +168,18 @@ def _describe(e: UnexpectedInput, text: str, path: str):
     if before is not None and before[1][0] < line and hint.startswith("a layer is called with parentheses"):
         word, at = before  # `relu` at the end of a line: point at it, not at the next line's first word
         return f"`{word}` needs parentheses", Span.point(path, *at, len(word)), "a layer without `()`", hint
+    if _line_of(text, token).lstrip().startswith("def ") and str(token.value) in (":", "{"):
+        hint = _DEF_HINT  # a Python-style `def Block(c: int) {`: netspec's def is a one-expression function
     return f"unexpected {_show_token(token)}", span, _expected(e), hint
+
+
+_DEF_HINT = ("`def` defines a function of one expression, e.g. `def half(c) = c // 2`; "
+             "a block is defined with `block Name(param: int) { ... }`")
+
+
+def _line_of(text: str, token: Token) -> str:
+    start = getattr(token, "start_pos", 0) or 0
+    return text[text.rfind("\n", 0, start) + 1:].split("\n", 1)[0]
 
 
 _WORD_HINTS = {  # words of other languages, where netspec has its own
