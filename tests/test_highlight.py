@@ -145,4 +145,5 @@ def test_textmate_zoo():
         code = re.sub(r"#.*", "", text)
         expected = re.findall(r"^\s*([A-Za-z_]\w*)\s*:(?!\s*(?:int|float|bool|str|list)\b)", code, re.M)
         expected += re.findall(r"\bshortcut\s+([A-Za-z_]\w*)\s*:", code)
+        expected += re.findall(r'^\s*("[^"\n]*")\s*:', code, re.M)  # computed labels: "stage{s + 2}":
         assert labels == sorted(expected), path.name

@@ -26,6 +26,8 @@ CASES = {
     "mobilenet_v2": ("mobilenet_v2.net", {}),
     "mnasnet0_5": ("mnasnet.net", {"alpha": 0.5}),
     "mobilenet_v3_small": ("mobilenet_v3.net", {"arch": "small"}),
+    "convnext_tiny": ("convnext.net", {}),
+    "shufflenet_v2_x0_5": ("shufflenet_v2.net", {"width": 0.5}),
 }
 
 

@@ -38,15 +38,11 @@ _SE = "squeeze-and-excitation needs a multiplying join (`mul`)"
 NOT_YET = {  # torchvision CNNs without a spec yet, and why
     **{f"densenet{d}": "torchvision's keys `denselayer1`.. need interpolated labels" for d in (121, 161, 169, 201)},
     "inception_v3": "branches sit flat on the block (Mixed_5b.branch5x5_1): needs `inline`",
-    "mobilenet_v3_small": _SE, "mobilenet_v3_large": _SE,
     **{f"efficientnet_b{i}": _SE for i in range(8)},
     **{f"efficientnet_v2_{s}": _SE for s in "sml"},
     **{f"regnet_x_{s}": "computed labels (`block1-0`) and width rules need interpolated labels and int()"
        for s in ("400mf", "800mf", "1_6gf", "3_2gf", "8gf", "16gf", "32gf")},
     **{f"regnet_y_{s}": _SE for s in ("400mf", "800mf", "1_6gf", "3_2gf", "8gf", "16gf", "32gf", "128gf")},
-    **{f"convnext_{s}": "needs layernorm2d, permute, layerscale and stochastic_depth"
-       for s in ("tiny", "small", "base", "large")},
-    **{f"shufflenet_v2_x{s}": "needs chunk and channel_shuffle" for s in ("0_5", "1_0", "1_5", "2_0")},
 }
 
 

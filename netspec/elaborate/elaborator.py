@@ -195,7 +195,7 @@ class Elaborator:
         """`def f(a) = ...`: a function in this body's names, checked where it is defined."""
         if stmt.name in env.values:
             self.diags.error(f"`{stmt.name}` is already defined in this body", stmt.name_span,
-                             help="use another name")
+                             help="use another name", code="duplicate-name")
             return
         try:
             env.values[stmt.name] = define(stmt, env)
@@ -282,7 +282,7 @@ class Elaborator:
         if not _LABEL.match(name):
             self.diags.error(f"`{name}` cannot name a layer" if name else "the label is empty", member.label_span,
                              f'"{name}" is what the label computes to',
-                             "a name is letters, digits, `_` and `-`, and holds no `.`")
+                             "a name is letters, digits, `_` and `-`, and holds no `.`", code="name")
             return None
         return replace(member, label=name)
 
@@ -296,7 +296,8 @@ class Elaborator:
                 first = ctx.ns.used[name]
                 self.diags.error(f"this unnamed member is number {index}, a name already used", member.span,
                                  f"`{name}` is the label at line {first.line}",
-                                 "unnamed members are numbered like nn.Sequential; name this one")
+                                 "unnamed members are numbered like nn.Sequential; name this one",
+                                 code="duplicate-name")
             ctx.ns.used[name] = member.span
             return name
         span = member.label_span or member.span
@@ -342,7 +343,7 @@ class Elaborator:
         op = LAYERS[call.name]
         if member.inline:
             self.diags.error(f"`inline` is for groups and blocks, not the layer `{call.name}`", member.span,
-                             "a layer has no members to inline", "remove `inline`")
+                             "a layer has no members to inline", "remove `inline`", code="syntax")
         # a function of its input (chunk, channel_shuffle) is no module: it takes no nn.Sequential number
         name = call.name if member.label is None and not op.module else self.claim(member, ctx)
         path = ctx.ns.qualify(name)

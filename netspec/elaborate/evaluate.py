@@ -168,10 +168,10 @@ def define(d: ast.Def, env: Env) -> Function:
         callee = _callee(call.name, env)
         if call.name == d.name and not isinstance(callee, Function):
             raise EvalError(f"`{d.name}` calls itself", call.span, "functions cannot be recursive",
-                            "write the steps out, or use a block with repeat/for")
+                            "write the steps out, or use a block with repeat/for", code="recursion")
         if callee is None:
             raise EvalError(f"unknown function `{call.name}`", call.span, "not defined before this `def`",
-                            did_you_mean(call.name, _functions(env)) or "define it first")
+                            did_you_mean(call.name, _functions(env)) or "define it first", code="unknown-name")
         if isinstance(callee, Function) and call.name not in d.params:
             depth = max(depth, callee.depth + 1)
             callees[call.name] = callee
@@ -192,6 +192,13 @@ def _calls(expr) -> list[ast.FuncCall]:
                 stack.append(child)
         stack.extend(getattr(node, "items", ()) + getattr(node, "args", ()))
     return found
+
+
+def _defined(name: str, env: Env):
+    try:
+        return env.lookup(name)
+    except KeyError:
+        return None
 
 
 def _callee(name: str, env: Env):
@@ -382,6 +389,8 @@ def _index(e: ast.Index, env: Env) -> Value:
 
 
 def _func(e: ast.FuncCall, env: Env) -> Value:
+    if _defined(e.name, env) is UNKNOWN:
+        raise Reported(f"`{e.name}` is unknown: its definition failed", e.span)
     fn = _callee(e.name, env)
     if fn is None:
         raise EvalError(f"unknown function `{e.name}`", e.span, "",

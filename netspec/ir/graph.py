@@ -50,7 +50,8 @@ class Node:
 
     @property
     def is_module(self) -> bool:
-        return self.kind.module
+        """Whether torch gets a submodule for it (a layerscale is a parameter of its container instead)."""
+        return self.kind.module and not self.kind.parameter
 
     def describe(self) -> str:
         return self.kind.describe(self.attrs)

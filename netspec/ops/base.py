@@ -179,7 +179,8 @@ class Op:
     name: ClassVar[str]
     Attrs: ClassVar[type[Attrs]] = NoAttrs
     callable: ClassVar[bool] = True  # may be written in a spec
-    module: ClassVar[bool] = True  # becomes an nn.Module in the compiled model
+    module: ClassVar[bool] = True  # becomes an nn.Module in the compiled model (or takes a member name)
+    parameter: ClassVar[bool] = False  # the member is a parameter of its container, not a submodule
     ranks: ClassVar[tuple[int, ...]] = (1, 3)  # input ranks accepted: [C] and/or [C, H, W]
     # Which axis order its input may have (see `axes`): "channels" for [C, H, W] / [C] only (every spatial
     # layer), "any" for elementwise ops, "last" for ops acting on the last axis when that axis is C.

@@ -128,6 +128,7 @@ class LayerScale(Op):
 
     name = "layerscale"
     Attrs = LayerScaleAttrs
+    parameter = True
     summary = "x * gamma with gamma a learned [C, 1, 1] started at init: layerscale(init=1e-6)"
 
     def params(self, a, shapes, out):

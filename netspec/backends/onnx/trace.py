@@ -95,6 +95,10 @@ class Index:
                 self.joins[(graph.scope_of(n).path, _ir_kind(n.op))].append(n)
 
     def locate(self, nodes) -> list[Origin | None]:
+        """Every ONNX node's origin; one without a recorded module path takes its neighbours' (see _neighbours)."""
+        return _neighbours(nodes, self.recorded(nodes))
+
+    def recorded(self, nodes) -> list[Origin | None]:
         """Every ONNX node's origin, or None when the exporter recorded no module path for it."""
         stacks = [_module_paths(n) for n in nodes]
         keys = [self._join_key(s, n.op_type) for s, n in zip(stacks, nodes)]
@@ -140,6 +144,29 @@ class Index:
 
     def _block(self, scope_id: int) -> str:
         return next((s.label for s in self.graph.ancestry(scope_id) if s.kind == "block"), "")
+
+
+def _neighbours(nodes, origins: list[Origin | None]) -> list[Origin | None]:
+    """Origins for the nodes the exporter left without a module path (a Split of `chunk` merged from two
+    calls): the origin of the first node that reads one of its outputs, else of the node whose output it reads.
+    ONNX nodes are in topological order, so a consumer comes later and a producer earlier."""
+    if all(o is not None for o in origins):
+        return origins
+    out = list(origins)
+    readers: dict[str, int] = {}
+    for i, node in enumerate(nodes):
+        for name in node.input:
+            readers.setdefault(name, i)
+    made = {name: i for i, node in enumerate(nodes) for name in node.output}
+    for i in reversed(range(len(nodes))):  # consumers first, so a chain of such nodes takes its reader's
+        if out[i] is None:
+            later = [readers[n] for n in nodes[i].output if n in readers and out[readers[n]] is not None]
+            out[i] = out[min(later)] if later else None
+    for i, node in enumerate(nodes):
+        if out[i] is None:
+            earlier = [made[n] for n in node.input if n in made and out[made[n]] is not None]
+            out[i] = out[max(earlier)] if earlier else None
+    return out
 
 
 def _ir_kind(op: str) -> str:

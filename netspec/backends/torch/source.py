@@ -135,7 +135,7 @@ class Generator:
     def _name_helpers(self, root: Container) -> None:
         leaves = [m for box in root.containers() for m in box.members if isinstance(m, Leaf)]
         for leaf in sorted(leaves, key=lambda m: m.node.id):
-            init = leaf.construct.init
+            init = getattr(leaf.construct, "init", None)  # a Parameter has none
             if init is not None and init.name not in self.helpers:
                 self.inits[init.name] = init
                 self.helpers[init.name] = self.names.add(init.name, "init")

@@ -148,6 +148,9 @@ def _locations(graph: Graph | None) -> dict[str, str]:
     for node in graph.modules():
         for suffix in ("weight", "bias", "running_mean", "running_var", "num_batches_tracked"):
             where[f"{node.path}.{suffix}"] = f"{node.span.file}:{node.span.line}"
+    for node in graph.nodes:
+        if node.kind.parameter:
+            where[node.path] = f"{node.span.file}:{node.span.line}"
     return where
 
 
