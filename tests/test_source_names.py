@@ -184,7 +184,8 @@ def accepted(name: str) -> bool:
     from netspec.parse.parser import _KEYWORDS
 
     return (name.isidentifier() and name.isascii() and name not in RESERVED and name not in LAYERS
-            and name not in _KEYWORDS and name not in ("true", "false", "then", "and", "or", "not", "in"))
+            and name not in _KEYWORDS and name not in ("true", "false", "then", "and", "or", "not", "in", "def", "inline",
+                                                        "mul", "add"))
 
 
 NAMES = st.one_of(st.sampled_from(GENERATED_CODE_NAMES), st.from_regex(r"[A-Za-z][A-Za-z0-9_]{0,6}", fullmatch=True)
