@@ -28,6 +28,10 @@ CASES = {
     "mobilenet_v3_small": ("mobilenet_v3.net", {"arch": "small"}),
     "convnext_tiny": ("convnext.net", {}),
     "shufflenet_v2_x0_5": ("shufflenet_v2.net", {"width": 0.5}),
+    "inception_v3": ("inception_v3.net", {}),
+    "efficientnet_b0": ("efficientnet.net", {}),
+    "efficientnet_v2_s": ("efficientnet_v2.net", {}),
+    "regnet_y_400mf": ("regnet.net", {}),
 }
 
 

@@ -12,13 +12,19 @@ from netspec.backends.onnx import Options, export
 SPECS = Path(__file__).parent.parent / "specs"
 SMALL = {  # spec -> (parameters, input): the same code paths as the full size, a fraction of the time
     "alexnet": ({"classes": 10}, (3, 64, 64)),
+    "convnext": ({"classes": 10}, (3, 64, 64)),
     "densenet": ({"blocks": [1, 1, 1, 1], "classes": 10}, (3, 64, 64)),
+    "efficientnet": ({"classes": 10}, (3, 64, 64)),
+    "efficientnet_v2": ({"classes": 10}, (3, 64, 64)),
     "googlenet": ({"classes": 10}, (3, 64, 64)),
+    "inception_v3": ({"classes": 10}, (3, 75, 75)),
     "mnasnet": ({"alpha": 0.5, "classes": 10}, (3, 64, 64)),
     "mobilenet_v2": ({"classes": 10}, (3, 64, 64)),
+    "regnet": ({"classes": 10}, (3, 64, 64)),
     "resnet": ({"depth": 50, "classes": 10}, (3, 64, 64)),
     "resnet18": ({"classes": 10}, (3, 64, 64)),
     "resnet_cifar": ({"depth": 8}, None),
+    "shufflenet_v2": ({"width": 0.5, "classes": 10}, (3, 64, 64)),
     "squeezenet": ({"classes": 10}, (3, 64, 64)),
     "vgg": ({"depth": 11, "batchnorm": True, "classes": 10}, (3, 32, 32)),
 }

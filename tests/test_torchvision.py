@@ -34,23 +34,12 @@ SMALL_DEFAULT = (3, 64, 64)
 CLASSES = 10
 NOT_CNNS = {"maxvit_t", "swin_b", "swin_s", "swin_t", "swin_v2_b", "swin_v2_s", "swin_v2_t",
             "vit_b_16", "vit_b_32", "vit_h_14", "vit_l_16", "vit_l_32"}  # transformers: not this zoo's business
-_SE = "squeeze-and-excitation needs a multiplying join (`mul`)"
-NOT_YET = {  # torchvision CNNs without a spec yet, and why
-    **{f"densenet{d}": "torchvision's keys `denselayer1`.. need interpolated labels" for d in (121, 161, 169, 201)},
-    "inception_v3": "branches sit flat on the block (Mixed_5b.branch5x5_1): needs `inline`",
-    **{f"efficientnet_b{i}": _SE for i in range(8)},
-    **{f"efficientnet_v2_{s}": _SE for s in "sml"},
-    **{f"regnet_x_{s}": "computed labels (`block1-0`) and width rules need interpolated labels and int()"
-       for s in ("400mf", "800mf", "1_6gf", "3_2gf", "8gf", "16gf", "32gf")},
-    **{f"regnet_y_{s}": _SE for s in ("400mf", "800mf", "1_6gf", "3_2gf", "8gf", "16gf", "32gf", "128gf")},
-}
+META_ONLY = {"regnet_y_128gf"}  # 645M parameters: keys and shapes on the meta device; regnet_y_32gf runs in full
+STOCHASTIC_DEPTH = ["efficientnet_b0", "efficientnet_v2_s", "convnext_tiny"]  # train-mode behaviour compared
 
 
 def test_index_holds_every_torchvision_cnn():
-    cnns = set(tv.names()) - NOT_CNNS
-    assert not set(ENTRIES) - cnns, "index entries that torchvision does not have"
-    assert not NOT_YET.keys() & ENTRIES.keys(), "listed as missing but present"
-    assert cnns - set(NOT_YET) == set(ENTRIES)
+    assert set(tv.names()) - NOT_CNNS == set(ENTRIES)
 
 
 def torchvision_model(name: str, **kwargs) -> nn.Module:
@@ -111,22 +100,32 @@ def compiled_class(source: str) -> type[nn.Module]:
     return getattr(module, module.__all__[-1])
 
 
-@pytest.mark.parametrize("name", ENTRIES)
-def test_weights_load_strictly_and_outputs_match(name, torch_one_thread):
+def small_builds(name: str, x: torch.Tensor) -> tuple[nn.Module, nn.Module, nn.Module]:
+    """torchvision's model with realistic batchnorm state, and netspec's live and compiled modules carrying its
+    weights (loaded strictly), at the small input `x` and CLASSES classes."""
     entry = ENTRIES[name]
-    size = SMALL.get(entry.spec.name, SMALL_DEFAULT)
     params = {**entry.params, "classes": CLASSES}
     torch.manual_seed(0)
     reference = torchvision_model(name, num_classes=CLASSES)
-    x = torch.randn(4, *size, generator=torch.Generator().manual_seed(2))
     settle_batchnorm(reference, x)
     weights = reference.state_dict()
-
+    size = tuple(x.shape[1:])
     live = netspec.load(entry.spec, weights=weights, input=size, **params).eval()
     with torch.device("meta"):  # the weights come from torchvision: no need to initialise them first
         written = compiled_class(netspec.compile_source(entry.spec, input=size, **params))()
     written.load_state_dict(weights, strict=True, assign=True)
-    written.eval()
+    return reference, live, written.eval()
+
+
+def small_input(name: str, n: int = 4) -> torch.Tensor:
+    size = SMALL.get(ENTRIES[name].spec.name, SMALL_DEFAULT)
+    return torch.randn(n, *size, generator=torch.Generator().manual_seed(2))
+
+
+@pytest.mark.parametrize("name", sorted(set(ENTRIES) - META_ONLY))
+def test_weights_load_strictly_and_outputs_match(name, torch_one_thread):
+    x = small_input(name)
+    reference, live, written = small_builds(name, x)
 
     x = x[:2]  # the images the statistics came from: on others a small net's rare channels blow up
     with torch.no_grad():
@@ -135,3 +134,36 @@ def test_weights_load_strictly_and_outputs_match(name, torch_one_thread):
     assert 1e-3 < scale < 1e3, "the statistics are not realistic: the outputs vanish or explode"
     torch.testing.assert_close(got, expected, rtol=1e-4, atol=1e-5 * scale)
     torch.testing.assert_close(got_written, expected, rtol=1e-4, atol=1e-5 * scale)
+
+
+@pytest.mark.parametrize("name", sorted(META_ONLY))
+def test_huge_models_have_torchvisions_keys_and_shapes(name):
+    entry = ENTRIES[name]
+    with torch.device("meta"):
+        expected = {k: v.shape for k, v in torchvision_model(name).state_dict().items()}
+        live = netspec.load(entry.spec, **entry.params).state_dict()
+        written = compiled_class(netspec.compile_source(entry.spec, **entry.params))().state_dict()
+    assert {k: v.shape for k, v in live.items()} == expected
+    assert {k: v.shape for k, v in written.items()} == expected
+
+
+@pytest.mark.parametrize("name", STOCHASTIC_DEPTH)
+def test_training_mode_drops_the_same_blocks_as_torchvision(name, torch_one_thread):
+    """Stochastic depth draws the same random numbers in the same order as torchvision's: under one seed the
+    training-mode outputs are the same, under another seed other blocks are dropped (dropout is held in eval
+    mode, so the difference is stochastic depth's alone)."""
+    x = small_input(name)
+    models = small_builds(name, x)
+    outputs = {}
+    for seed in (3, 4):
+        for i, model in enumerate(models):
+            model.train()
+            for dropout in (m for m in model.modules() if isinstance(m, nn.Dropout)):
+                dropout.eval()
+            torch.manual_seed(seed)
+            with torch.no_grad():
+                outputs[seed, i] = model(x)
+    for seed in (3, 4):
+        torch.testing.assert_close(outputs[seed, 1], outputs[seed, 0], rtol=1e-4, atol=1e-5)
+        torch.testing.assert_close(outputs[seed, 2], outputs[seed, 0], rtol=1e-4, atol=1e-5)
+    assert not torch.allclose(outputs[3, 0], outputs[4, 0])
