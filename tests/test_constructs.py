@@ -126,3 +126,19 @@ def test_stochastic_depth_trains_like_torchvisions_under_one_seed(torch_one_thre
     assert not torch.allclose(model(x), outputs[1])  # another draw drops other branches: randomness is real
     model.eval()
     torch.testing.assert_close(model(x), model(x), rtol=0, atol=0)  # eval: no randomness left
+
+
+def test_a_broadcast_gate_widens_the_field_but_keeps_the_grid():
+    """SE's gate sees the whole map (its field covers the input) but has no grid: the product's jump is the
+    map's, so fields stay finite through dozens of gates (they once multiplied to 10^20)."""
+    text = """network N {
+        input [3, 32, 32]
+        conv(8, 3, stride=2, padding=1)
+        mul { identity()  { adaptive_avgpool(1)  conv(8, 1)  sigmoid() } }
+        conv(8, 3, padding=1)
+    }"""
+    layers = netspec.analyse(text).layers
+    conv1, gated, conv2 = layers[1], next(l for l in layers if l.op == "mul"), layers[-1]
+    assert gated.jump == conv1.jump == [2, 2]
+    assert gated.rf[0] >= 32  # through the gate, every output sees the whole input
+    assert conv2.rf[0] == gated.rf[0] + 2 * 2  # rf + (K-1)*jump with the map's jump

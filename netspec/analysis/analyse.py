@@ -52,14 +52,17 @@ def _layer(node: Node, shapes, rf, jump, size: int) -> Layer:
 
 
 def _receptive_field(node: Node, shapes, fields) -> tuple[tuple[int, int], tuple[int, int]]:
-    """rf_out = rf_in + (K-1)*D*jump_in, jump_out = jump_in*S; joins take the widest of their inputs."""
+    """rf_out = rf_in + (K-1)*D*jump_in, jump_out = jump_in*S; joins take the widest field of their inputs and
+    the jump of those on the output's grid (not a broadcast gate's)."""
     if not node.inputs:
         return (1, 1), (1, 1)
     if len(node.inputs) == 1:  # the common case, without the generators (a tenth of analysis on long chains)
         rf, jump = fields[node.inputs[0]]
     else:
         rf = tuple(max(fields[i][0][d] for i in node.inputs) for d in range(2))
-        jump = tuple(max(fields[i][1][d] for i in node.inputs) for d in range(2))
+        # a broadcast path (a [C, 1, 1] gate) has no grid of its own: the output's grid is the other paths'
+        grid = [i for i, shape in zip(node.inputs, shapes) if shape[1:] == node.shape[1:]] or node.inputs
+        jump = tuple(max(fields[i][1][d] for i in grid) for d in range(2))
     window = node.kind.window(node.attrs, shapes, node.shape)
     if window is None:
         return rf, jump
