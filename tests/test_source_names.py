@@ -222,3 +222,22 @@ def test_each_name_the_generated_code_uses_works_as_network_block_and_label(name
     sample = torch.randn(1, 3, 6, 6)
     with torch.no_grad():
         assert torch.equal(written(sample), live(sample))
+
+
+def test_a_block_named_self_does_not_hide_the_instance():
+    """Found by the property test above: `class self(...)` made `self.add_module("1", self())` call the instance."""
+    spec = """network torch {
+        input [1, 6, 6]
+        block self(width: int) { c1: conv(width, 3, padding=1, bias=false)  bn: batchnorm()  relu() }
+        conv(1, 1)
+        self(1)
+    }"""
+    graph = netspec.build(spec)
+    module = type(sys)("generated")
+    exec(compile(emit_source(graph).text, "<generated>", "exec"), module.__dict__)
+    written = getattr(module, module.__all__[-1])().eval()
+    live = build_module(graph).eval()
+    live.load_state_dict(written.state_dict(), strict=True)
+    sample = torch.randn(2, 1, 6, 6)
+    with torch.no_grad():
+        assert torch.equal(written(sample), live(sample))

@@ -112,7 +112,7 @@ class Generator:
 
     def __init__(self, graph: Graph):
         self.graph = graph
-        self.names = Namespace(IMPORTS + CUSTOM)
+        self.names = Namespace(IMPORTS + CUSTOM + ("self",))  # a class named `self` would hide the instance
         self.used: set[str] = set()  # optional imports the code needs: "F", "OrderedDict", custom classes
         self.helpers: dict[str, str] = {}  # init name -> helper function name
         self.inits: dict[str, Init] = {}
