@@ -8,7 +8,7 @@ from dataclasses import dataclass, field, replace
 
 from netspec.diagnostics import Diagnostics, Span, did_you_mean
 from netspec.elaborate.binding import Given, bind_params, collect, layer_attrs
-from netspec.elaborate.evaluate import INPUT, UNKNOWN, Env, EvalError, Reported, define, evaluate
+from netspec.elaborate.evaluate import INPUT, UNKNOWN, Env, EvalError, Reported, bind_function, evaluate
 from netspec.elaborate.expect import expectation
 from netspec.elaborate.names import RESERVED, foreign_name
 from netspec.elaborate.shortcut import SHORTCUTS, shortcut_kind
@@ -193,14 +193,9 @@ class Elaborator:
 
     def define(self, stmt: ast.Def, env: Env) -> None:
         """`def f(a) = ...`: a function in this body's names, checked where it is defined."""
-        if stmt.name in env.values:
-            self.diags.error(f"`{stmt.name}` is already defined in this body", stmt.name_span,
-                             help="use another name", code="duplicate-name")
-            return
         try:
-            env.values[stmt.name] = define(stmt, env)
+            bind_function(stmt, env)
         except EvalError as e:
-            env.values[stmt.name] = UNKNOWN
             self.report(e)
 
     def check(self, stmt: ast.Assert, ctx: Ctx) -> None:

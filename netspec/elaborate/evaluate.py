@@ -180,6 +180,19 @@ def define(d: ast.Def, env: Env) -> Function:
     return Function(d, env, depth, tuple(callees.items()))
 
 
+def bind_function(d: ast.Def, env: Env) -> None:
+    """A `def` into the names of its body or file; EvalError if it is wrong (its name is then UNKNOWN, so its
+    calls are not reported again) or the name is taken there."""
+    if d.name in env.values:
+        raise EvalError(f"`{d.name}` is already defined here", d.name_span, help="use another name",
+                        code="duplicate-name")
+    try:
+        env.values[d.name] = define(d, env)
+    except EvalError:
+        env.values[d.name] = UNKNOWN
+        raise
+
+
 def _calls(expr) -> list[ast.FuncCall]:
     found, stack = [], [expr]
     while stack:
@@ -400,10 +413,13 @@ def _func(e: ast.FuncCall, env: Env) -> Value:
     if isinstance(fn, Function):
         return _call_user(fn, e.span, args)
     try:
-        return fn(e.span, *args)
+        result = fn(e.span, *args)
     except OverflowError:
+        result = math.inf
+    if _is_number(result) and not abs(result) <= MAX_VALUE:  # int(1e300), round(1e300) are numbers too large
         raise EvalError("number too large", e.span, f"{e.name} of {args[0] if args else '?'}",
-                        "values are limited to 2**62") from None
+                        "values are limited to 2**62")
+    return result
 
 
 INPUT = "in"  # the name the current block's input shape is bound to: a keyword, so no spec can shadow it

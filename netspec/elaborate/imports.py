@@ -16,7 +16,7 @@ from pathlib import Path
 
 from netspec.diagnostics import Diagnostic, Diagnostics, NetspecError, Span, did_you_mean
 from netspec.elaborate.elaborator import Block
-from netspec.elaborate.evaluate import UNKNOWN, Env, EvalError, define
+from netspec.elaborate.evaluate import Env, EvalError, bind_function
 from netspec.files import Identity, identity, shown
 from netspec.ops import LAYERS
 from netspec.parse import ast, decode, parse
@@ -118,14 +118,9 @@ class Loader:
         return visible
 
     def define(self, definition: ast.Def, env: Env) -> None:
-        if definition.name in env.values:
-            self.diags.error(f"`{definition.name}` is defined twice", definition.name_span,
-                             help="give one of them another name", code="duplicate-name")
-            return
         try:
-            env.values[definition.name] = define(definition, env)
+            bind_function(definition, env)
         except EvalError as e:
-            env.values[definition.name] = UNKNOWN  # its calls are not reported again
             self.diags.error(e.message, e.span, e.label, e.help, code=e.code)
 
     def imported(self, spec: ast.Spec, imp: ast.Import, stack: tuple[str, ...], env: Env) -> dict[str, Block]:

@@ -29,6 +29,8 @@ LOOP = {"label": "+x", "fontsize": "9", "dir": "none", "headport": "e", "tailpor
 OP_STYLE = {
     "add": {"shape": "circle", "label": "+", "width": "0.28", "height": "0.28", "fixedsize": "true",
             "fontsize": "13", "margin": "0"},
+    "mul": {"shape": "circle", "label": "×", "width": "0.28", "height": "0.28", "fixedsize": "true",
+            "fontsize": "13", "margin": "0"},
     "concat": {"shape": "invtrapezium", "style": "filled", "margin": "0.04,0.02"},
     "input": {"shape": "oval", "style": "filled"},
 }

@@ -11,7 +11,7 @@ from netspec.ir import Graph, Node, Scope
 
 NAME_SCOPES = "pkg.torch.onnx.name_scopes"  # the exporter's module call stack: ['', 'layer1', 'layer1.0', 'add_3']
 TORCH_KEYS = ("pkg.torch.", "pkg.onnxscript.", "namespace")  # absolute stack traces, fx dumps: machine-specific
-JOINS = {"Add": "add", "Sum": "add", "Concat": "concat"}  # ONNX ops that are a structural IR op on their own
+JOINS = {"Add": "add", "Sum": "add", "Mul": "mul", "Concat": "concat"}  # ONNX ops that are a structural IR op on their own
 FOLDED = {"batchnorm": {"conv": "Conv", "linear": "Gemm"}}  # the optimiser folds batchnorm into the op before it
 
 
