@@ -101,7 +101,7 @@ def compile_source(source: Source, *, input: tuple[int, ...] | None = None, **pa
     """A spec as standalone PyTorch source (no netspec import): one class per block, and the network's class.
 
     >>> code = compile_source("specs/resnet18.net")
-    >>> "class ResNet18(nn.Module):" in code
+    >>> "class ResNet18(nn.Sequential):" in code and "def __init__(self, classes: int = 1000)" in code
     True
     """
     from netspec.backends.torch import emit_source

@@ -106,8 +106,8 @@ def test_generated_equals_live_module():
 
 def test_classes_are_shared_and_parameterised():
     code = netspec.compile_source(SHOWCASE)
-    assert code.count("class Unit(nn.Module)") == 1 and code.count("class Mixer(nn.Module)") == 1
-    assert "class UnitPad(nn.Module)" in code  # the variant whose shortcut pads
+    assert code.count("class Unit(nn.Sequential)") == 1 and code.count("class Mixer(nn.Sequential)") == 1
+    assert "class UnitPad(nn.Sequential)" in code  # the variant whose shortcut pads
     assert "Mixer(in_channels=16, a=4, b=4)" in code and "Mixer(in_channels=24, a=8, b=2)" in code
     assert "kaiming_init(nn.Conv2d(" in code and "zero_gamma_init(nn.BatchNorm2d(" in code
 
@@ -121,7 +121,7 @@ def test_forward_lines_carry_shape_and_spec_line():
     for number in forward:
         span = source.spans[number]
         assert lines[number - 1].endswith(f"resnet18.net:{span.line}")
-    assert "        x = self.maxpool(x)        # [64, 56, 56]  resnet18.net:19" in lines
+    assert "        x = self.maxpool(x)  # [64, 56, 56]  resnet18.net:19" in lines
 
 
 def test_compile_to_stdout_and_file_agree(tmp_path):
@@ -139,7 +139,58 @@ def test_compile_with_parameters(tmp_path):
     out = tmp_path / "cifar.py"
     subprocess.run([NETSPEC, "compile", str(SPECS / "resnet18.net"), "--set", "classes=10", "-o", str(out)],
                    check=True, capture_output=True)
-    assert "nn.Linear(512, 10)" in out.read_text()
+    code = out.read_text()
+    assert "def __init__(self, classes: int = 10) -> None:" in code and "nn.Linear(512, classes)" in code
+    assert network_class(module_from(code))().fc.out_features == 10
+
+
+def _outputs(model, x):
+    torch.manual_seed(0)
+    with torch.no_grad():
+        return model.eval()(x)
+
+
+@pytest.mark.parametrize("spec, params, changed", [
+    ("alexnet.net", {}, {"classes": 7, "dropout": 0.1}),
+    ("squeezenet.net", {"version": 1.1}, {"classes": 5}),  # classes is a conv's channels there, not a linear's
+    ("convnext.net", {"size": "tiny"}, {"classes": 3, "layer_scale": 0.5}),  # passed into every block
+    ("googlenet.net", {}, {"classes": 4}),
+])
+def test_network_parameters_are_constructor_arguments(spec, params, changed):
+    """The network's class takes the parameters that only move numbers, with the compiled values as defaults;
+    built with other values it is the model the spec gives for them (same keys, shapes and outputs)."""
+    code = netspec.compile_source(SPECS / spec, **params)
+    cls = network_class(module_from(code))
+    torch.manual_seed(1)
+    written = cls(**changed)
+    torch.manual_seed(1)
+    live = netspec.load(SPECS / spec, **params, **changed)
+    a, b = live.state_dict(), written.state_dict()
+    assert list(a) == list(b) and all(torch.equal(a[k], b[k]) for k in a)
+    x = torch.randn(1, *netspec.build(SPECS / spec, params).input.shape)
+    assert torch.equal(_outputs(live, x), _outputs(written, x))
+
+
+def test_structural_and_derived_parameters_stay_compiled_in():
+    """depth changes the layers, width_per_group feeds `width * groups / 64`-style values, and an input-sizing
+    parameter moves nothing in the code: none becomes an argument, and the source says what it was built with."""
+    resnet = netspec.compile_source(SPECS / "resnet.net", depth=50, width_per_group=128)
+    assert "    def __init__(self, classes: int = 1000) -> None:" in resnet
+    assert "(depth=50, groups=1, width_per_group=128, classes=1000)" in resnet
+    stack = netspec.compile_source(SPECS / "stack.net")  # `channels` sizes the input: not an argument
+    assert "    def __init__(self) -> None:\n        super().__init__(\n            nn.Conv2d(64, 64, 3" in stack
+    cifar = netspec.compile_source(SPECS / "resnet_cifar.net")  # plain: a bool that changes the graph
+    assert "    def __init__(self, classes: int = 10) -> None:" in cifar
+
+
+def test_numbered_members_read_as_pytorch_writes_them():
+    """No add_module/getattr for numbered members: a class holding them is an nn.Sequential and indexes them."""
+    for spec in sorted(SPECS.glob("*.net")):
+        code = netspec.compile_source(spec)
+        assert "add_module(" not in code and "getattr(self" not in code, spec.name
+    lenet = netspec.compile_source(SPECS / "lenet5.net")
+    assert '            ("1", nn.ReLU()),' in lenet and "        x = self[1](x)" in lenet
+    assert "class LeNet5(nn.Sequential):" in lenet
 
 
 @pytest.mark.parametrize("target", ["missing/dir/out.py", "a_directory"])

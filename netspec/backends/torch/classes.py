@@ -4,6 +4,11 @@ A block's instances that have the same structure share one class; what differs b
 strides, ...) becomes a constructor parameter, named after the block parameter it equals where one does.
 A block whose instances differ in structure (a stage of 2 or 3 blocks) subclasses nn.Sequential and is
 given its members; a chain that is not a block is written inline as nn.Sequential.
+
+The network's class takes the network parameters that only move numbers (arguments.py finds them by
+elaborating the spec again with each changed): each instance of a class is then seen once per variant too,
+and a value that moves with a parameter becomes a constructor argument all the way up to the network's class,
+where it must equal the parameter itself (else the parameter stays compiled in).
 """
 
 from __future__ import annotations
@@ -17,9 +22,10 @@ from netspec.backends.torch.namespace import Namespace, camel
 from netspec.ir import Graph
 
 Form = Literal["root", "module", "sequential", "passthrough", "inline"]
-# record(container, plan) -> (values, roles, split): every value the container's code uses, in order, what each
-# is, and where the forward's values start (the constructor's come first)
-Recorder = Callable[[Container, "Plan"], tuple[list[Any], list[str], int]]
+# record(container, plan, values) -> (values, roles, split): every value the container's code uses, in order, what
+# each is, and where the forward's values start (the constructor's come first); `values` holds those of the
+# classes it contains, for the elaboration the container comes from
+Recorder = Callable[[Container, "Plan", dict[int, list[Any]]], tuple[list[Any], list[str], int]]
 
 
 @dataclass
@@ -27,6 +33,34 @@ class Param:
     name: str
     column: int  # where its value sits in an instance's value list
     annotation: str
+    default: Any = None  # the compiled value: the network's class offers it as the default
+
+
+@dataclass
+class Variant:
+    """The network elaborated with one parameter changed: its module tree, and the values of its classes."""
+
+    graph: Graph
+    boxes: dict[int, Container]  # scope id -> container; the same ids as the compiled graph's
+    values: dict[int, list[Any]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Row:
+    """One container as its class sees it: an instance, in the compiled graph or in a variant."""
+
+    box: Container
+    graph: Graph  # the elaboration it comes from
+    changed: str  # the network parameter changed in that elaboration; "" for the compiled one
+    values: dict[int, list[Any]]  # scope id -> the values of each class instance in that elaboration
+
+    @property
+    def params(self) -> dict[str, Any]:
+        return self.graph.params
+
+    @property
+    def input_shape(self) -> tuple[int, ...]:
+        return self.graph.nodes[self.box.input].shape
 
 
 @dataclass
@@ -42,6 +76,8 @@ class ClassDef:
     constant: dict[int, Any] = field(default_factory=dict)  # column -> its value, for constant columns
     named: dict[tuple, str] = field(default_factory=dict)  # a varying column's values -> parameter name
     forward_from: int = 0  # the first column the forward uses (the constructor uses those before it)
+    rows: list[Row] = field(default_factory=list)  # the instances, then each variant's counterparts
+    passes: dict[int, str] = field(default_factory=dict)  # the network's class: column -> network parameter
 
     @property
     def first(self) -> Container:
@@ -63,6 +99,7 @@ class Plan:
     of: dict[int, ClassDef]  # container scope id -> its class (inline containers have none)
     values: dict[int, list[Any]]  # container scope id -> the values its class is instantiated with
     names: Namespace
+    variants: dict[str, Variant] = field(default_factory=dict)  # network parameter -> its variant
 
 
 def signature(box: Container) -> tuple:
@@ -86,8 +123,41 @@ def _function_signature(function) -> tuple | None:
     return function and (function.name, function.template, tuple(k for k, _ in function.params))
 
 
-def plan(graph: Graph, root: Container, record: Recorder, names: Namespace) -> Plan:
-    """Group containers into classes, name them, and find each class's parameters."""
+def plan(graph: Graph, root: Container, record: Recorder, names: Namespace,
+         variants: dict[str, tuple[Graph, Container]] | None = None) -> Plan:
+    """Group containers into classes, name them, and find each class's parameters.
+
+    `variants`: network parameter -> the network elaborated with it changed, and its module tree. The network's
+    class takes those parameters whose moves it can pass on as they are; the others stay compiled in.
+    """
+    candidates = dict(variants or {})
+    while True:
+        result = _plan(graph, root, record, names.copy(), {k: _variant(*v) for k, v in candidates.items()})
+        rejected = _rejected(result)
+        if not rejected:
+            names.adopt(result.names)
+            return result
+        candidates = {k: v for k, v in candidates.items() if k not in rejected}
+
+
+def _variant(graph: Graph, root: Container) -> Variant:
+    return Variant(graph, {b.scope.id: b for b in root.containers()})
+
+
+def _rejected(plan: Plan) -> set[str]:
+    """The parameters the network's class cannot take: one that moves a value it cannot pass on as it is
+    (`2 * width`), and one that moves none of its values (it only sizes the input, say)."""
+    root = next(c for c in plan.classes if c.form == "root")
+    base, *table = _table(root)
+    rejected = set()
+    for row, values in zip(root.rows[1:], table):  # a verdict does not depend on the other variants
+        moved = [column for column, value in enumerate(values) if _typed(value) != _typed(base[column])]
+        if not moved or any(root.passes.get(column) != row.changed for column in moved):
+            rejected.add(row.changed)
+    return rejected
+
+
+def _plan(graph: Graph, root: Container, record: Recorder, names: Namespace, variants: dict[str, Variant]) -> Plan:
     boxes = root.containers()
     signatures = {b.scope.id: signature(b) for b in boxes}
     chain_blocks = _chain_blocks(boxes, signatures)
@@ -101,7 +171,7 @@ def plan(graph: Graph, root: Container, record: Recorder, names: Namespace) -> P
         cls.instances.append(box)
         of[box.scope.id] = cls
     _name(list(classes.values()), names)
-    result = Plan(_dependency_order(root, of), of, {}, names)
+    result = Plan(_dependency_order(root, of), of, {}, names, variants)
     for cls in result.classes:
         if cls.form != "passthrough":  # given its members, it takes no parameters
             _parameters(graph, cls, record, result)
@@ -170,24 +240,40 @@ def _variant_suffix(cls: ClassDef, model: ClassDef) -> str:
 
 
 def _parameters(graph: Graph, cls: ClassDef, record: Recorder, plan: Plan) -> None:
-    rows, roles = [], []
-    for box in cls.instances:
-        values, roles, cls.forward_from = record(box, plan)
-        rows.append(values)
-        plan.values[box.scope.id] = values
-    if any(len(r) != len(rows[0]) for r in rows):
+    cls.rows = _rows(graph, cls, plan)
+    roles: list[str] = []
+    for row in cls.rows:
+        row.values[row.box.scope.id], roles, cls.forward_from = record(row.box, plan, row.values)
+    table = _table(cls)
+    if any(len(r) != len(table[0]) for r in table):
         raise AssertionError(f"instances of {cls.name} differ in structure")
     params = Namespace(parent=plan.names, reserved={"self"})
-    for column in range(len(rows[0])):
-        values = tuple(_typed(r[column]) for r in rows)
+    for column in range(len(table[0])):
+        values = tuple(_typed(r[column]) for r in table)
         if len(set(values)) == 1:
-            cls.constant[column] = rows[0][column]
-        elif values in cls.named:
-            cls.code[column] = cls.named[values]
-        else:
-            name = params.add(_param_name(graph, cls, values, roles[column]), "arg")
-            cls.named[values] = cls.code[column] = name
-            cls.params.append(Param(name, column, _annotation(values)))
+            cls.constant[column] = table[0][column]
+            continue
+        meaning = _param_name(cls, values, roles[column])
+        if values not in cls.named:
+            cls.named[values] = params.add(meaning, "arg")
+            cls.params.append(Param(cls.named[values], column, _annotation(values), table[0][column]))
+        cls.code[column] = cls.named[values]
+        if cls.form == "root" and meaning in graph.params:
+            cls.passes[column] = meaning
+    if cls.form == "root":  # the network's class takes its arguments in the spec's order
+        order = list(graph.params)
+        cls.params.sort(key=lambda p: order.index(cls.passes[p.column]) if p.column in cls.passes else len(order))
+
+
+def _rows(graph: Graph, cls: ClassDef, plan: Plan) -> list[Row]:
+    rows = [Row(box, graph, "", plan.values) for box in cls.instances]
+    for name, variant in plan.variants.items():
+        rows += [Row(variant.boxes[box.scope.id], variant.graph, name, variant.values) for box in cls.instances]
+    return rows
+
+
+def _table(cls: ClassDef) -> list[list[Any]]:
+    return [row.values[row.box.scope.id] for row in cls.rows]
 
 
 def _typed(value: Any) -> tuple:
@@ -195,13 +281,16 @@ def _typed(value: Any) -> tuple:
     return type(value).__name__, value
 
 
-def _param_name(graph: Graph, cls: ClassDef, values: tuple, role: str) -> str:
-    """The block parameter these values equal in every instance; else `in_channels`; else the slot's role."""
-    args = [dict(b.scope.args) for b in cls.instances] if cls.first.is_block else []
+def _param_name(cls: ClassDef, values: tuple, role: str) -> str:
+    """The block or network parameter these values equal in every row; else `in_channels`; else the slot's role."""
+    if cls.form == "root":
+        args = [row.params for row in cls.rows]
+    else:
+        args = [dict(row.box.scope.args) for row in cls.rows] if cls.first.is_block else []
     for name in args[0] if args else {}:
         if all(name in a and _typed(a[name]) == v for a, v in zip(args, values)):
             return name
-    channels = tuple(_typed(graph.nodes[b.input].shape[0]) for b in cls.instances)
+    channels = tuple(_typed(row.input_shape[0]) for row in cls.rows)
     return "in_channels" if channels == values else role
 
 

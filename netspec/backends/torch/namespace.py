@@ -24,6 +24,16 @@ class Namespace:
         self.used: set[str] = set(reserved)
         self.tried: dict[str, int] = {}  # base -> the number its last `add` took: every one below is taken
 
+    def copy(self) -> Namespace:
+        """A namespace holding the same names, to try a naming that may be thrown away."""
+        twin = Namespace(self.used, self.parent)
+        twin.tried = dict(self.tried)
+        return twin
+
+    def adopt(self, other: Namespace) -> None:
+        """Take the names of a copy that was kept."""
+        self.used, self.tried = set(other.used), dict(other.tried)
+
     def taken(self, name: str) -> bool:
         return name in self.used or (self.parent is not None and self.parent.taken(name))
 

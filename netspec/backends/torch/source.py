@@ -14,6 +14,7 @@ from pathlib import PurePath
 from typing import Any
 
 from netspec import __version__
+from netspec.backends.torch.arguments import variants
 from netspec.backends.torch.classes import ClassDef, Plan, plan
 from netspec.backends.torch.layers import CUSTOM, REQUIRED, Arg, Construct, Init, Parameter
 from netspec.backends.torch.layout import Container, Leaf, layout
@@ -25,6 +26,7 @@ from netspec.ops import OPS, fmt_shape
 
 IMPORTS = ("torch", "nn", "F", "OrderedDict")
 LISTED = 4  # instance paths named in a class docstring
+SEQUENTIAL_ATTRIBUTES = frozenset({"append", "extend", "insert", "pop"})  # nn.Sequential's, beyond nn.Module's
 
 
 def emit_source(graph: Graph) -> Source:
@@ -69,6 +71,16 @@ class Rendering:
         code = self.value(arg.value, arg.name)
         constant = self.cls.constant.get(column, REQUIRED)
         return None if _same(constant, arg.default) else code
+
+
+def indexed(box: Container) -> bool:
+    """Does a container with a forward of its own hold numbered members? Then its class is an nn.Sequential, so
+    that they are registered and called as PyTorch code does (`self[2](x)`), not through add_module/getattr.
+    A number must be the member's position among the modules, as nn.Sequential indexes them."""
+    modules = [m for m in box.members if not (isinstance(m, Leaf) and m.parameter)]
+    numbered = [(n, m.name) for n, m in enumerate(modules) if m.name.isdigit()]
+    return (bool(numbered) and all(name == str(n) for n, name in numbered)
+            and not any(m.name in SEQUENTIAL_ATTRIBUTES for m in modules))
 
 
 def _same(a: Any, b: Any) -> bool:
@@ -117,12 +129,16 @@ class Generator:
         self.helpers: dict[str, str] = {}  # init name -> helper function name
         self.inits: dict[str, Init] = {}
         self.plan: Plan | None = None
+        self.values: dict[int, list[Any]] = {}  # class instances' values, of the elaboration being recorded
         self.parameters: set[str] = set()  # members of the container being written that are parameters
+        self.indexed = False  # the container being written is an nn.Sequential with a forward of its own
 
     def source(self) -> Source:
         root = layout(self.graph)
         self._name_helpers(root)
-        self.plan = plan(self.graph, root, self.record, self.names)
+        changed = {name: (graph, layout(graph)) for name, graph in variants(self.graph).items()}
+        self.plan = plan(self.graph, root, self.record, self.names, changed)
+        self.values = self.plan.values
         w = Writer()
         self._header(w)  # the imports it needs are known once every class has been recorded
         for cls in self.plan.classes:
@@ -180,14 +196,14 @@ class Generator:
     # ---- classes ----------------------------------------------------------------------------------
 
     def write_class(self, w: Writer, cls: ClassDef) -> None:
-        base = "nn.Sequential" if cls.form in ("sequential", "passthrough") else "nn.Module"
+        base = "nn.Sequential" if cls.form in ("sequential", "passthrough") or indexed(cls.first) else "nn.Module"
         w.line(f"class {cls.name}({base}):")
         with w.indented():
             w.docstring(*self._docstring(cls))
             if cls.form == "passthrough":
                 return
             w.blank()
-            signature = ("self", *(f"{p.name}: {p.annotation}" for p in cls.params))
+            signature = ("self", *(self._param(p, cls) for p in cls.params))
             w.expr("def __init__", Call("(", signature, ") -> None:"))
             stored = _stored(cls)
             slots = Rendering(cls, stored)  # one pass over the values, in the order record() took them
@@ -199,9 +215,16 @@ class Generator:
                 w.blank()
                 self.forward(w, cls.first, slots, cls)
 
-    def record(self, box: Container, plan_: Plan) -> tuple[list[Any], list[str], int]:
-        """The values an instance's class code uses, in the order the code uses them."""
-        self.plan = plan_
+    @staticmethod
+    def _param(param, cls: ClassDef) -> str:
+        """`out: int`; the network's class offers the compiled value as the default: `classes: int = 1000`."""
+        text = f"{param.name}: {param.annotation}"
+        return f"{text} = {literal(param.default)}" if cls.form == "root" else text
+
+    def record(self, box: Container, plan_: Plan, values: dict[int, list[Any]]) -> tuple[list[Any], list[str], int]:
+        """The values an instance's class code uses, in the order the code uses them (`values`: those of the
+        class instances it holds)."""
+        self.plan, self.values = plan_, values
         slots = Recording()
         form = plan_.of[box.scope.id].form
         self.constructor(Writer(), box, slots, form)
@@ -212,10 +235,15 @@ class Generator:
 
     def constructor(self, w: Writer, box: Container, slots, form: str) -> None:
         if form == "sequential":
-            w.expr("super().__init__", self.sequential(box, slots, "("))
+            w.expr("super().__init__", self.sequential(box.members, slots, "("))
             return
-        w.line("super().__init__()")
-        for member in box.members:
+        members = box.members
+        if indexed(box):  # numbered members are registered as nn.Sequential numbers them, in order
+            members = [m for m in box.members if isinstance(m, Leaf) and m.parameter]
+            w.expr("super().__init__", self.sequential([m for m in box.members if m not in members], slots, "("))
+        else:
+            w.line("super().__init__()")
+        for member in members:
             expr = self.member(member, slots)
             if isinstance(member, Leaf) and member.parameter and not safe_attribute(member.name):
                 w.expr(f"self.register_parameter({literal(member.name)}, ", expr, ")")
@@ -227,6 +255,7 @@ class Generator:
     def forward(self, w: Writer, box: Container, slots, cls: ClassDef | None) -> None:
         variables = Variables(box, self.names)  # the input is `x` unless a class took that name (`network x`)
         self.parameters = {m.name for m in box.members if isinstance(m, Leaf) and m.parameter}
+        self.indexed = indexed(box)
         w.line(f"def forward(self, {variables.of[box.input]}: torch.Tensor) -> torch.Tensor:")
         with w.indented(), w.aligned():
             for n, step in enumerate(box.steps):
@@ -239,6 +268,8 @@ class Generator:
     def _call(self, step, inputs: list[str], slots) -> str:
         if step.member in self.parameters:
             return f"{inputs[0]} * {attribute('self', step.member)}"
+        if step.member is not None and self.indexed and step.member.isdigit():
+            return f"self[{step.member}]({inputs[0]})"
         if step.member is not None:
             return f"{attribute('self', step.member)}({inputs[0]})"
         function = step.function
@@ -253,10 +284,10 @@ class Generator:
             return self.leaf(member.construct, slots)
         cls = self.plan.of.get(member.scope.id)
         if cls is None:
-            return self.sequential(member, slots, "nn.Sequential(")
+            return self.sequential(member.members, slots, "nn.Sequential(")
         if cls.form == "passthrough":
-            return self.sequential(member, slots, f"{cls.name}(")
-        values = self.plan.values[member.scope.id]
+            return self.sequential(member.members, slots, f"{cls.name}(")
+        values = self.values[member.scope.id]
         return Call(f"{cls.name}(", tuple(f"{name}={slots.value(v, name)}" for name, v in cls.args(values)))
 
     def leaf(self, c: Construct | Parameter, slots) -> Call:
@@ -271,9 +302,9 @@ class Generator:
         expr = Call(f"{'' if c.custom else 'nn.'}{c.cls}(", tuple(args))
         return expr if c.init is None else Call(f"{self.helpers[c.init.name]}(", (expr,))
 
-    def sequential(self, box: Container, slots, head: str) -> Call:
-        items = tuple(self.member(m, slots) for m in box.members)
-        names = [m.name for m in box.members]
+    def sequential(self, members: list[Leaf | Container], slots, head: str) -> Call:
+        items = tuple(self.member(m, slots) for m in members)
+        names = [m.name for m in members]
         if names == [str(i) for i in range(len(names))]:
             return Call(head, items)
         self.used.add("OrderedDict")
@@ -283,18 +314,19 @@ class Generator:
 
     def _shape(self, cls: ClassDef, n: int) -> str:
         """A step's output shape over the class's instances: numbers where they agree, names where not."""
-        nodes = [box.steps[n].node for box in cls.instances]
+        nodes = [row.box.steps[n].node for row in cls.rows]
         if len({node.shape for node in nodes}) == 1:
             return fmt_shape(nodes[0].shape)
         return "[" + ", ".join(self._dim(cls, nodes, d) for d in range(len(nodes[0].shape))) + "]"
 
     def _dim(self, cls: ClassDef, nodes: list, d: int) -> str:
         """One dimension: a parameter, a function of the input's H or W, or (concat channels) a sum of those."""
-        inputs = [self.graph.nodes[box.input].shape for box in cls.instances]
+        inputs = [row.input_shape for row in cls.rows]
         text = _dim(cls, d, tuple(node.shape[d] for node in nodes), inputs)
         if text != "?" or d != 0 or nodes[0].op != "concat":
             return text
-        parts = [self._dim(cls, [self.graph.nodes[node.inputs[i]] for node in nodes], 0)
+        graphs = [row.graph for row in cls.rows]
+        parts = [self._dim(cls, [g.nodes[node.inputs[i]] for g, node in zip(graphs, nodes)], 0)
                  for i in range(len(nodes[0].inputs))]
         return "?" if "?" in parts else " + ".join(parts)
 
@@ -332,7 +364,7 @@ def _custom_source() -> dict[str, str]:
 def _stored(cls: ClassDef) -> dict[str, str]:
     """Parameters the forward uses -> the attributes the constructor keeps them in (not a member's name)."""
     used = dict.fromkeys(name for column, name in sorted(cls.code.items()) if column >= cls.forward_from)
-    attrs = Namespace({m.name for m in cls.first.members} | MODULE_ATTRIBUTES)
+    attrs = Namespace({m.name for m in cls.first.members} | MODULE_ATTRIBUTES | SEQUENTIAL_ATTRIBUTES)
     return {name: attrs.add(name, "arg") for name in used}
 
 
