@@ -1,6 +1,7 @@
 """Every model of specs/index.toml against torchvision itself (not a copy of it).
 
-For each entry: the parameter count and the conv+linear MACs at full size equal torchvision's (MACs as
+For each entry (and each variant: torchvision builder arguments the index does not list, such as a dilated
+ResNet): the parameter count and the conv+linear MACs at full size equal torchvision's (MACs as
 FlopCounterMode measures them, FLOPs/2 of convolution and mm/addmm), on the meta device; torchvision's
 state_dict loads with strict=True into `netspec.load` and into the compiled source; and the three give the
 same eval outputs, with batchnorm statistics taken from a training-mode pass and then perturbed (naive random
@@ -11,6 +12,7 @@ small input and 10 classes, which keeps every layer and name: the figures test c
 from __future__ import annotations
 
 import sys
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -38,12 +40,27 @@ META_ONLY = {"regnet_y_128gf"}  # 645M parameters: keys and shapes on the meta d
 STOCHASTIC_DEPTH = ["efficientnet_b0", "efficientnet_v2_s", "convnext_tiny"]  # train-mode behaviour compared
 
 
+@dataclass(frozen=True)
+class Case:
+    """A spec with its parameters, and the torchvision builder (with its arguments) whose model it must equal."""
+
+    spec: Path
+    params: dict
+    builder: str
+    kwargs: dict = field(default_factory=dict)
+
+
+CASES = {name: Case(e.spec, e.params, name, BUILDER.get(name, {})) for name, e in ENTRIES.items()}
+CASES["resnet50_dilated"] = Case(SPECS / "resnet.net", {"depth": 50, "dilate": [False, True, True]},
+                                 "resnet50", {"replace_stride_with_dilation": [False, True, True]})
+
+
 def test_index_holds_every_torchvision_cnn():
     assert set(tv.names()) - NOT_CNNS == set(ENTRIES)
 
 
-def torchvision_model(name: str, **kwargs) -> nn.Module:
-    return tv.build(name, **BUILDER.get(name, {}), **kwargs)
+def torchvision_model(case: Case, **kwargs) -> nn.Module:
+    return tv.build(case.builder, **case.kwargs, **kwargs)
 
 
 def conv_linear_macs(model: nn.Module, x: torch.Tensor) -> int:
@@ -54,12 +71,12 @@ def conv_linear_macs(model: nn.Module, x: torch.Tensor) -> int:
     return sum(n for op, n in counts.items() if op.__name__.split(".")[0] in MAC_OPS) // 2
 
 
-@pytest.mark.parametrize("name", ENTRIES)
+@pytest.mark.parametrize("name", CASES)
 def test_full_size_params_and_macs(name):
-    entry = ENTRIES[name]
-    report = netspec.analyse(entry.spec, **entry.params)
+    case = CASES[name]
+    report = netspec.analyse(case.spec, **case.params)
     with torch.device("meta"):
-        model = torchvision_model(name).eval()
+        model = torchvision_model(case).eval()
     assert report.totals.params == sum(p.numel() for p in model.parameters())
     x = torch.empty(1, *report.input, device="meta")
     assert report.totals.macs == conv_linear_macs(model, x)
@@ -103,26 +120,26 @@ def compiled_class(source: str) -> type[nn.Module]:
 def small_builds(name: str, x: torch.Tensor) -> tuple[nn.Module, nn.Module, nn.Module]:
     """torchvision's model with realistic batchnorm state, and netspec's live and compiled modules carrying its
     weights (loaded strictly), at the small input `x` and CLASSES classes."""
-    entry = ENTRIES[name]
-    params = {**entry.params, "classes": CLASSES}
+    case = CASES[name]
+    params = {**case.params, "classes": CLASSES}
     torch.manual_seed(0)
-    reference = torchvision_model(name, num_classes=CLASSES)
+    reference = torchvision_model(case, num_classes=CLASSES)
     settle_batchnorm(reference, x)
     weights = reference.state_dict()
     size = tuple(x.shape[1:])
-    live = netspec.load(entry.spec, weights=weights, input=size, **params).eval()
+    live = netspec.load(case.spec, weights=weights, input=size, **params).eval()
     with torch.device("meta"):  # the weights come from torchvision: no need to initialise them first
-        written = compiled_class(netspec.compile_source(entry.spec, input=size, **params))()
+        written = compiled_class(netspec.compile_source(case.spec, input=size, **params))()
     written.load_state_dict(weights, strict=True, assign=True)
     return reference, live, written.eval()
 
 
 def small_input(name: str, n: int = 4) -> torch.Tensor:
-    size = SMALL.get(ENTRIES[name].spec.name, SMALL_DEFAULT)
+    size = SMALL.get(CASES[name].spec.name, SMALL_DEFAULT)
     return torch.randn(n, *size, generator=torch.Generator().manual_seed(2))
 
 
-@pytest.mark.parametrize("name", sorted(set(ENTRIES) - META_ONLY))
+@pytest.mark.parametrize("name", sorted(set(CASES) - META_ONLY))
 def test_weights_load_strictly_and_outputs_match(name, torch_one_thread):
     x = small_input(name)
     reference, live, written = small_builds(name, x)
@@ -138,11 +155,11 @@ def test_weights_load_strictly_and_outputs_match(name, torch_one_thread):
 
 @pytest.mark.parametrize("name", sorted(META_ONLY))
 def test_huge_models_have_torchvisions_keys_and_shapes(name):
-    entry = ENTRIES[name]
+    case = CASES[name]
     with torch.device("meta"):
-        expected = {k: v.shape for k, v in torchvision_model(name).state_dict().items()}
-        live = netspec.load(entry.spec, **entry.params).state_dict()
-        written = compiled_class(netspec.compile_source(entry.spec, **entry.params))().state_dict()
+        expected = {k: v.shape for k, v in torchvision_model(case).state_dict().items()}
+        live = netspec.load(case.spec, **case.params).state_dict()
+        written = compiled_class(netspec.compile_source(case.spec, **case.params))().state_dict()
     assert {k: v.shape for k, v in live.items()} == expected
     assert {k: v.shape for k, v in written.items()} == expected
 

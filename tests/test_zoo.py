@@ -67,6 +67,29 @@ def test_resnet_rejects_unknown_depth():
         netspec.build(SPECS / "resnet.net", {"depth": 20})
 
 
+def test_dilated_resnet_keeps_the_size_and_the_weights():
+    """replace_stride_with_dilation=[False, True, True]: output stride 8 instead of 32, the same parameters; the
+    first block of a dilated stage keeps the dilation reached before it (tests/test_torchvision.py compares
+    the whole network with torchvision's)."""
+    report = netspec.analyse(SPECS / "resnet.net", depth=50, dilate=[False, True, True])
+    shapes = {scope.path: scope.shape for scope in report.scopes}
+    assert report.totals.params == 25_557_032
+    assert [shapes[f"layer{i}"] for i in (2, 3, 4)] == [[512, 28, 28], [1024, 28, 28], [2048, 28, 28]]
+    graph = netspec.build(SPECS / "resnet.net", {"depth": 50, "dilate": [False, True, True]})
+    dilation = {n.path: n.attrs.dilation for n in graph.nodes if n.path.endswith(".conv2")}
+    assert [dilation[f"layer{i}.0.conv2"] for i in (2, 3, 4)] == [(1, 1), (1, 1), (2, 2)]
+    assert [dilation[f"layer{i}.1.conv2"] for i in (2, 3, 4)] == [(1, 1), (2, 2), (4, 4)]
+
+
+@pytest.mark.parametrize("params, message", [
+    ({"depth": 18, "dilate": [False, True, True]}, "dilate needs depth 50"),
+    ({"depth": 50, "dilate": [True, True]}, "one bool for each of layer2, layer3 and layer4"),
+])
+def test_resnet_rejects_impossible_dilation(params, message):
+    with pytest.raises(netspec.NetspecError, match=message):
+        netspec.build(SPECS / "resnet.net", params)
+
+
 def test_cifar_resnet_rejects_depth_not_6n_plus_2():
     with pytest.raises(netspec.NetspecError, match="6n \\+ 2"):
         netspec.build(SPECS / "resnet_cifar.net", {"depth": 21})
