@@ -38,6 +38,7 @@ class Diagnostic:
     help: str = ""
     code: str = ""
     notes: tuple[str, ...] = ()
+    related: tuple[tuple[Span, str], ...] = ()  # the other places the finding is about: a skip's source, a first use
 
     def as_dict(self) -> dict:
         where = None
@@ -52,6 +53,8 @@ class Diagnostic:
             "label": self.label,
             "help": self.help,
             "notes": list(self.notes),
+            "related": [{"file": r.file, "line": r.line, "col": r.col, "end_line": r.end_line, "end_col": r.end_col,
+                         "label": label} for r, label in self.related],
         }
 
 
@@ -96,8 +99,9 @@ class Diagnostics:
     repeats: int = 0  # findings dropped as duplicates (a loop meeting the same error again)
     max_repeats: int = 10_000
 
-    def error(self, message: str, span: Span | None, label: str = "", help: str = "", code: str = "") -> None:
-        self._add(Diagnostic("error", message, span, label, help, code))
+    def error(self, message: str, span: Span | None, label: str = "", help: str = "", code: str = "",
+              related: tuple[tuple[Span, str], ...] = ()) -> None:
+        self._add(Diagnostic("error", message, span, label, help, code, related=related))
 
     def warning(self, message: str, span: Span | None, label: str = "", help: str = "", code: str = "") -> None:
         self._add(Diagnostic("warning", message, span, label, help, code))

@@ -20,13 +20,21 @@ def render(diagnostic: Diagnostic, sources: Mapping[str, str], colour: bool = Fa
     span = diagnostic.span
     text = sources.get(span.file) if span else None
     if span is not None:
-        gutter = " " * len(str(span.line))
+        gutter = " " * len(str(max([span.line] + [where.line for where, _ in diagnostic.related])))
         lines.append(f"{gutter}{paint('blue', '-->')} {printable(str(span))}")
         source_line = _line(text, span.line)
         if source_line is not None:
             lines += _snippet(span, source_line, diagnostic, gutter, paint)
     else:
         gutter = ""
+    for where, label in diagnostic.related:  # rustc's secondary locations: `::: file:line:col` and the line
+        lines.append(f"{gutter}{paint('blue', ':::')} {printable(str(where))}")
+        source_line = _line(sources.get(where.file), where.line)
+        if source_line is not None:
+            lines += _snippet(where, source_line, dataclasses.replace(diagnostic, label=printable(label)), gutter,
+                              paint, mark="-", style="blue")
+        else:
+            lines.append(f"{gutter} {paint('blue', '=')} note: {printable(label)}")
     lines += [f"{gutter} {paint('blue', '=')} note: {note}" for note in diagnostic.notes]
     if diagnostic.help:
         lines.append(f"{gutter} {paint('blue', '=')} help: {diagnostic.help}")
@@ -59,16 +67,18 @@ def render_all(diagnostics: Iterable[Diagnostic], sources: Mapping[str, str], co
     return "\n\n".join(blocks)
 
 
-def _snippet(span, source_line: str, diagnostic: Diagnostic, gutter: str, paint) -> list[str]:
+def _snippet(span, source_line: str, diagnostic: Diagnostic, gutter: str, paint, mark: str = "^",
+             style: str = "") -> list[str]:
     shown = source_line.expandtabs(4).rstrip()
     start = len(source_line[: span.col - 1].expandtabs(4))
     end_col = span.end_col if span.end_line == span.line else len(source_line) + 1
     width = max(1, min(len(shown), len(source_line[: end_col - 1].expandtabs(4))) - start)
-    caret = " " * start + paint(diagnostic.severity, "^" * width)
+    style = style or diagnostic.severity
+    caret = " " * start + paint(style, mark * width)
     label = f" {diagnostic.label}" if diagnostic.label else ""
     bar = paint("blue", "|")
-    number = paint("blue", str(span.line))
-    return [f"{gutter} {bar}", f"{number} {bar} {shown}", f"{gutter} {bar} {caret}{paint(diagnostic.severity, label)}"]
+    number = paint("blue", str(span.line).rjust(len(gutter)))
+    return [f"{gutter} {bar}", f"{number} {bar} {shown}", f"{gutter} {bar} {caret}{paint(style, label)}"]
 
 
 def _line(text: str | None, number: int) -> str | None:

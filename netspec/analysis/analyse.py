@@ -24,7 +24,9 @@ def analyse(graph: Graph, dtype: str = "float32", expectations: bool = True) -> 
     totals = _totals(layers, size, dtype)
     report = Report(network=graph.name, file=graph.file, params=dict(graph.params), input=list(graph.input.shape),
                     output=list(graph.output.shape), layers=layers, scopes=scopes, totals=totals,
-                    warnings=[_warning(d) for d in lint(graph)], graph=graph)
+                    warnings=[_warning(d) for d in lint(graph)], graph=graph,
+                    outputs=[{"name": name, "layer": graph.nodes[i].path, "shape": list(graph.nodes[i].shape)}
+                             for name, i in graph.outputs])
     failed = check_expectations(report, graph.expectations) if expectations else []
     if failed:
         raise NetspecError(failed, graph.sources)

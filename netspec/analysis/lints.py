@@ -129,12 +129,25 @@ def _only_user(graph: Graph, users, node: Node, op: str) -> bool:
     return len(users[node.id]) == 1 and graph.nodes[users[node.id][0]].op == op
 
 
+def unused(graph: Graph, users) -> Iterator[Diagnostic]:
+    """Layers whose value reaches no output (a chain restarted with `@name`, or left after the last `output`)."""
+    live = {i for _, i in graph.outputs}
+    for node in reversed(graph.nodes):
+        if node.id in live:
+            live.update(node.inputs)
+    for node in graph.nodes[1:]:
+        if node.id not in live and not users[node.id]:  # the end of a dead chain: one warning for it
+            yield _warn("unused", node, "this layer's output is never used",
+                        f"`{node.path}` ({node.op}): no network output depends on it",
+                        "remove it, use it with `@name`, or declare it with `output NAME`")
+
+
 RULES = (unseen_border, bias_before_batchnorm, dropout_before_batchnorm, softmax_placement, stacked_activations,
-         skipping_windows, channels_last, torch_argument_order)
+         skipping_windows, channels_last, torch_argument_order, unused)
 
 
 CODES = ("unseen-border", "bias-before-batchnorm", "dropout-before-batchnorm", "softmax-inside", "softmax-output",
-         "double-activation", "gaps", "channels-last", "torch-argument-order")  # what the rules above report; `# netspec: allow(code)` names them
+         "double-activation", "gaps", "channels-last", "torch-argument-order", "unused")  # what the rules above report; `# netspec: allow(code)` names them
 
 
 def lint(graph: Graph) -> list[Diagnostic]:

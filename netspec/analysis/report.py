@@ -95,6 +95,8 @@ class Report:
     scopes: list[ScopeSummary]
     totals: Totals
     warnings: list[Warning]
+    # every network output: {"name", "layer" (module path), "shape"}; one with name "" unless `output` is declared
+    outputs: list[dict[str, Any]] = field(default_factory=list)
     graph: Any = field(default=None, repr=False, compare=False)  # the checked IR the backends compile
 
     def to_dict(self) -> dict[str, Any]:

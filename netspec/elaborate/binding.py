@@ -8,9 +8,10 @@ from typing import Any
 from netspec.diagnostics import Span, did_you_mean
 from netspec.elaborate.evaluate import Env, EvalError, evaluate
 from netspec.ops import AttrError, Op, describe
+from netspec.ops.base import Tensor
 from netspec.parse import ast
 
-TYPES = ("int", "float", "bool", "str", "list")
+TYPES = ("int", "float", "bool", "str", "list", "tensor")
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,8 +136,14 @@ def _scalar(name: str, *kinds: type):
     return check
 
 
+def _tensor(value: Any) -> Any:
+    if not isinstance(value, Tensor):
+        raise ValueError(f"expected a tensor such as `@name`, got {describe(value)}")
+    return value
+
+
 _SCALARS = {"int": _scalar("an int", int), "float": _scalar("a float", int, float),
-            "bool": _scalar("a bool", bool), "str": _scalar("a string", str)}
+            "bool": _scalar("a bool", bool), "str": _scalar("a string", str), "tensor": _tensor}
 
 
 def bind_params(params: tuple[ast.Param, ...], given: dict[str, Given], env: Env, what: str,

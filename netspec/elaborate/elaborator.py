@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import functools
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 
 from netspec.diagnostics import Diagnostics, Span, did_you_mean
 from netspec.elaborate.binding import Given, bind_params, collect, layer_attrs
-from netspec.elaborate.evaluate import INPUT, UNKNOWN, Env, EvalError, Reported, bind_function, evaluate
+from netspec.elaborate.evaluate import INPUT, REFS, UNKNOWN, Env, EvalError, Reported, bind_function, evaluate
 from netspec.elaborate.expect import expectation
 from netspec.elaborate.names import RESERVED, foreign_name
 from netspec.elaborate.shortcut import SHORTCUTS, shortcut_kind
 from netspec.ir import Graph, Node, Scope
 from netspec.ops import LAYERS, OPS, Attrs, ShapeError, describe, fmt_shape
-from netspec.ops.base import canonical
+from netspec.ops.base import Slot, Tensor, canonical
 from netspec.parse import ast
 
 # Expansion budget: room for the 100k-layer networks that benchmarks/ checks (issue 2; ResNet-1001 has ~3,500
@@ -26,7 +27,8 @@ MAX_DEPTH = 64  # nested bodies while expanding (elaboration recurses per level)
 
 _CONTROL = (ast.Repeat, ast.For, ast.If)  # members that expand to other members
 _LABEL = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_-]*\Z")  # what a computed label may be: a module name without dots
-_HANDLERS = {ast.Call: "call", ast.Group: "group", ast.Residual: "residual", ast.Paths: "paths"}
+_HANDLERS = {ast.Call: "call", ast.Group: "group", ast.Residual: "residual", ast.Paths: "paths", ast.Ref: "reference",
+             ast.Output: "output"}
 
 
 class Abort(Exception):
@@ -63,6 +65,10 @@ class Ctx:
     scope: int
     ns: Namespace
     depth: int = 0  # bodies entered, through groups, blocks, branches and loops alike
+    owner: int = 0  # the block instance being built (0: the network); `@name` sees only its own members
+    root: str = ""  # that instance's namespace path: references look no further out
+    entry: int | None = 0  # the node `@in` names: the instance's input (the network's input at top level)
+    bodies: tuple = ()  # the enclosing bodies up to the instance, for "defined later" hints
 
     def evolve(self, **changes) -> Ctx:
         """A copy with some fields changed: dataclasses.replace without its per-call checks (once per body)."""
@@ -79,6 +85,9 @@ class Elaborator:
         self.instantiating: list[str] = []
         self.attrs: dict = {}  # (call, argument values) -> checked attributes; see layer_attrs
         self.axes: dict[int, tuple[str, ...]] = {}  # node -> its axis names, where permute changed the order
+        self.named: dict[str, tuple[int | None, int, Span]] = {}  # member path -> (output node, owner, label span)
+        self.instances = 0  # block instances made so far: each is an owner of the names inside it
+        self.outputs: dict[str, Span] = {}  # declared network outputs -> where
 
     # ---- entry ------------------------------------------------------------------------------------
 
@@ -88,9 +97,11 @@ class Elaborator:
         stmt = next((s for s in net.body if isinstance(s, ast.Input)), None)  # where the shape was written
         self.node("input", OPS["input"].Attrs(shape=shape), (), shape, "input", ctx, stmt.span if stmt else net.span)
         try:
-            self.sequence(net.body, 0, ctx)
+            last = self.sequence(net.body, 0, ctx)
         except Abort:
-            pass
+            return
+        if not self.outputs and last is not None:
+            self.graph.outputs.append(("", last))
 
     # ---- scopes and nodes ---------------------------------------------------------------------------
 
@@ -119,14 +130,14 @@ class Elaborator:
     def shape(self, node_id: int | None):
         return None if node_id is None else self.graph.nodes[node_id].shape
 
-    def report(self, e: EvalError | ShapeError, span: Span | None = None) -> None:
+    def report(self, e: EvalError | ShapeError, span: Span | None = None, related=()) -> None:
         if isinstance(e, Reported):
             return
         if isinstance(e, EvalError):
             for one in (e, *e.more):
                 self.diags.error(one.message, one.span, one.label, one.help, code=one.code)
         else:
-            self.diags.error(e.message, span, e.label, e.help, code="shape")
+            self.diags.error(e.message, span, e.label, e.help, code="shape", related=related)
 
     # ---- bodies -----------------------------------------------------------------------------------
 
@@ -138,7 +149,15 @@ class Elaborator:
 
     def fanout(self, body, x: int | None, ctx: Ctx) -> list[int | None]:
         """Members side by side, each fed the same input: the paths of concat/add."""
-        return [self.member(member, x, member_ctx) for member, member_ctx in self.members(body, ctx)]
+        outputs = []
+        for member, member_ctx in self.members(body, ctx):
+            if type(member) is ast.Output:
+                self.diags.error("`output` cannot be a path of a join", member.span, "a path must give a value",
+                                 "declare the output before or after the join, or in a path's own `{ ... }`",
+                                 code="output")
+                continue
+            outputs.append(self.member(member, x, member_ctx))
+        return outputs
 
     def members(self, body, ctx: Ctx) -> Iterator[tuple[ast.Member, Ctx]]:
         """The members of a body with control flow expanded: lets bound, loops unrolled, ifs decided."""
@@ -151,7 +170,10 @@ class Elaborator:
             return
         definitions = [stmt for stmt in body if isinstance(stmt, ast.BlockDef)]
         blocks = dict(ctx.blocks) if definitions else ctx.blocks  # copied only when this body adds to it
-        ctx = ctx.evolve(env=ctx.env.child(), blocks=blocks, depth=ctx.depth + 1)
+        bodies = (*ctx.bodies, body)
+        where = (ctx.ns.path, ctx.owner, ctx.root, ctx.entry, bodies)
+        ctx = ctx.evolve(env=ctx.env.child({REFS: functools.partial(self.resolve, where)}), blocks=blocks,
+                         depth=ctx.depth + 1, bodies=bodies)
         for stmt in definitions:
             if stmt.name in LAYERS:  # as at the top level: a block never replaces a layer
                 self.diags.error(f"block `{stmt.name}` has the name of a layer", stmt.name_span,
@@ -179,7 +201,8 @@ class Elaborator:
                                  help="give the input shape once, before the first layer", code="input")
         elif isinstance(stmt, ast.Member):
             yield from self.control(stmt, ctx)
-
+        elif isinstance(stmt, ast.Output):
+            yield stmt, ctx  # it reads the chain's value where it stands: handled as a member
     def let(self, stmt: ast.Let, ctx: Ctx) -> None:
         if stmt.name in ctx.env.values:
             self.diags.error(f"`{stmt.name}` is already defined in this body", stmt.span,
@@ -260,13 +283,21 @@ class Elaborator:
 
     # ---- members ----------------------------------------------------------------------------------
 
-    def member(self, member: ast.Member, x: int | None, ctx: Ctx) -> int | None:
+    def member(self, member: ast.Member | ast.Output, x: int | None, ctx: Ctx) -> int | None:
         self.step(member.span)
+        if type(member) is ast.Output:
+            return self.output(member, x, ctx)
         if isinstance(member.label, ast.Template):
             member = self.computed_label(member, ctx)
             if member is None:
                 return None
-        return getattr(self, _HANDLERS[type(member.item)])(member, x, ctx)
+        number = ctx.ns.counter
+        out = getattr(self, _HANDLERS[type(member.item)])(member, x, ctx)
+        # named for `@name`: its label, or the nn.Sequential number it took (reachable as `@features.3`)
+        name = member.label if member.label is not None else str(number) if ctx.ns.counter > number else None
+        if name is not None and not member.inline:
+            self.named.setdefault(ctx.ns.qualify(name), (out, ctx.owner, member.label_span or member.span))
+        return out
 
     def computed_label(self, member: ast.Member, ctx: Ctx) -> ast.Member | None:
         """`"denselayer{i + 1}": ...` -> the member with its label evaluated and checked as a module name."""
@@ -346,9 +377,14 @@ class Elaborator:
             attrs = layer_attrs(op, call, ctx.env, self.attrs)
         except EvalError as e:
             return self.report(e)
-        return self.apply(call.name, attrs, (x,), path, ctx, call.span)
+        inputs = (x,)
+        tensors = {name: value for name, value in attrs.as_dict().items() if isinstance(value, Tensor)}
+        if tensors:  # `interpolate(like=@in)`: a tensor argument is another input of the node
+            inputs += tuple(t.node for t in tensors.values())
+            attrs = replace(attrs, **{name: Slot(n) for n, name in enumerate(tensors, 1)})
+        return self.apply(call.name, attrs, inputs, path, ctx, call.span)
 
-    def apply(self, op: str, attrs: Attrs, inputs: tuple, path: str, ctx: Ctx, span: Span) -> int | None:
+    def apply(self, op: str, attrs: Attrs, inputs: tuple, path: str, ctx: Ctx, span: Span, related=()) -> int | None:
         """Add a node if its inputs are known and its shape rule holds; report the rule's error otherwise."""
         shapes = [self.shape(i) for i in inputs]
         if any(s is None for s in shapes):
@@ -358,7 +394,7 @@ class Elaborator:
             axes = self.check_axes(kind, attrs, inputs, shapes)
             shape = kind.infer(attrs, shapes)
         except ShapeError as e:
-            return self.report(e, span)
+            return self.report(e, span, related() if callable(related) else related)
         node = self.node(op, attrs, inputs, shape, path, ctx, span)
         if axes is not None and axes != canonical(len(shape)):
             self.axes[node] = axes
@@ -396,10 +432,128 @@ class Elaborator:
             inner = self.nested(member, ctx, "block", label, definition.name)
         self.graph.scopes[inner.scope].args = {p.name: env.values[p.name] for p in definition.params}
         self.instantiating.append(definition.name)
+        self.instances += 1
+        inner = inner.evolve(env=env, blocks=block.blocks, owner=self.instances, root=inner.ns.path, entry=x, bodies=())
         try:
-            return self.sequence(definition.body, x, inner.evolve(env=env, blocks=block.blocks))
+            return self.sequence(definition.body, x, inner)
         finally:
             self.instantiating.pop()
+
+    # ---- references and outputs ---------------------------------------------------------------------
+
+    def reference(self, member: ast.Member, x, ctx: Ctx):
+        """`@down3` as a member: the path goes on from that member's output (the chain's value is left)."""
+        ref: ast.Ref = member.item
+        if member.label is not None:
+            self.diags.error(f"a reference cannot be labelled", member.label_span or member.span,
+                             f"`{ref}` names a value computed elsewhere",
+                             f"use `{ref}` where the value is needed; it already has a name", code="name")
+            return None
+        try:
+            return evaluate(ref, ctx.env).node
+        except EvalError as e:
+            return self.report(e)
+
+    def resolve(self, where, ref: ast.Ref, env: Env) -> Tensor:
+        """The member a reference names: its first part is searched in this namespace, then outward up to the
+        enclosing block instance (lexical: a block sees only its own members); later parts descend into it."""
+        path, owner, root, entry, bodies = where
+        parts = [self.ref_part(part, env) for part in ref.parts]
+        text = "@" + ".".join(parts)
+        first, rest = parts[0], parts[1:]
+        if ref.parts[0] == INPUT:
+            if rest:
+                raise EvalError(f"`@in` has no member `{rest[0]}`", ref.span, "`@in` is the input itself",
+                                "name the member you mean, e.g. `@stem.conv1`", code="reference")
+            return Tensor(entry, text)
+        try:
+            value = env.lookup(first)
+        except KeyError:
+            value = None
+        if isinstance(value, Tensor):  # a tensor parameter or a let bound to a reference
+            if rest:
+                raise EvalError(f"`@{first}` has no member `{rest[0]}`", ref.span, f"`{first}` is a tensor passed in",
+                                "pass the member itself, e.g. `skip=@enc.stage2`", code="reference")
+            return Tensor(value.node, text)
+        found = self.search(first, path, owner, root)
+        if found is None:
+            raise self.unresolved(ref, first, value, path, owner, root, bodies)
+        full, (node, _, _) = found
+        for part in rest:
+            inner = f"{full}.{part}"
+            if inner not in self.named:
+                children = [p[len(full) + 1:] for p in self.named if p.startswith(full + ".") and
+                            "." not in p[len(full) + 1:]]
+                raise EvalError(f"`@{full}` has no member `{part}`", ref.span,
+                                f"its members: {', '.join(children[:8])}" if children else "it has no named members",
+                                did_you_mean(part, children) or "", code="reference")
+            full, node = inner, self.named[inner][0]
+        return Tensor(node, text)
+
+    def ref_part(self, part, env: Env) -> str:
+        if isinstance(part, str):
+            return part
+        name = evaluate(part, env)
+        if not _LABEL.match(name):
+            raise EvalError(f"`{name}` cannot name a layer" if name else "the name is empty", part.span,
+                            f'"{name}" is what the name computes to', "a name holds letters, digits, `_` and `-`",
+                            code="reference")
+        return name
+
+    def search(self, name: str, path: str, owner: int, root: str):
+        """(full path, entry) of the nearest member called `name`, from namespace `path` out to `root`."""
+        while True:
+            full = f"{path}.{name}" if path else name
+            hit = self.named.get(full)
+            if hit is not None and hit[1] == owner:
+                return full, hit
+            if path == root or not path:
+                return None
+            path = path.rpartition(".")[0]
+
+    def unresolved(self, ref: ast.Ref, name: str, value, path: str, owner: int, root: str, bodies) -> EvalError:
+        later = _labelled(name, bodies)
+        if later is not None:
+            return EvalError(f"`@{name}` is not computed yet", ref.span, f"`{name}` is defined at line {later.line}",
+                             "a reference names a member above it (or an enclosing one that has finished)",
+                             code="reference")
+        if value is not None:
+            return EvalError(f"`{name}` is a value, not a tensor", ref.span, f"it is {describe(value)}",
+                             f"write `{name}` (without `@`) to use the value", code="reference")
+        visible = [p.rpartition(".")[2] for p, (_, o, _) in self.named.items() if o == owner and
+                   p.rpartition(".")[0] in _prefixes(path, root)]
+        return EvalError(f"no member named `{name}` here", ref.span, "not a label above this point",
+                         did_you_mean(name, visible) or ("a block sees only its own members: pass the tensor as "
+                                                         "a parameter, `block B(x: tensor)`" if owner else
+                                                         "label the member you mean: `name: layer(...)`"),
+                         code="reference")
+
+    def output(self, stmt: ast.Output, x, ctx: Ctx):
+        """`output out` / `output aux { ... }`: a network output; the chain goes on with its value unchanged."""
+        try:
+            name = self.ref_part(stmt.name, ctx.env)
+        except EvalError as e:
+            self.report(e)
+            return x
+        if ctx.owner:
+            self.diags.error("`output` belongs to the network, not to a block", stmt.span,
+                             f"inside block `{self.instantiating[-1]}`",
+                             "a block has one output, its last member's; declare the outputs in the network",
+                             code="output")
+            return x
+        if name in self.outputs:
+            first = self.outputs[name]
+            self.diags.error(f"output `{name}` is declared twice", stmt.name_span, "declared again here",
+                             "every output needs its own name", code="output",
+                             related=((first, f"`{name}` is first declared here"),))
+            return x
+        self.outputs[name] = stmt.name_span
+        value = x
+        if stmt.body is not None:
+            value = self.sequence(stmt.body, x, self.transparent(ctx, "group", f"output {name}", stmt.span))
+        if value is not None:
+            self.graph.outputs.append((name, value))
+        return x
 
     # ---- branches ---------------------------------------------------------------------------------
 
@@ -444,12 +598,36 @@ class Elaborator:
     def paths(self, member: ast.Member, x, ctx: Ctx):
         item: ast.Paths = member.item
         inner = self.branch_ctx(member, ctx, "paths", member.label or item.op)
+        start = len(self.graph.nodes)
         outputs = self.fanout(item.body, x, inner)
         if not outputs:
             self.diags.error(f"`{item.op}` has no paths", item.span, help="give it at least one path", code="empty")
             return None
+
+        def sources():  # paths that bring a value from before the join (a skip, the input): where it is made
+            return tuple((self.graph.nodes[o].span, f"path {n} gives {fmt_shape(self.shape(o))}, made here")
+                         for n, o in enumerate(outputs, 1) if o is not None and o < start)
+
         return self.apply(item.op, OPS[item.op].Attrs(), tuple(outputs), inner.ns.qualify(item.op), inner,
-                          item.span)
+                          item.span, related=sources)
+
+
+def _labelled(name: str, bodies) -> Span | None:
+    """Where a member labelled `name` stands in the enclosing bodies (for a reference that comes before it)."""
+    for body in reversed(bodies):
+        for stmt in body:
+            if isinstance(stmt, ast.Member) and stmt.label == name:
+                return stmt.label_span or stmt.span
+    return None
+
+
+def _prefixes(path: str, root: str) -> set[str]:
+    """The namespace paths from `path` out to `root`."""
+    found = {path}
+    while path and path != root:
+        path = path.rpartition(".")[0]
+        found.add(path)
+    return found
 
 
 def _instance_label(definition: ast.BlockDef, env: Env, given) -> str:

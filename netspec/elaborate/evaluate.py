@@ -9,6 +9,7 @@ from typing import Any
 
 from netspec.diagnostics import Span, did_you_mean
 from netspec.ops import describe
+from netspec.ops.base import Tensor
 from netspec.parse import ast
 
 MAX_VALUE = 2**62
@@ -272,6 +273,9 @@ def _name(e: ast.Name, env: Env) -> Value:
         raise Reported(f"`{e.id}` is unknown: its definition failed", e.span)
     if isinstance(value, Function):
         raise EvalError(f"`{e.id}` is a function", e.span, "not a value", f"call it: {e.id}(...)")
+    if isinstance(value, Tensor):
+        raise EvalError(f"`{e.id}` is a tensor", e.span, "not a number: a tensor parameter is used as `@" + e.id + "`",
+                        f"write `@{e.id}` to use it as a path or pass it on", code="type")
     if value is not None:
         return value
     if e.id in CONSTANTS:
@@ -423,6 +427,17 @@ def _func(e: ast.FuncCall, env: Env) -> Value:
 
 
 INPUT = "in"  # the name the current block's input shape is bound to: a keyword, so no spec can shadow it
+REFS = "@"  # the body's resolver of `@name` references (set by the elaborator); no spec name can be `@`
+
+
+def _ref(e: ast.Ref, env: Env) -> Value:
+    """`@down3`: the output of a member computed earlier, found by the elaborator's resolver for this body."""
+    try:
+        resolve = env.lookup(REFS)
+    except KeyError:
+        raise EvalError(f"`{e}` is not known here", e.span, "references name layers of a network or block",
+                        "pass a tensor where the network is built, e.g. `Up(64, skip=@down3)`") from None
+    return resolve(e, env)
 _SHAPE_ATTRS = {"channels": 0, "height": 1, "width": 2}
 
 
@@ -465,4 +480,4 @@ def _template(e: ast.Template, env: Env) -> Value:
 
 _EVAL = {ast.Literal: _literal, ast.Name: _name, ast.ListExpr: _list, ast.Unary: _unary, ast.Binary: _binary,
          ast.Cond: _cond, ast.Index: _index, ast.FuncCall: _func, ast.InputAttr: _input_attr,
-         ast.Template: _template}
+         ast.Template: _template, ast.Ref: _ref}

@@ -68,6 +68,10 @@ class ExprPrinter:
     def InputAttr(self, node):
         return f"in.{node.attr}", POSTFIX + 1
 
+    def Ref(self, node):
+        """`@backbone.layer3`, `@"down{i}"`, `@in`."""
+        return "@" + ".".join(p if isinstance(p, str) else self.text(p) for p in node.parts), POSTFIX + 1
+
     def Template(self, node):
         """`"denselayer{i + 1}"`: text parts as written, expression parts in braces."""
         parts = (p if isinstance(p, str) else "{" + self.text(p) + "}" for p in node.parts)

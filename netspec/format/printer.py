@@ -186,6 +186,13 @@ class Printer:
             pieces = ["inline ", *pieces]
         self.layout(pieces, node.span, label, member=True)
 
+    def stmt_Output(self, node: ast.Output) -> None:
+        head = f"output {self.label(node.name)}"
+        if node.body is None:
+            self.emit(head, start(node.span))
+        else:
+            self.layout([head + " ", Body(node.body, end(node.name_span))], node.span)
+
     def label(self, label) -> str:
         """A label: a name (keywords too), or a string with {expression} parts."""
         return label if isinstance(label, str) else self.expr(label)
@@ -203,6 +210,9 @@ class Printer:
 
     def arg(self, node: ast.Arg) -> str:
         return self.expr(node.value) if node.name is None else f"{node.name}={self.expr(node.value)}"
+
+    def item_Ref(self, node: ast.Ref) -> list:
+        return [self.expr(node)]
 
     def item_Group(self, node: ast.Group) -> list:
         return [Body(node.body, start(node.span))]

@@ -84,6 +84,9 @@ class Graph:
     file: str = "<input>"
     expectations: list[Expectation] = field(default_factory=list)
     allowed: list[tuple[str, Span]] = field(default_factory=list)  # lint code, the `allow` comment's place
+    # The network's outputs in declaration order: (name, node id). One unnamed entry ("", node) when the spec
+    # declares none (the network returns a tensor); named ones when it has `output` statements (a dict).
+    outputs: list[tuple[str, int]] = field(default_factory=list)
 
     @property
     def input(self) -> Node:
@@ -91,7 +94,16 @@ class Graph:
 
     @property
     def output(self) -> Node:
-        return self.nodes[-1]
+        """The main output: the one named `out` if declared, else the first (the last node if none is known)."""
+        if not self.outputs:
+            return self.nodes[-1]
+        node = next((i for name, i in self.outputs if name == "out"), self.outputs[0][1])
+        return self.nodes[node]
+
+    @property
+    def named_outputs(self) -> bool:
+        """Whether the network returns a dict of named outputs (it declares `output`) rather than one tensor."""
+        return any(name for name, _ in self.outputs)
 
     def in_shapes(self, node: Node) -> list[Shape]:
         return [self.nodes[i].shape for i in node.inputs]
@@ -126,6 +138,8 @@ class Graph:
             args = ", ".join(f"%{i}" for i in node.inputs)
             lines.append(f"  %{node.id} {node.path} = {node.describe()} ({args}) -> {fmt_shape(node.shape)}"
                          f"  # {self._where(node.span)}")
+        if self.named_outputs:
+            lines.append("  outputs " + ", ".join(f"{name} = %{i}" for name, i in self.outputs))
         return "\n".join(lines)
 
     def _where(self, span: Span) -> str:

@@ -72,9 +72,9 @@ def _import_span(doc: Document, d: Diagnostic) -> Span:
 
 
 def _related(d: Diagnostic, index: Index | None) -> list[lsp.DiagnosticRelatedInformation]:
+    out = [lsp.DiagnosticRelatedInformation(to_location(where), label) for where, label in d.related]
     if index is None or d.span is None:
-        return []
-    out = []
+        return out
     for block in (s for s in index.defs if s.kind == "block" and _inside(d.span, s.extent)):
         for use in index.uses(block)[1:]:
             out.append(lsp.DiagnosticRelatedInformation(to_location(use), f"`{block.name}` is used here"))

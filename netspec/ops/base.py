@@ -18,8 +18,29 @@ class ShapeError(Exception):
         self.message, self.label, self.help = message, label, help
 
 
+@dataclass(frozen=True, slots=True)
+class Tensor:
+    """The value of a reference (`@down3`): a node's output. An argument of this type is an input of the layer
+    (the elaborator turns it into a Slot) or of the block it is passed to."""
+
+    node: int | None  # None when an error upstream left it unknown
+    text: str  # as written, `@down3`
+
+    def __str__(self) -> str:
+        return self.text
+
+
+class Slot(int):
+    """A tensor argument in a layer's attributes: the index of the node input that carries it."""
+
+    def __repr__(self) -> str:
+        return f"input {int(self)}"
+
+
 def describe(value: Any) -> str:
     """A value as the user wrote it, with its type: `2.5 (a float)`."""
+    if isinstance(value, Tensor):
+        return f"{value.text} (a tensor)"
     kind = {bool: "a bool", int: "an int", float: "a float", str: "a string", tuple: "a list"}.get(type(value), "?")
     shown = {True: "true", False: "false"}.get(value, value) if isinstance(value, bool) else value
     if isinstance(value, str):
@@ -115,6 +136,15 @@ Number = _float_between(-1e30, 1e30)
 PositiveNumber = _float_between(1e-30, 1e30)
 Init = choice("default", "kaiming", "xavier", "zeros")
 Dims = Check(lambda v: tuple(v), "shape")
+
+
+def _tensor(value: Any) -> Any:
+    if not isinstance(value, (Tensor, Slot)):
+        raise ValueError(f"expected a tensor such as `@name`, got {describe(value)}")
+    return value
+
+
+TensorArg = Check(_tensor, "tensor")
 
 
 class AttrError(ValueError):

@@ -80,7 +80,20 @@ class Template:
     span: Span
 
 
-Expr = Literal | Name | ListExpr | Unary | Binary | Cond | Index | FuncCall | InputAttr | Template
+@dataclass(frozen=True, slots=True)
+class Ref:
+    """`@down3`, `@backbone.layer3`, `@"down{i}"`, `@in`: the output of a member computed earlier.
+
+    Each part is a name or a computed Template; the first may be `in` (the block's or network's input)."""
+
+    parts: tuple[str | Template, ...]
+    span: Span
+
+    def __str__(self) -> str:
+        return "@" + ".".join(p if isinstance(p, str) else "\"...\"" for p in self.parts)
+
+
+Expr = Literal | Name | ListExpr | Unary | Binary | Cond | Index | FuncCall | InputAttr | Template | Ref
 
 # ---- statements --------------------------------------------------------------------------------
 
@@ -157,7 +170,7 @@ class If:
     span: Span
 
 
-Item = Call | Group | Residual | Paths | Repeat | For | If
+Item = Call | Group | Residual | Paths | Repeat | For | If | Ref
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,6 +192,16 @@ class Member:
 class Input:
     shape: Expr
     span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Output:
+    """`output out` (the chain's value here) or `output aux { ... }` (a side branch's last value): a network output."""
+
+    name: str | Template
+    body: tuple[Stmt, ...] | None
+    span: Span
+    name_span: Span
 
 
 @dataclass(frozen=True, slots=True)
@@ -277,7 +300,7 @@ class Def:
     name_span: Span
 
 
-Stmt = Member | Input | Let | Assert | Expect | BlockDef | Def
+Stmt = Member | Input | Output | Let | Assert | Expect | BlockDef | Def
 
 
 @dataclass(frozen=True, slots=True)

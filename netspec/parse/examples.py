@@ -1,6 +1,11 @@
 """Known syntax mistakes -> the hint to show, matched against the parser state by lark's match_examples."""
 
 SYNTAX_EXAMPLES: dict[str, list[str]] = {
+    "`@name` is the output of the member labelled `name`; it takes no arguments": [
+        "network N { @a() }",
+        "network N { a: relu() @a(1) }",
+        "network N { concat { @a() } }",
+    ],
     "a layer is called with parentheses, e.g. `relu()`": [
         "network N { relu }",
         "network N { relu relu() }",

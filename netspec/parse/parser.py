@@ -423,6 +423,24 @@ class _ToAst(Transformer_NonRecursive):
     def input_stmt(self, meta, children):
         return ast.Input(children[0], self.s(meta))
 
+    def output_stmt(self, meta, children):
+        name, branch = children
+        span = _token_span(self.path, name)
+        body = None
+        if branch is not None:
+            line, body = branch
+            if line != span.end_line:  # `output out` and then a group on the next line: not its side branch
+                self.diags.error("the `{` of `output NAME { ... }` belongs on the same line", span,
+                                 f"`output {name}` ends here and a `{{` follows on line {line}",
+                                 f"write `output {name} {{` to give the output a side branch, or label the group "
+                                 "that follows (`name: { ... }`)", code="syntax")
+                raise NetspecError(self.diags.items)
+        label = self._template(name, span) if name.type == "STRING" else str(name)
+        return ast.Output(label, body, self.s(meta), span)
+
+    def branch(self, meta, children):
+        return meta.line, tuple(children)
+
     def let_stmt(self, meta, children):
         return ast.Let(str(children[0]), children[1], self.s(meta))
 
@@ -454,6 +472,15 @@ class _ToAst(Transformer_NonRecursive):
         return ast.Member(None, children[0], self.s(meta), inline=True)
 
     def label(self, meta, children):
+        return children[0]
+
+    def reference(self, meta, children):
+        parts = []
+        for token in children:
+            parts.append(self._template(token, _token_span(self.path, token)) if token.type == "STRING" else str(token))
+        return ast.Ref(tuple(parts), self.s(meta))
+
+    def ref_part(self, meta, children):
         return children[0]
 
     def _template(self, token: Token, span: Span) -> ast.Template:
