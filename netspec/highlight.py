@@ -12,10 +12,10 @@ from pygments.token import Comment, Keyword, Name, Number, Operator, Punctuation
 
 from netspec.ops import LAYERS
 
-KEYWORDS = ("network", "block", "input", "let", "assert", "expect", "residual", "shortcut", "concat", "add", "mul", "repeat",
+KEYWORDS = ("network", "block", "input", "output", "let", "assert", "expect", "residual", "shortcut", "concat", "add", "mul", "repeat",
             "for", "in", "if", "then", "else", "import", "from", "inline", "def", "and", "or", "not")
 CONSTANTS = ("true", "false", "none", "auto", "identity", "pad")
-TYPES = ("int", "float", "bool", "str", "list")
+TYPES = ("int", "float", "bool", "str", "list", "tensor")
 FUNCTIONS = ("range", "len", "sum", "min", "max", "abs", "int", "round", "floor", "ceil", "log2", "sqrt")
 IDENT = r"[A-Za-z_][A-Za-z_0-9]*"
 
@@ -50,6 +50,7 @@ class NetspecLexer(RegexLexer):
         "expression": [
             (r"\s+", Whitespace),
             (r"#.*$", Comment.Single),
+            (rf'@(?:{IDENT}|"[^"\n]*")(?:\.(?:[A-Za-z_0-9]+|"[^"\n]*"))*', Name.Variable.Magic),  # `@enc.s1`
             (r'"', String.Double, "string"),
             (r"[0-9][0-9_]*(\.[0-9]+)?(KiB|MiB|GiB|KB|MB|GB|K|M|G|B)\b", Number),  # `expect` quantities: 11.7M
             (r"[0-9][0-9_]*\.[0-9_]*([eE][-+]?[0-9]+)?|[0-9][0-9_]*[eE][-+]?[0-9]+", Number.Float),

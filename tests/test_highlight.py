@@ -32,6 +32,8 @@ block Gate(c: int, k: int | list[int] = 3) {
     Basic(c, stride=1)
     let x = 1.5e-3
     expect params < 11.7M
+    concat { @enc.s1  identity() }
+    output aux { relu() }
 }
 '''
 # (text, nth occurrence, Pygments token, TextMate scope) for each construct
@@ -57,6 +59,8 @@ CONSTRUCTS = [
     ("1.5e-3", 0, Number.Float, "constant.numeric.float.netspec"),
     ("expect", 0, Keyword, "keyword.control.netspec"),
     ("11.7M", 0, Number, "constant.numeric.quantity.netspec"),
+    ("@enc.s1", 0, Name.Variable.Magic, "variable.other.reference.netspec"),
+    ("output", 0, Keyword, "keyword.control.netspec"),
 ]
 
 

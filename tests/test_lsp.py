@@ -193,3 +193,20 @@ def test_inlay_hints_with_cost():
     layer4 = next(s for s in report.scopes if s.path == "layer4")
     assert by_line["layer4"] == f"→ [512, 7, 7] · {layer4.params:,} params · {layer4.macs / 1e6:.1f}M MACs"
     assert by_line["relu"] == "→ [64, 112, 112]"
+
+
+def test_named_skips_go_to_their_label_and_a_mismatch_relates_both_ends(session, tmp_path):
+    text = ("network N {\n    input [3, 8, 8]\n    stem: conv(4, 3, padding=1)\n    down: conv(4, 3, stride=2)\n"
+            "    add { @stem  identity() }\n}\n")
+    path = tmp_path / "skip.net"
+    path.write_text(text)
+    uri, found = session.open(path)
+    [error] = found
+    assert error.range.start.line == 4
+    assert [r.location.range.start.line for r in error.related_information] == [2]  # where the skip is made
+    fixed = text.replace("stride=2)", "padding=1)")
+    assert session.change(uri, fixed) == []
+    target = session.request(lsp.TEXT_DOCUMENT_DEFINITION, lsp.DefinitionParams(doc(uri), position_of(fixed, "@stem", 1)))
+    assert target.range.start == position_of(fixed, "stem:")
+    edit = session.request(lsp.TEXT_DOCUMENT_RENAME, lsp.RenameParams(doc(uri), position_of(fixed, "stem:"), "trunk"))
+    assert sorted((e.range.start.line, e.new_text) for e in edit.changes[uri]) == [(2, "trunk"), (4, "trunk")]

@@ -189,6 +189,22 @@ class Index:
                 self.refs.append(Ref(arg.name, span, target))
             self.visit(arg.value, scope)
 
+    def visit_Ref(self, node: ast.Ref, scope: _Scope) -> None:
+        """`@enc.s1`: its first name is a tensor parameter or `let`, else the nearest label above it in this
+        block or network (go to definition, references and rename follow named skips)."""
+        first = node.parts[0]
+        for part in node.parts:
+            if not isinstance(part, str):
+                self.visit(part, scope)
+        if not isinstance(first, str) or first == "in":
+            return
+        target = scope.find(first)
+        if target is None or target.kind not in ("param", "let"):
+            target = next((d for d in reversed(self.defs) if d.kind == "label" and d.name == first
+                           and d.owner == scope.owner), None)
+        at = node.span
+        self.refs.append(Ref(first, Span(at.file, at.line, at.col + 1, at.line, at.col + 1 + len(first)), target))
+
     def visit_Name(self, node: ast.Name, scope: _Scope) -> None:
         self.refs.append(Ref(node.id, node.span, scope.find(node.id)))
 
