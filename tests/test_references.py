@@ -172,3 +172,9 @@ def test_the_formatter_keeps_references_and_outputs():
         return [(n.op, n.path, n.inputs, n.shape) for n in g.nodes], g.outputs
 
     assert meaning(build(formatted)) == meaning(build(UNET))
+
+
+def test_expect_names_each_output():
+    analyse(UNET.replace("    output out\n", "    output out\n    expect output.aux == [8, 16, 16]\n"))
+    with pytest.raises(NetspecError, match="expectation failed: output.aux"):
+        analyse(UNET.replace("    output out\n", "    output out\n    expect output.aux == [8, 8, 8]\n"))

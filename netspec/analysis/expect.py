@@ -68,6 +68,9 @@ def check_expectations(report: Report, expectations: list[Expectation]) -> list[
 def subject_value(report: Report, subject: str, scope: int = 0) -> Any:
     """The figure an `expect` names, read relative to the scope it was written in."""
     base = report.scopes[scope]
+    named = {o["name"]: o["shape"] for o in report.outputs if o["name"]}
+    if scope == 0 and subject.startswith("output.") and subject[7:] in named:  # `expect output.aux == [21, H, W]`
+        return tuple(named[subject[7:]])
     if "." not in subject:
         if scope == 0 and subject in TOTALS:
             return TOTALS[subject](report)
