@@ -78,6 +78,25 @@ def sizes(source: Source, *, limit: int = 4096, input: tuple[int, ...] | None = 
     return legal_sizes(build(source, params, input), limit)
 
 
+def costs(source: Source, inputs: str | list[tuple[int, ...]], *, dtype: str = "float32", **params: Any):
+    """The parameters, MACs, activations per sample and output shape at every input shape of `inputs` (a list
+    of shapes, or text such as "3x224x224,3x320x320" or "3x{224..512..32}"), and for each congruence class of
+    sizes among them the exact formula of each in H and W (see netspec.analysis.costs); no torch import.
+
+    >>> found = costs("specs/resnet.net", "3x{224..320..32}", depth=50)
+    >>> found.formulas[0].terms["macs"].text()
+    '81,456·H·W + 2,048,000'
+    """
+    from netspec.analysis.costs import costs as sized_costs
+    from netspec.analysis.costs import parse_sizes
+
+    if dtype not in analysis.DTYPE_BYTES:
+        raise ValueError(f"dtype must be one of {', '.join(analysis.DTYPE_BYTES)}, not {dtype!r}")
+    shapes = parse_sizes(inputs) if isinstance(inputs, str) else [tuple(s) for s in inputs]
+    return sized_costs(lambda shape: analysis.analyse(build(source, params, shape), dtype, expectations=False),
+                       shapes, dtype)
+
+
 def load(source: Source, *, weights: Any = None, input: tuple[int, ...] | None = None,
          max_bytes: int | str | None = None, **params: Any):
     """A spec as a live torch.nn.Module; its module paths and state_dict keys are the spec's names.

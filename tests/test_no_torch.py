@@ -31,6 +31,7 @@ def imported(args: list[str]) -> tuple[set[str], subprocess.CompletedProcess]:
     ["check", "specs/resnet18.net", "-sclasses=10"],  # a form typer parses itself (cli/dispatch.py declines it)
     ["summary", "specs/resnet18.net", "--depth", "1"],
     ["summary", "specs/resnet18.net", "--json"],
+    ["summary", "specs/resnet18.net", "--input", "3x{224..288..32}"],
     ["explain", "specs/lecture.net", "conv1"],
     ["zoo", "--json"],
     ["sizes", "specs/resnet18.net", "--json"],

@@ -114,6 +114,11 @@ def compare(designs: list[tuple[str, Report]], width: int | None = None) -> str:
     return text + ("\n\n* receptive field larger than the input" if marked else "")
 
 
+def grid(title: str, cells: list[tuple[str, ...]], columns: tuple[tuple[str, str], ...], width: int = 160) -> str:
+    """Any table of text cells in the summary's style; `columns` are (header, "left" | "right")."""
+    return _plain(title, cells, width, columns) or _rich(title, cells, width, columns)
+
+
 def _ratio(value: int, base: int) -> str:
     return f"x{value / base:.2f}" if base else ""
 

@@ -151,12 +151,19 @@ def summary(
 ) -> None:
     """A layer table: output shape, parameters, MACs and receptive field of every layer, with totals.
 
-    Several files, or a --set name given more than once, compare the designs side by side instead."""
+    Several files, or a --set name given more than once, compare the designs side by side instead. Several
+    input sizes (--input 3x224x224,3x320x320 or 3x{224..512..32}) give the costs at each size instead, and
+    their exact formulas in H and W."""
     from netspec.backends import table
+    from netspec.cli.costs import read_inputs, summary_by_size
     from netspec.cli.diagram import parse_depth
 
     folding = parse_depth(depth)
     variants = [(file, label, params) for file in files for label, params in parse_variants(set)]
+    shapes = read_inputs(input)
+    if shapes is not None and len(shapes) > 1:
+        return summary_by_size(*_one_design(variants, depth), shapes, json_)
+    input = None if shapes is None else "x".join(str(d) for d in shapes[0])
     reports = [(_design(file, label), build_report(file, None, input, params)) for file, label, params in variants]
     for _, report in reports:
         show_warnings(report)
@@ -167,6 +174,19 @@ def summary(
     else:
         text = table.text(reports[0][1], folding) if len(reports) == 1 else table.compare(reports)
         print(table.to_ascii(text) if ascii_only() else text)
+
+
+def _one_design(variants: list[tuple[Path, str, dict]], depth: str | None) -> tuple[Path, str, dict]:
+    """The one spec that costs by size are computed for; UsageError for several designs or a --depth."""
+    from netspec.diagnostics import Diagnostics
+
+    if len(variants) == 1 and depth is None:
+        return variants[0]
+    diags = Diagnostics()
+    what = "--depth" if depth is not None else "several designs"
+    diags.error(f"several input sizes cannot be combined with {what}", None, code="usage",
+                help="give one file and one value per --set with a list of sizes, or one size to compare designs")
+    raise UsageError(diags.items)
 
 
 def _design(file: Path, label: str) -> str:
