@@ -97,6 +97,30 @@ def costs(source: Source, inputs: str | list[tuple[int, ...]], *, dtype: str = "
                        shapes, dtype)
 
 
+def diff(a: Source | analysis.Report, b: Source | analysis.Report | None = None, *,
+         vs: dict[str, Any] | None = None, input: tuple[int, ...] | None = None, **params: Any):
+    """What changes from design A to design B, and whether a checkpoint of A loads into B; no torch import.
+
+    A is `a` with `params`. B is the file `b` with the parameters `vs`, or, without `b`, A's file with `params`
+    and then `vs` on top. Either may also be a Report from `analyse`. The Diff lists every scope and layer
+    whose parameters, MACs or output shape differ, and `.checkpoint`: the state_dict keys B lacks, A lacks and
+    whose shape changes, with `.verdict` "strict", "non-strict" or "no" (see docs/diff.md).
+
+    >>> d = diff("specs/resnet.net", depth=50, vs={"depth": 101})
+    >>> d.checkpoint.verdict, len(d.checkpoint.missing), d.totals["params"]
+    ('non-strict', 255, (25557032, 44549160))
+    """
+    from netspec.analysis.diff import diff as compare
+
+    if vs is not None and not isinstance(vs, dict):
+        raise TypeError(f"vs must be a dict of network parameters, not {type(vs).__name__}")
+    first = a if isinstance(a, analysis.Report) else analyse(a, input=input, **params)
+    if isinstance(b, analysis.Report):
+        return compare(first, b)
+    second = analyse(a if b is None else b, input=input, **{**(params if b is None else {}), **(vs or {})})
+    return compare(first, second)
+
+
 def load(source: Source, *, weights: Any = None, input: tuple[int, ...] | None = None,
          max_bytes: int | str | None = None, **params: Any):
     """A spec as a live torch.nn.Module; its module paths and state_dict keys are the spec's names.

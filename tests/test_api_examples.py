@@ -9,7 +9,7 @@ import netspec.api
 
 ROOT = Path(__file__).parent.parent
 # export_onnx's example takes ~15 s; tests/test_onnx_export.py covers the same call.
-EXAMPLES = ["analyse", "costs", "load", "compile_source", "diagram"]
+EXAMPLES = ["analyse", "costs", "diff", "load", "compile_source", "diagram"]
 
 
 @pytest.mark.parametrize("name", EXAMPLES)

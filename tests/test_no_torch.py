@@ -33,6 +33,7 @@ def imported(args: list[str]) -> tuple[set[str], subprocess.CompletedProcess]:
     ["summary", "specs/resnet18.net", "--json"],
     ["summary", "specs/resnet18.net", "--input", "3x{224..288..32}"],
     ["explain", "specs/lecture.net", "conv1"],
+    ["diff", "specs/resnet18.net", "specs/resnet.net"],  # exit status 0: the same keys and shapes
     ["zoo", "--json"],
     ["sizes", "specs/resnet18.net", "--json"],
     ["memory", "specs/resnet18.net", "--batch", "8", "--optimizer", "adam"],

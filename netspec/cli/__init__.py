@@ -11,6 +11,7 @@ from netspec.cli import fmt  # noqa: F401
 from netspec.cli import lsp  # noqa: F401
 from netspec.cli import memory  # noqa: F401
 from netspec.cli import sizes  # noqa: F401
+from netspec.cli import diff  # noqa: F401
 from netspec.cli import zoo  # noqa: F401
 from netspec.cli.app import app, main
 
