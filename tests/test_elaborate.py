@@ -366,6 +366,7 @@ def limits_table() -> str:
         ("lists inside lists", f"{evaluate.MAX_DEPTH}", "evaluation"),
         ("characters of a string", f"{evaluate.MAX_STRING:,}", "evaluation"),
         ("functions calling functions (`def`)", f"{evaluate.MAX_CALL_DEPTH}", "definition"),
+        ("items computed by list comprehensions", f"{evaluate.MAX_ITERATIONS:,}", "evaluation, per elaboration"),
         ("an integer layer argument (channels, kernel, ...)", f"{base.MAX_INT:,}", "layer arguments"),
         ("layers after expansion", f"{elaborator.MAX_NODES:,}", "elaboration"),
         ("expansion steps (members and loop iterations)", f"{elaborator.MAX_STEPS:,}", "elaboration"),

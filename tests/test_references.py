@@ -178,3 +178,38 @@ def test_expect_names_each_output():
     analyse(UNET.replace("    output out\n", "    output out\n    expect output.aux == [8, 16, 16]\n"))
     with pytest.raises(NetspecError, match="expectation failed: output.aux"):
         analyse(UNET.replace("    output out\n", "    output out\n    expect output.aux == [8, 8, 8]\n"))
+
+
+@pytest.mark.parametrize("expr", [
+    "[c * 2 for c in [1, 2, 3]]",
+    "[c for c in range(10) if c % 3 == 0]",
+    "[[i, j] for i in [1, 2]]",  # `j` from the enclosing body
+    "[len([w for w in [8, 8, 16] if w == s]) for s in [8, 16]]",
+    "sum([1, 2, 3][:2])",
+    "sum([1, 2][:0])",
+    "[1, 2, 3, 4][-2:]",
+    "[1, 2, 3, 4][1:3]",
+    '"abcd"[1:]',
+    "[1, 2][5:]",
+])
+def test_comprehensions_and_slices_give_pythons_values(expr):
+    expected = _tuples(eval(expr, {"range": range, "len": len, "sum": sum, "j": 0}))  # Python's own answer
+    graph = build(f"network N {{ input [3, 8, 8]  let j = 0  let v = {expr}  assert v == {_literal(expected)}  "
+                  "conv(2, 1) }")
+    assert graph.output.shape == (2, 8, 8)
+    with pytest.raises(NetspecError, match="assertion failed"):  # and the assert could fail
+        build(f"network N {{ input [3, 8, 8]  let j = 0  assert {expr} == {_literal(expected)} + [99]  conv(2, 1) }}"
+              if isinstance(expected, tuple) else
+              f"network N {{ input [3, 8, 8]  let j = 0  assert {expr} == {_literal(expected)} + 1  conv(2, 1) }}"
+              if isinstance(expected, int) else
+              f'network N {{ input [3, 8, 8]  assert {expr} == "x"  conv(2, 1) }}')
+
+
+def _tuples(value):
+    return tuple(_tuples(v) for v in value) if isinstance(value, list) else value
+
+
+def _literal(value) -> str:
+    if isinstance(value, tuple):
+        return "[" + ", ".join(_literal(v) for v in value) + "]"
+    return f'"{value}"' if isinstance(value, str) else str(value)

@@ -7,7 +7,7 @@ from typing import Any
 from netspec.diagnostics import Diagnostics, Fatal, Span, did_you_mean
 from netspec.elaborate.binding import Given, bind_params
 from netspec.elaborate.elaborator import Elaborator
-from netspec.elaborate.evaluate import Env, EvalError, evaluate
+from netspec.elaborate.evaluate import Env, EvalError, evaluate, reset_budget
 from netspec.elaborate.imports import Loader
 from netspec.ir import Graph
 from netspec.ops import describe
@@ -29,6 +29,7 @@ def elaborate_partial(spec: ast.Spec, loader: Loader, params: dict[str, Any] | N
     """As `elaborate`, but never raises: the graph holds what did elaborate (a shape is None where an error
     left it unknown) and `loader.diags` every finding. For editors, which show what they can while typing."""
     graph = Graph("?", {}, sources=loader.sources, file=spec.file, allowed=loader.allowed)
+    reset_budget()
     try:
         _expand(spec, loader, params or {}, input_shape, graph)
     except Fatal:  # too many errors: report the ones found so far

@@ -668,7 +668,7 @@ def _names_in(expr) -> Iterator[str]:
     if isinstance(expr, ast.Name):
         yield expr.id
     for child in (getattr(expr, f, None) for f in ("operand", "left", "right", "test", "then", "orelse",
-                                                   "target", "index")):
+                                                   "target", "index", "item", "iterable", "start", "stop")):
         if child is not None:
             yield from _names_in(child)
     for child in getattr(expr, "items", ()) + getattr(expr, "args", ()):

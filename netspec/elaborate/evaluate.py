@@ -16,6 +16,7 @@ MAX_VALUE = 2**62
 MAX_LIST = 100_000
 MAX_STRING = 10_000
 MAX_DEPTH = 16  # lists inside lists
+MAX_ITERATIONS = 200_000  # items computed by list comprehensions in one elaboration (nested ones multiply)
 
 Value = int | float | bool | str | tuple
 
@@ -83,9 +84,11 @@ def _len(span: Span, *args: Any) -> int:
     return len(args[0])
 
 
-def _numbers(name: str, fn):
+def _numbers(name: str, fn, empty: Any = None):
     def call(span: Span, *args: Any):
         items = args[0] if len(args) == 1 and isinstance(args[0], tuple) else args
+        if not items and empty is not None and len(args) == 1:  # sum([]) is 0, as in Python
+            return empty
         if not items or not all(_is_number(a) for a in items):
             raise EvalError(f"{name} takes numbers, or one list of numbers", span)
         return fn(items)
@@ -133,7 +136,7 @@ BUILTINS = {
     "len": _len,
     "min": _numbers("min", min),
     "max": _numbers("max", max),
-    "sum": _numbers("sum", sum),
+    "sum": _numbers("sum", sum, empty=0),
     "abs": _abs,
     "int": _one_number("int", _integral(int)),  # toward zero, as Python's int()
     "float": _one_number("float", float),
@@ -200,7 +203,8 @@ def _calls(expr) -> list[ast.FuncCall]:
         node = stack.pop()
         if isinstance(node, ast.FuncCall):
             found.append(node)
-        for name in ("operand", "left", "right", "test", "then", "orelse", "target", "index"):
+        for name in ("operand", "left", "right", "test", "then", "orelse", "target", "index", "item", "iterable",
+                     "start", "stop"):
             child = getattr(node, name, None)
             if child is not None:
                 stack.append(child)
@@ -405,6 +409,49 @@ def _index(e: ast.Index, env: Env) -> Value:
     return target[index]
 
 
+def _slice(e: ast.Slice, env: Env) -> Value:
+    """`n[:k]`, `widths[1:]`: Python's slice of a list or string (bounds clipped, negative from the end)."""
+    target = evaluate(e.target, env)
+    if not isinstance(target, (tuple, str)):
+        raise EvalError("only lists can be sliced", e.target.span, f"got {describe(target)}")
+    bounds = []
+    for bound in (e.start, e.stop):
+        value = None if bound is None else evaluate(bound, env)
+        if value is not None and not _is_int(value):
+            raise EvalError("a slice bound must be an integer", bound.span, f"got {describe(value)}")
+        bounds.append(value)
+    return target[bounds[0]:bounds[1]]
+
+
+class _Iterations:
+    """The comprehension budget of one elaboration: nested comprehensions multiply, so they are counted."""
+
+    left = MAX_ITERATIONS
+
+
+def reset_budget() -> None:
+    """A fresh comprehension budget (at the start of every elaboration)."""
+    _Iterations.left = MAX_ITERATIONS
+
+
+def _comprehension(e: ast.Comprehension, env: Env) -> Value:
+    """`[f(c) for c in cs if test]`: the item evaluated for each value of the list, with `c` bound to it."""
+    values = evaluate(e.iterable, env)
+    if not isinstance(values, tuple):
+        raise EvalError("`for` in a list needs a list", e.iterable.span, f"got {describe(values)}",
+                        "use range(n) for 0, 1, ..., n-1")
+    items = []
+    for value in values:
+        _Iterations.left -= 1
+        if _Iterations.left < 0:
+            raise EvalError(f"list comprehensions compute more than {MAX_ITERATIONS:,} items", e.span,
+                            "nested comprehensions multiply", "use smaller lists")
+        inner = env.child({e.var: value})
+        if e.test is None or _truth(evaluate(e.test, inner), e.test.span):
+            items.append(evaluate(e.item, inner))
+    return _bounded_list(tuple(items), e.span)
+
+
 def _func(e: ast.FuncCall, env: Env) -> Value:
     if _defined(e.name, env) is UNKNOWN:
         raise Reported(f"`{e.name}` is unknown: its definition failed", e.span)
@@ -480,4 +527,4 @@ def _template(e: ast.Template, env: Env) -> Value:
 
 _EVAL = {ast.Literal: _literal, ast.Name: _name, ast.ListExpr: _list, ast.Unary: _unary, ast.Binary: _binary,
          ast.Cond: _cond, ast.Index: _index, ast.FuncCall: _func, ast.InputAttr: _input_attr,
-         ast.Template: _template, ast.Ref: _ref}
+         ast.Template: _template, ast.Ref: _ref, ast.Slice: _slice, ast.Comprehension: _comprehension}

@@ -68,6 +68,15 @@ class ExprPrinter:
     def InputAttr(self, node):
         return f"in.{node.attr}", POSTFIX + 1
 
+    def Slice(self, node):
+        start = self.text(node.start) if node.start is not None else ""
+        stop = self.text(node.stop) if node.stop is not None else ""
+        return f"{self.text(node.target, POSTFIX)}[{start}:{stop}]", POSTFIX
+
+    def Comprehension(self, node):
+        test = f" if {self.text(node.test, OR)}" if node.test is not None else ""
+        return f"[{self.text(node.item)} for {node.var} in {self.text(node.iterable, OR)}{test}]", POSTFIX + 1
+
     def Ref(self, node):
         """`@backbone.layer3`, `@"down{i}"`, `@in`."""
         return "@" + ".".join(p if isinstance(p, str) else self.text(p) for p in node.parts), POSTFIX + 1

@@ -189,6 +189,18 @@ class Index:
                 self.refs.append(Ref(arg.name, span, target))
             self.visit(arg.value, scope)
 
+    def visit_Comprehension(self, node: ast.Comprehension, scope: _Scope) -> None:
+        self.visit(node.iterable, scope)
+        inner = _Scope(scope, owner=scope.owner)
+        at = node.item.span
+        span = self._word(Span(at.file, at.end_line, at.end_col, node.span.end_line, node.span.end_col), node.var,
+                          skip=0)
+        self._define(Symbol(node.var, "var", span, node.span, f"{node.var} (a comprehension variable)", node.span),
+                     inner)
+        self.visit(node.item, inner)
+        if node.test is not None:
+            self.visit(node.test, inner)
+
     def visit_Ref(self, node: ast.Ref, scope: _Scope) -> None:
         """`@enc.s1`: its first name is a tensor parameter or `let`, else the nearest label above it in this
         block or network (go to definition, references and rename follow named skips)."""

@@ -58,6 +58,27 @@ class Index:
 
 
 @dataclass(frozen=True, slots=True)
+class Slice:
+    """`widths[1:]`, `n[:k]`: the items from start (default 0) up to stop (default the end), as Python slices."""
+
+    target: Expr
+    start: Expr | None
+    stop: Expr | None
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Comprehension:
+    """`[make_divisible(c * width) for c in [16, 24, 40]]`, optionally `... if test`: a list built from a list."""
+
+    item: Expr
+    var: str
+    iterable: Expr
+    test: Expr | None
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
 class FuncCall:
     name: str
     args: tuple[Expr, ...]
@@ -93,7 +114,8 @@ class Ref:
         return "@" + ".".join(p if isinstance(p, str) else "\"...\"" for p in self.parts)
 
 
-Expr = Literal | Name | ListExpr | Unary | Binary | Cond | Index | FuncCall | InputAttr | Template | Ref
+Expr = (Literal | Name | ListExpr | Unary | Binary | Cond | Index | Slice | Comprehension | FuncCall | InputAttr
+        | Template | Ref)
 
 # ---- statements --------------------------------------------------------------------------------
 

@@ -607,6 +607,15 @@ class _ToAst(Transformer_NonRecursive):
         return ast.Index(children[0], children[1], self.s(meta))
 
     @_nested
+    def slice(self, meta, children):
+        return ast.Slice(*children, self.s(meta))
+
+    @_nested
+    def comprehension(self, meta, children):
+        item, var, iterable, test = children
+        return ast.Comprehension(item, str(var), iterable, test, self.s(meta))
+
+    @_nested
     def cond(self, meta, children):
         return ast.Cond(*children, self.s(meta))
 
