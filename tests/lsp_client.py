@@ -33,6 +33,7 @@ class Session:
         self.published.setdefault(params.uri, []).append(params)
 
     def run(self, coroutine):
+        asyncio.set_event_loop(self.loop)  # another session's close() may have unset it (pygls uses the current loop)
         return self.loop.run_until_complete(asyncio.wait_for(coroutine, TIMEOUT))
 
     def _next_diagnostics(self, uri: str, count: int) -> list[lsp.Diagnostic]:
