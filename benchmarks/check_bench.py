@@ -18,8 +18,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import ROOT, Timing, machine, median, netspec_command, quick, run, write_section  # noqa: E402
-from gen_spec import generate  # noqa: E402
+from common import ROOT, Timing, machine, median, netspec_command, quick, run, write_section
+from gen_spec import generate
 
 TARGET_RATIO = 0.20  # the check of ResNet-50 takes under 20% of the bare torch import
 TARGET_10K = 1.5  # seconds (wall) for 10k layers

@@ -71,7 +71,7 @@ def machine() -> str:
     cpu = next((line.split(":", 1)[1].strip() for line in _read("/proc/cpuinfo").splitlines()
                 if line.startswith("model name")), platform.processor() or "unknown CPU")
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else "n/a"
-    date = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    date = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
     return (f"Measured {date} on `{uname.system} {uname.release} {uname.machine}`, {cpu}, "
             f"{os.cpu_count()} cores (load average {load} at the start); Python {platform.python_version()}; "
             f"netspec {_revision()}.")

@@ -17,6 +17,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from functools import partial
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -69,9 +70,9 @@ def main() -> None:
         for name, (options, args) in VIEWS.items():
             source = to_dot(report, **options)
             svg = pipe(source, "svg")
-            t_source = best(lambda: to_dot(report, **options), repeat)
-            t_dot = best(lambda: pipe(source, "svg"), repeat)
-            t_cli = best(lambda: command(args, Path(tmp) / "r.svg"), repeat)
+            t_source = best(partial(to_dot, report, **options), repeat)
+            t_dot = best(partial(pipe, source, "svg"), repeat)
+            t_cli = best(partial(command, args, Path(tmp) / "r.svg"), repeat)
             boxes = len(re.findall(r"^\t+(?:n\d+|s\d+|output) \[", source, re.M))
             print(f"{name:<30} {boxes:>6} {t_source * 1e3:>8.0f} ms {t_dot * 1e3:>7.0f} ms {len(svg) / 1024:>6.0f} KiB"
                   f" {t_cli * 1e3:>13.0f} ms")

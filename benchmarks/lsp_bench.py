@@ -88,7 +88,8 @@ def stages(base: str, text: str, repeat: int) -> dict[str, tuple[float, float]]:
     return {"whole text: parse + elaborate + analyse": best(lambda: analyse_text(text, "x.net")),
             "after an edit: re-parse one statement + elaborate + analyse":
                 best(lambda: analyse_text(text, "x.net", before)),
-            "name index (built only for hover, names, or a finding inside a block)": best(lambda: Index(doc.spec, text)),
+            "name index (built only for hover, names, or a finding inside a block)":
+                best(lambda: Index(doc.spec, text)),
             "diagnostics to LSP": best(lambda: features.diagnostics(doc, index)),
             "inlay hints (whole file)": best(lambda: features.inlay_hints(doc))}
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import machine, median, netspec_command, quick, run, write_section  # noqa: E402
+from common import machine, median, netspec_command, quick, run, write_section
 
 SPEC, SETS = "specs/resnet.net", {"depth": 50}
 STAGES = ("build", "export", "trace", "check", "verify")

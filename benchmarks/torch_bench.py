@@ -3,7 +3,8 @@
     .venv/bin/python benchmarks/torch_bench.py [--repeat 15] [--threads 2]
 
 Forward: batch 8, eval mode, inference_mode, CPU; torchvision's resnet50 and vgg16 (hand-written PyTorch, through
-tests/torchvision_models.py) and netspec's two builds carry the same weights and their outputs are checked equal. Each round runs every variant once in a shuffled order, so drift in the machine's load
+tests/torchvision_models.py) and netspec's two builds carry the same weights and their outputs are checked equal.
+Each round runs every variant once in a shuffled order, so drift in the machine's load
 falls on all of them alike; the table shows medians and the best round. Build: `cifar_resnet(1202)` of
 tests/reference_models.py against `netspec.load` (parse, elaborate, build), `build_module` on an elaborated
 graph, and instantiating the class of `netspec compile`'s output (imported once beforehand).
@@ -29,10 +30,11 @@ import torch
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
-import netspec  # noqa: E402
-from netspec.backends.torch import build_module, emit_source  # noqa: E402
 import torchvision_models  # noqa: E402
 from reference_models import cifar_resnet  # noqa: E402
+
+import netspec  # noqa: E402
+from netspec.backends.torch import build_module, emit_source  # noqa: E402
 
 SPECS = ROOT / "specs"
 FORWARD = {"ResNet-50": ("resnet.net", {"depth": 50}, lambda: torchvision_models.build("resnet50")),

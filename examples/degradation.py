@@ -20,7 +20,7 @@ import os
 import pickle
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
@@ -105,7 +105,8 @@ def augment(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
     pad = h // 8
     padded = F.pad(x, (pad, pad, pad, pad))
     corners = torch.randint(0, 2 * pad + 1, (len(x), 2), generator=generator).tolist()
-    crops = torch.stack([image[:, top:top + h, left:left + w] for image, (top, left) in zip(padded, corners)])
+    crops = torch.stack([image[:, top:top + h, left:left + w]
+                         for image, (top, left) in zip(padded, corners, strict=True)])
     flip = (torch.rand(len(x), generator=generator) < 0.5).to(x.device)[:, None, None, None]
     return torch.where(flip, crops.flip(3), crops)
 
@@ -130,7 +131,7 @@ class World:
 
     rank: int = 0
     size: int = 1
-    device: torch.device = torch.device("cpu")
+    device: torch.device = field(default_factory=lambda: torch.device("cpu"))
 
     @property
     def main(self) -> bool:
@@ -150,7 +151,7 @@ def check_device(name: str) -> None:
     try:
         device = torch.device(name)
     except RuntimeError:
-        raise UsageError(f"--device {name}: not a device\n  = help: cpu, cuda, cuda:1, ...")
+        raise UsageError(f"--device {name}: not a device\n  = help: cpu, cuda, cuda:1, ...") from None
     count = torch.cuda.device_count() if device.type == "cuda" else 0
     if device.type == "cuda" and (device.index or 0) >= count:
         raise UsageError(f"--device {name}: this machine has {count} CUDA device(s)\n  = help: use --device cpu")
@@ -295,8 +296,14 @@ class Trainer:
 
 def progress_bar(enabled: bool):
     """rich's progress display with an ETA; silent on ranks other than 0."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, \
-        TimeRemainingColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
 
     return Progress(TextColumn("{task.description:<28}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                     TextColumn("ETA"), TimeRemainingColumn(), disable=not enabled)
@@ -341,9 +348,9 @@ def draw(rows: list[dict], out: Path) -> list[Path]:
 
     depths = sorted({r["depth"] for r in rows})
     colours = dict(zip(depths, plt.get_cmap("plasma")([0.75 - 0.6 * i / max(1, len(depths) - 1)
-                                                       for i in range(len(depths))])))
+                                                       for i in range(len(depths))]), strict=True))
     fig, axes = plt.subplots(1, 2, figsize=(10, 4), sharey=True)
-    for ax, plain in zip(axes, (True, False)):
+    for ax, plain in zip(axes, (True, False), strict=True):
         for depth in depths:
             mine = [r for r in rows if r["plain"] == plain and r["depth"] == depth]
             if mine:
@@ -395,14 +402,14 @@ def parse_depths(text: str) -> list[int]:
     try:
         depths = [int(d) for d in text.split(",") if d.strip()]
     except ValueError:
-        raise UsageError(f"--depths {text}: not a comma-separated list of integers\n  = help: --depths 20,56")
+        raise UsageError(f"--depths {text}: not a comma-separated list of integers\n  = help: --depths 20,56") from None
     if not depths:
         raise UsageError("--depths: no depth given\n  = help: --depths 20,56")
     for depth in depths:
         try:
             netspec.analyse(SPEC, depth=depth)
         except netspec.NetspecError as e:
-            raise UsageError(f"--depths {depth}:\n{e.render()}")
+            raise UsageError(f"--depths {depth}:\n{e.render()}") from None
     return depths
 
 

@@ -7,13 +7,15 @@ lexical grammar for TextMate editors.
 
 from __future__ import annotations
 
+from typing import Any, ClassVar
+
 from pygments.lexer import RegexLexer, bygroups, include, words
 from pygments.token import Comment, Keyword, Name, Number, Operator, Punctuation, String, Text, Whitespace
 
 from netspec.ops import LAYERS
 
-KEYWORDS = ("network", "block", "input", "output", "let", "assert", "expect", "residual", "shortcut", "concat", "add", "mul", "repeat",
-            "for", "in", "if", "then", "else", "import", "from", "inline", "def", "and", "or", "not")
+KEYWORDS = ("network", "block", "input", "output", "let", "assert", "expect", "residual", "shortcut", "concat", "add",
+            "mul", "repeat", "for", "in", "if", "then", "else", "import", "from", "inline", "def", "and", "or", "not")
 CONSTANTS = ("true", "false", "none", "auto", "identity", "pad")
 TYPES = ("int", "float", "bool", "str", "list", "tensor")
 FUNCTIONS = ("range", "len", "sum", "min", "max", "abs", "int", "round", "floor", "ceil", "log2", "sqrt")
@@ -24,12 +26,12 @@ class NetspecLexer(RegexLexer):
     """The netspec language: networks, blocks, layers, labels, parameters and expressions."""
 
     name = "netspec"
-    aliases = ["netspec", "net"]
-    filenames = ["*.net"]
-    mimetypes = ["text/x-netspec"]
+    aliases = ("netspec", "net")
+    filenames = ("*.net",)
+    mimetypes = ("text/x-netspec",)
     url = "https://pypi.org/project/netspec/"
 
-    tokens = {
+    tokens: ClassVar[dict[str, list[Any]]] = {
         "root": [  # labels are recognised at the start of a line, so blanks are eaten a line at a time
             (r"\n", Whitespace),
             (r"#.*$", Comment.Single),

@@ -1,7 +1,6 @@
 """Plain-PyTorch reference CNNs that torchvision does not have (the CIFAR ResNets in akamaster's layout, LeNet-5),
 used as independent truth; torchvision's own models are the truth for the rest (tests/torchvision_models.py)."""
 
-import torch
 import torch.nn.functional as F
 from torch import nn
 

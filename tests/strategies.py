@@ -147,7 +147,7 @@ class Generator:
         return self.pick(options)
 
     def adaptive(self, shape) -> tuple[str, tuple]:
-        c, h, w = shape
+        c, _, _ = shape
         kind = self.pick(["adaptive_avgpool", "adaptive_maxpool", "global_avgpool", "global_maxpool"])
         if kind.startswith("global"):
             return f"{kind}()", (c, 1, 1)
@@ -222,7 +222,7 @@ class Generator:
                         "    bn: batchnorm()", f"    {act}", "}"]
         lines = []
         for _ in range(self.draw(st.integers(1, 2))):
-            c, h, w = shape
+            _, h, w = shape
             width = self.draw(st.integers(1, 8))
             stride = 2 if self.draw(st.booleans()) and out_size(min(h, w), k, 2, p) >= 1 else 1
             if out_size(h, k, stride, p) < 1 or out_size(w, k, stride, p) < 1:

@@ -188,7 +188,7 @@ def test_api_arguments_of_the_wrong_kind_say_so(call, error, message, monkeypatc
 
 
 def test_names_the_generated_code_uses_compile_to_the_same_module(tmp_path, torch_one_thread):
-    """`network x`, `block torch`, `block F`, labels `self`, `super`, `nn`: the source imports, runs, and equals load."""
+    """`network x`, `block torch`, `block F`, labels `self`, `super`, `nn`: the source imports, runs, equals load."""
     import importlib.util
 
     import torch

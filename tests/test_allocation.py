@@ -49,14 +49,14 @@ def test_the_limit_comes_from_the_argument_the_environment_or_the_default(monkey
 def test_a_raised_limit_lets_a_big_model_build(torch_one_thread):
     model = netspec.load(HUGE % 100_000, max_bytes="1GiB")
     assert model.fc.weight.shape == (100_000, 192)
-    with pytest.raises(NetspecError, match="the limit is 1.00 MiB"):
+    with pytest.raises(NetspecError, match=r"the limit is 1\.00 MiB"):
         netspec.load(HUGE % 100_000, max_bytes=2**20)
 
 
 def test_export_refuses_with_the_figure(cli, tmp_path):
     spec = tmp_path / "big.net"
     spec.write_text(HUGE % 2_000_000_000)
-    code, out, err = cli("export", str(spec), "-o", str(tmp_path / "big.onnx"))
+    code, _, err = cli("export", str(spec), "-o", str(tmp_path / "big.onnx"))
     assert code == 1 and "needs 1.41 TiB" in err and "--max-bytes" in err
     assert list(tmp_path.iterdir()) == [spec]
 

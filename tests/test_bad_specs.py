@@ -142,7 +142,7 @@ def test_check_json_reports_every_bad_file_exactly():
     assert "Traceback" not in done.stderr
     data = json.loads(done.stdout)
     assert data["ok"] is False and len(data["files"]) == len(FILES)
-    for path, result in zip(FILES, data["files"]):
+    for path, result in zip(FILES, data["files"], strict=True):
         if path.name in LIBRARIES:  # built as a network it fails; `check` reads it as the library it is
             assert result["ok"] is True and result["library"] == LIBRARIES[path.name]
             continue

@@ -44,8 +44,8 @@ def test_too_many_tokens():
 
     assert overrun("x " * MAX_TOKENS) is None
     assert overrun("x " * MAX_TOKENS + "# comments are not tokens\n") is None
-    assert overrun("x " * (MAX_TOKENS + 1)) == (0, (f"file has too many tokens (1,000,001; the limit is "
-                                                    f"{MAX_TOKENS:,})", "split it into block libraries and import them"))
+    message = f"file has too many tokens (1,000,001; the limit is {MAX_TOKENS:,})"
+    assert overrun("x " * (MAX_TOKENS + 1)) == (0, (message, "split it into block libraries and import them"))
 
 
 def test_long_but_legitimate_text_is_not_refused():

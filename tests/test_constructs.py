@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import pytest
 import torch
+import torchvision_models as tv
 from torch import nn
 
 import netspec
-import torchvision_models as tv
 from netspec.diagnostics import NetspecError
 
 
@@ -138,7 +138,7 @@ def test_a_broadcast_gate_widens_the_field_but_keeps_the_grid():
         conv(8, 3, padding=1)
     }"""
     layers = netspec.analyse(text).layers
-    conv1, gated, conv2 = layers[1], next(l for l in layers if l.op == "mul"), layers[-1]
+    conv1, gated, conv2 = layers[1], next(x for x in layers if x.op == "mul"), layers[-1]
     assert gated.jump == conv1.jump == [2, 2]
     assert gated.rf[0] >= 32  # through the gate, every output sees the whole input
     assert conv2.rf[0] == gated.rf[0] + 2 * 2  # rf + (K-1)*jump with the map's jump

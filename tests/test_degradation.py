@@ -107,8 +107,8 @@ def test_augment_crops_a_window_of_the_padded_image_or_its_mirror():
     x = torch.randint(0, 256, (16, 3, 32, 32), dtype=torch.uint8)
     out = degradation.augment(x, torch.Generator().manual_seed(0))
     padded = torch.nn.functional.pad(x, (4, 4, 4, 4))
-    for image, crop in zip(padded, out):
-        windows = [image[:, t:t + 32, l:l + 32] for t in range(9) for l in range(9)]
+    for image, crop in zip(padded, out, strict=True):
+        windows = [image[:, top:top + 32, left:left + 32] for top in range(9) for left in range(9)]
         assert any(torch.equal(crop, w) or torch.equal(crop, w.flip(2)) for w in windows)
 
 

@@ -299,10 +299,10 @@ def test_unknown_format_and_unwritable_path_are_clear_errors(resnet18, tmp_path)
     with pytest.raises(NetspecError, match=r"unknown format `\.jpeg`"):
         render(resnet18, tmp_path / "r.jpeg")
     (tmp_path / "file").write_text("")
-    with pytest.raises(NetspecError, match="cannot write .*file/r.svg"):
+    with pytest.raises(NetspecError, match=r"cannot write .*file/r\.svg"):
         render(resnet18, tmp_path / "file" / "r.svg")
     (tmp_path / "taken.svg").mkdir()  # the rename fails: the temporary file must not stay behind
-    with pytest.raises(NetspecError, match="cannot write .*taken.svg"):
+    with pytest.raises(NetspecError, match=r"cannot write .*taken\.svg"):
         render(resnet18, tmp_path / "taken.svg")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["file", "taken.svg"]
 

@@ -117,7 +117,9 @@ def test_repeat_for_and_if_else_if():
         for c in widths { conv(c, 1) }
         if mode == "a" { relu() } else if mode == "b" { gelu() } else { silu() }
     """
-    ops = lambda **kw: [(op, shape[0]) for _, op, shape in layers(body, '(widths: list[int] = [7], mode: str = "b")', **kw)]
+    def ops(**kw):
+        return [(op, shape[0]) for _, op, shape in layers(body, '(widths: list[int] = [7], mode: str = "b")', **kw)]
+
     assert ops() == [("conv", 4), ("conv", 4), ("conv", 1), ("conv", 2), ("conv", 7), ("gelu", 7)]
     assert ops(mode="c")[-1] == ("silu", 7) and ops(mode="a")[-1] == ("relu", 7)
     assert len(ops(widths=[1, 2, 3])) == 8
@@ -189,7 +191,9 @@ def test_explicit_shortcut_body():
 
 def test_shortcut_kind_from_a_string_parameter():
     body = "residual { conv(16, 3, padding=1) } shortcut kind"
-    ops = lambda kind: [op for _, op, _ in layers(body, '(kind: str = "pad")', input="[8, 8, 8]", kind=kind)]
+    def ops(kind):
+        return [op for _, op, _ in layers(body, '(kind: str = "pad")', input="[8, 8, 8]", kind=kind)]
+
     assert ops("pad") == ["conv", "pad", "add"] and ops("none") == ["conv"] and "batchnorm" in ops("auto")
 
 
@@ -286,7 +290,8 @@ def test_cli_set_and_input():
 def test_cli_set_type_error():
     done = run_cli("check", "specs/resnet.net", "--set", "depth=50.0")
     assert done.returncode == 1 and "Traceback" not in done.stderr
-    assert "invalid `depth` for network `ResNet`" in done.stderr and "expected an int, got 50.0 (a float)" in done.stderr
+    assert "invalid `depth` for network `ResNet`" in done.stderr
+    assert "expected an int, got 50.0 (a float)" in done.stderr
 
 
 def test_cli_set_syntax_error_points_into_the_value():
@@ -339,7 +344,7 @@ def layer_table() -> str:
     for name, op in LAYERS.items():
         args = []
         for f in dataclasses.fields(op.Attrs):
-            kind = repr(f.type).replace("|", "\\|")
+            kind = op.Attrs.kind(f.name).replace("|", "\\|")
             text = f"`{f.name}`: {kind}"
             if f.default is not dataclasses.MISSING:
                 text += f" = `{_default(f.default)}`"

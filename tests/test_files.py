@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 
 from netspec import files
-from netspec.diagnostics import NetspecError
 
 SPECS = Path(__file__).parent.parent / "specs"
 LENET = (SPECS / "lenet5.net").read_text()

@@ -121,4 +121,4 @@ def test_stdin(cli, monkeypatch):
 
     monkeypatch.setattr("sys.stdin", io.StringIO("network X { input [3,8,8]  relu() }"))
     code, out, _ = cli("fmt", "-")
-    assert (code, out) == (0, "network X { input [3, 8, 8]  relu() }\n") or code == 0 and parse(out)
+    assert (code, out) == (0, "network X { input [3, 8, 8]  relu() }\n") or (code == 0 and parse(out))

@@ -101,7 +101,8 @@ def test_random_bytes(data):
 WORK = Path(tempfile.mkdtemp(prefix="netspec-fuzz-"))
 shutil.copytree(SPECS / "lib", WORK / "lib")
 ZOO = {p.name: p.read_text() for p in sorted(SPECS.glob("*.net")) if p.name not in ("alexnet.net",)}
-TOKEN = re.compile(r'"[^"\n]*"|#[^\n]*|[A-Za-z_][A-Za-z_0-9]*|\d[\d_]*(?:\.\d*)?(?:[eE][-+]?\d+)?|\*\*|//|[=!<>]=|\s+|.')
+TOKEN = re.compile(r'"[^"\n]*"|#[^\n]*|[A-Za-z_][A-Za-z_0-9]*|\d[\d_]*(?:\.\d*)?(?:[eE][-+]?\d+)?'
+                   r'|\*\*|//|[=!<>]=|\s+|.')
 STRANGE_NUMBERS = ["0", "-1", "-64", "1", "3", "1000000000", "2147483648", "99999999999999999999", "1e308", "0.5",
                    "2 ** 62", "10 ** 18 * 10", "1 / 0", "[]", '"x"', "true"]
 

@@ -127,7 +127,7 @@ def test_textmate_constructs(tmp_path):
         line = SAMPLE.count("\n", 0, at) + 1
         col = at - sum(len(x) + 1 for x in lines[: line - 1])
         found, start = None, 0
-        for number, text, scopes in (t for t in tokens if t[0] == line):
+        for _, text, scopes in (t for t in tokens if t[0] == line):
             if start <= col < start + len(text):
                 found = scopes
             start += len(text)

@@ -1,4 +1,4 @@
-"""Warnings (netspec/analysis/lints.py): the corpus in tests/bad/warnings/ states them as `# warn: line:col code text`."""
+"""Warnings (netspec/analysis/lints.py): the corpus in tests/bad/warnings/ states them as `# warn: line:col code`."""
 
 from __future__ import annotations
 

@@ -81,7 +81,7 @@ def test_inlay_hints_are_the_summary_shapes(session):
     conv1 = next(i for i, line in enumerate(lines) if "conv1: conv(out" in line)  # inside Basic, used 8 times
     assert by_line[conv1] == "→ [64, 56, 56] | [128, 28, 28] | [256, 14, 14] | … (runs 8×)"
     layer2 = next(i for i, line in enumerate(lines) if line.strip().startswith("layer2:"))
-    assert by_line[layer2] == f"→ {[s.shape for s in report.scopes if s.path == 'layer2'][0]}"
+    assert by_line[layer2] == f"→ {next(s.shape for s in report.scopes if s.path == 'layer2')}"
 
 
 def test_hover_explains_a_layer_and_totals_a_group(session):

@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 import torch
 from hypothesis import HealthCheck, given, settings
+from strategies import specs as random_specs
 
 import netspec
 from netspec.analysis.memory import memory
-from strategies import specs as random_specs
 
 SPECS = Path(__file__).parent.parent / "specs"
 RANDOM = settings(max_examples=30, deadline=None, derandomize=True, database=None,
@@ -81,7 +81,8 @@ def agree(source, batch: int = 2, **params) -> None:
 
 
 @pytest.mark.parametrize("source, params", [
-    (MIXED, {}), ("lenet5.net", {}), ("resnet_cifar.net", {"depth": 8}), ("resnet_cifar.net", {"depth": 8, "plain": True}),
+    (MIXED, {}), ("lenet5.net", {}), ("resnet_cifar.net", {"depth": 8}),
+    ("resnet_cifar.net", {"depth": 8, "plain": True}),
 ])
 def test_saved_activations_are_what_autograd_keeps(source, params):
     agree(SPECS / source if source.endswith(".net") else source, **params)

@@ -1,4 +1,4 @@
-"""`netspec check`, `summary`, `explain` and `zoo` never import torch (nor onnx): DESIGN.md section 1, and issue 2's speed.
+"""`netspec check`, `summary`, `explain` and `zoo` never import torch (nor onnx): DESIGN.md section 1, issue 2's speed.
 
 Each command runs as a real process under `python -X importtime`, which lists every module the process imports.
 """

@@ -175,7 +175,7 @@ def test_export_failure_is_one_clear_line_and_silent(capfd):
 
 def test_mismatch_beyond_tolerance_is_an_error(resnet):
     graph, result = resnet
-    with pytest.raises(NetspecError, match="differs from PyTorch's by .* at batch size 1"):
+    with pytest.raises(NetspecError, match=r"differs from PyTorch's by .* at batch size 1"):
         verify.compare(result.data, build(graph), (3, 64, 64), (1,), tolerance=0.0)
 
 

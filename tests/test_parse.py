@@ -35,8 +35,8 @@ def syntax_error(text: str):
 
 
 def test_file_with_imports_blocks_and_network():
-    spec = parse('import "lib/a.net"\nfrom "lib/b.net" import X, Y,\nblock B() { relu() }\nnetwork N { input [3, 8, 8] }\n',
-                 "f.net")
+    spec = parse('import "lib/a.net"\nfrom "lib/b.net" import X, Y,\n'
+                 'block B() { relu() }\nnetwork N { input [3, 8, 8] }\n', "f.net")
     assert [(i.path, i.names) for i in spec.imports] == [("lib/a.net", None), ("lib/b.net", ("X", "Y"))]
     assert [b.name for b in spec.blocks] == ["B"] and [n.name for n in spec.networks] == ["N"]
     assert spec.file == "f.net" and spec.text.startswith("import")
@@ -216,7 +216,8 @@ def test_unexpected_end_of_file_points_at_the_brace_never_closed():
 
 def test_lark_never_leaks():
     """The AST holds netspec's own types only: no lark Tree or Token anywhere."""
-    spec = parse('import "x.net"\nnetwork N(a: int = 1) { input [3, 8, 8] b: residual { conv(a, 1) } shortcut s: auto }')
+    spec = parse('import "x.net"\n'
+                 'network N(a: int = 1) { input [3, 8, 8] b: residual { conv(a, 1) } shortcut s: auto }')
 
     def walk(node):
         assert "lark" not in type(node).__module__

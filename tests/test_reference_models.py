@@ -2,7 +2,6 @@
 
 import pytest
 import torch
-
 from reference_models import cifar_resnet, lenet5
 
 PARAMS = {

@@ -12,10 +12,10 @@ import pytest
 import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from strategies import specs as random_specs
 
 import netspec
 from netspec.analysis.patterns import pattern
-from strategies import specs as random_specs
 
 SPECS = Path(__file__).parent.parent / "specs"
 RANDOM = settings(max_examples=40, deadline=None, derandomize=True, database=None,

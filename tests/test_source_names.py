@@ -166,7 +166,6 @@ def test_a_thousand_branch_variables_cost_linear_work(monkeypatch):
 
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
-
 from strategies import specs  # noqa: E402
 
 # Identifiers the generated code itself uses (imports, variables, helpers, Python's own names), and random ones.
@@ -184,8 +183,8 @@ def accepted(name: str) -> bool:
     from netspec.parse.parser import _KEYWORDS
 
     return (name.isidentifier() and name.isascii() and name not in RESERVED and name not in LAYERS
-            and name not in _KEYWORDS and name not in ("true", "false", "then", "and", "or", "not", "in", "def", "inline",
-                                                        "mul", "add"))
+            and name not in _KEYWORDS
+            and name not in ("true", "false", "then", "and", "or", "not", "in", "def", "inline", "mul", "add"))
 
 
 NAMES = st.one_of(st.sampled_from(GENERATED_CODE_NAMES), st.from_regex(r"[A-Za-z][A-Za-z0-9_]{0,6}", fullmatch=True)

@@ -14,14 +14,14 @@ import pytest
 import torch
 import torch.nn.functional as F
 from hypothesis import HealthCheck, given, settings
+from reference_models import cifar_resnet, lenet5
+from strategies import specs
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
 import netspec
 from netspec.backends.torch import build_module, emit_source
 from netspec.backends.torch.layout import layout
-from reference_models import cifar_resnet, lenet5
-from strategies import specs
 
 SPECS = Path(__file__).parent.parent / "specs"
 ZOO = sorted(SPECS.glob("*.net"))

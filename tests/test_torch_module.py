@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 import torch
+import torchvision_models
 
 import netspec
 from netspec.backends.torch import build_module
-import torchvision_models
 
 SPECS = Path(__file__).parent.parent / "specs"
 

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 import torch
+import torchvision_models
+from reference_models import lenet5
 
 import netspec
 from netspec.backends.torch import WeightsError
-import torchvision_models
-from reference_models import lenet5
 
 SPECS = Path(__file__).parent.parent / "specs"
 
@@ -78,7 +78,7 @@ def test_long_lists_are_shortened():
 
 def test_values_that_are_not_tensors_are_mis_shaped(lenet_state):
     state = dict(lenet_state, **{"fc2.bias": [0.0] * 84})
-    with pytest.raises(WeightsError, match="fc2.bias is not a tensor"):
+    with pytest.raises(WeightsError, match=r"fc2\.bias is not a tensor"):
         load_lenet(state)
 
 

@@ -17,11 +17,11 @@ from pathlib import Path
 
 import pytest
 import torch
+import torchvision_models as tv
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
 import netspec
-import torchvision_models as tv
 from netspec.zoo import read_index
 
 SPECS = Path(__file__).parent.parent / "specs"
@@ -102,7 +102,7 @@ def settle_batchnorm(model: nn.Module, x: torch.Tensor, seed: int = 1) -> None:
         for bn in norms:
             bn.train()
         model(x)
-        for bn, m in zip(norms, momentum):
+        for bn, m in zip(norms, momentum, strict=True):
             std = bn.running_var.sqrt()
             bn.running_mean.add_(0.02 * std * torch.randn(std.shape, generator=g))
             bn.running_var.mul_(torch.exp(0.02 * torch.randn(std.shape, generator=g)))

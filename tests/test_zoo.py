@@ -220,9 +220,8 @@ NAMED = {  # the specs torchvision does not have; tests/test_torchvision.py chec
 
 @pytest.mark.parametrize("name", NAMED)
 def test_parameter_names_and_shapes_match_the_reference(name):
-    import torch
-
     import reference_models
+    import torch
 
     spec, params, factory, args = NAMED[name]
     with torch.device("meta"):

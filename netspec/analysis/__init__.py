@@ -3,4 +3,4 @@
 from netspec.analysis.analyse import DTYPE_BYTES, analyse
 from netspec.analysis.report import Layer, Report, ScopeSummary, Totals
 
-__all__ = ["analyse", "DTYPE_BYTES", "Layer", "Report", "ScopeSummary", "Totals"]
+__all__ = ["DTYPE_BYTES", "Layer", "Report", "ScopeSummary", "Totals", "analyse"]

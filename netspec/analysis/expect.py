@@ -109,10 +109,8 @@ def _mismatch(e: Expectation, actual: Any) -> str | None:
         return f"{e.subject} is {_show(actual)}, a number, not a list"
     if isinstance(actual, tuple):
         return _mismatch_tuple(e, actual)
-    if e.tolerance and e.op == "==":
-        ok = abs(actual - e.value) <= e.tolerance
-    else:
-        ok = _COMPARE[e.op](actual, e.value)
+    within = e.tolerance and e.op == "=="
+    ok = abs(actual - e.value) <= e.tolerance if within else _COMPARE[e.op](actual, e.value)
     return None if ok else f"actual: {_show(actual)}"
 
 

@@ -16,8 +16,8 @@ def explain(report: Report, name: str) -> str:
     lines = [f"{data['name']}: {data['label']}    ({data['at']})", f"  scope: {data['scope']}"]
     lines += ["  " + line for line in data["formulas"]]
     if data["kind"] != "layer":
-        lines += [f"  {readable_name(m['name'], m['op'])}: {m['label']} -> {m['shape']}, {m['params']:,} params, {m['macs']:,} MACs"
-                  for m in data["members"]]
+        lines += [f"  {readable_name(m['name'], m['op'])}: {m['label']} -> {m['shape']}, "
+                  f"{m['params']:,} params, {m['macs']:,} MACs" for m in data["members"]]
     return "\n".join(lines)
 
 

@@ -96,7 +96,7 @@ def skipping_windows(graph: Graph, users) -> Iterator[Diagnostic]:
     """A stride larger than the window leaves gaps that no window sees."""
     for node in _sliding(graph):
         kernel, stride, _, dilation = _geometry(node)
-        if any(s > d * (k - 1) + 1 for k, s, d in zip(kernel, stride, dilation)):
+        if any(s > d * (k - 1) + 1 for k, s, d in zip(kernel, stride, dilation, strict=True)):
             yield _warn("gaps", node, "stride is larger than the window: pixels between windows are skipped",
                         f"window {kernel}, stride {stride}", "use a stride no larger than the kernel")
 
@@ -146,8 +146,9 @@ RULES = (unseen_border, bias_before_batchnorm, dropout_before_batchnorm, softmax
          skipping_windows, channels_last, torch_argument_order, unused)
 
 
+# What the rules above report; `# netspec: allow(code)` names them.
 CODES = ("unseen-border", "bias-before-batchnorm", "dropout-before-batchnorm", "softmax-inside", "softmax-output",
-         "double-activation", "gaps", "channels-last", "torch-argument-order", "unused")  # what the rules above report; `# netspec: allow(code)` names them
+         "double-activation", "gaps", "channels-last", "torch-argument-order", "unused")
 
 
 def lint(graph: Graph) -> list[Diagnostic]:

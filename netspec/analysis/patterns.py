@@ -50,7 +50,7 @@ def ranges(sizes: np.ndarray) -> list[tuple[int, int]]:
     breaks = np.flatnonzero(np.diff(sizes) != 1)
     starts = np.concatenate(([sizes[0]], sizes[breaks + 1]))
     ends = np.concatenate((sizes[breaks], [sizes[-1]]))
-    return [(int(a), int(b)) for a, b in zip(starts, ends)]
+    return [(int(a), int(b)) for a, b in zip(starts, ends, strict=True)]
 
 
 def pattern(mask: np.ndarray) -> Pattern:

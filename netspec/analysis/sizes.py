@@ -19,7 +19,7 @@ import numpy as np
 
 from netspec.analysis.patterns import pattern, ranges
 from netspec.ir import Graph, Node
-from netspec.ops import OPS, ShapeError
+from netspec.ops import ShapeError
 from netspec.ops.conv import explicit_padding
 
 DIMS = ("height", "width")
@@ -273,7 +273,7 @@ class _Walk:
         out = np.ones(len(unique), dtype=np.int64)
         status: list[tuple[str, str] | None] = []
         for j, row in enumerate(unique):
-            shapes = [_with(s, self.d, int(v)) for s, v in zip(declared, row)]
+            shapes = [_with(s, self.d, int(v)) for s, v in zip(declared, row, strict=True)]
             try:
                 shape = op.infer(node.attrs, shapes)
                 out[j] = shape[1 + self.d]

@@ -34,8 +34,9 @@ def rows(report: Report, depth: int | str | None = None) -> list[Row]:
     for layer in report.layers[1:]:
         fold = outermost_folded(scopes, layer.scope, folded_ids) if folded_ids else None
         if fold is None:
-            out.append(Row(layer.name, readable_name(layer.name, layer.op), layer.label, fmt_shape(layer.shape), layer.params,
-                           layer.macs, _rf(layer.rf, size), module_depth(layer.name) - 1, _exceeds(layer.rf, size)))
+            out.append(Row(layer.name, readable_name(layer.name, layer.op), layer.label, fmt_shape(layer.shape),
+                           layer.params, layer.macs, _rf(layer.rf, size), module_depth(layer.name) - 1,
+                           _exceeds(layer.rf, size)))
         elif fold.id not in done:
             done.add(fold.id)
             last = report.layers[fold.layers[-1]]
@@ -167,7 +168,7 @@ def _plain(title: str, cells: list[tuple[str, ...]], width: int, columns=COLUMNS
 
     def line(row: tuple[str, ...], rule: str) -> str:
         return f" {rule} ".join(c.ljust(w) if justify == "left" else c.rjust(w)
-                                for c, w, (_, justify) in zip(row, widths, columns))
+                                for c, w, (_, justify) in zip(row, widths, columns, strict=True))
 
     lines = [title.ljust(total), line(table[0], "┃"), "╇".join("━" * (w + 2) for w in widths)[1:-1]]
     lines += [line(row, "│") for row in cells]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import gc
 import io
@@ -71,7 +72,7 @@ def parse_variants(values: list[str] | None) -> list[tuple[str, dict[str, Any]]]
         choices.setdefault(name, []).append((value, f"{name}={text.strip()}"))
     out = []
     for combination in itertools.product(*choices.values()):
-        params = dict(zip(choices, (value for value, _ in combination)))
+        params = dict(zip(choices, (value for value, _ in combination), strict=True))
         out.append((", ".join(label for _, label in combination), params))
     return out
 
@@ -233,10 +234,8 @@ def main() -> None:
 def _safe_stdout() -> None:
     """A terminal or pipe that cannot show some character (PYTHONIOENCODING=ascii) gets `?`, not a crash; the
     table itself falls back to ASCII rules (see `ascii_only`)."""
-    try:
+    with contextlib.suppress(AttributeError, ValueError):  # replaced by a test harness, or closed
         sys.stdout.reconfigure(errors="replace")
-    except (AttributeError, ValueError):  # replaced by a test harness, or closed
-        pass
 
 
 def ascii_only(stream=None) -> bool:

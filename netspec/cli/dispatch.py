@@ -80,7 +80,7 @@ def _command(app: typer.Typer, name: str):
 def _params(callback: Callable[..., Any]) -> list[Param] | None:
     try:
         found = get_params_from_function(callback)  # typer's own reading of the signature
-    except Exception:  # a definition typer rejects: let typer say so
+    except Exception:  # noqa: BLE001 - a definition typer rejects: let typer say so
         return None
     params = [_param(meta.name, meta.annotation, meta.default) for meta in found.values()]
     return None if any(p is None for p in params) else params

@@ -43,8 +43,8 @@ def export(
     """Export a spec to ONNX; the model is checked and compared with PyTorch before the file is written."""
     with _reported(json_):
         result = _export(file, output, weights, input, set, opset=_number(opset, int, "--opset", 1),
-                         dynamic_batch=dynamic_batch, verify=verify, tolerance=_number(tolerance, float, "--tolerance", 0),
-                         verbose=verbose, max_bytes=max_bytes)
+                         dynamic_batch=dynamic_batch, verify=verify,
+                         tolerance=_number(tolerance, float, "--tolerance", 0), verbose=verbose, max_bytes=max_bytes)
     result.path = output
     if json_:
         print(json.dumps({"ok": True, **result.to_dict()}, indent=2))

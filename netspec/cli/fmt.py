@@ -10,9 +10,9 @@ from typing import Annotated
 
 import typer
 
-from netspec.files import write as write_file
 from netspec.cli.app import Exit, app, colour
 from netspec.diagnostics import Diagnostics, NetspecError
+from netspec.files import write as write_file
 
 MAX_FILE_BYTES = 2_000_000
 
@@ -24,7 +24,7 @@ def fmt(
     check: Annotated[bool, typer.Option("--check", help="Change nothing; exit status 1 if a file would change.")]
     = False,
 ) -> None:
-    """Format specs in one canonical layout: comments kept, meaning unchanged. Unparseable files are left as they are."""
+    """Format specs in one canonical layout: comments kept, meaning unchanged. Unparseable files are left alone."""
     changed = failed = 0
     for file in files:
         try:

@@ -10,12 +10,23 @@ from typing import Annotated
 
 import typer
 
-from netspec.cli.app import Exit, InputOption, JsonOption, SetOption, UsageError, app, ascii_only, build_report, \
-    colour, fail, parse_input, parse_variants, spec_source
+from netspec.cli.app import (
+    Exit,
+    InputOption,
+    JsonOption,
+    SetOption,
+    app,
+    ascii_only,
+    build_report,
+    colour,
+    fail,
+    parse_input,
+    parse_variants,
+    spec_source,
+)
 from netspec.diagnostics import Diagnostic, NetspecError
 from netspec.files import shown
 from netspec.render import printable
-
 
 StrictOption = Annotated[bool, typer.Option("--strict", help="Treat warnings as errors (exit status 1).")]
 FilesArgument = Annotated[list[Path], typer.Argument(metavar="FILE", show_default=False,

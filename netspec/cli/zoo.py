@@ -58,7 +58,7 @@ def _table(rows: list[dict]) -> str:
     cells = [COLUMNS] + [(r["name"], r["spec"], r["set_text"], f"{r['params']:,}", f"{r['macs']:,}") for r in rows]
     widths = [max(len(row[i]) for row in cells) for i in range(len(COLUMNS))]
     right = {3, 4}
-    lines = ["  ".join(c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(row, widths)))
-             .rstrip() for row in cells]
+    lines = ["  ".join(c.rjust(w) if i in right else c.ljust(w)
+                       for i, (c, w) in enumerate(zip(row, widths, strict=True))).rstrip() for row in cells]
     lines.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(lines) + f"\n\n{len(rows)} models; MACs count conv and linear layers (FLOPs = 2 x MACs)"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from netspec.diagnostics import Diagnostics, Fatal, Span, did_you_mean
@@ -13,7 +14,7 @@ from netspec.ir import Graph
 from netspec.ops import describe
 from netspec.parse import ast
 
-__all__ = ["elaborate", "elaborate_partial", "Loader"]
+__all__ = ["Loader", "elaborate", "elaborate_partial"]
 
 
 def elaborate(spec: ast.Spec, loader: Loader, params: dict[str, Any] | None = None,
@@ -30,10 +31,8 @@ def elaborate_partial(spec: ast.Spec, loader: Loader, params: dict[str, Any] | N
     left it unknown) and `loader.diags` every finding. For editors, which show what they can while typing."""
     graph = Graph("?", {}, sources=loader.sources, file=spec.file, allowed=loader.allowed)
     reset_budget()
-    try:
+    with contextlib.suppress(Fatal):  # too many errors: report the ones found so far
         _expand(spec, loader, params or {}, input_shape, graph)
-    except Fatal:  # too many errors: report the ones found so far
-        pass
     return graph
 
 
@@ -56,7 +55,8 @@ def _network(spec: ast.Spec, diags: Diagnostics) -> ast.NetworkDef | None:
         return spec.networks[0]
     if not spec.networks:
         diags.error(f"{spec.file} defines no network", Span.point(spec.file, 1, 1), "",
-                    "a spec needs `network Name { ... }`; a file of blocks only is a library to import", code="no-network")
+                    "a spec needs `network Name { ... }`; a file of blocks only is a library to import",
+                    code="no-network")
     for extra in spec.networks[1:]:
         diags.error("a file holds one network", extra.name_span, f"`{spec.networks[0].name}` came first",
                     "move it into a file of its own", code="one-network")
@@ -69,7 +69,8 @@ def _bind_network(net: ast.NetworkDef, params: dict[str, Any], top: Env, diags: 
     for name, value in params.items():
         if name not in names:
             diags.error(f"network `{net.name}` has no parameter `{name}`", net.name_span, "set from outside",
-                        did_you_mean(name, names) or f"its parameters: {', '.join(names) or 'none'}", code="unknown-parameter")
+                        did_you_mean(name, names) or f"its parameters: {', '.join(names) or 'none'}",
+                        code="unknown-parameter")
         else:
             given[name] = Given(_from_python(value), net.name_span)
     try:

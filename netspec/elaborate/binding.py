@@ -32,7 +32,8 @@ def collect(call: ast.Call, names: list[str], env: Env, what: str) -> dict[str, 
                                 help="write positional arguments first", code="argument")
             if i >= len(names):
                 raise EvalError(f"too many arguments for {what}", arg.span,
-                                f"it takes at most {len(names)}: {', '.join(names)}" if names else "it takes none", code="argument")
+                                f"it takes at most {len(names)}: {', '.join(names)}" if names else "it takes none",
+                                code="argument")
             name = names[i]
         else:
             name = arg.name
@@ -70,7 +71,8 @@ def _checked(op: Op, call: ast.Call, given: dict[str, Given]):
     except AttrError as e:
         span = given[e.name].span if e.name in given else call.span
         more = tuple(_invalid(op, name, message, given[name].span) for name, message in _others(op, given, e.name))
-        raise EvalError(f"invalid `{e.name}` for `{op.name}`", span, e.message, op.summary, more, code="argument") from None
+        raise EvalError(f"invalid `{e.name}` for `{op.name}`", span, e.message, op.summary, more,
+                        code="argument") from None
 
 
 def _others(op: Op, given: dict[str, Given], first: str):

@@ -114,7 +114,8 @@ class Elaborator:
     def node(self, op: str, attrs: Attrs, inputs: tuple[int, ...], shape, path: str, ctx: Ctx, span: Span) -> int:
         if len(self.graph.nodes) >= MAX_NODES:
             self.diags.error(f"the network expands to more than {MAX_NODES:,} layers", span,
-                             "this is where the limit was reached", "check the counts of repeat and for loops", code="limit")
+                             "this is where the limit was reached", "check the counts of repeat and for loops",
+                             code="limit")
             raise Abort
         node = Node(len(self.graph.nodes), op, attrs, inputs, shape, path, ctx.scope, span)
         self.graph.nodes.append(node)
@@ -162,7 +163,8 @@ class Elaborator:
     def members(self, body, ctx: Ctx) -> Iterator[tuple[ast.Member, Ctx]]:
         """The members of a body with control flow expanded: lets bound, loops unrolled, ifs decided."""
         if ctx.depth >= MAX_DEPTH:
-            self.diags.error(f"the network nests more than {MAX_DEPTH} levels deep", body[0].span if body else self.graph.scopes[ctx.scope].span,
+            where = body[0].span if body else self.graph.scopes[ctx.scope].span
+            self.diags.error(f"the network nests more than {MAX_DEPTH} levels deep", where,
                              "blocks, groups and loops inside one another reach this far",
                              "flatten the structure; a chain of blocks each using the next one adds up", code="limit")
             raise Abort
@@ -333,7 +335,8 @@ class Elaborator:
         elif member.label in ctx.ns.used:
             first = ctx.ns.used[member.label]
             self.diags.error(f"duplicate name `{member.label}`", span,
-                             f"first used at line {first.line}", "every member of a group needs its own name", code="duplicate-name")
+                             f"first used at line {first.line}", "every member of a group needs its own name",
+                             code="duplicate-name")
         ctx.ns.used[member.label] = span
         return member.label
 
@@ -405,7 +408,7 @@ class Elaborator:
         permuted = [i for i in inputs if i in self.axes]
         if not permuted and kind.layout in ("channels", "any"):
             return None
-        names = [self.axes.get(i) or canonical(len(s)) for i, s in zip(inputs, shapes)]
+        names = [self.axes.get(i) or canonical(len(s)) for i, s in zip(inputs, shapes, strict=True)]
         return kind.axes(attrs, shapes, names)
 
     def instance(self, member: ast.Member, block: Block, x, ctx: Ctx):
@@ -679,4 +682,4 @@ def _show(value) -> str:
     return describe(value).rsplit(" (", 1)[0]
 
 
-__all__ = ["Elaborator", "Block", "Given", "fmt_shape"]
+__all__ = ["Block", "Elaborator", "Given", "fmt_shape"]

@@ -238,7 +238,7 @@ def _call_user(fn: Function, span: Span, args: tuple) -> Value:
     if len(args) != len(d.params):
         raise EvalError(f"`{d.name}` takes {len(d.params)} argument{'s' * (len(d.params) != 1)}", span,
                         f"got {len(args)}", f"def {d.name}({', '.join(d.params)})")
-    return evaluate(d.body, fn.env.child({**dict(fn.callees), **dict(zip(d.params, args))}))
+    return evaluate(d.body, fn.env.child({**dict(fn.callees), **dict(zip(d.params, args, strict=True))}))
 
 CONSTANTS = {"same": "same", "valid": "valid"}
 
@@ -328,7 +328,7 @@ def _binary(e: ast.Binary, env: Env) -> Value:
 def _compare(e: ast.Binary, left: Value, right: Value) -> bool:
     if e.op in ("==", "!="):
         return _COMPARE[e.op](left, right)
-    if _is_number(left) and _is_number(right) or type(left) is type(right) and isinstance(left, str):
+    if (_is_number(left) and _is_number(right)) or (type(left) is type(right) and isinstance(left, str)):
         return _COMPARE[e.op](left, right)
     raise EvalError(f"cannot compare {describe(left)} with {describe(right)}", e.span)
 

@@ -49,7 +49,8 @@ class Loader:
         try:
             st = path.stat()
             if not stat.S_ISREG(st.st_mode) and not path.is_dir():  # /dev/zero, a pipe: never ends
-                self.diags.error(f"cannot read {shown(name)}: not a regular file", span, help="check the path", code="io")
+                self.diags.error(f"cannot read {shown(name)}: not a regular file", span, help="check the path",
+                                 code="io")
                 return None
             key = (st.st_dev, st.st_ino)
             if key in self.specs:
@@ -99,7 +100,8 @@ class Loader:
                 if name in visible and visible[name].definition is not block.definition:
                     self.diags.error(f"two blocks named `{name}`: from {_origin(visible[name])} and from "
                                      f"{_origin(block)}", imp.span, "the second import",
-                                     f'import only the one you mean, e.g. from "{imp.path}" import ...', code="duplicate-name")
+                                     f'import only the one you mean, e.g. from "{imp.path}" import ...',
+                                     code="duplicate-name")
                 visible.setdefault(name, block)
         for definition in spec.defs:
             self.define(definition, env)
@@ -108,10 +110,12 @@ class Loader:
                 self.diags.error(f"block `{definition.name}` has the name of a layer", definition.name_span,
                                  help="give the block another name", code="name")
             elif definition.name in own:
-                self.diags.error(f"block `{definition.name}` is defined twice", definition.name_span, code="duplicate-name")
+                self.diags.error(f"block `{definition.name}` is defined twice", definition.name_span,
+                                 code="duplicate-name")
             elif definition.name in visible:
-                self.diags.error(f"block `{definition.name}` is also imported, from {_origin(visible[definition.name])}",
-                                 definition.name_span, help="rename one of them, or leave it out of the import", code="duplicate-name")
+                origin = _origin(visible[definition.name])
+                self.diags.error(f"block `{definition.name}` is also imported, from {origin}", definition.name_span,
+                                 help="rename one of them, or leave it out of the import", code="duplicate-name")
             own.add(definition.name)
             visible[definition.name] = Block(definition, env, visible)
         self.done[spec.file] = visible
@@ -132,10 +136,12 @@ class Loader:
         if key in stack or (own is not None and own in {self.identities.get(s) for s in stack}):
             start = next((i for i, s in enumerate(stack) if s == key or self.identities.get(s) == own), 0)
             cycle = " -> ".join([*stack[start:], key])
-            self.diags.error("import cycle", imp.span, shown(cycle), "a block library cannot import itself", code="import")
+            self.diags.error("import cycle", imp.span, shown(cycle), "a block library cannot import itself",
+                             code="import")
             return {}
         if len(stack) > MAX_IMPORT_DEPTH:
-            self.diags.error("imports nest too deeply", imp.span, help=f"the limit is {MAX_IMPORT_DEPTH}", code="import")
+            self.diags.error("imports nest too deeply", imp.span, help=f"the limit is {MAX_IMPORT_DEPTH}",
+                             code="import")
             return {}
         library = self.read(path, imp.span)
         if library is None:

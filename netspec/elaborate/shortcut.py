@@ -39,7 +39,7 @@ def stride_between(x_shape, y_shape) -> int | None:
     if len(x_shape) != 3 or len(y_shape) != 3 or y_shape[1] < 1 or y_shape[2] < 1:
         return None
     s = max(1, round(x_shape[1] / y_shape[1]))
-    fits = all(-(-x // s) == y for x, y in zip(x_shape[1:], y_shape[1:]))
+    fits = all(-(-x // s) == y for x, y in zip(x_shape[1:], y_shape[1:], strict=True))
     return s if fits else None
 
 

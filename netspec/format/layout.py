@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 
 from netspec.format.printer import INDENT, Line
@@ -67,7 +68,7 @@ def _align_comments(lines: list[Line], texts: list[str]) -> None:
     two spaces after the longest line that has one."""
     starts = [i for i, line in enumerate(lines)
               if i == 0 or line.blank_before or line.depth != lines[i - 1].depth] + [len(lines)]
-    for first, stop in zip(starts, starts[1:]):
+    for first, stop in itertools.pairwise(starts):
         rows = [k for k in range(first, stop) if lines[k].comments]
         column = max((len(texts[k]) for k in rows), default=0) + 2
         for k in rows:

@@ -11,7 +11,7 @@ from lsprotocol import types as lsp
 from netspec.diagnostics import Diagnostic, Span
 from netspec.lsp.document import Document, uri_of
 from netspec.lsp.symbols import Index, Symbol
-from netspec.ops import LAYERS, fmt_shape
+from netspec.ops import LAYERS, Attrs, fmt_shape
 from netspec.parse import ast
 
 KEYWORDS = ("input", "let", "assert", "expect", "block", "residual", "shortcut", "concat", "add", "repeat", "for", "if",
@@ -199,7 +199,7 @@ def hover(doc: Document, index: Index | None, line: int, col: int) -> lsp.Hover 
 def _explain_at(doc: Document, line: int, col: int) -> str | None:
     from netspec.analysis.explain import explain
 
-    if doc.report is None or _on_call_name(doc, line, col) is None and _label_at(doc, line, col) is None:
+    if doc.report is None or (_on_call_name(doc, line, col) is None and _label_at(doc, line, col) is None):
         return None
     nodes = [n for n in doc.graph.nodes if n.span.file == doc.path and n.span.line == line and n.op != "input"
              and n.span.col <= col <= n.span.end_col + 1 and n.span.end_line == line]
@@ -366,7 +366,8 @@ def _open_call(text: str) -> str | None:
 
 def _arguments(call: str, index: Index | None, line: int, col: int) -> list[lsp.CompletionItem]:
     if call in LAYERS:
-        return [lsp.CompletionItem(f.name + "=", kind=lsp.CompletionItemKind.Property, detail=_arg_detail(f),
+        return [lsp.CompletionItem(f.name + "=", kind=lsp.CompletionItemKind.Property,
+                                   detail=_arg_detail(LAYERS[call].Attrs, f),
                                    insert_text=f.name + "=")
                 for f in dataclasses.fields(LAYERS[call].Attrs)]
     block = next((s for s in (index.visible(line, col) if index else []) if s.name == call
@@ -378,9 +379,8 @@ def _arguments(call: str, index: Index | None, line: int, col: int) -> list[lsp.
                                insert_text=p.name + "=") for p in params]
 
 
-def _arg_detail(f) -> str:
-    kind = repr(f.type) if not isinstance(f.type, str) else f.type
-    return kind + ("" if f.default is dataclasses.MISSING else f" = {_value(f.default)}")
+def _arg_detail(attrs: type[Attrs], f: dataclasses.Field) -> str:
+    return attrs.kind(f.name) + ("" if f.default is dataclasses.MISSING else f" = {_value(f.default)}")
 
 
 def _layer_item(name: str) -> lsp.CompletionItem:

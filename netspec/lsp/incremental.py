@@ -30,9 +30,9 @@ def find_change(old_text: str, old: ast.Spec, new_text: str) -> Change | None:
     old_lines, new_lines = old_text.split("\n"), new_text.split("\n")
     if len(old_lines) != len(new_lines) or old_text == new_text:
         return None
-    first = next(i for i, (a, b) in enumerate(zip(old_lines, new_lines)) if a != b) + 1
-    last = len(old_lines) - next(i for i, (a, b) in enumerate(zip(reversed(old_lines), reversed(new_lines)))
-                                 if a != b)
+    first = next(i for i, (a, b) in enumerate(zip(old_lines, new_lines, strict=False)) if a != b) + 1  # a prefix
+    pairs = zip(reversed(old_lines), reversed(new_lines), strict=False)  # a common suffix: lengths differ
+    last = len(old_lines) - next(i for i, (a, b) in enumerate(pairs) if a != b)
     stmt = _innermost(old, first, last)
     if stmt is None or stmt.span.line < 2 or not _alone(stmt.span, old_lines):
         return None
@@ -66,7 +66,7 @@ def _replace(node, target, replacement):
             changes[f.name] = tuple(x for item in value for x in (replacement if item is target else (item,)))
         elif isinstance(value, tuple):
             new = tuple(_replace(item, target, replacement) for item in value)
-            if any(a is not b for a, b in zip(new, value)):
+            if any(a is not b for a, b in zip(new, value, strict=True)):
                 changes[f.name] = new
         elif dataclasses.is_dataclass(value) and hasattr(value, "span"):
             new = _replace(value, target, replacement)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from netspec.ops import activation, conv, dense, merge, norm, pool, reshape
-from netspec.ops.base import Attrs, AttrError, Op, Shape, ShapeError, Window, describe, fmt_shape
+from netspec.ops.base import AttrError, Attrs, Op, Shape, ShapeError, Window, describe, fmt_shape
 
 _KINDS: tuple[type[Op], ...] = (
     conv.Conv,
@@ -20,4 +20,4 @@ _KINDS: tuple[type[Op], ...] = (
 OPS: dict[str, Op] = {kind.name: kind() for kind in _KINDS}
 LAYERS: dict[str, Op] = {name: op for name, op in OPS.items() if op.callable}
 
-__all__ = ["OPS", "LAYERS", "Attrs", "AttrError", "Op", "Shape", "ShapeError", "Window", "describe", "fmt_shape"]
+__all__ = ["LAYERS", "OPS", "AttrError", "Attrs", "Op", "Shape", "ShapeError", "Window", "describe", "fmt_shape"]

@@ -4,7 +4,7 @@ import dataclasses
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, dataclass_transform
 
 Shape = tuple[int, ...]
 MAX_INT = 2**31 - 1
@@ -97,6 +97,7 @@ def pair_at_least(minimum: int) -> Check:
 
 
 def optional(check: Check) -> Check:
+    """`check`, or none: `Annotated[tuple[int, int] | None, optional(pair_at_least(1))]`."""
     return Check(lambda v: None if v is None else check(v), f"{check.kind} or none")
 
 
@@ -126,16 +127,25 @@ def choice(*options: str) -> Check:
     return Check(check, " | ".join(options))
 
 
-Bool = Check(_bool, "bool")
-Positive = int_at_least(1)
-NonNegative = int_at_least(0)
-PositivePair = pair_at_least(1)
-NonNegativePair = pair_at_least(0)
-Probability = _float_between(0.0, 1.0)
-Number = _float_between(-1e30, 1e30)
-PositiveNumber = _float_between(1e-30, 1e30)
-Init = choice("default", "kaiming", "xavier", "zeros")
-Dims = Check(lambda v: tuple(v), "shape")
+# An attribute's annotation: the Python type its checked value has (what mypy sees), and the Check that makes it.
+Bool = Annotated[bool, Check(_bool, "bool")]
+Positive = Annotated[int, int_at_least(1)]
+NonNegative = Annotated[int, int_at_least(0)]
+PositivePair = Annotated[tuple[int, int], pair_at_least(1)]
+NonNegativePair = Annotated[tuple[int, int], pair_at_least(0)]
+Probability = Annotated[float, _float_between(0.0, 1.0)]
+Number = Annotated[float, _float_between(-1e30, 1e30)]
+PositiveNumber = Annotated[float, _float_between(1e-30, 1e30)]
+Init = Annotated[str, choice("default", "kaiming", "xavier", "zeros")]
+Dims = Annotated[tuple[int, ...], Check(lambda v: tuple(v), "shape")]
+
+
+def check_of(annotation: Any) -> Check:
+    """The Check of an attribute's annotation (`Annotated[int, int_at_least(1)]` -> `int >= 1`)."""
+    found = [m for m in getattr(annotation, "__metadata__", ()) if isinstance(m, Check)]
+    if not found:
+        raise TypeError(f"an Attrs field is annotated Annotated[type, Check(...)], not {annotation!r}")
+    return found[0]
 
 
 def _tensor(value: Any) -> Any:
@@ -155,19 +165,31 @@ class AttrError(ValueError):
         self.name, self.message = name, message
 
 
+@dataclass_transform(frozen_default=True)
 class Attrs:
-    """The arguments of one layer call, checked; fields are declared `name: Check = default`, in positional order.
+    """The arguments of one layer call, checked; fields are declared `name: Kind = default` (a Kind above, or
+    `Annotated[type, Check(...)]`), in positional order.
 
     Subclasses become frozen dataclasses (hashable, comparable); every field is checked on construction.
     """
 
-    def __init_subclass__(cls, **kwargs):
+    _checks: ClassVar[tuple[tuple[str, Callable[[Any], Any]], ...]]
+    _kinds: ClassVar[dict[str, str]]
+    _names: ClassVar[tuple[str, ...]]
+    _required: ClassVar[tuple[str, ...]]
+
+    if TYPE_CHECKING:  # a layer's Attrs reached through `Op.Attrs` takes its arguments by name, whatever they are
+        def __init__(self, *args: Any, **kwargs: Any) -> None: ...
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         dataclasses.dataclass(frozen=True)(cls)
         # Read for every layer of a network: dataclasses.fields() is too slow to call per node.
-        fields = dataclasses.fields(cls)
-        cls._checks = tuple((f.name, getattr(f.type, "fn", f.type)) for f in fields)  # Check.fn: one call less
-        cls._names = tuple(f.name for f in fields)
+        fields = dataclasses.fields(cls)  # type: ignore[arg-type]  # made a dataclass the line above
+        checks = {f.name: check_of(f.type) for f in fields}
+        cls._checks = tuple((name, check.fn) for name, check in checks.items())  # Check.fn: one call less
+        cls._kinds = {name: check.kind for name, check in checks.items()}
+        cls._names = tuple(checks)
         cls._required = tuple(f.name for f in fields
                               if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING)
 
@@ -185,6 +207,11 @@ class Attrs:
     @classmethod
     def required(cls) -> list[str]:
         return list(cls._required)
+
+    @classmethod
+    def kind(cls, name: str) -> str:
+        """What an argument takes, for completion and docs: `int >= 1 or [h, w]`."""
+        return cls._kinds[name]
 
     def as_dict(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in self._names}

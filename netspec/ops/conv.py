@@ -1,9 +1,22 @@
 """conv: 2-D convolution. Shape, parameters, MACs and receptive field by the formulas of DESIGN.md section 3."""
 
-from typing import Any
+from typing import Annotated, Any
 
-from netspec.ops.base import (Attrs, Bool, Check, Init, Op, Positive, PositivePair, ShapeError, Window, fmt_pair,
-                              fmt_shape, pair, require_image)
+from netspec.ops.base import (
+    Attrs,
+    Bool,
+    Check,
+    Init,
+    Op,
+    Positive,
+    PositivePair,
+    ShapeError,
+    Window,
+    fmt_pair,
+    fmt_shape,
+    pair,
+    require_image,
+)
 from netspec.ops.window import spatial
 
 
@@ -15,7 +28,7 @@ def _padding(value: Any):
     return pair(value, 0)
 
 
-Padding = Check(_padding, 'int >= 0, [h, w], "same" or "valid"')
+Padding = Annotated[tuple[int, int] | str, Check(_padding, 'int >= 0, [h, w], "same" or "valid"')]
 
 
 class ConvAttrs(Attrs):
@@ -34,7 +47,7 @@ def explicit_padding(attrs: ConvAttrs) -> tuple[int, int]:
     if attrs.padding == "valid":
         return (0, 0)
     if attrs.padding == "same":
-        return tuple(d * (k - 1) // 2 for k, d in zip(attrs.kernel, attrs.dilation))
+        return tuple(d * (k - 1) // 2 for k, d in zip(attrs.kernel, attrs.dilation, strict=True))
     return attrs.padding
 
 

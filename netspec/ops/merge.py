@@ -56,11 +56,11 @@ class Mul(Op):
     def infer(self, a, shapes):
         out = shapes[0]
         for i, shape in enumerate(shapes[1:], start=2):
-            if len(shape) != len(out) or any(p != q and 1 not in (p, q) for p, q in zip(out, shape)):
+            if len(shape) != len(out) or any(p != q and 1 not in (p, q) for p, q in zip(out, shape, strict=True)):
                 raise ShapeError("paths cannot be multiplied: their shapes differ",
                                  f"path 1 gives {fmt_shape(shapes[0])}, path {i} gives {fmt_shape(shape)}",
                                  "each axis must agree or be 1 (a gate of [C, 1, 1] scales a [C, H, W] map)")
-            out = tuple(max(p, q) for p, q in zip(out, shape))
+            out = tuple(max(p, q) for p, q in zip(out, shape, strict=True))
         return out
 
     def explain(self, a, shapes, out):

@@ -1,7 +1,19 @@
 """Normalisation, scaling and regularisation: batchnorm, layernorm, lrn, layerscale, dropout, stochastic depth."""
 
-from netspec.ops.base import (Attrs, Bool, Number, Op, Positive, PositiveNumber, Probability, ShapeError, choice,
-                              fmt_shape, require_image)
+from typing import Annotated
+
+from netspec.ops.base import (
+    Attrs,
+    Bool,
+    Number,
+    Op,
+    Positive,
+    PositiveNumber,
+    Probability,
+    choice,
+    fmt_shape,
+    require_image,
+)
 
 
 class BatchNormAttrs(Attrs):
@@ -85,7 +97,8 @@ class LayerNorm(Op):
 
     def explain(self, a: LayerNormAttrs, shapes, out):
         c = shapes[0][-1]
-        return [f"input {fmt_shape(shapes[0])}: each position normalised over its {c} channels, then scaled and shifted",
+        return [f"input {fmt_shape(shapes[0])}: each position normalised over its {c} channels, "
+                "then scaled and shifted",
                 f"params = 2*C = 2*{c} = {2 * c:,}" if a.affine else "params = 0 (affine=false)"]
 
     def describe(self, a) -> str:
@@ -145,7 +158,7 @@ class LayerScale(Op):
 
 class StochasticDepthAttrs(Attrs):
     p: Probability
-    mode: choice("row", "batch") = "row"
+    mode: Annotated[str, choice("row", "batch")] = "row"
 
 
 class StochasticDepth(Op):

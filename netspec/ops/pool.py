@@ -1,13 +1,27 @@
 """Pooling: max/avg with a window, adaptive and global pooling."""
 
-from netspec.ops.base import (Attrs, Bool, NoAttrs, NonNegativePair, Op, PositivePair, Window, fmt_pair, fmt_shape, optional,
-                              require_image)
+from typing import Annotated
+
+from netspec.ops.base import (
+    Attrs,
+    Bool,
+    NoAttrs,
+    NonNegativePair,
+    Op,
+    PositivePair,
+    Window,
+    fmt_pair,
+    fmt_shape,
+    optional,
+    pair_at_least,
+    require_image,
+)
 from netspec.ops.window import check_padding, spatial
 
 
 class PoolAttrs(Attrs):
     kernel: PositivePair
-    stride: optional(PositivePair) = None  # None: the kernel size, as in PyTorch
+    stride: Annotated[tuple[int, int] | None, optional(pair_at_least(1))] = None  # None: the kernel, as PyTorch
     padding: NonNegativePair = (0, 0)
     ceil_mode: Bool = False
 
@@ -85,9 +99,9 @@ class Adaptive(Op):
     def window(self, a, shapes, out):
         # Output cell i covers [floor(i*W/n), ceil((i+1)*W/n)): the widest window, and the mean step.
         size = shapes[0][1:]
-        kernel = tuple(-(-w // n) + (1 if w % n else 0) for w, n in zip(size, a.output))
-        stride = tuple(max(1, w // n) for w, n in zip(size, a.output))
-        return Window(tuple(min(k, w) for k, w in zip(kernel, size)), stride)
+        kernel = tuple(-(-w // n) + (1 if w % n else 0) for w, n in zip(size, a.output, strict=True))
+        stride = tuple(max(1, w // n) for w, n in zip(size, a.output, strict=True))
+        return Window(tuple(min(k, w) for k, w in zip(kernel, size, strict=True)), stride)
 
     def explain(self, a, shapes, out):
         return [f"input {fmt_shape(shapes[0])} pooled to {fmt_pair(a.output)} whatever its size",

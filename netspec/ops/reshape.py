@@ -1,6 +1,8 @@
 """Ops that move values without computing: permute, chunk (a slice of the channels), channel shuffle."""
 
-from netspec.ops.base import Attrs, Check, Op, Positive, ShapeError, NonNegative, canonical, describe, fmt_axes, fmt_shape
+from typing import Annotated
+
+from netspec.ops.base import Attrs, Check, NonNegative, Op, Positive, ShapeError, canonical, describe, fmt_shape
 
 
 def _dims(value) -> tuple[int, ...]:
@@ -13,7 +15,7 @@ def _dims(value) -> tuple[int, ...]:
 
 
 class PermuteAttrs(Attrs):
-    dims: Check(_dims, "list of axes")
+    dims: Annotated[tuple[int, ...], Check(_dims, "list of axes")]
 
 
 class Permute(Op):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from netspec.ops.base import ShapeError, Shape, fmt_shape
+from netspec.ops.base import Shape, ShapeError, fmt_shape
 
 _DIMS = ("height", "width")
 
@@ -34,17 +34,18 @@ def output_size(w: int, k: int, s: int, p: int, d: int, ceil: bool = False) -> S
 def spatial(op: str, shape: Shape, kernel, stride, padding, dilation, ceil: bool = False) -> tuple[Shape, list[str]]:
     """(C, H, W) -> (H_out, W_out) for a window op; ShapeError with the failing arithmetic when a size < 1."""
     sizes = [output_size(shape[1 + i], kernel[i], stride[i], padding[i], dilation[i], ceil) for i in range(2)]
-    for dim, size in zip(_DIMS, sizes):
+    for dim, size in zip(_DIMS, sizes, strict=True):
         if size.value < 1:
             raise ShapeError(f"output {dim} collapses to {size.value}",
                              f"input is {fmt_shape(shape)}; {size.formula}",
                              "use a smaller kernel or stride, add padding, or feed a larger input")
-    return (sizes[0].value, sizes[1].value), [f"{dim}: {s.formula}" for dim, s in zip(("H_out", "W_out"), sizes)]
+    formulas = [f"{dim}: {s.formula}" for dim, s in zip(("H_out", "W_out"), sizes, strict=True)]
+    return (sizes[0].value, sizes[1].value), formulas
 
 
 def check_padding(op: str, kernel, padding, dilation=(1, 1)) -> None:
     """PyTorch's pooling rule: padding at most half the (effective) kernel."""
-    for dim, k, p, d in zip(_DIMS, kernel, padding, dilation):
+    for dim, k, p, d in zip(_DIMS, kernel, padding, dilation, strict=True):
         effective = d * (k - 1) + 1
         if 2 * p > effective:
             raise ShapeError(f"{op} padding {p} is more than half the kernel {effective}",

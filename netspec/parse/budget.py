@@ -55,6 +55,7 @@ def _chain(text: str):
             counts[-1] = 0
             items[-1] += step == ","
             if items[-1] >= MAX_ITEMS:
-                return m.start(), (f"more than {MAX_ITEMS:,} items in one list or call", "build long lists with range()")
+                return m.start(), (f"more than {MAX_ITEMS:,} items in one list or call",
+                                   "build long lists with range()")
         closed = m.end() if step in _CLOSE else -1
     return None

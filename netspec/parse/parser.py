@@ -640,7 +640,7 @@ class _ToAst(Transformer_NonRecursive):
     def contains(self, meta, children):
         return ast.Binary("in", children[0], children[1], self.s(meta))
 
-    def _binary(op):  # noqa: N805 - a method factory used only in this class body
+    def _binary(op):  # a method factory used only in this class body (no self)
         def method(self, meta, children):
             return ast.Binary(op, children[0], children[1], self.s(meta))
 

@@ -69,7 +69,7 @@ def _read(path: Path, key: str) -> Lark | None:
             return None
         options = {name: OPTIONS[name] for name in _AT_LOAD if name in OPTIONS}
         return Lark._load_from_dict(saved["data"], saved["memo"], **options)
-    except Exception:  # missing, corrupt or foreign: build the parser instead
+    except Exception:  # noqa: BLE001 - missing, corrupt or foreign: build the parser instead
         return None
 
 

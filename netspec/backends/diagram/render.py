@@ -1,4 +1,4 @@
-"""Dot source -> files and SVG through graphviz's `dot` program; without `dot`, the source and a note on how to render it."""
+"""Dot source -> files and SVG through graphviz's `dot` program; without `dot`, the source and how to render it."""
 
 from __future__ import annotations
 

@@ -29,7 +29,7 @@ def to_onnx(module, shape: tuple[int, ...], opset: int, dynamic_batch: bool, ver
             program = torch.onnx.export(module, (example,), dynamo=True, external_data=False,
                                         opset_version=opset, input_names=[INPUT], output_names=[OUTPUT],
                                         dynamic_shapes=dynamic, optimize=True, verbose=verbose)
-    except Exception as e:
+    except Exception as e:  # noqa: BLE001 - the exporter raises anything; _failed turns it into a diagnostic
         raise _failed(e) from None
     model = program.model_proto
     _check_honoured(model, opset)

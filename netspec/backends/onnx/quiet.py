@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import logging
 import os
@@ -54,7 +55,5 @@ def _fds_to_devnull():
 
 def _flush() -> None:
     for stream in (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__):
-        try:
+        with contextlib.suppress(AttributeError, ValueError, OSError):  # closed, replaced or None
             stream.flush()
-        except (AttributeError, ValueError, OSError):
-            pass

@@ -11,7 +11,7 @@ from netspec.ir import Graph, Node, Scope
 
 NAME_SCOPES = "pkg.torch.onnx.name_scopes"  # the exporter's module call stack: ['', 'layer1', 'layer1.0', 'add_3']
 TORCH_KEYS = ("pkg.torch.", "pkg.onnxscript.", "namespace")  # absolute stack traces, fx dumps: machine-specific
-JOINS = {"Add": "add", "Sum": "add", "Mul": "mul", "Concat": "concat"}  # ONNX ops that are a structural IR op on their own
+JOINS = {"Add": "add", "Sum": "add", "Mul": "mul", "Concat": "concat"}  # ONNX ops that are a structural IR op alone
 FOLDED = {"batchnorm": {"conv": "Conv", "linear": "Gemm"}}  # the optimiser folds batchnorm into the op before it
 
 
@@ -41,7 +41,7 @@ def annotate(model, graph: Graph, metadata: dict[str, str]) -> int:
     index = Index(graph)
     nodes = list(model.graph.node)
     origins = index.locate(nodes)
-    for node, origin in zip(nodes, origins):
+    for node, origin in zip(nodes, origins, strict=True):
         _strip(node)
         if origin is not None:
             node.doc_string = origin.doc()
@@ -101,10 +101,10 @@ class Index:
     def recorded(self, nodes) -> list[Origin | None]:
         """Every ONNX node's origin, or None when the exporter recorded no module path for it."""
         stacks = [_module_paths(n) for n in nodes]
-        keys = [self._join_key(s, n.op_type) for s, n in zip(stacks, nodes)]
+        keys = [self._join_key(s, n.op_type) for s, n in zip(stacks, nodes, strict=True)]
         totals, seen = Counter(k for k in keys if k), Counter()
         out = []
-        for node, stack, key in zip(nodes, stacks, keys):
+        for node, stack, key in zip(nodes, stacks, keys, strict=True):
             if key is not None:
                 seen[key] += 1
                 out.append(self._join(key, seen[key], totals[key]))

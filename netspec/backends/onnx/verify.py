@@ -69,7 +69,7 @@ def _session(data: bytes):
     options.log_severity_level = 3  # errors only: onnxruntime's warnings are not the user's business
     try:
         return onnxruntime.InferenceSession(data, options, providers=["CPUExecutionProvider"])
-    except Exception as e:
+    except Exception as e:  # noqa: BLE001 - onnxruntime's own exception types are not importable by name
         raise export_error(f"onnxruntime cannot load the exported model: {first_line(e)}", code="onnx-runtime",
                            help="an opset newer than the installed onnxruntime supports? try --opset 20") from None
 
@@ -89,7 +89,7 @@ def _max_diff(session, module, x) -> float:
         expected = module(x).numpy()
     try:
         (got,) = session.run(None, {INPUT: x.numpy()})
-    except Exception as e:
+    except Exception as e:  # noqa: BLE001 - onnxruntime's own exception types are not importable by name
         raise export_error(f"onnxruntime failed to run the exported model: {first_line(e)}",
                            code="onnx-runtime") from None
     if got.shape != expected.shape:

@@ -288,7 +288,7 @@ def _param_name(cls: ClassDef, values: tuple, role: str) -> str:
     else:
         args = [dict(row.box.scope.args) for row in cls.rows] if cls.first.is_block else []
     for name in args[0] if args else {}:
-        if all(name in a and _typed(a[name]) == v for a, v in zip(args, values)):
+        if all(name in a and _typed(a[name]) == v for a, v in zip(args, values, strict=True)):
             return name
     channels = tuple(_typed(row.input_shape[0]) for row in cls.rows)
     return "in_channels" if channels == values else role

@@ -13,7 +13,6 @@ from typing import Any
 
 from netspec.ops import OPS, Shape
 
-
 REQUIRED = object()
 CUSTOM = ("Permute", "LayerNorm2d", "StochasticDepth")  # the classes of custom.py, for `Construct(custom=True)`
 
@@ -92,7 +91,8 @@ KAIMING = Init("kaiming_init", "He init for ReLU networks (fan_out, as torchvisi
                 ("zeros_", "bias", ())))
 XAVIER = Init("xavier_init", "Glorot uniform init of the weight; zero bias.",
               (("xavier_uniform_", "weight", ()), ("zeros_", "bias", ())))
-ZEROS = Init("zeros_init", "All weights and the bias start at zero.", (("zeros_", "weight", ()), ("zeros_", "bias", ())))
+ZEROS = Init("zeros_init", "All weights and the bias start at zero.",
+             (("zeros_", "weight", ()), ("zeros_", "bias", ())))
 ZERO_GAMMA = Init("zero_gamma_init", "The batchnorm scale starts at 0: a residual branch starts as the identity.",
                   (("zeros_", "weight", ()),))
 INITS = {"default": None, "kaiming": KAIMING, "xavier": XAVIER, "zeros": ZEROS}

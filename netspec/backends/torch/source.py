@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import functools
+import textwrap
 from importlib import resources
 from pathlib import PurePath
 from typing import Any
@@ -25,6 +26,7 @@ from netspec.ir import Graph
 from netspec.ops import OPS, fmt_shape
 
 IMPORTS = ("torch", "nn", "F", "OrderedDict")
+LINE_LENGTH = 120  # the line length of ruff's check of the generated code (pyproject.toml, tests/test_lint.py)
 LISTED = 4  # instance paths named in a class docstring
 SEQUENTIAL_ATTRIBUTES = frozenset({"append", "extend", "insert", "pop"})  # nn.Sequential's, beyond nn.Module's
 
@@ -159,8 +161,10 @@ class Generator:
     def _header(self, w: Writer) -> None:
         g = self.graph
         params = ", ".join(f"{k}={v!r}" for k, v in g.params.items())
-        w.line(f"# {comment(g.name)}: PyTorch source compiled by netspec {__version__} from "
-               f"{comment(_basename(g.file))}" + (f" ({comment(params)})" if params else "") + ".")
+        title = (f"{comment(g.name)}: PyTorch source compiled by netspec {__version__} from "
+                 f"{comment(_basename(g.file))}" + (f" ({comment(params)})" if params else "") + ".")
+        for line in textwrap.wrap(title, LINE_LENGTH - 2, break_long_words=False, break_on_hyphens=False):
+            w.line(f"# {line}")
         w.line("# Standalone: it needs only torch. Edit it freely; recompiling the spec writes it anew.")
         w.line("# Shapes in comments are per sample (the batch dimension is left out); file:line is the spec line.")
         w.blank()
@@ -298,7 +302,9 @@ class Generator:
         args = [slots.value(a.value, a.name) for a in c.args]
         args += [f"{a.name}={code}" for a in c.kwargs if (code := slots.kwarg(a)) is not None]
         if c.custom:
-            self.used.update((c.cls, "F"))
+            self.used.add(c.cls)
+            if "F." in _custom_source()[c.cls]:  # an unused import would fail the user's linter
+                self.used.add("F")
         expr = Call(f"{'' if c.custom else 'nn.'}{c.cls}(", tuple(args))
         return expr if c.init is None else Call(f"{self.helpers[c.init.name]}(", (expr,))
 
@@ -308,7 +314,8 @@ class Generator:
         if names == [str(i) for i in range(len(names))]:
             return Call(head, items)
         self.used.add("OrderedDict")
-        return Call(head + "OrderedDict([", tuple(Call("(", (literal(n), e)) for n, e in zip(names, items)), "])" + ")")
+        pairs = tuple(Call("(", (literal(n), e)) for n, e in zip(names, items, strict=True))
+        return Call(head + "OrderedDict([", pairs, "])" + ")")
 
     # ---- comments ---------------------------------------------------------------------------------
 
@@ -358,7 +365,7 @@ def _custom_source() -> dict[str, str]:
     """The text of each class in custom.py, read without importing it (that would import torch)."""
     text = resources.files("netspec.backends.torch").joinpath("custom.py").read_text(encoding="utf-8")
     tree = ast.parse(text)
-    return {node.name: ast.get_source_segment(text, node) for node in tree.body if isinstance(node, ast.ClassDef)}
+    return {node.name: ast.get_source_segment(text, node) or "" for node in tree.body if isinstance(node, ast.ClassDef)}
 
 
 def _stored(cls: ClassDef) -> dict[str, str]:
@@ -381,11 +388,11 @@ def _dim(cls: ClassDef, d: int, values: tuple, inputs: list) -> str:
 def _ratio(values: tuple, size: list[int], letter: str) -> str | None:
     """`H`, `H/2` or `H//2` when every instance's value is that function of its input size."""
     for k in range(1, 65):
-        if all(v * k == s for v, s in zip(values, size)):
+        if all(v * k == s for v, s in zip(values, size, strict=True)):
             return letter if k == 1 else f"{letter}/{k}"
-        if all(v == s // k for v, s in zip(values, size)):
+        if all(v == s // k for v, s in zip(values, size, strict=True)):
             return f"{letter}//{k}"
-        if all(v == -(-s // k) for v, s in zip(values, size)):
+        if all(v == -(-s // k) for v, s in zip(values, size, strict=True)):
             return f"ceil({letter}/{k})"
     return None
 

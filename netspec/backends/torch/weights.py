@@ -1,4 +1,4 @@
-"""A state_dict (or a checkpoint file) -> loaded into a built module, or one error naming every key that does not fit."""
+"""A state_dict (or a checkpoint file) -> loaded into a built module, or one error naming every key that misfits."""
 
 from __future__ import annotations
 
@@ -82,7 +82,7 @@ def _load(path: Path):
     check_input(path, "weights from")  # a FIFO would block, /dev/zero never end
     try:
         return torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as e:  # UnpicklingError, RuntimeError (not a zip), EOFError, OSError, ...
+    except Exception as e:  # noqa: BLE001 - UnpicklingError, RuntimeError (not a zip), EOFError, OSError, ...
         reason = next((line.strip() for line in str(e).splitlines() if line.strip()), type(e).__name__)
         if isinstance(e, pickle.UnpicklingError):  # torch's text suggests weights_only=False: not for netspec
             reason = "torch.load(weights_only=True) cannot read it: not a torch.save file, or not only tensors"

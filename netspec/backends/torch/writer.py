@@ -115,7 +115,7 @@ class Writer:
             lines, self._aligned = self._aligned, None
             widths = [len(INDENT * n.level + n.code) for n in lines]
             column = max((w for w in widths if w <= ALIGN_LIMIT), default=0) + 2
-            for entry, width in zip(lines, widths):
+            for entry, width in zip(lines, widths, strict=True):
                 entry.pad = column - width if width < column else 2
 
     def source(self) -> Source:
