@@ -150,7 +150,7 @@ def _rejected(plan: Plan) -> set[str]:
     root = next(c for c in plan.classes if c.form == "root")
     base, *table = _table(root)
     rejected = set()
-    for row, values in zip(root.rows[1:], table):  # a verdict does not depend on the other variants
+    for row, values in zip(root.rows[1:], table, strict=True):  # a verdict does not depend on the other variants
         moved = [column for column, value in enumerate(values) if _typed(value) != _typed(base[column])]
         if not moved or any(root.passes.get(column) != row.changed for column in moved):
             rejected.add(row.changed)

@@ -333,7 +333,7 @@ class Generator:
         if text != "?" or d != 0 or nodes[0].op != "concat":
             return text
         graphs = [row.graph for row in cls.rows]
-        parts = [self._dim(cls, [g.nodes[node.inputs[i]] for g, node in zip(graphs, nodes)], 0)
+        parts = [self._dim(cls, [g.nodes[node.inputs[i]] for g, node in zip(graphs, nodes, strict=True)], 0)
                  for i in range(len(nodes[0].inputs))]
         return "?" if "?" in parts else " + ".join(parts)
 
