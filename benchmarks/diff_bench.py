@@ -40,8 +40,8 @@ def whole(args: list[str], repeat: int) -> float:
 def main() -> None:
     repeat = 3 if quick() else 9
     start = whole(["--version"], repeat)
-    rows = ["| designs | diff, in process | `netspec diff --json` | beyond `netspec --version` | `netspec check` of B |",
-            "|---|---:|---:|---:|---:|"]
+    rows = ["| designs | diff, in process | `netspec diff --json` | beyond `netspec --version` "
+            "| `netspec check` of B |", "|---|---:|---:|---:|---:|"]
     for name, args, (a, b) in PAIRS:
         inner = in_process(a, b, repeat)
         command = whole(["diff", SPEC, *args, "--json"], repeat)

@@ -4,10 +4,10 @@ Checks a spec statically (shapes, parameters, MACs, receptive fields) and compil
 torch.nn.Module, standalone PyTorch source, ONNX, diagrams and summary tables.
 """
 
-from netspec.api import analyse, build, compile_source, costs, diff, diagram, export_onnx, load, sizes
+from netspec.api import analyse, build, compile_source, costs, diagram, diff, export_onnx, load, sizes
 from netspec.diagnostics import Diagnostic, NetspecError, Span
 
 __version__ = "0.1.0"
 
-__all__ = ["Diagnostic", "NetspecError", "Span", "__version__", "analyse", "build", "compile_source", "costs", "diagram",
-           "diff", "export_onnx", "load", "sizes"]
+__all__ = ["Diagnostic", "NetspecError", "Span", "__version__", "analyse", "build", "compile_source", "costs",
+           "diagram", "diff", "export_onnx", "load", "sizes"]

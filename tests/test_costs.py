@@ -80,7 +80,7 @@ def test_resnet_formulas_equal_pytorch_at_sizes_they_were_not_solved_from():
     assert [f.residue for f in found.formulas] == [(0, 0), (1, 1)] and found.formulas[0].modulus == (32, 32)
     assert all(f.proven for f in found.formulas)
     model = netspec.load(SPECS / "resnet18.net").eval()
-    for formula, (h, w) in zip(found.formulas, [(160, 96), (129, 65)]):
+    for formula, (h, w) in zip(found.formulas, [(160, 96), (129, 65)], strict=True):
         assert (h, w) not in formula.derived_from
         expected, truth = formula_values(formula, h, w), measured(model, (3, h, w))
         del expected["activation_bytes"], truth["activation_bytes"]  # the residual adds are no modules to hook

@@ -72,7 +72,9 @@ def loads(a, b, strict: bool) -> tuple[bool, set, set, set]:
             result = b.load_state_dict(a.state_dict(), strict=strict)
         except RuntimeError as e:
             lines = str(e).split("\n")
-            keys = lambda what: {k for line in lines if what in line for k in re.findall(r'"([\w.]+)"', line)}
+            def keys(what):
+                return {k for line in lines if what in line for k in re.findall(r'"([\w.]+)"', line)}
+
             reshaped = {k for line in lines for k in re.findall(r"size mismatch for ([\w.]+):", line)}
             return False, keys("Missing key(s)"), keys("Unexpected key(s)"), reshaped
     return True, set(result.missing_keys), set(result.unexpected_keys), set()

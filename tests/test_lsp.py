@@ -206,7 +206,8 @@ def test_named_skips_go_to_their_label_and_a_mismatch_relates_both_ends(session,
     assert [r.location.range.start.line for r in error.related_information] == [2]  # where the skip is made
     fixed = text.replace("stride=2)", "padding=1)")
     assert session.change(uri, fixed) == []
-    target = session.request(lsp.TEXT_DOCUMENT_DEFINITION, lsp.DefinitionParams(doc(uri), position_of(fixed, "@stem", 1)))
+    at = position_of(fixed, "@stem", 1)
+    target = session.request(lsp.TEXT_DOCUMENT_DEFINITION, lsp.DefinitionParams(doc(uri), at))
     assert target.range.start == position_of(fixed, "stem:")
     edit = session.request(lsp.TEXT_DOCUMENT_RENAME, lsp.RenameParams(doc(uri), position_of(fixed, "stem:"), "trunk"))
     assert sorted((e.range.start.line, e.new_text) for e in edit.changes[uri]) == [(2, "trunk"), (4, "trunk")]

@@ -176,7 +176,7 @@ def test_the_formatter_keeps_references_and_outputs():
 
 def test_expect_names_each_output():
     analyse(UNET.replace("    output out\n", "    output out\n    expect output.aux == [8, 16, 16]\n"))
-    with pytest.raises(NetspecError, match="expectation failed: output.aux"):
+    with pytest.raises(NetspecError, match=r"expectation failed: output\.aux"):
         analyse(UNET.replace("    output out\n", "    output out\n    expect output.aux == [8, 8, 8]\n"))
 
 

@@ -209,7 +209,7 @@ def costs(evaluate: Evaluate, shapes: list[tuple[int, ...]], dtype: str = "float
         return cache[shape][0]
 
     points = [at(s) for s in shapes]
-    legal = [s for s, p in zip(shapes, points) if p.error is None]
+    legal = [s for s, p in zip(shapes, points, strict=True) if p.error is None]
     report = cache[legal[0]][1] if legal else None
     if report is None:
         return Costs("", "", {}, dtype, points, notes=["the network runs at none of these sizes"])
@@ -306,7 +306,8 @@ def periods(graph: Graph) -> tuple[tuple[int, int], set[str]]:
     for node in graph.nodes:
         ins = node.inputs
         vary = not ins or any(varies[i] for i in ins)
-        jump = tuple(math.lcm(*(jumps[i][d] for i in ins if varies[i]) or [1]) for d in range(2)) if ins else (1, 1)
+        # math.lcm() of no arguments is 1: no varying input, no constraint
+        jump = tuple(math.lcm(*(jumps[i][d] for i in ins if varies[i])) for d in range(2)) if ins else (1, 1)
         if node.op not in AFFINE and vary:
             unproven.add(node.op)
         window = node.kind.window(node.attrs, graph.in_shapes(node), node.shape) if node.op in SLIDING else None

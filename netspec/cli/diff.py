@@ -13,8 +13,19 @@ from typing import Annotated
 
 import typer
 
-from netspec.cli.app import Exit, InputOption, JsonOption, SetOption, UsageError, app, ascii_only, fail, \
-    parse_input, parse_sets, spec_source
+from netspec.cli.app import (
+    Exit,
+    InputOption,
+    JsonOption,
+    SetOption,
+    UsageError,
+    app,
+    ascii_only,
+    fail,
+    parse_input,
+    parse_sets,
+    spec_source,
+)
 from netspec.diagnostics import Diagnostics, NetspecError
 from netspec.files import shown
 
@@ -28,7 +39,7 @@ def diff(
     b: Annotated[Path | None, typer.Argument(metavar="[B]", help="The second spec (A again when left out).",
                                              show_default=False)] = None,
     set: SetOption = None,
-    vs: Annotated[list[str], typer.Option("--vs", metavar="NAME=VALUE",
+    vs: Annotated[list[str] | None, typer.Option("--vs", metavar="NAME=VALUE",
                                           help="A network parameter of B (on top of --set when B is A's "
                                                "file), e.g. --vs depth=101.")] = None,
     input: InputOption = None,

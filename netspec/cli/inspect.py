@@ -15,6 +15,7 @@ from netspec.cli.app import (
     InputOption,
     JsonOption,
     SetOption,
+    UsageError,
     app,
     ascii_only,
     build_report,

@@ -448,7 +448,7 @@ class Elaborator:
         """`@down3` as a member: the path goes on from that member's output (the chain's value is left)."""
         ref: ast.Ref = member.item
         if member.label is not None:
-            self.diags.error(f"a reference cannot be labelled", member.label_span or member.span,
+            self.diags.error("a reference cannot be labelled", member.label_span or member.span,
                              f"`{ref}` names a value computed elsewhere",
                              f"use `{ref}` where the value is needed; it already has a name", code="name")
             return None

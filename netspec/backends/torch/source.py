@@ -20,13 +20,12 @@ from netspec.backends.torch.classes import ClassDef, Plan, plan
 from netspec.backends.torch.layers import CUSTOM, REQUIRED, Arg, Construct, Init, Parameter
 from netspec.backends.torch.layout import Container, Leaf, layout
 from netspec.backends.torch.namespace import Namespace, attribute, comment, literal, safe_attribute
-from netspec.backends.torch.writer import Call, Source, Writer
+from netspec.backends.torch.writer import LINE_LENGTH, Call, Source, Writer
 from netspec.elaborate.names import MODULE_ATTRIBUTES
 from netspec.ir import Graph
 from netspec.ops import OPS, fmt_shape
 
 IMPORTS = ("torch", "nn", "F", "OrderedDict")
-LINE_LENGTH = 120  # the line length of ruff's check of the generated code (pyproject.toml, tests/test_lint.py)
 LISTED = 4  # instance paths named in a class docstring
 SEQUENTIAL_ATTRIBUTES = frozenset({"append", "extend", "insert", "pop"})  # nn.Sequential's, beyond nn.Module's
 
@@ -161,10 +160,14 @@ class Generator:
     def _header(self, w: Writer) -> None:
         g = self.graph
         params = ", ".join(f"{k}={v!r}" for k, v in g.params.items())
-        title = (f"{comment(g.name)}: PyTorch source compiled by netspec {__version__} from "
-                 f"{comment(_basename(g.file))}" + (f" ({comment(params)})" if params else "") + ".")
-        for line in textwrap.wrap(title, LINE_LENGTH - 2, break_long_words=False, break_on_hyphens=False):
-            w.line(f"# {line}")
+        head = f"{comment(g.name)}: PyTorch source compiled by netspec {__version__} from {comment(_basename(g.file))}"
+        tail = f" ({comment(params)})." if params else "."
+        if len(f"# {head}{tail}") <= LINE_LENGTH:
+            w.line(f"# {head}{tail}")
+        else:  # the parameters on lines of their own
+            w.line(f"# {head}")
+            for line in textwrap.wrap(tail.strip(), LINE_LENGTH - 2, break_long_words=False, break_on_hyphens=False):
+                w.line(f"# {line}")
         w.line("# Standalone: it needs only torch. Edit it freely; recompiling the spec writes it anew.")
         w.line("# Shapes in comments are per sample (the batch dimension is left out); file:line is the spec line.")
         w.blank()

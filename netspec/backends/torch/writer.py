@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from netspec.diagnostics import Span
 
 WIDTH = 100
+LINE_LENGTH = 120  # no line longer: the limit of ruff's check of the generated code (pyproject.toml, test_lint.py)
 INDENT = "    "
 ALIGN_LIMIT = 60  # longer lines keep their comment close instead of pushing the column right
 
@@ -90,7 +91,11 @@ class Writer:
         if not paragraphs and len(INDENT * self.level + summary) + 6 <= WIDTH:
             self.line(f'"""{summary}"""')
             return
-        self.line(f'"""{summary}')
+        first, *rest = textwrap.wrap(summary, LINE_LENGTH - len(INDENT * self.level) - 3, break_long_words=False,
+                                     break_on_hyphens=False) or [""]  # one with many parameters may not fit
+        self.line(f'"""{first}')
+        for text in rest:
+            self.line(text)
         for paragraph in paragraphs:
             self.line()
             for text in textwrap.wrap(paragraph, WIDTH - len(INDENT * self.level), break_on_hyphens=False):
