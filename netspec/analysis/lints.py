@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterator
 
+from netspec.analysis.alignment import misaligned_join
 from netspec.diagnostics import Diagnostic, did_you_mean
 from netspec.ir import Graph, Node
 from netspec.ops.conv import explicit_padding
@@ -143,12 +144,12 @@ def unused(graph: Graph, users) -> Iterator[Diagnostic]:
 
 
 RULES = (unseen_border, bias_before_batchnorm, dropout_before_batchnorm, softmax_placement, stacked_activations,
-         skipping_windows, channels_last, torch_argument_order, unused)
+         skipping_windows, channels_last, torch_argument_order, unused, misaligned_join)
 
 
 # What the rules above report; `# netspec: allow(code)` names them.
 CODES = ("unseen-border", "bias-before-batchnorm", "dropout-before-batchnorm", "softmax-inside", "softmax-output",
-         "double-activation", "gaps", "channels-last", "torch-argument-order", "unused")
+         "double-activation", "gaps", "channels-last", "torch-argument-order", "unused", "misaligned-join")
 
 
 def lint(graph: Graph) -> list[Diagnostic]:

@@ -1,0 +1,175 @@
+"""ir.Graph -> where each value's pixels sit on the input: per spatial dim the grid step (cumulative stride) and
+the input coordinate of the centre of output pixel 0's receptive field; and the lint for joins whose paths
+have equal shapes but different grids.
+
+Output pixel i of a value is centred on input coordinate `offset + i * jump`. A window op with kernel K,
+dilation D, padding P (the left/top amount) and stride S maps (jump, offset) to
+(jump * S, offset + jump * ((K - 1) * D / 2 - P)). Only stride-1 paths of equal size are always aligned
+(their sizes agree only when the sum of 2P - D(K-1) is 0, and then so is the shift); strides, asymmetric
+padding and ceil_mode can give equal shapes on shifted grids: an `add` then sums pixels that do not
+correspond. An even window's centre lies between two pixels: offsets are kept doubled, as integers.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterator
+from fractions import Fraction
+
+from netspec.diagnostics import Diagnostic
+from netspec.ir import Graph, Node
+from netspec.ops.conv import explicit_padding
+
+Grid = tuple[int, int, int]  # (input dim: 0 rows, 1 columns; jump; twice the offset, an integer)
+Place = tuple[Grid | None, ...] | None  # per axis of the value: its grid, None for the channel axis; None: unknown
+JOINS = frozenset({"add", "concat", "mul"})
+KEEPS = frozenset({"batchnorm", "layernorm2d", "lrn", "dropout", "stochastic_depth", "layerscale", "identity",
+                   "channel_shuffle", "chunk", "relu", "leaky_relu", "relu6", "elu", "sigmoid", "tanh", "gelu",
+                   "silu", "hardswish", "hardsigmoid", "softmax"})  # each output pixel is its input pixel
+LAST_AXIS = frozenset({"linear", "layernorm"})  # per pixel when the last axis is the channels (ConvNeXt's MLP)
+ADAPTIVE = frozenset({"adaptive_avgpool", "adaptive_maxpool", "global_avgpool", "global_maxpool"})
+WINDOWS = frozenset({"conv", "maxpool", "avgpool"})
+
+
+def places(graph: Graph) -> list[Place]:
+    """Every node's grid on the input; None where it is not known (after flatten, an unknown op, or an adaptive
+    pool whose windows differ in size)."""
+    return _walk(graph)[0]
+
+
+def _walk(graph: Graph) -> tuple[list[Place], list[tuple[Node, tuple, tuple]]]:
+    """Every node's grid, and the joins whose paths disagree: (join, (id, grid) of its first path, of another)."""
+    out: list[Place] = []
+    conflicts = []
+    for node in graph.nodes:
+        if node.op in KEEPS:  # most nodes: answered first
+            out.append(out[node.inputs[0]])
+        elif node.op in JOINS:
+            paths = [(i, out[i]) for i in _gridded(node, graph) if out[i] is not None]
+            other = next((p for p in paths[1:] if p[1] != paths[0][1]), None)
+            if other is not None:
+                conflicts.append((node, paths[0], other))
+            out.append(paths[0][1] if paths else None)  # misaligned paths are warned about once, at the join
+        else:
+            out.append(_place(node, graph, out))
+    return out, conflicts
+
+
+def _place(node: Node, graph: Graph, done: list[Place]) -> Place:
+    if not node.inputs:
+        return (None, (0, 1, 0), (1, 1, 0)) if len(node.shape) == 3 else None
+    before = done[node.inputs[0]]
+    if before is None:
+        return None
+    if node.op == "permute":
+        return tuple(before[d] for d in node.attrs.dims)
+    if node.op in LAST_AXIS:
+        return before if before[-1] is None else None
+    window = _window(node, graph)
+    if window is None or before[0] is not None:
+        return None
+    return _moved(before, window)
+
+
+@functools.lru_cache(maxsize=4096)
+def _moved(before: Place, window) -> Place:
+    """The grid after a window (cached: the layers of repeated blocks see the same grids)."""
+    return (None, *(_step(before[1 + d], *window[d]) for d in range(2)))
+
+
+def _step(grid: Grid, kernel: int, stride: int, padding: int, dilation: int) -> Grid:
+    dim, jump, twice = grid
+    return dim, jump * stride, twice + jump * ((kernel - 1) * dilation - 2 * padding)
+
+
+def _window(node: Node, graph: Graph):
+    """Per dim (kernel, stride, left padding, dilation) of a sliding window; None for anything else."""
+    if node.op in ADAPTIVE:  # equal windows only when the output size divides the input size
+        size, out = graph.nodes[node.inputs[0]].shape[1:], node.shape[1:]
+        if all(n % o == 0 for n, o in zip(size, out, strict=True)):
+            return tuple((n // o, n // o, 0, 1) for n, o in zip(size, out, strict=True))
+        return None
+    return _sliding(node.op, node.attrs)
+
+
+@functools.lru_cache(maxsize=4096)
+def _sliding(op: str, a):
+    if op == "conv":
+        return tuple((a.kernel[d], a.stride[d], explicit_padding(a)[d], a.dilation[d]) for d in range(2))
+    if op in ("maxpool", "avgpool"):
+        stride = a.stride or a.kernel
+        return tuple((a.kernel[d], stride[d], a.padding[d], getattr(a, "dilation", (1, 1))[d]) for d in range(2))
+    if op == "pad":
+        return ((1, a.stride, 0, 1), (1, a.stride, 0, 1))
+    return None
+
+
+def _can_shift(graph: Graph) -> bool:
+    """Whether two values of equal size can sit on different grids. Not when every window has stride 1 and
+    symmetric padding: a value's size is then H + sum(2P - D(K-1)) and its offset -sum(2P - D(K-1)) / 2, so
+    equal sizes mean equal grids. Strides, adaptive pools, `pad` and an odd total of `same` padding can."""
+    for node in graph.nodes:
+        op, a = node.op, node.attrs
+        if op in WINDOWS and ((a.stride or a.kernel) != (1, 1) or (op == "conv" and a.padding == "same" and any(
+                (k - 1) * d % 2 for k, d in zip(a.kernel, a.dilation, strict=True)))):
+            return True
+        if op in ADAPTIVE or op == "pad":
+            return True
+    return False
+
+
+def _gridded(node: Node, graph: Graph) -> list[int]:
+    """The inputs of a join that lie on the output's grid (not a broadcast gate of [C, 1, 1])."""
+    return [i for i in node.inputs if graph.nodes[i].shape[1:] == node.shape[1:]]
+
+
+def misaligned_join(graph: Graph, users) -> Iterator[Diagnostic]:
+    """A join whose paths give equal shapes on different grids: different cumulative strides, or centres
+    shifted by some pixels (the padding off-by-one). Axes of size 1 have no grid and are not compared."""
+    if not any(node.op in JOINS for node in graph.nodes) or not _can_shift(graph):
+        return
+    for node, first, other in _walk(graph)[1]:
+        axes = [k for k, grid in enumerate(first[1]) if grid is not None and node.shape[k] > 1]
+        if any(first[1][k] != other[1][k] for k in axes):
+            yield _warning(node, graph, first, other, axes)
+
+
+def _warning(node: Node, graph: Graph, a, b, axes: list[int]) -> Diagnostic:
+    (ia, pa), (ib, pb) = a, b
+    if any(pa[k][1] != pb[k][1] for k in axes):
+        message = f"the paths of this {node.op} have equal shapes but different strides"
+        help = "the same size from different strides is a coincidence of this input size: give both paths " \
+               "the same cumulative stride"
+    else:
+        apart = [(k, abs(pb[k][2] - pa[k][2])) for k in axes if pa[k][2] != pb[k][2]]
+        shift = " and ".join(f"{_fmt(Fraction(d, 2))} {'rows' if pa[k][0] == 0 else 'columns'}" for k, d in apart)
+        pixels = {Fraction(d, 2 * pa[k][1]) for k, d in apart}
+        of_map = f" ({_fmt(pixels.pop())} pixels of this map)" if len(pixels) == 1 and pa[axes[0]][1] > 1 else ""
+        message = f"the paths of this {node.op} are {shift} of the input apart{of_map}"
+        help = "pad both paths so that their windows are centred alike (padding = (K - 1) * D / 2 for odd K), or " \
+               "accept it with `# netspec: allow(misaligned-join)`"
+    label = "; ".join(f"{_name(graph, i)} puts output pixel (i, j) on input ({_where(p)})"
+                      for i, p in ((ia, pa), (ib, pb)))
+    return Diagnostic("warning", message, node.span, label, help, "misaligned-join")
+
+
+def _name(graph: Graph, node_id: int) -> str:
+    node = graph.nodes[node_id]
+    numbered = node.path.rsplit(".", 1)[-1].isdigit()  # an unnamed layer: say what it is
+    return f"`{node.path}` ({node.op})" if numbered else f"`{node.path}`"
+
+
+def _where(place: Place) -> str:
+    grids = sorted(g for g in place if g is not None)
+    return ", ".join(_coordinate(g) for g in grids)
+
+
+def _coordinate(grid: Grid) -> str:
+    dim, jump, twice = grid
+    offset, var = Fraction(twice, 2), "ij"[dim]
+    step = var if jump == 1 else f"{jump}{var}"
+    return step if offset == 0 else f"{step} {'+' if offset > 0 else '-'} {_fmt(abs(offset))}"
+
+
+def _fmt(value: Fraction) -> str:
+    return str(value.numerator) if value.denominator == 1 else f"{float(value):g}"
