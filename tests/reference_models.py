@@ -1,5 +1,5 @@
-"""Plain-PyTorch reference CNNs that torchvision does not have (the CIFAR ResNets in akamaster's layout, LeNet-5),
-used as independent truth; torchvision's own models are the truth for the rest (tests/torchvision_models.py)."""
+"""Plain-PyTorch reference CNNs that torchvision does not have (the CIFAR ResNets in akamaster's layout, LeNet-5,
+U-Net in milesial/Pytorch-UNet's layout), used as independent truth; torchvision's own models are the truth for the rest (tests/torchvision_models.py)."""
 
 import torch.nn.functional as F
 from torch import nn
@@ -84,3 +84,74 @@ class LeNet5(nn.Module):
 
 def lenet5():
     return LeNet5()
+
+
+# ---- U-Net (Ronneberger et al., 2015), padded as milesial/Pytorch-UNet writes it (bilinear=False) --------------
+
+
+class DoubleConv(nn.Module):
+    """(conv 3x3 same => BN => ReLU) * 2"""
+
+    def __init__(self, in_channels, out_channels):
+        super().__init__()
+        self.double_conv = nn.Sequential(
+            nn.Conv2d(in_channels, out_channels, kernel_size=3, padding=1, bias=False),
+            nn.BatchNorm2d(out_channels),
+            nn.ReLU(inplace=True),
+            nn.Conv2d(out_channels, out_channels, kernel_size=3, padding=1, bias=False),
+            nn.BatchNorm2d(out_channels),
+            nn.ReLU(inplace=True),
+        )
+
+    def forward(self, x):
+        return self.double_conv(x)
+
+
+class Down(nn.Module):
+    def __init__(self, in_channels, out_channels):
+        super().__init__()
+        self.maxpool_conv = nn.Sequential(nn.MaxPool2d(2), DoubleConv(in_channels, out_channels))
+
+    def forward(self, x):
+        return self.maxpool_conv(x)
+
+
+class Up(nn.Module):
+    def __init__(self, in_channels, out_channels):
+        super().__init__()
+        self.up = nn.ConvTranspose2d(in_channels, in_channels // 2, kernel_size=2, stride=2)
+        self.conv = DoubleConv(in_channels, out_channels)
+
+    def forward(self, x1, x2):
+        x1 = self.up(x1)
+        dy, dx = x2.size(2) - x1.size(2), x2.size(3) - x1.size(3)  # 0 when the input is a multiple of 16
+        x1 = F.pad(x1, [dx // 2, dx - dx // 2, dy // 2, dy - dy // 2])
+        return self.conv(torch.cat([x2, x1], dim=1))
+
+
+class UNet(nn.Module):
+    def __init__(self, n_channels=3, n_classes=2, base=64):
+        super().__init__()
+        self.inc = DoubleConv(n_channels, base)
+        self.down1 = Down(base, base * 2)
+        self.down2 = Down(base * 2, base * 4)
+        self.down3 = Down(base * 4, base * 8)
+        self.down4 = Down(base * 8, base * 16)
+        self.up1 = Up(base * 16, base * 8)
+        self.up2 = Up(base * 8, base * 4)
+        self.up3 = Up(base * 4, base * 2)
+        self.up4 = Up(base * 2, base)
+        self.outc = nn.Module()
+        self.outc.conv = nn.Conv2d(base, n_classes, kernel_size=1)
+
+    def forward(self, x):
+        x1 = self.inc(x)
+        x2 = self.down1(x1)
+        x3 = self.down2(x2)
+        x4 = self.down3(x3)
+        x5 = self.down4(x4)
+        x = self.up1(x5, x4)
+        x = self.up2(x, x3)
+        x = self.up3(x, x2)
+        x = self.up4(x, x1)
+        return self.outc.conv(x)

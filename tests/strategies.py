@@ -3,10 +3,12 @@
 The generator tracks every shape itself, with PyTorch's formulas written out here independently of netspec,
 so a spec is valid by construction (and netspec disagreeing with it is a bug the tests find). It covers
 conv (padding, same/valid, stride, dilation, groups, bias, init), max/avg pooling (ceil_mode, padding),
-adaptive and global pooling, batchnorm, lrn, dropout, activations, residuals (auto/identity/pad/none and
+adaptive and global pooling, batchnorm, lrn, dropout, activations, resampling (convtranspose with
+output_padding, upsample and interpolate by scale or to a size), groupnorm, instancenorm, dropout2d,
+zeropad, residuals (auto/identity/pad/none and
 explicit shortcuts), concat and add paths, named and unnamed groups, blocks, repeat and for loops, and a
 flatten + linear head. `receptive=True` draws only what the gradient-based receptive-field test can measure:
-no padding, no adaptive pooling, no softmax, no head.
+no padding, no adaptive pooling, no softmax, no head, no resampling.
 """
 
 from __future__ import annotations
@@ -138,6 +140,63 @@ class Generator:
             args.append("count_include_pad=false")
         return f"{kind}({', '.join(args)})", (c, oh, ow)
 
+    def resample(self, shape) -> tuple[str, tuple]:
+        """A transposed conv, an upsample or an interpolate, kept small (maps up to 36 pixels a side)."""
+        c, h, w = shape
+        kind = self.pick(["convtranspose", "upsample", "interpolate"])
+        if kind == "convtranspose":
+            return self.convtranspose(shape)
+        mode = self.pick(["nearest", "bilinear", "bicubic"])
+        if self.draw(st.booleans()):
+            oh, ow = self.draw(st.integers(1, 24)), self.draw(st.integers(1, 24))
+            args = [f"size={oh}" if oh == ow else f"size=[{oh}, {ow}]"]
+        else:
+            sh = self.pick([0.5, 1.5, 2] if max(h, w) <= 18 else [0.5])
+            sw = sh if self.draw(st.booleans()) else self.pick([0.5, 1, 2] if max(h, w) <= 18 else [0.5])
+            oh, ow = math.floor(h * sh), math.floor(w * sw)
+            if oh < 1 or ow < 1:
+                return "identity()", shape
+            args = [f"scale={sh}" if sh == sw else f"scale=[{sh}, {sw}]"]
+        if mode != "nearest":
+            args.append(f'mode="{mode}"')
+            if self.draw(st.booleans()):
+                args.append(f"align_corners={self.pick(['true', 'false'])}")
+        return f"{kind}({', '.join(args)})", (c, oh, ow)
+
+    def convtranspose(self, shape) -> tuple[str, tuple]:
+        c, h, w = shape
+        out = self.draw(st.integers(1, 8))
+        groups = self.pick([g for g in range(1, 5) if c % g == 0 and out % g == 0])
+        for _ in range(20):
+            k, s, d = self.pick([1, 2, 3, 4]), self.pick([1, 2] if max(h, w) <= 18 else [1]), self.pick([1, 1, 2])
+            p, extra = self.pick([0, 0, 1]), self.pick(list(range(max(s, d))))
+            oh, ow = ((x - 1) * s - 2 * p + d * (k - 1) + extra + 1 for x in (h, w))
+            if oh >= 1 and ow >= 1:
+                break
+        else:
+            return "identity()", shape
+        args = [str(out), str(k)] + [f"{name}={v}" for name, v, default in
+                                     (("stride", s, 1), ("padding", p, 0), ("output_padding", extra, 0),
+                                      ("dilation", d, 1), ("groups", groups, 1)) if v != default]
+        if self.draw(st.booleans()):
+            args.append("bias=false")
+        return f"convtranspose({', '.join(args)})", (out, oh, ow)
+
+    def normalise(self, shape) -> tuple[str, tuple]:
+        """groupnorm, instancenorm, dropout2d or zeropad: the image layers that keep (or pad) the map."""
+        c, h, w = shape
+        kind = self.pick(["groupnorm", "instancenorm", "dropout2d", "zeropad"])
+        if kind == "groupnorm" and c * h * w > 1:
+            groups = self.pick([g for g in range(1, c + 1) if c % g == 0 and (c // g > 1 or h * w > 1)] or [1])
+            return f"groupnorm({groups}" + (", affine=false)" if self.draw(st.booleans()) else ")"), shape
+        if kind == "instancenorm" and h * w > 1:
+            return "instancenorm(" + self.pick(["", "affine=true", "track_running_stats=true"]) + ")", shape
+        if kind == "zeropad":
+            pads = [self.draw(st.integers(0, 2)) for _ in range(4)]
+            arg = str(pads[0]) if len(set(pads)) == 1 else f"[{', '.join(map(str, pads))}]"
+            return f"zeropad({arg})", (c, h + pads[2] + pads[3], w + pads[0] + pads[1])
+        return f"dropout2d({self.pick([0.2, 0.5])})", shape
+
     def elementwise(self, shape) -> str:
         options = list(ACTIVATIONS) + ["batchnorm()", "batchnorm(zero_init=true, eps=0.001)", "dropout(0.3)"]
         if len(shape) == 3:
@@ -254,7 +313,7 @@ class Generator:
         lines: list[str] = []
         for _ in range(self.draw(st.integers(1, budget))):
             kind = self.pick(["conv", "conv", "pool", "pool", "elementwise", "residual", "paths", "block", "loop",
-                              "group"])
+                              "group"] + ([] if self.receptive else ["resample", "normalise"]))
             if kind == "group" and self.depth >= 2:
                 kind = "conv"
             if kind == "conv":
@@ -265,6 +324,9 @@ class Generator:
                 lines.append(self.label(names) + text)
             elif kind == "elementwise":
                 lines.append(self.label(names) + self.elementwise(shape))
+            elif kind in ("resample", "normalise"):
+                text, shape = getattr(self, kind)(shape)
+                lines.append(self.label(names) + text)
             elif kind == "group":
                 self.depth += 1
                 more, shape = self.group(shape, names, 3)

@@ -55,7 +55,7 @@ def torch_output(model, c: int, h: int, w: int) -> tuple[int, ...] | None:
     try:
         with torch.no_grad():
             return tuple(model(torch.zeros(1, c, h, w)).shape[1:])
-    except RuntimeError:
+    except (RuntimeError, ValueError):  # group/instance norm of a single value raise ValueError
         return None
 
 

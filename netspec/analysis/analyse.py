@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from fractions import Fraction
 
 from netspec.analysis.expect import check_expectations
 from netspec.analysis.lints import lint
@@ -49,21 +50,28 @@ def _layer(node: Node, shapes, rf, jump, size: int) -> Layer:
         id=node.id, name=node.path, op=node.op, label=node.describe(), attrs=node.attrs.as_dict(),
         inputs=list(node.inputs), scope=node.scope, shape=list(node.shape),
         params=op.params(node.attrs, shapes, node.shape), buffers=op.buffers(node.attrs, shapes, node.shape),
-        macs=op.macs(node.attrs, shapes, node.shape), rf=list(rf), jump=list(jump),
+        macs=op.macs(node.attrs, shapes, node.shape), rf=[_exact(v) for v in rf], jump=[_exact(v) for v in jump],
         activation_bytes=math.prod(node.shape) * size, at=_location(node.span))
+
+
+def _exact(value: int | Fraction) -> int | Fraction:
+    """A whole Fraction as an int: fractions appear only on a grid finer than the input's (after upsampling)."""
+    return value.numerator if isinstance(value, Fraction) and value.denominator == 1 else value
 
 
 def _receptive_field(node: Node, shapes, fields) -> tuple[tuple[int, int], tuple[int, int]]:
     """rf_out = rf_in + (K-1)*D*jump_in, jump_out = jump_in*S; joins take the widest field of their inputs and
-    the jump of those on the output's grid (not a broadcast gate's)."""
+    the jump of those on the output's grid (not a broadcast gate's). Upsampling has S < 1 (a Fraction): the jump,
+    and the fields of the layers after it, become exact fractions of an input pixel."""
     if not node.inputs:
         return (1, 1), (1, 1)
     if len(node.inputs) == 1:  # the common case, without the generators (a tenth of analysis on long chains)
         rf, jump = fields[node.inputs[0]]
     else:
-        rf = tuple(max(fields[i][0][d] for i in node.inputs) for d in range(2))
+        reads = [node.inputs[i] for i in node.kind.field_inputs(node.attrs, len(node.inputs))]
+        rf = tuple(max(fields[i][0][d] for i in reads) for d in range(2))
         # a broadcast path (a [C, 1, 1] gate) has no grid of its own: the output's grid is the other paths'
-        grid = [i for i, shape in zip(node.inputs, shapes, strict=True) if shape[1:] == node.shape[1:]] or node.inputs
+        grid = [i for i, shape in zip(node.inputs, shapes, strict=True) if i in reads and shape[1:] == node.shape[1:]] or reads
         jump = tuple(max(fields[i][1][d] for i in grid) for d in range(2))
     window = node.kind.window(node.attrs, shapes, node.shape)
     if window is None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Callable
+from fractions import Fraction
 from typing import Any
 
 from netspec.analysis.report import Layer, Report, ScopeSummary
@@ -125,7 +126,9 @@ def _mismatch_tuple(e: Expectation, actual: tuple) -> str | None:
 
 def _show(value: Any) -> str:
     if isinstance(value, tuple):
-        return "[" + ", ".join(f"{v:,}" for v in value) + "]"
+        return "[" + ", ".join(_show(v) for v in value) + "]"
+    if isinstance(value, Fraction):
+        return str(value)  # a jump after upsampling: `1/2`
     return f"{value:,}" if isinstance(value, int) else f"{value:,g}"
 
 

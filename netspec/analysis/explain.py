@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from fractions import Fraction
 from typing import Any
 
 from netspec.analysis.report import Layer, Report, ScopeSummary, readable_name
@@ -104,9 +105,16 @@ def _receptive_field(report: Report, node) -> list[str]:
     rf_in, jump_in = max(b.rf[0] for b in before), max(b.jump[0] for b in before)
     k, d, s = window.kernel[0], window.dilation[0], window.stride[0]
     dil = f"*{d}" if d != 1 else ""
-    return [f"receptive field = rf_in + (K-1)*D*jump_in = {rf_in} + ({k}-1){dil}*{jump_in} = {layer.rf[0]}"
-            + ("" if layer.rf[0] == layer.rf[1] else f" (width: {layer.rf[1]})") + beyond,
-            f"jump (input pixels between adjacent outputs) = jump_in*S = {jump_in}*{s} = {layer.jump[0]}"]
+    lines = [f"receptive field = rf_in + (K-1)*D*jump_in = {rf_in} + ({k}-1){dil}*{jump_in} = {layer.rf[0]}"
+             + ("" if layer.rf[0] == layer.rf[1] else f" (width: {layer.rf[1]})") + beyond,
+             f"jump (input pixels between adjacent outputs) = jump_in*S = {jump_in}*{s} = {layer.jump[0]}"]
+    if s < 1:
+        lines.append(f"upsampling: each output reads K = {k} neighbouring inputs, and outputs are S = {s} of an "
+                     "input step apart")
+    if any(isinstance(v, Fraction) for v in layer.rf):
+        lines.append("a fractional field: where an output falls between input pixels decides how many it sees; "
+                     "the most any output sees is the field rounded up")
+    return lines
 
 
 def _beyond(report: Report, rf: list[int]) -> str:

@@ -56,18 +56,37 @@ def unseen_border(graph: Graph, users) -> Iterator[Diagnostic]:
 
 
 def bias_before_batchnorm(graph: Graph, users) -> Iterator[Diagnostic]:
-    """A conv's bias is cancelled by the batchnorm right after it: wasted parameters."""
+    """A conv's bias is cancelled by the batchnorm (or instancenorm) right after it: each subtracts every channel's
+    mean. (groupnorm subtracts a group's mean, which leaves the bias's differences within the group: not warned.)"""
     for node in graph.nodes:
-        if node.op == "conv" and node.attrs.bias and _only_user(graph, users, node, "batchnorm"):
-            yield _warn("bias-before-batchnorm", node, "conv bias before batchnorm has no effect",
-                        f"{node.attrs.out} bias parameters are subtracted out by the batchnorm",
+        if node.op not in ("conv", "convtranspose") or not node.attrs.bias or len(users[node.id]) != 1:
+            continue
+        norm = graph.nodes[users[node.id][0]].op
+        if norm in ("batchnorm", "instancenorm"):
+            yield _warn("bias-before-batchnorm", node, f"{node.op} bias before {norm} has no effect",
+                        f"{node.attrs.out} bias parameters are subtracted out by the {norm}",
                         "pass bias=false")
+
+
+def uneven_overlap(graph: Graph, users) -> Iterator[Diagnostic]:
+    """A transposed conv whose kernel is not a multiple of its stride overlaps some outputs more than others: the
+    checkerboard artefacts of Odena et al. (2016), "Deconvolution and Checkerboard Artifacts"."""
+    for node in graph.nodes:
+        if node.op != "convtranspose":
+            continue
+        a = node.attrs
+        if any(k % s for k, s in zip(a.kernel, a.stride)):
+            yield _warn("uneven-overlap", node, "kernel is not a multiple of the stride: uneven overlap",
+                        f"kernel {list(a.kernel)}, stride {list(a.stride)}: some outputs get more taps than others "
+                        "(checkerboard artefacts)",
+                        "use a kernel divisible by the stride (2 with stride 2, as U-Net), "
+                        "or upsample() followed by conv()")
 
 
 def dropout_before_batchnorm(graph: Graph, users) -> Iterator[Diagnostic]:
     for node in graph.nodes:
-        if node.op == "dropout" and _only_user(graph, users, node, "batchnorm"):
-            yield _warn("dropout-before-batchnorm", node, "dropout right before batchnorm",
+        if node.op in ("dropout", "dropout2d") and _only_user(graph, users, node, "batchnorm"):
+            yield _warn("dropout-before-batchnorm", node, f"{node.op} right before batchnorm",
                         "batchnorm's running variance is learnt with dropout on and used with it off",
                         "put dropout after the normalisation (Li et al., 2019)")
 
@@ -144,12 +163,14 @@ def unused(graph: Graph, users) -> Iterator[Diagnostic]:
 
 
 RULES = (unseen_border, bias_before_batchnorm, dropout_before_batchnorm, softmax_placement, stacked_activations,
-         skipping_windows, channels_last, torch_argument_order, unused, misaligned_join)
+         skipping_windows, channels_last, torch_argument_order, unused, misaligned_join,
+         uneven_overlap)
 
 
 # What the rules above report; `# netspec: allow(code)` names them.
 CODES = ("unseen-border", "bias-before-batchnorm", "dropout-before-batchnorm", "softmax-inside", "softmax-output",
-         "double-activation", "gaps", "channels-last", "torch-argument-order", "unused", "misaligned-join")
+         "double-activation", "gaps", "channels-last", "torch-argument-order", "unused", "misaligned-join",
+         "uneven-overlap")
 
 
 def lint(graph: Graph) -> list[Diagnostic]:

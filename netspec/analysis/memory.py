@@ -29,7 +29,8 @@ SAVES = {
     "conv": "in", "linear": "in", "batchnorm": "in", "avgpool": "in", "maxpool": "in", "adaptive_maxpool": "in",
     "global_maxpool": "in", "lrn": "in", "relu": "out", "sigmoid": "out", "tanh": "out", "softmax": "out",
     "leaky_relu": "in", "relu6": "in", "elu": "in", "gelu": "in", "silu": "in", "hardswish": "in",
-}
+    "convtranspose": "in", "groupnorm": "in", "instancenorm": "in",
+}  # upsample, interpolate and zeropad save nothing: their backward needs only the sizes
 RESULT_WHEN_INPLACE = {"leaky_relu", "relu6", "elu", "silu", "hardswish"}  # the `_` forms save their result
 ALIASES = {"flatten", "identity"}
 
@@ -79,7 +80,7 @@ def memory(graph: Graph, batch: int = 1, optimizer: str = "sgd", dtype: str = "f
     report = analyse(graph, dtype, expectations=False)
     params, tensors = report.totals.params, _param_tensors(graph)
     state = STATE_COPIES[optimizer] * params * size + (4 * tensors if optimizer in SCALAR_STEP else 0)
-    norms = sum(1 for node in graph.nodes if node.op == "batchnorm")  # each has an int64 num_batches_tracked
+    norms = sum(1 for node in graph.nodes if _counts_batches(node))  # each has an int64 num_batches_tracked
     buffers = (report.totals.buffers - norms) * size + 8 * norms
     out = Memory(batch, optimizer, dtype, params * size, buffers, params * size, state)
     out.saved = saved_tensors(graph, dtype)
@@ -97,7 +98,8 @@ def saved_tensors(graph: Graph, dtype: str = "float32") -> list[Saved]:
     found: dict[tuple[int, str], Saved] = {}
     for node in graph.nodes:
         storage[node.id] = _storage(graph, node, users, storage)
-        grad[node.id] = any(grad[i] for i in node.inputs) or _weighted(graph, node)
+        reads = [node.inputs[i] for i in node.kind.field_inputs(node.attrs, len(node.inputs))]
+        grad[node.id] = any(grad[i] for i in reads) or _weighted(graph, node)
         if not grad[node.id]:
             continue
         for saved in _saves(graph, node, users, storage, dtype):
@@ -139,7 +141,31 @@ def _saves(graph: Graph, node: Node, users, storage, dtype: str) -> list[Saved]:
                   Saved(node.id, "k + alpha * mean", c * h * w, dtype), Saved(node.id, "denominator", c * h * w, dtype)]
     if node.op == "dropout" and 0 < node.attrs.p < 1:
         found.append(Saved(node.id, "mask", math.prod(node.shape), dtype))
-    return found
+    return found + _saves_of_new_norms(node, dtype)
+
+
+def _saves_of_new_norms(node: Node, dtype: str) -> list[Saved]:
+    """groupnorm: mean and 1/std per group; instancenorm runs batch_norm on [1, N*C, H, W]: mean and 1/std per
+    channel, and the affine weight and running statistics repeated N times; dropout2d: a mask per channel."""
+    c, a = node.shape[0], node.attrs
+    if node.op == "groupnorm":
+        return [Saved(node.id, "mean and 1/std", 2 * a.groups, "float32")]
+    if node.op == "instancenorm":
+        found = [Saved(node.id, "mean and 1/std", 2 * c, "float32")]
+        if a.affine:
+            found.append(Saved(node.id, "repeated weight", c, dtype))
+        if a.track_running_stats:
+            found.append(Saved(node.id, "repeated running statistics", 2 * c, dtype))
+        return found
+    if node.op == "dropout2d" and 0 < a.p < 1:
+        return [Saved(node.id, "mask", c, dtype)]
+    if node.op == "dropout2d" and a.p == 1:
+        return [Saved(node.id, "zero", 1, dtype, per_sample=False)]  # input * 0: the scalar is kept
+    return []
+
+
+def _counts_batches(node: Node) -> bool:
+    return node.op == "batchnorm" or (node.op == "instancenorm" and node.attrs.track_running_stats)
 
 
 def _weighted(graph: Graph, node: Node) -> bool:
@@ -155,8 +181,8 @@ def _param_tensors(graph: Graph) -> int:
     count = 0
     for node in graph.nodes:
         a = node.attrs
-        if node.op in ("conv", "linear"):
+        if node.op in ("conv", "convtranspose", "linear"):
             count += 1 + bool(a.bias)
-        elif node.op == "batchnorm" and a.affine:
+        elif node.op in ("batchnorm", "groupnorm", "instancenorm") and a.affine:
             count += 2
     return count

@@ -9,6 +9,7 @@ import dataclasses
 import functools
 import json
 from dataclasses import dataclass, field
+from fractions import Fraction
 from typing import Any
 
 
@@ -36,8 +37,8 @@ class Layer:
     params: int
     buffers: int
     macs: int
-    rf: list[int]
-    jump: list[int]
+    rf: list[int | Fraction]  # a Fraction after upsampling (in --json a string such as "7/2")
+    jump: list[int | Fraction]
     activation_bytes: int
     at: Location
 
@@ -142,6 +143,8 @@ def _plain(value: Any) -> Any:
         return [_plain(v) for v in value]
     if isinstance(value, dict):
         return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, Fraction):
+        return str(value)  # exact, as the table shows it: "1/2"
     return value
 
 

@@ -7,7 +7,8 @@ on the spatial size: a `linear` after `flatten` was built for C*H'*W' features, 
 was at the declared input. That constraint is kept apart (`Coupling`), so `legal(h, w)` is exact for any pair.
 
 Ops without a rule here (new layer kinds) are run through their own shape rule for each distinct size, and
-rejected where their parameter count would change: slower, never wrong.
+rejected where their parameter count would change: slower, never wrong. The one other rule that couples the
+dims, a normalisation's "more than one pixel", is kept apart like the coupling (`Sizes.single`).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from netspec.ops.conv import explicit_padding
 
 DIMS = ("height", "width")
 SAME = frozenset({"batchnorm", "lrn", "dropout", "relu", "leaky_relu", "relu6", "elu", "sigmoid", "tanh", "gelu",
-                  "silu", "hardswish", "softmax", "identity"})  # shape-preserving, whatever the size
+                  "silu", "hardswish", "softmax", "identity", "dropout2d"})  # keep the shape, any size
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +70,7 @@ class Sizes:
     declared: tuple[int, int]
     dims: dict[str, DimSizes]
     coupling: Coupling | None
+    single: dict[int, dict[str, np.ndarray]] = field(default_factory=dict)  # a norm needing 2 pixels -> input H, W
 
     def legal(self, height: int, width: int) -> bool:
         """Does the network (built at its declared input) run on [C, height, width]?"""
@@ -77,6 +79,8 @@ class Sizes:
         h, w = height - 1, width - 1
         if not (self.dims["height"].ok[h] and self.dims["width"].ok[w]):
             return False
+        if any(a["height"][h] == 1 and a["width"][w] == 1 for a in self.single.values()):
+            return False  # a normalisation of a single pixel
         c = self.coupling
         return c is None or int(c.after["height"][h]) * int(c.after["width"][w]) == c.area
 
@@ -160,17 +164,19 @@ def sizes(graph: Graph, limit: int = 4096) -> Sizes:
     shape = graph.input.shape
     if len(shape) != 3:
         raise ValueError("the network's input has no height and width")
-    dims, couplings = {}, []
+    dims, couplings, single = {}, [], {}
     for d, dim in enumerate(DIMS):
         walk = _Walk(graph, d, limit)
         dims[dim] = walk.run()
         couplings.append(walk.coupling)
+        for node, sizes_in in walk.single.items():
+            single.setdefault(node, {})[dim] = sizes_in
     coupling = couplings[0]
     if coupling is not None:
         coupling.after = {"height": couplings[0].after["height"], "width": couplings[1].after["width"]}
         if all((a == a[0]).all() for a in coupling.after.values()):  # fixed by adaptive pooling: no constraint
             coupling = None
-    return Sizes(graph, limit, (shape[1], shape[2]), dims, coupling)
+    return Sizes(graph, limit, (shape[1], shape[2]), dims, coupling, single)
 
 
 class _Walk:
@@ -185,6 +191,7 @@ class _Walk:
         self.values: dict[int, np.ndarray | None] = {}  # node id -> size array; None once the node is rank 1
         self.coupling: Coupling | None = None
         self.flattened: dict[int, int] = {}  # rank-1 node id -> the flatten it comes from
+        self.single: dict[int, np.ndarray] = {}  # node id of a norm needing 2 pixels -> its input size here
 
     def run(self) -> DimSizes:
         for node in self.graph.nodes:
@@ -308,6 +315,51 @@ def _pool(walk: _Walk, node: Node, ins):
     return walk.window(node, ins, a.kernel[d], stride, a.padding[d], getattr(a, "dilation", (1, 1))[d], a.ceil_mode)
 
 
+def _convtranspose(walk: _Walk, node: Node, ins):
+    a, d, x = node.attrs, walk.d, ins[0]
+    k, s, p, dil, extra = a.kernel[d], a.stride[d], a.padding[d], a.dilation[d], a.output_padding[d]
+    out = (x - 1) * s - 2 * p + dil * (k - 1) + extra + 1
+
+    def explain(size: int) -> str:
+        w = int(x[size - 1])
+        return f"its input {walk.dim} is {w}, ({w} - 1)*{s} - 2*{p} + {dil}*({k} - 1) + {extra} + 1 = {int(out[size - 1])}"
+
+    walk.reject(node, out < 1, "collapses", f"output {walk.dim} collapses below 1", explain)
+    return np.maximum(out, 1)
+
+
+def _resample(walk: _Walk, node: Node, ins):
+    """upsample / interpolate: floor(W * scale) as PyTorch computes it (in float64), the fixed size, or like's."""
+    a, d, x = node.attrs, walk.d, ins[0]
+    if getattr(a, "like", None) is not None:
+        return ins[a.like]  # the reference's size, whatever the input's: never a join that can fail
+    if a.size is not None:
+        return np.full_like(x, a.size[d])
+    out = np.floor(x * float(a.scale[d])).astype(np.int64)
+    scale = a.scale[d]
+    walk.reject(node, out < 1, "collapses", f"output {walk.dim} collapses below 1",
+                lambda size: f"its input {walk.dim} is {int(x[size - 1])}, floor({int(x[size - 1])} * {scale:g}) = "
+                             f"{int(out[size - 1])}")
+    return np.maximum(out, 1)
+
+
+def _single(walk: _Walk, node: Node, ins):
+    """instancenorm, and groupnorm with one channel per group, need more than one pixel (one value has no spread):
+    rejected here where the other dim is 1 as declared; `Sizes.legal` pairs the dims."""
+    if OPS[node.op].needs_pixels(node.attrs, walk.graph.in_shapes(node)):
+        walk.single[node.id] = ins[0]
+        other = walk.graph.in_shapes(node)[0][2 - walk.d]
+        if other == 1:
+            walk.reject(node, ins[0] == 1, "shape", f"{node.op} needs more than one pixel",
+                        lambda size: f"its input is 1x1 at {walk.dim} {size}")
+    return ins[0]
+
+
+def _zeropad(walk: _Walk, node: Node, ins):
+    left, right, top, bottom = node.attrs.padding
+    return ins[0] + ((top + bottom) if walk.d == 0 else (left + right))
+
+
 def _adaptive(walk: _Walk, node: Node, ins):
     return np.full_like(ins[0], node.shape[1 + walk.d])
 
@@ -331,7 +383,8 @@ def _linear(walk: _Walk, node: Node, ins):
 
 
 _RULES: dict[str, Callable] = {
-    "conv": _conv, "maxpool": _pool, "avgpool": _pool,
+    "conv": _conv, "maxpool": _pool, "avgpool": _pool, "convtranspose": _convtranspose, "upsample": _resample,
+    "interpolate": _resample, "zeropad": _zeropad, "instancenorm": _single, "groupnorm": _single,
     "adaptive_avgpool": _adaptive, "adaptive_maxpool": _adaptive, "global_avgpool": _adaptive,
     "global_maxpool": _adaptive, "pad": _pad, "flatten": _flatten, "linear": _linear,
     "add": lambda walk, node, ins: walk.join(node, ins), "concat": lambda walk, node, ins: walk.join(node, ins),

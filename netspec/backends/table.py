@@ -67,7 +67,7 @@ def totals_lines(report: Report, marked: bool = False) -> list[str]:
     return note + [
         f"input {fmt_shape(report.input)} -> output {fmt_shape(report.output)}",
         f"params: {t.params:,} (trainable {t.trainable_params:,}), buffers: {t.buffers:,}",
-        f"MACs: {t.macs:,} (FLOPs = 2 x MACs = {t.flops:,}), conv and linear only",
+        f"MACs: {t.macs:,} (FLOPs = 2 x MACs = {t.flops:,}), conv, transposed conv and linear only (not interpolation)",
         f"memory per sample ({t.dtype}): activations {fmt_bytes(t.activation_bytes)}, params and buffers "
         f"{fmt_bytes(t.param_bytes)}",
     ]

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from netspec.ops import activation, conv, dense, merge, norm, pool, reshape
+from netspec.ops import activation, conv, dense, merge, norm, pool, resample, reshape
 from netspec.ops.base import AttrError, Attrs, Op, Shape, ShapeError, Window, describe, fmt_shape
 
 _KINDS: tuple[type[Op], ...] = (
-    conv.Conv,
+    conv.Conv, conv.ConvTranspose, resample.Upsample, resample.Interpolate,
     pool.MaxPool, pool.AvgPool, pool.AdaptiveAvgPool, pool.AdaptiveMaxPool, pool.GlobalAvgPool, pool.GlobalMaxPool,
     dense.Linear, dense.Flatten,
     norm.BatchNorm, norm.LayerNorm, norm.LayerNorm2d, norm.LRN, norm.LayerScale, norm.Dropout, norm.StochasticDepth,
-    reshape.Permute, reshape.Chunk, reshape.ChannelShuffle,
+    norm.GroupNorm, norm.InstanceNorm, norm.Dropout2d,
+    reshape.Permute, reshape.Chunk, reshape.ChannelShuffle, reshape.ZeroPad,
     activation.ReLU, activation.LeakyReLU, activation.ReLU6, activation.ELU, activation.Sigmoid, activation.Tanh,
     activation.GELU, activation.SiLU, activation.Hardswish, activation.Hardsigmoid, activation.Softmax,
     activation.Identity,

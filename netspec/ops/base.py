@@ -4,6 +4,7 @@ import dataclasses
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, dataclass_transform
 
 Shape = tuple[int, ...]
@@ -226,7 +227,7 @@ class Window:
     """A sliding window per spatial dim (height, width): what the receptive field rule needs."""
 
     kernel: tuple[int, int]
-    stride: tuple[int, int]
+    stride: tuple[int | Fraction, int | Fraction]  # below 1 for upsampling: 1/2 is two outputs per input step
     dilation: tuple[int, int] = (1, 1)
 
 
@@ -279,6 +280,10 @@ class Op:
 
     def macs(self, attrs, shapes: list[Shape], out: Shape) -> int:
         return 0
+
+    def field_inputs(self, attrs, inputs: int) -> tuple[int, ...]:
+        """The inputs whose values reach the output (all; interpolate's `like` tensor lends its size only)."""
+        return tuple(range(inputs))
 
     def window(self, attrs, shapes: list[Shape], out: Shape) -> Window | None:
         """The window this op slides, or None when each output pixel sees one input pixel."""

@@ -1,5 +1,7 @@
-"""conv: 2-D convolution. Shape, parameters, MACs and receptive field by the formulas of DESIGN.md section 3."""
+"""conv and convtranspose: 2-D convolution and its transpose; shape, parameters, MACs, receptive field (DESIGN.md 3)."""
 
+import math
+from fractions import Fraction
 from typing import Annotated, Any
 
 from netspec.ops.base import (
@@ -7,6 +9,7 @@ from netspec.ops.base import (
     Bool,
     Check,
     Init,
+    NonNegativePair,
     Op,
     Positive,
     PositivePair,
@@ -114,3 +117,104 @@ class Conv(Op):
             text += f", g{a.groups}"
         return text
 
+
+
+class ConvTransposeAttrs(Attrs):
+    out: Positive
+    kernel: PositivePair
+    stride: PositivePair = (1, 1)
+    padding: NonNegativePair = (0, 0)
+    output_padding: NonNegativePair = (0, 0)
+    groups: Positive = 1
+    dilation: PositivePair = (1, 1)
+    bias: Bool = True
+    init: Init = "default"
+
+
+def transposed_size(w: int, k: int, s: int, p: int, d: int, extra: int) -> tuple[int, str]:
+    """nn.ConvTranspose2d's output size for one dim, with its arithmetic: (W-1)*S - 2P + D*(K-1) + O + 1."""
+    value = (w - 1) * s - 2 * p + d * (k - 1) + extra + 1
+    return value, f"({w} - 1)*{s} - 2*{p} + {d}*({k} - 1) + {extra} + 1 = {value}"
+
+
+def transposed_taps(k: int, s: int, d: int) -> int:
+    """How many adjacent input positions one output of a transposed conv can read: it reads input i through
+    tap j where i*S + j*D = o + P, so the taps that hit come every S/gcd(S, D) and span (D/g)*floor((K-1)g/S)."""
+    g = math.gcd(s, d)
+    return (d // g) * ((k - 1) * g // s) + 1
+
+
+class ConvTranspose(Op):
+    """nn.ConvTranspose2d: the gradient of a conv, used to upsample (U-Net's up-steps, FCN's learned upsampling)."""
+
+    name = "convtranspose"
+    Attrs = ConvTransposeAttrs
+    ranks = (3,)
+    summary = ("transposed 2-D convolution (upsampling): convtranspose(out, kernel, stride=1, padding=0, "
+               "output_padding=0, groups=1, dilation=1, bias=true)")
+
+    def infer(self, a: ConvTransposeAttrs, shapes):
+        (shape,) = shapes
+        require_image("convtranspose", shape)
+        c = shape[0]
+        if c % a.groups or a.out % a.groups:
+            raise ShapeError(f"channels are not divisible by groups={a.groups}",
+                             f"input channels {c} % {a.groups} = {c % a.groups}, "
+                             f"output channels {a.out} % {a.groups} = {a.out % a.groups}",
+                             "groups must divide both the input and the output channels")
+        for dim, extra, s, d in zip(("height", "width"), a.output_padding, a.stride, a.dilation):
+            if extra >= max(s, d):
+                raise ShapeError(f"output_padding {extra} must be smaller than the stride or the dilation",
+                                 f"{dim}: output_padding {extra} >= max(stride {s}, dilation {d})",
+                                 "output_padding only picks one of the stride's possible sizes: use 0..stride-1")
+        sizes = self.sizes(a, shape)
+        for dim, (value, formula) in zip(("height", "width"), sizes):
+            if value < 1:
+                raise ShapeError(f"output {dim} collapses to {value}", f"input is {fmt_shape(shape)}; {formula}",
+                                 "use less padding or a larger kernel or stride")
+        return (a.out, sizes[0][0], sizes[1][0])
+
+    def sizes(self, a: ConvTransposeAttrs, shape) -> list[tuple[int, str]]:
+        return [transposed_size(shape[1 + i], a.kernel[i], a.stride[i], a.padding[i], a.dilation[i],
+                                a.output_padding[i]) for i in range(2)]
+
+    def weights(self, a: ConvTransposeAttrs, c_in: int) -> int:
+        return a.kernel[0] * a.kernel[1] * c_in * (a.out // a.groups)
+
+    def params(self, a, shapes, out):
+        return self.weights(a, shapes[0][0]) + (a.out if a.bias else 0)
+
+    def macs(self, a, shapes, out):
+        # every input position multiplies its C_in/groups values into K*K*C_out outputs: a conv's count, per input
+        return self.weights(a, shapes[0][0]) * shapes[0][1] * shapes[0][2]
+
+    def window(self, a, shapes, out):
+        taps = tuple(transposed_taps(k, s, d) for k, s, d in zip(a.kernel, a.stride, a.dilation))
+        return Window(taps, tuple(Fraction(1, s) for s in a.stride))
+
+    def explain(self, a: ConvTransposeAttrs, shapes, out):
+        shape = shapes[0]
+        kh, kw = a.kernel
+        lines = [f"input {fmt_shape(shape)}, {a.out} filters of {kh}x{kw}, each input pixel spreads over a "
+                 f"{kh}x{kw} patch, patches {fmt_pair(a.stride)} apart"
+                 + (f" (groups={a.groups})" if a.groups > 1 else "")]
+        lines += [f"{dim}: (W-1)*S - 2P + D*(K-1) + output_padding + 1 = {formula}"
+                  for dim, (_, formula) in zip(("H_out", "W_out"), self.sizes(a, shape))]
+        lines.append(f"output shape = {fmt_shape(out)}")
+        bias = f" + {a.out}" if a.bias else ""
+        weights = self.weights(a, shape[0])
+        lines.append(f"params = K_h*K_w*C_in*(C_out/groups) + bias = {kh}*{kw}*{shape[0]}*{a.out // a.groups}{bias}"
+                     f" = {self.params(a, shapes, out):,}")
+        lines.append(f"MACs = weights*H_in*W_in (as the conv it transposes) = {weights:,}*{shape[1]}*{shape[2]}"
+                     f" = {self.macs(a, shapes, out):,}")
+        return lines
+
+    def describe(self, a: ConvTransposeAttrs) -> str:
+        text = f"convtranspose {a.kernel[0]}x{a.kernel[1]}, {a.out}"
+        if a.stride != (1, 1):
+            text += f", x{fmt_pair(a.stride)}"
+        if a.dilation != (1, 1):
+            text += f", dil {fmt_pair(a.dilation)}"
+        if a.groups > 1:
+            text += f", g{a.groups}"
+        return text

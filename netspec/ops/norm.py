@@ -1,4 +1,7 @@
-"""Normalisation, scaling and regularisation: batchnorm, layernorm, lrn, layerscale, dropout, stochastic depth."""
+"""Normalisation, scaling and regularisation: batchnorm, group/instance/layer norm, lrn, layerscale, dropout (2d),
+stochastic depth."""
+
+import math
 
 from typing import Annotated
 
@@ -179,3 +182,106 @@ class StochasticDepth(Op):
 
     def describe(self, a: StochasticDepthAttrs) -> str:
         return f"stochastic depth {a.p:g}"
+
+
+class GroupNormAttrs(Attrs):
+    groups: Positive
+    eps: PositiveNumber = 1e-5
+    affine: Bool = True
+
+
+class GroupNorm(Op):
+    """nn.GroupNorm: each sample's channels in `groups` groups, each normalised over its channels and pixels."""
+
+    name = "groupnorm"
+    Attrs = GroupNormAttrs
+    summary = "group normalisation: groupnorm(groups, eps=1e-5, affine=true); groupnorm(1) normalises all of [C, H, W]"
+
+    def infer(self, a: GroupNormAttrs, shapes):
+        shape = shapes[0]
+        c = shape[0]
+        if c % a.groups:
+            raise ShapeError(f"{c} channels do not split into {a.groups} groups",
+                             f"input is {fmt_shape(shape)}; {c} % {a.groups} = {c % a.groups}",
+                             "the group count must divide the channels")
+        if self.needs_pixels(a, shapes) and math.prod(shape[1:]) == 1:
+            raise ShapeError("groupnorm of one value per group", f"input is {fmt_shape(shape)}, {a.groups} groups",
+                             "a single value has no spread (the output would be the bias alone): "
+                             "use fewer groups, or normalise before the map shrinks to 1x1")
+        return shape
+
+    def needs_pixels(self, a: GroupNormAttrs, shapes) -> bool:
+        """One channel per group: the group is one pixel's value, unless the map has more than one pixel."""
+        return shapes[0][0] // a.groups == 1
+
+    def params(self, a: GroupNormAttrs, shapes, out):
+        return 2 * shapes[0][0] if a.affine else 0
+
+    def explain(self, a: GroupNormAttrs, shapes, out):
+        c = shapes[0][0]
+        return [f"input {fmt_shape(shapes[0])}: {a.groups} groups of {c // a.groups} channels, each normalised "
+                "over its channels and pixels, then one scale and shift per channel",
+                f"params = 2*C = 2*{c} = {2 * c:,}" if a.affine else "params = 0 (affine=false)",
+                "buffers = 0 (no running statistics: train and eval compute the same)"]
+
+    def describe(self, a: GroupNormAttrs) -> str:
+        return f"groupnorm {a.groups}"
+
+
+class InstanceNormAttrs(Attrs):
+    eps: PositiveNumber = 1e-5
+    momentum: Probability = 0.1
+    affine: Bool = False  # nn.InstanceNorm2d's defaults: no scale and shift, no running statistics
+    track_running_stats: Bool = False
+
+
+class InstanceNorm(Op):
+    """nn.InstanceNorm2d: each channel of each sample normalised over its own pixels (style transfer, GANs)."""
+
+    name = "instancenorm"
+    Attrs = InstanceNormAttrs
+    ranks = (3,)
+    summary = "instance normalisation: instancenorm(eps=1e-5, affine=false, track_running_stats=false)"
+
+    def infer(self, a: InstanceNormAttrs, shapes):
+        shape = shapes[0]
+        require_image("instancenorm", shape)
+        if shape[1] * shape[2] == 1 and self.needs_pixels(a, shapes):
+            raise ShapeError("instancenorm needs more than one pixel", f"input is {fmt_shape(shape)}",
+                             "a single pixel has no variance; normalise before the map shrinks to 1x1")
+        return shape
+
+    def needs_pixels(self, a: InstanceNormAttrs, shapes) -> bool:
+        """Without running statistics (in eval with them, as batchnorm, it normalises by those instead)."""
+        return not a.track_running_stats
+
+    def params(self, a: InstanceNormAttrs, shapes, out):
+        return 2 * shapes[0][0] if a.affine else 0
+
+    def buffers(self, a: InstanceNormAttrs, shapes, out):
+        return 2 * shapes[0][0] + 1 if a.track_running_stats else 0
+
+    def explain(self, a: InstanceNormAttrs, shapes, out):
+        c, h, w = shapes[0]
+        return [f"input {fmt_shape(shapes[0])}: each of the {c} channels normalised over its own {h}x{w} pixels",
+                f"params = 2*C = 2*{c} = {2 * c:,}" if a.affine else "params = 0 (affine=false, as nn.InstanceNorm2d)",
+                f"buffers = 2*C + 1 = {2 * c + 1:,}" if a.track_running_stats else "buffers = 0"]
+
+    def describe(self, a) -> str:
+        return "instancenorm"
+
+
+class Dropout2d(Op):
+    """nn.Dropout2d: zeroes whole channels while training (neighbouring pixels are too alike to drop singly)."""
+
+    name = "dropout2d"
+    Attrs = DropoutAttrs
+    ranks = (3,)
+    summary = "dropout2d(p=0.5): zeroes whole channels while training"
+
+    def infer(self, a, shapes):
+        require_image("dropout2d", shapes[0])
+        return shapes[0]
+
+    def describe(self, a: DropoutAttrs) -> str:
+        return f"dropout2d {a.p:g}"

@@ -1,8 +1,20 @@
-"""Ops that move values without computing: permute, chunk (a slice of the channels), channel shuffle."""
+"""Ops that move values without computing: permute, chunk (a slice of the channels), channel shuffle, zero padding."""
 
 from typing import Annotated
 
-from netspec.ops.base import Attrs, Check, NonNegative, Op, Positive, ShapeError, canonical, describe, fmt_shape
+from netspec.ops.base import (
+    Attrs,
+    Check,
+    NonNegative,
+    Op,
+    Positive,
+    ShapeError,
+    canonical,
+    describe,
+    fmt_shape,
+    int_at_least,
+    require_image,
+)
 
 
 def _dims(value) -> tuple[int, ...]:
@@ -104,3 +116,45 @@ class ChannelShuffle(Op):
 
     def describe(self, a: ShuffleAttrs) -> str:
         return f"channel shuffle {a.groups}"
+
+
+_at_least_0 = int_at_least(0)
+
+
+def _padding(value) -> tuple[int, int, int, int]:
+    """An int, or [left, right, top, bottom] as nn.ZeroPad2d takes it."""
+    if isinstance(value, tuple):
+        if len(value) != 4:
+            raise ValueError(f"expected an integer or [left, right, top, bottom], got {describe(value)}")
+        return tuple(_at_least_0(v) for v in value)
+    n = _at_least_0(value)
+    return (n, n, n, n)
+
+
+class ZeroPadAttrs(Attrs):
+    padding: Annotated[tuple[int, int, int, int], Check(_padding, "int >= 0 or [left, right, top, bottom]")]
+
+
+class ZeroPad(Op):
+    """nn.ZeroPad2d: zero rows and columns around the map."""
+
+    name = "zeropad"
+    Attrs = ZeroPadAttrs
+    ranks = (3,)
+    summary = "zero padding: zeropad(p) on every side, or zeropad([left, right, top, bottom])"
+
+    def infer(self, a: ZeroPadAttrs, shapes):
+        require_image("zeropad", shapes[0])
+        c, h, w = shapes[0]
+        left, right, top, bottom = a.padding
+        return (c, h + top + bottom, w + left + right)
+
+    def explain(self, a: ZeroPadAttrs, shapes, out):
+        left, right, top, bottom = a.padding
+        c, h, w = shapes[0]
+        return [f"H_out = {top} + {h} + {bottom} = {out[1]}, W_out = {left} + {w} + {right} = {out[2]}",
+                f"output shape = {fmt_shape(out)}", "params = 0"]
+
+    def describe(self, a: ZeroPadAttrs) -> str:
+        p = a.padding
+        return f"zeropad {p[0]}" if len(set(p)) == 1 else f"zeropad {list(p)}"

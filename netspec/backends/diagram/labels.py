@@ -13,6 +13,7 @@ FAMILY_FILL = {
     "dense": "#e5dcf1",
     "norm": "#dcefd6",
     "activation": "#fdf3cf",
+    "resample": "#d4eeec",
     "merge": "#ffffff",
 }
 FOLD_FILL = {"block": "#c9daf0", "group": "#e4e4e4"}

@@ -34,6 +34,13 @@ def scale(x: torch.Tensor, owner: torch.nn.Module, name: str) -> torch.Tensor:
     return x * getattr(owner, name)
 
 
+def interpolate(x: torch.Tensor, *like: torch.Tensor, **kwargs) -> torch.Tensor:
+    """F.interpolate; with a `like` tensor, to its height and width (as generated source writes it)."""
+    if like:
+        kwargs["size"] = like[0].shape[-2:]
+    return F.interpolate(x, **kwargs)
+
+
 def concat(*xs: torch.Tensor) -> torch.Tensor:
     return torch.cat(xs, dim=1)
 

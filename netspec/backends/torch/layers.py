@@ -137,6 +137,15 @@ def conv(site: Site) -> Construct:
     return Construct("Conv2d", args, kwargs, INITS[a.init])
 
 
+def convtranspose(site: Site) -> Construct:
+    a = site.attrs
+    kwargs = (Arg("stride", _side(a.stride), 1), Arg("padding", _side(a.padding), 0),
+              Arg("output_padding", _side(a.output_padding), 0), Arg("groups", a.groups, 1),
+              Arg("bias", a.bias, True), Arg("dilation", _side(a.dilation), 1))
+    args = (Arg("in_channels", site.shapes[0][0]), Arg("out_channels", a.out), Arg("kernel_size", _side(a.kernel)))
+    return Construct("ConvTranspose2d", args, kwargs, INITS[a.init])
+
+
 def linear(site: Site) -> Construct:
     a = site.attrs
     args = (Arg("in_features", site.shapes[0][-1]), Arg("out_features", a.out))
@@ -160,6 +169,19 @@ def layernorm2d(site: Site) -> Construct:
     a = site.attrs
     kwargs = (Arg("eps", a.eps, 1e-5), Arg("elementwise_affine", a.affine, True))
     return Construct("LayerNorm2d", (Arg("normalized_shape", site.shapes[0][0]),), kwargs, custom=True)
+
+
+def groupnorm(site: Site) -> Construct:
+    a = site.attrs
+    args = (Arg("num_groups", a.groups), Arg("num_channels", site.shapes[0][0]))
+    return Construct("GroupNorm", args, (Arg("eps", a.eps, 1e-5), Arg("affine", a.affine, True)))
+
+
+def instancenorm(site: Site) -> Construct:
+    a = site.attrs
+    kwargs = (Arg("eps", a.eps, 1e-5), Arg("momentum", a.momentum, 0.1), Arg("affine", a.affine, False),
+              Arg("track_running_stats", a.track_running_stats, False))
+    return Construct("InstanceNorm2d", (Arg("num_features", site.shapes[0][0]),), kwargs)
 
 
 def layerscale(site: Site) -> Parameter:
@@ -200,6 +222,23 @@ def global_maxpool(site: Site) -> Construct:
     return Construct("AdaptiveMaxPool2d", (Arg("output_size", 1),))
 
 
+def _scale(scale) -> float | tuple[float, float] | None:
+    return None if scale is None else _side(scale)
+
+
+def upsample(site: Site) -> Construct:
+    a = site.attrs
+    size = None if a.size is None else _side(a.size)
+    kwargs = (Arg("size", size, None), Arg("scale_factor", _scale(a.scale), None), Arg("mode", a.mode, "nearest"),
+              Arg("align_corners", a.align_corners, None))
+    return Construct("Upsample", (), kwargs)
+
+
+def zeropad(site: Site) -> Construct:
+    p = site.attrs.padding
+    return Construct("ZeroPad2d", (Arg("padding", p[0] if len(set(p)) == 1 else p),))
+
+
 def flatten(site: Site) -> Construct:
     return Construct("Flatten")
 
@@ -212,6 +251,10 @@ def lrn(site: Site) -> Construct:
 
 def dropout(site: Site) -> Construct:
     return Construct("Dropout", (), (Arg("p", site.attrs.p, 0.5),))
+
+
+def dropout2d(site: Site) -> Construct:
+    return Construct("Dropout2d", (), (Arg("p", site.attrs.p, 0.5),))
 
 
 def stochastic_depth(site: Site) -> Construct:
@@ -297,6 +340,19 @@ def chunk(site: Site) -> Function:
 def channel_shuffle(site: Site) -> Function:
     return Function("channel_shuffle", "{0}.unflatten(1, ({groups}, -1)).transpose(1, 2).flatten(1, 2)",
                     (("groups", site.attrs.groups),))
+
+
+def interpolate(site: Site) -> Function:
+    """F.interpolate with only the keywords given: `F.interpolate(x, scale_factor=2, mode='bilinear')`, or
+    `F.interpolate(x, size=ref.shape[-2:], ...)` for `like=@ref`."""
+    a = site.attrs
+    given = (("size", None if a.size is None else _side(a.size)), ("scale_factor", _scale(a.scale)),
+             ("mode", a.mode), ("align_corners", a.align_corners))
+    params = tuple((k, v) for k, v in given if v is not None)
+    keywords = "".join(f", {k}={{{k}}}" for k, _ in params)
+    if a.like is not None:  # the size of another input, read at run time: the model works at any input size
+        keywords = f", size={{{int(a.like)}}}.shape[-2:]" + keywords
+    return Function("interpolate", f"F.interpolate({{0}}{keywords})", params, imports=("F",))
 
 
 def concat(site: Site) -> Function:
