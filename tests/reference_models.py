@@ -1,6 +1,8 @@
 """Plain-PyTorch reference CNNs that torchvision does not have (the CIFAR ResNets in akamaster's layout, LeNet-5,
-U-Net in milesial/Pytorch-UNet's layout), used as independent truth; torchvision's own models are the truth for the rest (tests/torchvision_models.py)."""
+U-Net in milesial/Pytorch-UNet's layout), used as independent truth; torchvision's own models are the truth for
+the rest (tests/torchvision_models.py)."""
 
+import torch
 import torch.nn.functional as F
 from torch import nn
 

@@ -10,10 +10,11 @@ import json
 import math
 from fractions import Fraction
 
-import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from test_memory import agree as memory_agrees
+from test_torch_equivalence import check_generated_matches_live, check_static_figures
 from torch import nn
 
 import netspec
@@ -22,8 +23,6 @@ from netspec.backends.onnx import Options, export
 from netspec.backends.torch import build_module, emit_source
 from netspec.diagnostics import NetspecError
 from netspec.format import format_text
-from test_memory import agree as memory_agrees
-from test_torch_equivalence import check_generated_matches_live, check_static_figures
 
 pytestmark = pytest.mark.usefixtures("torch_one_thread")
 

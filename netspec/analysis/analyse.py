@@ -71,7 +71,8 @@ def _receptive_field(node: Node, shapes, fields) -> tuple[tuple[int, int], tuple
         reads = [node.inputs[i] for i in node.kind.field_inputs(node.attrs, len(node.inputs))]
         rf = tuple(max(fields[i][0][d] for i in reads) for d in range(2))
         # a broadcast path (a [C, 1, 1] gate) has no grid of its own: the output's grid is the other paths'
-        grid = [i for i, shape in zip(node.inputs, shapes, strict=True) if i in reads and shape[1:] == node.shape[1:]] or reads
+        grid = [i for i, shape in zip(node.inputs, shapes, strict=True)
+                if i in reads and shape[1:] == node.shape[1:]] or reads
         jump = tuple(max(fields[i][1][d] for i in grid) for d in range(2))
     window = node.kind.window(node.attrs, shapes, node.shape)
     if window is None:

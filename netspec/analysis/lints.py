@@ -75,7 +75,7 @@ def uneven_overlap(graph: Graph, users) -> Iterator[Diagnostic]:
         if node.op != "convtranspose":
             continue
         a = node.attrs
-        if any(k % s for k, s in zip(a.kernel, a.stride)):
+        if any(k % s for k, s in zip(a.kernel, a.stride, strict=True)):
             yield _warn("uneven-overlap", node, "kernel is not a multiple of the stride: uneven overlap",
                         f"kernel {list(a.kernel)}, stride {list(a.stride)}: some outputs get more taps than others "
                         "(checkerboard artefacts)",

@@ -322,7 +322,8 @@ def _convtranspose(walk: _Walk, node: Node, ins):
 
     def explain(size: int) -> str:
         w = int(x[size - 1])
-        return f"its input {walk.dim} is {w}, ({w} - 1)*{s} - 2*{p} + {dil}*({k} - 1) + {extra} + 1 = {int(out[size - 1])}"
+        value = int(out[size - 1])
+        return f"its input {walk.dim} is {w}, ({w} - 1)*{s} - 2*{p} + {dil}*({k} - 1) + {extra} + 1 = {value}"
 
     walk.reject(node, out < 1, "collapses", f"output {walk.dim} collapses below 1", explain)
     return np.maximum(out, 1)
@@ -346,7 +347,7 @@ def _resample(walk: _Walk, node: Node, ins):
 def _single(walk: _Walk, node: Node, ins):
     """instancenorm, and groupnorm with one channel per group, need more than one pixel (one value has no spread):
     rejected here where the other dim is 1 as declared; `Sizes.legal` pairs the dims."""
-    if OPS[node.op].needs_pixels(node.attrs, walk.graph.in_shapes(node)):
+    if node.kind.needs_pixels(node.attrs, walk.graph.in_shapes(node)):
         walk.single[node.id] = ins[0]
         other = walk.graph.in_shapes(node)[0][2 - walk.d]
         if other == 1:

@@ -162,13 +162,13 @@ class ConvTranspose(Op):
                              f"input channels {c} % {a.groups} = {c % a.groups}, "
                              f"output channels {a.out} % {a.groups} = {a.out % a.groups}",
                              "groups must divide both the input and the output channels")
-        for dim, extra, s, d in zip(("height", "width"), a.output_padding, a.stride, a.dilation):
+        for dim, extra, s, d in zip(("height", "width"), a.output_padding, a.stride, a.dilation, strict=True):
             if extra >= max(s, d):
                 raise ShapeError(f"output_padding {extra} must be smaller than the stride or the dilation",
                                  f"{dim}: output_padding {extra} >= max(stride {s}, dilation {d})",
                                  "output_padding only picks one of the stride's possible sizes: use 0..stride-1")
         sizes = self.sizes(a, shape)
-        for dim, (value, formula) in zip(("height", "width"), sizes):
+        for dim, (value, formula) in zip(("height", "width"), sizes, strict=True):
             if value < 1:
                 raise ShapeError(f"output {dim} collapses to {value}", f"input is {fmt_shape(shape)}; {formula}",
                                  "use less padding or a larger kernel or stride")
@@ -189,7 +189,7 @@ class ConvTranspose(Op):
         return self.weights(a, shapes[0][0]) * shapes[0][1] * shapes[0][2]
 
     def window(self, a, shapes, out):
-        taps = tuple(transposed_taps(k, s, d) for k, s, d in zip(a.kernel, a.stride, a.dilation))
+        taps = tuple(transposed_taps(k, s, d) for k, s, d in zip(a.kernel, a.stride, a.dilation, strict=True))
         return Window(taps, tuple(Fraction(1, s) for s in a.stride))
 
     def explain(self, a: ConvTransposeAttrs, shapes, out):
@@ -199,7 +199,7 @@ class ConvTranspose(Op):
                  f"{kh}x{kw} patch, patches {fmt_pair(a.stride)} apart"
                  + (f" (groups={a.groups})" if a.groups > 1 else "")]
         lines += [f"{dim}: (W-1)*S - 2P + D*(K-1) + output_padding + 1 = {formula}"
-                  for dim, (_, formula) in zip(("H_out", "W_out"), self.sizes(a, shape))]
+                  for dim, (_, formula) in zip(("H_out", "W_out"), self.sizes(a, shape), strict=True)]
         lines.append(f"output shape = {fmt_shape(out)}")
         bias = f" + {a.out}" if a.bias else ""
         weights = self.weights(a, shape[0])

@@ -2,7 +2,6 @@
 stochastic depth."""
 
 import math
-
 from typing import Annotated
 
 from netspec.ops.base import (
@@ -13,6 +12,7 @@ from netspec.ops.base import (
     Positive,
     PositiveNumber,
     Probability,
+    ShapeError,
     choice,
     fmt_shape,
     require_image,

@@ -92,7 +92,7 @@ class Resample(Op):
         require_image(self.name, shape)
         self.check(a)
         sizes = self.sizes(a, shapes)
-        for dim, (value, formula) in zip(_DIMS, sizes):
+        for dim, (value, formula) in zip(_DIMS, sizes, strict=True):
             if value < 1:
                 raise ShapeError(f"output {dim} collapses to {value}", f"input is {fmt_shape(shape)}; {formula}",
                                  "use a larger scale, or give the size: size=[h, w]")
@@ -119,14 +119,16 @@ class Resample(Op):
             return [(n, f"the size of its `like` tensor {fmt_shape(target)}: {n}") for n in target[1:]]
         if a.size is not None:
             return [(n, f"size {n}") for n in a.size]
-        return [(math.floor(w * s), f"floor({w} * {s:g}) = {math.floor(w * s)}") for w, s in zip(shapes[0][1:], a.scale)]
+        return [(math.floor(w * s), f"floor({w} * {s:g}) = {math.floor(w * s)}")
+                for w, s in zip(shapes[0][1:], a.scale, strict=True)]
 
     def field_inputs(self, a, inputs: int) -> tuple[int, ...]:
         return (0,)  # a `like` tensor gives its size only, no values
 
     def window(self, a: ResampleAttrs, shapes, out):
         taps = TAPS[a.mode]
-        return Window((taps, taps), tuple(self.step(a, w, n, d) for d, (w, n) in enumerate(zip(shapes[0][1:], out[1:]))))
+        sizes = zip(shapes[0][1:], out[1:], strict=True)
+        return Window((taps, taps), tuple(self.step(a, w, n, d) for d, (w, n) in enumerate(sizes)))
 
     def step(self, a: ResampleAttrs, w: int, n: int, d: int) -> Fraction:
         """Input pixels between adjacent outputs, as PyTorch maps output to input coordinates."""
@@ -139,7 +141,8 @@ class Resample(Op):
                "bicubic": "mixes its 4x4 nearest input pixels"}[a.mode]
         lines = [f"input {fmt_shape(shapes[0])}, mode {a.mode}: each output pixel {how}"
                  + (" (align_corners: the corner pixels' centres coincide)" if a.align_corners else "")]
-        lines += [f"{dim}: {formula}" for dim, (_, formula) in zip(("H_out", "W_out"), self.sizes(a, shapes))]
+        sizes = zip(("H_out", "W_out"), self.sizes(a, shapes), strict=True)
+        lines += [f"{dim}: {formula}" for dim, (_, formula) in sizes]
         return lines + [f"output shape = {fmt_shape(out)}",
                         "params = 0, MACs = 0 (fixed interpolation weights are not counted, as in FlopCounterMode)"]
 

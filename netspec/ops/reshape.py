@@ -151,7 +151,7 @@ class ZeroPad(Op):
 
     def explain(self, a: ZeroPadAttrs, shapes, out):
         left, right, top, bottom = a.padding
-        c, h, w = shapes[0]
+        _, h, w = shapes[0]
         return [f"H_out = {top} + {h} + {bottom} = {out[1]}, W_out = {left} + {w} + {right} = {out[2]}",
                 f"output shape = {fmt_shape(out)}", "params = 0"]
 
