@@ -25,7 +25,8 @@ Place = tuple[Grid | None, ...] | None  # per axis of the value: its grid, None 
 JOINS = frozenset({"add", "concat", "mul"})
 KEEPS = frozenset({"batchnorm", "layernorm2d", "lrn", "dropout", "stochastic_depth", "layerscale", "identity",
                    "channel_shuffle", "chunk", "relu", "leaky_relu", "relu6", "elu", "sigmoid", "tanh", "gelu",
-                   "silu", "hardswish", "hardsigmoid", "softmax"})  # each output pixel is its input pixel
+                   "silu", "hardswish", "hardsigmoid", "softmax", "groupnorm", "instancenorm",
+                   "dropout2d"})  # each output pixel is its input pixel
 LAST_AXIS = frozenset({"linear", "layernorm"})  # per pixel when the last axis is the channels (ConvNeXt's MLP)
 ADAPTIVE = frozenset({"adaptive_avgpool", "adaptive_maxpool", "global_avgpool", "global_maxpool"})
 WINDOWS = frozenset({"conv", "maxpool", "avgpool"})
