@@ -184,3 +184,15 @@ def test_training_mode_drops_the_same_blocks_as_torchvision(name, torch_one_thre
         torch.testing.assert_close(outputs[seed, 1], outputs[seed, 0], rtol=1e-4, atol=1e-5)
         torch.testing.assert_close(outputs[seed, 2], outputs[seed, 0], rtol=1e-4, atol=1e-5)
     assert not torch.allclose(outputs[3, 0], outputs[4, 0])
+
+
+def test_a_flat_input_projects_shortcuts_by_the_width_too(torch_one_thread):
+    """3x16x48: after the stem the height is 1 while the width still halves, so each stride-2 shortcut's
+    stride shows only in the width (the height maps 1 to 1 at any stride). Found by `summary --input`."""
+    reference = tv.build("resnet50").eval()
+    model = netspec.load(SPECS / "resnet.net", depth=50, input=(3, 16, 48), weights=reference.state_dict()).eval()
+    x = torch.randn(2, 3, 16, 48)
+    with torch.no_grad():
+        assert torch.equal(model(x), reference(x))
+    strides = [m.stride for name, m in model.named_modules() if name.endswith("downsample.0")]
+    assert strides == [(1, 1), (2, 2), (2, 2), (2, 2)]

@@ -35,12 +35,19 @@ def shortcut_kind(shortcut: ast.Shortcut | None, env: Env) -> str:
 
 
 def stride_between(x_shape, y_shape) -> int | None:
-    """The stride s with ceil(H_in/s) == H_out and the same for W, as a 1x1 conv or a [::s] slice gives."""
+    """The smallest stride s with ceil(H_in/s) == H_out and ceil(W_in/s) == W_out, as a 1x1 conv or a [::s]
+    slice gives. Each dimension allows a range of strides (any s >= 1 maps a height of 1 to 1), so both are
+    asked: a 1x3 map going to 1x2 takes stride 2, which its height alone cannot tell."""
     if len(x_shape) != 3 or len(y_shape) != 3 or y_shape[1] < 1 or y_shape[2] < 1:
         return None
-    s = max(1, round(x_shape[1] / y_shape[1]))
-    fits = all(-(-x // s) == y for x, y in zip(x_shape[1:], y_shape[1:], strict=True))
-    return s if fits else None
+    low, high = 1, None
+    for x, y in zip(x_shape[1:], y_shape[1:], strict=True):
+        # ceil(x / s) == y  <=>  (y - 1) * s < x <= y * s
+        low = max(low, -(-x // y))
+        if y > 1:
+            bound = (x - 1) // (y - 1)
+            high = bound if high is None else min(high, bound)
+    return low if high is None or low <= high else None
 
 
 def _identity(el: Elaborator, item: ast.Residual, x, body, ctx: Ctx):
