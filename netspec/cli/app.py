@@ -190,7 +190,7 @@ def atomic_output(path: Path, mode: str = "w", inputs=()):
 
 def main() -> None:
     """Console entry point: exit statuses 0 (ok), 1 (errors in the spec), 2 (usage)."""
-    from netspec import cli  # noqa: F401  (registers the commands)
+    from netspec.cli import register
     from netspec.cli.dispatch import plan
     from netspec.files import guard_signals
 
@@ -205,7 +205,7 @@ def main() -> None:
         return
     try:
         with guard_signals():  # Ctrl-C or SIGTERM: no output is written, no temporary is left
-            _run(plan)
+            _run(plan, register)
             sys.stdout.flush()  # a full disk under stdout shows here, not as a traceback at exit
     except Exit as e:
         sys.exit(e.code)
@@ -248,10 +248,12 @@ def ascii_only(stream=None) -> bool:
     return False
 
 
-def _run(plan) -> None:
-    direct = plan(app, sys.argv[1:])  # a plain command line skips typer's ~100 ms setup; see dispatch.py
+def _run(plan, register) -> None:
+    # Only the command's own module is imported, and a plain command line skips typer's ~100 ms setup
+    # (see dispatch.py); typer itself, for help, mistakes and the unusual, gets every command.
+    direct = plan(register(sys.argv[1] if len(sys.argv) > 1 else None), sys.argv[1:])
     if direct is None:
-        code = app(standalone_mode=False)  # typer returns the status of Ctrl-C (130) instead of exiting
+        code = register()(standalone_mode=False)  # typer returns the status of Ctrl-C (130) instead of exiting
         if isinstance(code, int) and code:
             raise Exit(code)
     else:

@@ -10,7 +10,6 @@ from dataclasses import dataclass, field, replace
 from netspec.diagnostics import Diagnostics, Span, did_you_mean
 from netspec.elaborate.binding import Given, bind_params, collect, layer_attrs
 from netspec.elaborate.evaluate import INPUT, REFS, UNKNOWN, Env, EvalError, Reported, bind_function, evaluate
-from netspec.elaborate.expect import expectation
 from netspec.elaborate.names import RESERVED, foreign_name
 from netspec.elaborate.shortcut import SHORTCUTS, shortcut_kind
 from netspec.ir import Graph, Node, Scope
@@ -237,6 +236,8 @@ class Elaborator:
                              _values_shown(stmt.test, ctx.env) or "this is false", code="assert")
 
     def expect(self, stmt: ast.Expect, ctx: Ctx) -> None:
+        from netspec.elaborate.expect import expectation  # imported for the specs that state figures
+
         try:
             self.graph.expectations.append(expectation(stmt, ctx.env, ctx.scope))
         except EvalError as e:

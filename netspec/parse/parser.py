@@ -7,12 +7,11 @@ import functools
 import re
 
 from lark import Lark, Token, Transformer_NonRecursive, v_args
-from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
+from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
 from netspec.diagnostics import Diagnostics, NetspecError, Span
-from netspec.parse import ast, budget
+from netspec.parse import ast, budget, reduce
 from netspec.parse.directives import directives
-from netspec.parse.examples import SYNTAX_EXAMPLES
 from netspec.parse.tables import load_parser
 
 MAX_SOURCE_BYTES = 2_000_000
@@ -43,8 +42,7 @@ def parse(text: str, path: str = "<input>") -> ast.Spec:
     _precheck(text, path, diags)
     diags.raise_if_errors()
     allows = directives(text, path, diags)
-    tree = _run(text, path, "start", diags)
-    spec = _build(tree, path, diags)
+    spec = _run(text, path, "start", diags)
     diags.raise_if_errors()
     spec.text, spec.allows = text, allows
     return spec
@@ -55,7 +53,7 @@ def parse_expr(text: str, path: str = "<--set>"):
     diags = Diagnostics()
     _precheck(text, path, diags)
     diags.raise_if_errors()
-    return _build(_run(text, path, "expr", diags), path, diags)
+    return _run(text, path, "expr", diags)
 
 
 def decode(data: bytes, path: str) -> str:
@@ -128,8 +126,9 @@ def _offset(text: str, line: int, col: int) -> int:
 
 
 def _run(text: str, path: str, start: str, diags: Diagnostics):
+    """`text` parsed from `start` straight to AST nodes: no parse tree in between (see reduce.py)."""
     try:
-        return _parser().parse(text, start=start)
+        return reduce.parse(_parser(), text, start, _ToAst(path, diags))
     except UnexpectedInput as e:
         diags.error(*_describe(e, text, path), code="syntax")
         raise NetspecError(diags.items) from None
@@ -281,6 +280,8 @@ def _hint(e: UnexpectedInput, text: str) -> str:
 @functools.cache
 def _example_errors() -> tuple[tuple[object, str, str], ...]:
     """(parser state, offending token type or character, hint) for every example in SYNTAX_EXAMPLES."""
+    from netspec.parse.examples import SYNTAX_EXAMPLES  # needed only once a syntax error is being described
+
     found = []
     for hint, examples in SYNTAX_EXAMPLES.items():
         for example in examples:
@@ -326,15 +327,6 @@ def _show_terminal(name: str) -> str:
     if terminal is not None and terminal.pattern.type == "str":
         return f"`{terminal.pattern.value}`"
     return name.lower()
-
-
-def _build(tree, path: str, diags: Diagnostics):
-    try:
-        return _ToAst(path, diags).transform(tree)
-    except VisitError as e:
-        if isinstance(e.orig_exc, NetspecError):
-            raise e.orig_exc from None
-        raise
 
 
 def _span(path: str, meta) -> Span:
@@ -508,7 +500,7 @@ class _ToAst(Transformer_NonRecursive):
                              'put an expression inside, e.g. "layer{i}"', code="syntax")
             raise NetspecError(self.diags.items)
         try:
-            expr = _build(_run(source, self.path, "expr", Diagnostics()), self.path, Diagnostics())
+            expr = _run(source, self.path, "expr", Diagnostics())
         except NetspecError as e:
             self.diags.items.extend(_shifted(d, line, col) for d in e.diagnostics)
             raise NetspecError(self.diags.items) from None
