@@ -122,3 +122,58 @@ def test_stdin(cli, monkeypatch):
     monkeypatch.setattr("sys.stdin", io.StringIO("network X { input [3,8,8]  relu() }"))
     code, out, _ = cli("fmt", "-")
     assert (code, out) == (0, "network X { input [3, 8, 8]  relu() }\n") or (code == 0 and parse(out))
+
+
+# ---- lines past the width: calls, parameter lists and one-line bodies are broken as black breaks them ----------
+
+WIDE = """network AVeryLongNetworkName(depth: int = 18, groups: int = 1, width_per_group: int = 64, classes: int = 1000, extra: int = 5) {
+    input [3, 224, 224]
+    block B(a: int, b: int, stride: int = 1, padding: int = 0, bias: bool = true, dilation: int = 1, groups: int = 1,
+            init: str = "default", padding_mode: int = 0, y: list[int] = [], z: list[int] = []) { relu() }
+    layer1: { conv(64, 3, padding=1, bias=false)  batchnorm()  relu()  conv(64, 3, padding=1, bias=false)  batchnorm()  relu() }
+    other: B(64, 7, stride=2, # why two
+             padding=3, bias=false, dilation=1, groups=1, init="kaiming",
+             # an own-line comment
+             padding_mode=1, y=[1, 2, 3, 4, 5, 6, 7, 8, 9, 10], z=[11, 12, 13, 14, 15, 16, 17])  # after
+    fits: conv(64, 7, stride=2, padding=3, bias=false, dilation=1, groups=1)
+}
+"""
+
+
+def test_long_lines_are_broken():
+    out = format_text(WIDE)
+    assert out.startswith("network AVeryLongNetworkName(\n    depth: int = 18, groups: int = 1, width_per_group: int = 64, classes: int = "
+                          "1000, extra: int = 5\n) {\n")  # the items fit on one line of their own: one line
+    assert ("    layer1: {\n        conv(64, 3, padding=1, bias=false)\n        batchnorm()\n        relu()\n"
+            in out)  # a one-line body too long for its line: a member a line
+    assert "    block B(\n        a: int,\n        b: int,\n" in out and "        z: list[int] = [],\n    ) { relu() }\n" in out
+    assert ("    other: B(\n        64,\n        7,\n        stride=2,  # why two\n        padding=3,\n" in out
+            and "        # an own-line comment\n        padding_mode=1,\n" in out
+            and "        z=[11, 12, 13, 14, 15, 16, 17],\n    )  # after\n" in out)  # else one a line, a trailing comma
+    assert "    fits: conv(64, 7, stride=2, padding=3, bias=false, dilation=1, groups=1)\n" in out
+    assert max(len(line) for line in out.splitlines()) <= 120
+    assert format_text(out) == out
+    assert WHERE.sub("", build(out).text()) == WHERE.sub("", build(WIDE).text())
+
+
+def test_the_zoo_headers_that_were_hand_wrapped_are_broken_one_parameter_a_line():
+    out = format_text((ROOT / "specs/convnext.net").read_text(), "convnext.net")
+    assert '\nnetwork ConvNeXt(\n    size: str = "tiny",\n    classes: int = 1000,\n' in out
+    assert "    layer_scale: float = 1e-6,\n) {\n" in out
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(spec=random_specs(), width=st.integers(20, 60))
+def test_random_specs_at_a_narrow_width(spec, width, monkeypatch_module):
+    """With lines of 20-60 columns nearly every call and body breaks: still idempotent, still the same IR."""
+    monkeypatch_module.setattr("netspec.format.printer.MAX_WIDTH", width)
+    out = format_text(spec.text)
+    assert format_text(out) == out
+    assert format_text(relayout(out, width)) == out
+    assert WHERE.sub("", build(out).text()) == WHERE.sub("", build(spec.text).text())
+
+
+@pytest.fixture(scope="module")
+def monkeypatch_module():
+    with pytest.MonkeyPatch.context() as patch:
+        yield patch

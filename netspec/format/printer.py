@@ -9,7 +9,7 @@ from netspec.format.source import Pos, Source
 from netspec.parse import ast
 
 INDENT = "    "
-MAX_WIDTH = 120  # a case analysis or list longer than this is broken: a case, or as many items as fit, a line
+MAX_WIDTH = 120  # a line longer than this is broken: a call's or a parameter list's items, a body's members
 
 
 @dataclass(slots=True)
@@ -55,10 +55,11 @@ class Printer:
 
     # ---- writing ----------------------------------------------------------------------------------
 
-    def emit(self, code: str, at: Pos | None, label: str | None = None, member: bool = False) -> None:
+    def emit(self, code: str, at: Pos | None, label: str | None = None, member: bool = False,
+             blank_kept: bool = True) -> None:
         if at is not None:
             self.flush(at)
-        blank = self.want_blank or (at is not None and self.src.blank_before(at[0]))
+        blank = self.want_blank or (blank_kept and at is not None and self.src.blank_before(at[0]))
         self.out.append(Line(self.depth, code, label, blank_before=blank, member=member))
         self.want_blank = False
 
@@ -110,15 +111,16 @@ class Printer:
             self.emit(f'from "{node.path}" import {", ".join(node.names)}', start(node.span))
 
     def stmt_NetworkDef(self, node: ast.NetworkDef) -> None:
-        self.layout([f"network {node.name}{self.params(node.params)} ", Body(node.body, end(node.name_span))],
-                    node.span)
+        self.layout([self.header("network", node), Body(node.body, end(node.name_span))], node.span)
 
     def stmt_BlockDef(self, node: ast.BlockDef) -> None:
-        self.layout([f"block {node.name}{self.params(node.params)} ", Body(node.body, end(node.name_span))],
-                    node.span)
+        self.layout([self.header("block", node), Body(node.body, end(node.name_span))], node.span)
 
-    def params(self, params) -> str:
-        return "(" + ", ".join(self.param(p) for p in params) + ")" if params else ""
+    def header(self, keyword: str, node) -> str:
+        if not node.params:
+            return f"{keyword} {node.name} "
+        return Items(f"{keyword} {node.name}(", [self.param(p) for p in node.params],
+                     [start(p.span) for p in node.params], ") ")
 
     def param(self, node: ast.Param) -> str:
         default = f" = {self.expr(node.default)}" if node.default is not None else ""
@@ -206,7 +208,7 @@ class Printer:
         return getattr(self, "item_" + type(node).__name__)(node)
 
     def item_Call(self, node: ast.Call) -> list:
-        return [_CallText(node.name, [self.arg(a) for a in node.args])]
+        return [_CallText(node.name, [self.arg(a) for a in node.args], [start(a.span) for a in node.args])]
 
     def arg(self, node: ast.Arg) -> str:
         return self.expr(node.value) if node.name is None else f"{node.name}={self.expr(node.value)}"
@@ -253,7 +255,10 @@ class Printer:
         flat = not any(isinstance(piece, Body) for piece in pieces)
         one_line = flat or (span.line == span.end_line and not self.src.has_comment(start(span), end(span)))
         inline = self.inline(pieces) if one_line else None
-        if inline is not None:
+        fits = inline is not None and self.fits((f"{label} " if label else "") + inline)
+        if inline is not None and not fits and flat and self.wrap_flat(pieces, start(span), label):
+            return
+        if inline is not None and (flat or fits):
             self.emit(inline, start(span), label, member)
             if member and flat and isinstance(pieces[0], _CallText):
                 self.out[-1].call = pieces[0].parts
@@ -261,7 +266,10 @@ class Printer:
         line, at = f"{label} " if label else "", start(span)
         for piece in pieces:
             inline = piece if isinstance(piece, str) else self.inline_body(piece)
-            if inline is not None:
+            if isinstance(piece, Items) and at is not None and not self.fits(line + piece + "{"):
+                line, at = self.wrap(piece, at, line.rstrip() or None), None  # the header's parameters
+                continue
+            if inline is not None and (isinstance(piece, str) or self.fits(line + inline)):
                 line += inline
                 continue
             self.emit(line + "{", at)
@@ -269,6 +277,32 @@ class Printer:
             self.body(piece.stmts, piece.after)
             line = "}"
         self.emit(line, None)
+
+    def fits(self, code: str) -> bool:
+        return len(INDENT) * self.depth + len(code) <= MAX_WIDTH
+
+    def wrap_flat(self, pieces: list, at: Pos, label: str | None) -> bool:
+        """Break the call of a body-less item over lines (`inline conv(...)` too); False if it has none."""
+        found = [k for k, piece in enumerate(pieces) if isinstance(piece, Items) and piece.items]
+        if not found:
+            return False
+        k = found[-1]
+        head = " ".join(filter(None, [label, "".join(pieces[:k])])).rstrip() or None
+        self.emit(self.wrap(pieces[k], at, head) + "".join(pieces[k + 1:]), None)
+        return True
+
+    def wrap(self, items: Items, at: Pos, label: str | None) -> str:
+        """A call or parameter list too long for its line, as black and ruff break one: the items on one line of
+        their own if they fit there, else one a line with a trailing comma; returns the text that closes it."""
+        self.emit((f"{label} " if label else "") + items.head, at)
+        self.depth += 1
+        if self.fits(", ".join(items.items)):
+            self.emit(", ".join(items.items), items.starts[0], blank_kept=False)
+        else:
+            for item, where in zip(items.items, items.starts, strict=True):
+                self.emit(item + ",", where, blank_kept=False)
+        self.depth -= 1
+        return items.tail
 
     def inline(self, pieces: list) -> str | None:
         """`{ a()  b() }` for a body of members whose items are themselves inline; None if one is not."""
@@ -305,12 +339,27 @@ class Printer:
         return text if text is None or node.label is None else f"{self.label(node.label)}: {text}"
 
 
-class _CallText(str):
+class Items(str):
+    """`head` + items + `tail` on one line, `conv(64, 3)` or `network N(a: int) `, that remembers its items and
+    where each starts in the source, to be broken over lines when too long."""
+
+    head: str
+    items: list[str]
+    starts: list[Pos]
+    tail: str
+
+    def __new__(cls, head: str, items: list[str], starts: list[Pos], tail: str):
+        text = super().__new__(cls, head + ", ".join(items) + tail)
+        text.head, text.items, text.starts, text.tail = head, items, starts, tail
+        return text
+
+
+class _CallText(Items):
     """`conv(64, 3)` that remembers its name and arguments, for argument tables."""
 
     parts: tuple[str, list[str]]
 
-    def __new__(cls, name: str, args: list[str]):
-        text = super().__new__(cls, f"{name}(" + ", ".join(args) + ")")
+    def __new__(cls, name: str, args: list[str], starts: list[Pos]):
+        text = super().__new__(cls, f"{name}(", args, starts, ")")
         text.parts = (name, args)
         return text
