@@ -184,6 +184,8 @@ class Attrs:
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
+        if not cls.__dict__.get("__doc__"):  # else dataclass() writes one from inspect.signature: slow at import
+            cls.__doc__ = f"The checked arguments of a layer call ({cls.__name__})."
         dataclasses.dataclass(frozen=True)(cls)
         # Read for every layer of a network: dataclasses.fields() is too slow to call per node.
         fields = dataclasses.fields(cls)  # type: ignore[arg-type]  # made a dataclass the line above

@@ -25,10 +25,16 @@ class Extent:
 
     __slots__ = ("value", "empty", "line", "column", "end_line", "end_column")
 
-    def __init__(self, first, last):
+    def __init__(self, raw: list):
+        first = raw[0] if raw else None
+        if first.__class__ is Extent and first.empty:
+            first = _edge(raw)
         self.value = None
         self.empty = first is None
         if first is not None:
+            last = raw[-1]
+            if last.__class__ is Extent and last.empty:
+                last = _edge(reversed(raw))
             self.line, self.column = first.line, first.column
             self.end_line, self.end_column = last.end_line, last.end_column
 
@@ -62,8 +68,8 @@ def _callback(rule, builder) -> Callable[[list], Any]:
 def _plain(kept: tuple[int, ...], through: bool, method) -> Callable[[list], Extent]:
     """The common reduction: some children kept, none spliced, no placeholders."""
     def reduce(raw: list) -> Extent:
-        extent = Extent(_edge(raw), _edge(reversed(raw)))
-        children = [c.value if c.__class__ is Extent else c for c in [raw[at] for at in kept]]
+        extent = Extent(raw)
+        children = [c.value if c.__class__ is Extent else c for c in map(raw.__getitem__, kept)]
         extent.value = children[0] if through and len(children) == 1 else method(extent, children)
         return extent
 
@@ -72,7 +78,7 @@ def _plain(kept: tuple[int, ...], through: bool, method) -> Callable[[list], Ext
 
 def _general(include, trailing: int, through: bool, method) -> Callable[[list], Extent]:
     def reduce(raw: list) -> Extent:
-        extent = Extent(_edge(raw), _edge(reversed(raw)))
+        extent = Extent(raw)
         children: list = []
         for at, expand, nones in include:
             if nones:
