@@ -3,6 +3,9 @@
 
     python benchmarks/check_bench.py                  # or `make bench`; writes the figures into README.md
     python benchmarks/check_bench.py --against REV    # the same, for git revision REV's netspec too; prints only
+    python benchmarks/check_bench.py --against REV --only resnet --rounds 21   # ResNet-50 alone, before/after
+
+With --against, REV's netspec checks REV's own specs (git archive of netspec/, specs/ and benchmarks/specs/).
 
 Runs are interleaved (torch, check, check, torch, ...) so all see the same machine load; figures are medians.
 """
@@ -44,19 +47,19 @@ def torch_versus_check(versions: dict[str, dict], rounds: int) -> list[str]:
     checks = {(name, version): (netspec + args, env)
               for name, args in resnet_commands().items() for version, env in versions.items()}
     for command, env in checks.values():
-        out = run(command, env=env).stdout
+        out = run(command, env=env, cwd=_root(env)).stdout
         if RESNET50 not in out:
             raise RuntimeError(f"{' '.join(command)} is not ResNet-50 ({RESNET50}):\n{out}")
     first = _first_run(*checks[next(reversed(checks))])
     for _ in range(2):  # warm the page cache and the parser-table cache
         run(torch)
         for command, env in checks.values():
-            run(command, env=env)
+            run(command, env=env, cwd=_root(env))
     times: dict = {"torch": [], **{key: [] for key in checks}}
     for _ in range(rounds):
         times["torch"].append(run(torch))
         for key, (command, env) in checks.items():
-            times[key].append(run(command, env=env))
+            times[key].append(run(command, env=env, cwd=_root(env)))
     torch_wall, torch_cpu = _medians(times["torch"])
     lines = [f"| command |{_version_header(versions)} wall (median of {rounds}) | CPU (user + sys) | wall / torch "
              f"| CPU / torch |", "|---|" + "---|" * (len(versions) > 1) + "---:|---:|---:|---:|",
@@ -69,6 +72,11 @@ def torch_versus_check(versions: dict[str, dict], rounds: int) -> list[str]:
         column = f" {version} |" if len(versions) > 1 else ""
         lines.append(f"| {name} |{column} {wall:.3f} s | {cpu:.3f} s | **{wall / torch_wall:.1%}** "
                      f"| {cpu / torch_cpu:.1%} |")
+    if len(versions) > 1:  # now against the older revision, command by command
+        old = next(iter(versions))
+        for name in resnet_commands():
+            (wall, cpu), (old_wall, old_cpu) = _medians(times[name, "now"]), _medians(times[name, old])
+            lines.append(f"- {name}: now / {old}: CPU **{cpu / old_cpu:.3f}**, wall {wall / old_wall:.3f}")
     return lines + ["", f"Target: under {TARGET_RATIO:.0%} of the torch import: **{'met' if ok else 'missed'}**. "
                         f"The very first check after installing, before lark's LALR tables are cached, took "
                         f"{first.wall:.3f} s (wall)."]
@@ -133,28 +141,37 @@ def _first_run(command: list[str], env: dict | None) -> Timing:
 
 
 def _export(revision: str, folder: str) -> dict:
-    """An environment whose `netspec` is the package as of `revision` (git archive into `folder`)."""
-    archive = subprocess.run(["git", "archive", revision, "netspec"], cwd=ROOT, capture_output=True, check=True)
+    """An environment whose `netspec` is the package as of `revision`, checking that revision's specs (git archive
+    into `folder`, the commands' working directory)."""
+    archive = subprocess.run(["git", "archive", revision, "netspec", "specs", "benchmarks/specs"], cwd=ROOT,
+                             capture_output=True, check=True)
     subprocess.run(["tar", "-x", "-C", folder], input=archive.stdout, check=True)
-    return {**os.environ, "PYTHONPATH": folder}
+    return {**os.environ, "PYTHONPATH": folder, "NETSPEC_BENCH_TREE": folder}
+
+
+def _root(env: dict | None) -> Path:
+    """Where a version's commands run: its exported tree, or this repository."""
+    return Path(env["NETSPEC_BENCH_TREE"]) if env and "NETSPEC_BENCH_TREE" in env else ROOT
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--against", metavar="REV", help="also measure netspec as of this git revision")
+    parser.add_argument("--only", choices=("resnet", "sizes"), help="only the ResNet-50 check, or only the sizes")
+    parser.add_argument("--rounds", type=int, help="ResNet-50 rounds (default 15, 5 with --quick)")
     args = parser.parse_args(argv)
-    rounds = 5 if quick() else 15
+    rounds = args.rounds or (5 if quick() else 15)
     repeats = {1_000: 3, 10_000: 3, 100_000: 1} if quick() else {1_000: 7, 10_000: 5, 100_000: 3}
     with tempfile.TemporaryDirectory() as old:
         versions = {args.against: _export(args.against, old)} if args.against else {}
         versions["now"] = dict(os.environ)
         header = machine()
         print(header, flush=True)
-        resnet = torch_versus_check(versions, rounds)
+        resnet = torch_versus_check(versions, rounds) if args.only != "sizes" else []
         print("\n".join(resnet), flush=True)
-        sizes = scaling(versions, repeats)
+        sizes = scaling(versions, repeats) if args.only != "resnet" else []
         print("\n".join(sizes), flush=True)
-    if not args.against:
+    if not args.against and not args.only:
         write_section("check_bench", "\n".join([header, "", *resnet, "", *sizes]))
     return 0
 

@@ -40,13 +40,15 @@ class Timing:
     stdout: str
 
 
-def run(command: list[str], env: dict[str, str] | None = None, ok_status: tuple[int, ...] = (0,)) -> Timing:
-    """Run a command to completion; its CPU time is read from the kernel's accounting of finished children."""
+def run(command: list[str], env: dict[str, str] | None = None, ok_status: tuple[int, ...] = (0,),
+        cwd: Path = ROOT) -> Timing:
+    """Run a command to completion (in `cwd`, the repository by default); its CPU time is read from the
+    kernel's accounting of finished children."""
     import time
 
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
-    done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, env=env)
+    done = subprocess.run(command, capture_output=True, text=True, cwd=cwd, env=env)
     wall = time.perf_counter() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if done.returncode not in ok_status:
@@ -72,9 +74,11 @@ def machine() -> str:
                 if line.startswith("model name")), platform.processor() or "unknown CPU")
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else "n/a"
     date = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    bytecode = (" (PYTHONDONTWRITEBYTECODE=1: every process compiles netspec's source)"
+                if os.environ.get("PYTHONDONTWRITEBYTECODE") else "")
     return (f"Measured {date} on `{uname.system} {uname.release} {uname.machine}`, {cpu}, "
-            f"{os.cpu_count()} cores (load average {load} at the start); Python {platform.python_version()}; "
-            f"netspec {_revision()}.")
+            f"{os.cpu_count()} cores (load average {load} at the start); Python {platform.python_version()}"
+            f"{bytecode}; netspec {_revision()}.")
 
 
 def write_section(name: str, text: str) -> None:
