@@ -63,10 +63,12 @@ def test_every_spec_file_parses_to_the_same_ast():
     "network N {}",
     "network N { input [3, 8, 8]  {}  { { relu() } } }",
     "network N(a: int = (1 + 2) * 3, b: int | list[int] = [(4), ((5))]) { input [3, 8, 8] conv(a, b,) }",
-    "network N { input [3, 8, 8]\n  block: { relu() }\n  \"x{1 + (2)}\": relu()\n  residual { relu() } shortcut s: auto }",
+    "network N { input [3, 8, 8]\n  block: { relu() }\n  \"x{1 + (2)}\": relu()\n"
+    "  residual { relu() } shortcut s: auto }",
     "network N { input [3, 8, 8]\n  conv(8, # a comment inside the call\n       3)  # and after it\n}",
     "def f(a, b,) = if a > b then (a) else -(b ** 2) // 3\nnetwork N { input [3, 8, 8] expect params == 1.5M }",
-    "from \"lib.net\" import A, B,\nblock B() { for i in range(2) { if i == 0 { relu() } else if true { tanh() } else {} } }",
+    "from \"lib.net\" import A, B,\n"
+    "block B() { for i in range(2) { if i == 0 { relu() } else if true { tanh() } else {} } }",
     "network N { input [in.channels] }",
 ])
 def test_constructs_and_their_spans(text):

@@ -23,7 +23,7 @@ class Extent:
     PropagatePositions has it; the value keeps its own span.
     """
 
-    __slots__ = ("value", "empty", "line", "column", "end_line", "end_column")
+    __slots__ = ("column", "empty", "end_column", "end_line", "line", "value")
 
     def __init__(self, raw: list):
         first = raw[0] if raw else None

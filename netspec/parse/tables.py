@@ -107,7 +107,7 @@ class _SharedFirst:
     tokens are the same and the state's scanner is never built.
     """
 
-    __slots__ = ("shared", "own", "accepts")
+    __slots__ = ("accepts", "own", "shared")
 
     def __init__(self, shared, own):
         self.shared, self.own = shared, own
