@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import Any
 
 from netspec import analysis, files
-from netspec.diagnostics import Diagnostics
-from netspec.elaborate import Loader, elaborate
+from netspec.diagnostics import Diagnostics, NetspecError
+from netspec.elaborate import Loader, elaborate, elaborate_partial
 from netspec.ir import Graph
 
 Source = str | os.PathLike
@@ -32,13 +32,16 @@ def build(source: Source, params: dict[str, Any] | None = None, input: tuple[int
     """Parse and elaborate a spec (a path, or the text itself); raise NetspecError with every error found."""
     _check_arguments(source, input)
     loader = Loader(Diagnostics())
-    if is_text(source):
-        spec = loader.parse(str(source), getattr(source, "name", "<input>"))
-    else:
-        spec = loader.read(Path(source), None)
+    spec = _read(source, loader)
     if spec is None:
         loader.diags.raise_if_errors(loader.sources)
     return elaborate(spec, loader, params, input)
+
+
+def _read(source: Source, loader: Loader):
+    if is_text(source):
+        return loader.parse(str(source), getattr(source, "name", "<input>"))
+    return loader.read(Path(source), None)
 
 
 def _check_arguments(source: Any, input: Any) -> None:
@@ -63,6 +66,32 @@ def analyse(source: Source, *, input: tuple[int, ...] | None = None, dtype: str 
     if dtype not in analysis.DTYPE_BYTES:
         raise ValueError(f"dtype must be one of {', '.join(analysis.DTYPE_BYTES)}, not {dtype!r}")
     return analysis.analyse(build(source, params, input), dtype, expectations=input is None)
+
+
+def analyse_partial(source: Source, *, input: tuple[int, ...] | None = None, dtype: str = "float32",
+                    **params: Any) -> tuple[analysis.Report | None, NetspecError | None]:
+    """(report, None) when the spec is sound; otherwise (what could be analysed, the error).
+
+    On errors the report covers the layers that elaborated (a layer after a collapsed shape is missing, and so
+    is everything fed by it); it is None when the spec does not parse, nothing past the input elaborated, or
+    the expansion hit a limit.
+    `expect` statements are not checked on such a report. `netspec summary` and `diagram` show it, marked.
+    """
+    try:
+        return analyse(source, input=input, dtype=dtype, **params), None
+    except NetspecError as error:
+        if any(d.code == "limit" for d in error.errors):  # the limits bound the work: do not analyse past them
+            return None, error
+        return _partial(source, params, input, dtype), error
+
+
+def _partial(source: Source, params: dict[str, Any], input, dtype: str) -> analysis.Report | None:
+    loader = Loader(Diagnostics())
+    spec = _read(source, loader)
+    graph = elaborate_partial(spec, loader, params, input) if spec is not None else None
+    if graph is None or len(graph.nodes) < 2:
+        return None
+    return analysis.analyse(graph, dtype, expectations=False)
 
 
 def sizes(source: Source, *, limit: int = 4096, input: tuple[int, ...] | None = None, **params: Any):

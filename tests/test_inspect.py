@@ -182,3 +182,75 @@ def test_the_license_is_an_spdx_expression():
 
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     assert project["license"] == "MIT"
+
+
+LATE = """network Late {
+    input [3, 32, 32]
+    conv1: conv(16, 3, padding=1)
+    relu()
+    maxpool(2)
+    conv2: conv(32, 3)
+    maxpool(2)
+    maxpool(8)
+    flatten()
+    fc: linear(10)
+}
+"""
+
+
+def _cut_before(text: str, line: int) -> str:
+    """The spec with its network's body ended just before `line` (1-based)."""
+    lines = text.splitlines()
+    return "\n".join(lines[:line - 1] + ["}"]) + "\n"
+
+
+def test_summary_of_a_spec_with_errors_shows_what_elaborated(cli, tmp_path, monkeypatch):
+    import netspec
+
+    monkeypatch.chdir(tmp_path)
+    spec = Path("late.net")
+    spec.write_text(LATE)
+    code, out, err = cli("summary", str(spec))
+    assert code == 1 and "error: output height collapses to 0" in err and f"{spec}:8:5" in err
+    assert "incomplete" in out.splitlines()[0] and f"1 error (the first at {spec}:8:5)" in out
+    assert "last layer built: maxpool (4) [32, 7, 7]" in out and "fc" not in out
+    # the figures shown are those of the same network ended before the failing line
+    whole = netspec.analyse(_cut_before(LATE, 8))
+    assert f"params: {whole.totals.params:,} " in out and f"MACs: {whole.totals.macs:,} " in out
+    code, out, _ = cli("summary", str(spec), "--json")
+    data = json.loads(out)
+    assert code == 1 and (data["ok"], data["incomplete"]) == (False, True)
+    assert [d["code"] for d in data["diagnostics"]] == ["shape"]
+    assert [row["name"] for row in data["rows"]] == [layer.name for layer in whole.layers[1:]]
+
+
+def test_summary_compares_designs_with_errors_marked(cli, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    late, broken = Path("late.net"), Path("broken.net")
+    late.write_text(LATE)
+    broken.write_text("network B {\n    input [3, 8, 8]\n    conv(4, 3, bias=False)\n}\n")
+    code, out, err = cli("summary", LECTURE, str(late), str(broken))
+    assert code == 1 and "booleans are written in lower case" in err and "collapses to 0" in err
+    assert f"{late} (incomplete)" in out and f"not analysed (errors above): {broken}" in out
+    code, out, _ = cli("summary", str(broken))
+    assert code == 1 and out == ""  # nothing past the input elaborated: the diagnostics alone
+
+
+def test_partial_reports_of_every_bad_spec_render(tmp_path):
+    """Whatever the errors, what could be analysed is a sound report: the table and diagram take it."""
+    from netspec.api import analyse_partial
+    from netspec.backends import table
+    from netspec.backends.diagram.dot import to_dot
+
+    partial = 0
+    for spec in sorted((ROOT / "tests" / "bad").rglob("*.net")):
+        if spec.parent.name == "warnings" or spec.name.startswith("expansion_too"):  # seconds each, to the limit
+            continue
+        report, error = analyse_partial(spec)
+        assert error is not None and error.errors, spec
+        if report is not None:
+            partial += 1
+            assert all(len(layer.shape) >= 1 for layer in report.layers), spec
+            table.text(report, "blocks", incomplete="x")
+            to_dot(report, "full")
+    assert partial >= 30  # of ~150; the others fail before a layer is built (parse, names, the input)

@@ -59,13 +59,19 @@ def _rf(rf: list[int], size: tuple[int, int] | None = None) -> str:
     return text + "*" if _exceeds(rf, size) else text
 
 
-def totals_lines(report: Report, marked: bool = False) -> list[str]:
-    """The totals under the table; `marked`: a note for the rows whose RF is marked `*`."""
+def totals_lines(report: Report, marked: bool = False, incomplete: str | None = None) -> list[str]:
+    """The totals under the table; `marked`: a note for the rows whose RF is marked `*`; `incomplete`: the
+    errors that cut the analysis short (the totals then count the rows shown)."""
     t = report.totals
     note = [f"* receptive field larger than the {report.input[1]}x{report.input[2]} input: each output there "
             "sees the whole input and some padding"] if marked else []
+    if incomplete:
+        note.append(f"incomplete: {incomplete}; what it affects is missing, the figures count the rows shown")
+    last = report.layers[-1]
+    end = f"last layer built: {readable_name(last.name, last.op)} {fmt_shape(report.output)}" if incomplete else \
+        f"output {fmt_shape(report.output)}"
     return note + [
-        f"input {fmt_shape(report.input)} -> output {fmt_shape(report.output)}",
+        f"input {fmt_shape(report.input)} -> {end}",
         f"params: {t.params:,} (trainable {t.trainable_params:,}), buffers: {t.buffers:,}",
         f"MACs: {t.macs:,} (FLOPs = 2 x MACs = {t.flops:,}), conv, transposed conv and linear only (not interpolation)",
         f"memory per sample ({t.dtype}): activations {fmt_bytes(t.activation_bytes)}, params and buffers "
@@ -87,16 +93,18 @@ COLUMNS = (("layer", "left"), ("op", "left"), ("output", "left"), ("params", "ri
            ("RF", "right"))
 
 
-def text(report: Report, depth: int | None = None, width: int | None = None) -> str:
-    """The summary as a rich table rendered to plain text."""
+def text(report: Report, depth: int | str | None = None, width: int | None = None, incomplete: str | None = None) -> str:
+    """The summary as a rich table rendered to plain text; `incomplete`, for the report of a spec with errors
+    (netspec.api.analyse_partial), says so in the title and under the table."""
     from netspec.render import printable  # spec text (labels, string arguments, the path) made inert
 
-    title = printable(f"{report.network} ({report.file})")
+    title = printable(f"{report.network} ({report.file})" + (" - incomplete, see the errors" if incomplete else ""))
     listed = rows(report, depth)
     cells = [("  " * row.depth + printable(row.label), printable(row.op), row.shape, f"{row.params:,}",
               f"{row.macs:,}", row.rf) for row in listed]
     table = _plain(title, cells, width or 160) or _rich(title, cells, width or 160)
-    return table + "\n\n" + "\n".join(totals_lines(report, any(row.rf_exceeds_input for row in listed)))
+    marked = any(row.rf_exceeds_input for row in listed)
+    return table + "\n\n" + "\n".join(totals_lines(report, marked, incomplete))
 
 
 COMPARED = (("design", "left"), ("network", "left"), ("output", "left"), ("params", "right"), ("", "right"),

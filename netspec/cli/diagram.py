@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from netspec.cli.app import InputOption, SetOption, app, build_report, fail, spec_files, vet_output
+from netspec.cli.app import Exit, InputOption, SetOption, app, fail, parse_input, parse_sets, spec_files, vet_output
 from netspec.diagnostics import NetspecError
 from netspec.files import shown
 
@@ -39,19 +39,23 @@ def diagram(
 ) -> None:
     """Draw the network: layers as boxes, shapes on the edges, groups and blocks as labelled frames."""
     from netspec.backends.diagram import render
+    from netspec.cli.inspect import incomplete, partial_report
 
     folding, direction = parse_depth(depth), parse_rankdir(rankdir)
     vet_output(output, file)
-    report = build_report(file, set, input)
+    report, error = partial_report(file, parse_input(input), parse_sets(set))
+    if report is None:
+        raise Exit(1)
     vet_output(output, *spec_files(report.graph))
     try:
-        note = render(report, output, depth=folding, rankdir=direction, collapse_repeats=not no_collapse_repeats)
+        note = render(report, output, depth=folding, rankdir=direction, collapse_repeats=not no_collapse_repeats,
+                      incomplete=incomplete(error))
     except NetspecError as e:
         fail(e)
-    if note:
-        print(note, file=sys.stderr)
-    else:
-        print(f"wrote {shown(output)}", file=sys.stderr)  # as every command: stdout is for data
+    partial = f" (incomplete: {incomplete(error)})" if error is not None else ""
+    print(note or f"wrote {shown(output)}{partial}", file=sys.stderr)  # as every command: stdout is for data
+    if error is not None:
+        raise Exit(1)
 
 
 def parse_depth(text: str | None) -> int | str | None:

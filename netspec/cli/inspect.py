@@ -175,17 +175,60 @@ def summary(
     shapes = read_inputs(input)
     if shapes is not None and len(shapes) > 1:
         return summary_by_size(*_one_design(variants, depth), shapes, json_)
-    input = None if shapes is None else "x".join(str(d) for d in shapes[0])
-    reports = [(_design(file, label), build_report(file, None, input, params)) for file, label, params in variants]
-    for _, report in reports:
-        show_warnings(report)
+    shape = None if shapes is None else tuple(shapes[0])
+    results = [(_design(file, label), *partial_report(file, shape, params)) for file, label, params in variants]
+    for _, report, error in results:
+        if report is not None:
+            show_warnings(report)
     if json_:
-        data = [dict(report.to_dict(), design=name, rows=[dataclasses.asdict(r) for r in table.rows(report, folding)])
-                for name, report in reports]
+        data = [_summary_data(name, report, error, folding) for name, report, error in results]
         print(json.dumps(data[0] if len(data) == 1 else data, indent=2))
     else:
-        text = table.text(reports[0][1], folding) if len(reports) == 1 else table.compare(reports)
-        print(table.to_ascii(text) if ascii_only() else text)
+        shown_ = [(name, report, error) for name, report, error in results if report is not None]
+        if len(results) == 1 and shown_:
+            text = table.text(shown_[0][1], folding, incomplete=incomplete(shown_[0][2]))
+        else:
+            text = table.compare([(name + " (incomplete)" * (error is not None), report)
+                                  for name, report, error in shown_]) if shown_ else ""
+        missing = [name for name, report, _ in results if report is None]
+        if len(results) > 1 and missing:
+            text += ("\n\n" if text else "") + f"not analysed (errors above): {', '.join(missing)}"
+        if text:
+            print(table.to_ascii(text) if ascii_only() else text)
+    if any(error is not None for _, _, error in results):
+        raise Exit(1)
+
+
+def partial_report(file: Path, shape, params: dict):
+    """(report, error) for `summary` and `diagram`: on errors, every diagnostic is printed (stderr) and the
+    report is what could be analysed (None if nothing could): see netspec.api.analyse_partial."""
+    from netspec.api import analyse_partial
+
+    report, error = analyse_partial(spec_source(file), input=shape, **params)
+    if error is not None:
+        print(error.render(colour()), file=sys.stderr)
+    return report, error
+
+
+def incomplete(error: NetspecError | None) -> str | None:
+    """What a partial table or diagram says of itself: how many errors, and where the first one is."""
+    if error is None:
+        return None
+    errors = error.errors
+    first = next((d.span for d in errors if d.span is not None), None)
+    where = f" (the first at {shown(first.file)}:{first.line}:{first.col})" if first is not None else ""
+    return f"{len(errors)} error{'s' * (len(errors) != 1)}{where}"
+
+
+def _summary_data(name: str, report, error, folding) -> dict:
+    from netspec.backends import table
+
+    data = {"design": name, "ok": error is None, "incomplete": error is not None and report is not None}
+    if report is not None:
+        data.update(report.to_dict(), rows=[dataclasses.asdict(r) for r in table.rows(report, folding)])
+    if error is not None:
+        data["diagnostics"] = [d.as_dict() for d in error.diagnostics]
+    return data
 
 
 def _one_design(variants: list[tuple[Path, str, dict]], depth: str | None) -> tuple[Path, str, dict]:

@@ -22,6 +22,7 @@ NODE = {"shape": "box", "style": "rounded,filled", "fontname": FONT, "fontsize":
         "margin": "0.08,0.02", "height": "0.2", "color": "#555555"}
 EDGE = {"fontname": FONT, "fontsize": "8", "fontcolor": labels.MUTED, "color": "#444444", "arrowsize": "0.6",
         "penwidth": "0.8"}
+ERROR = "#b00020"
 SKIP = {"style": "dashed", "color": "#8a8a8a"}
 LOOP = {"label": "+x", "fontsize": "9", "dir": "none", "headport": "e", "tailport": "e"}
 # newrank: ranks across clusters, which also keeps a concat's branches in the spec's order, left to right
@@ -47,13 +48,14 @@ def to_dot(report: Report, depth: int | str | None = None, rankdir: str = "TB", 
     return emit(view(report, depth, collapse_repeats), rankdir)
 
 
-def emit(drawing: View, rankdir: str = "TB") -> str:
-    """A view as dot source."""
+def emit(drawing: View, rankdir: str = "TB", incomplete: str | None = None) -> str:
+    """A view as dot source; `incomplete` (the errors of a partial report) is said in red under the title."""
     import graphviz
 
-    graph = graphviz.Digraph("netspec", graph_attr={**GRAPH, "rankdir": rankdir, "label": _title(drawing.report)},
+    title = _title(drawing.report, incomplete)
+    graph = graphviz.Digraph("netspec", graph_attr={**GRAPH, "rankdir": rankdir, "label": title},
                              node_attr=NODE, edge_attr=EDGE)
-    _Writer(drawing).fill(graph, drawing.root, "")
+    _Writer(drawing, bool(incomplete)).fill(graph, drawing.root, "")
     for edge in drawing.edges:
         graph.edge(edge.tail, edge.head, **_edge_attrs(edge))
     return graph.source
@@ -66,10 +68,14 @@ def check_options(depth, rankdir: str) -> None:
         raise ValueError(f"rankdir must be one of {', '.join(RANKDIRS)}, not {rankdir!r}")
 
 
-def _title(report: Report) -> str:
+def _title(report: Report, incomplete: str | None = None) -> str:
     args = ", ".join(f"{k}={describe(v).rsplit(' (', 1)[0]}" for k, v in report.params.items())
     name = f"{report.network}({args})" if args else report.network
-    return labels.html(name, labels.cost(report.totals.params, report.totals.macs))
+    title = labels.html(name, labels.cost(report.totals.params, report.totals.macs))
+    if not incomplete:
+        return title
+    note = labels.escape(f"incomplete: {incomplete}; what they affect is not drawn")
+    return f'{title[:-1]}<br align="left"/><font color="{ERROR}">{note}</font><br align="left"/>>'
 
 
 def _edge_attrs(edge: Edge) -> dict[str, str]:
@@ -82,7 +88,8 @@ def _edge_attrs(edge: Edge) -> dict[str, str]:
 class _Writer:
     """Fills graphviz graphs from the view's tree: one subgraph per cluster, one node per box."""
 
-    def __init__(self, drawing: View):
+    def __init__(self, drawing: View, incomplete: bool = False):
+        self.incomplete = incomplete  # the output box becomes the point where the analysis stopped
         self.report = drawing.report
         self.scopes = drawing.report.scopes
         self.children = _child_blocks(self.scopes)
@@ -116,6 +123,9 @@ class _Writer:
             return self.layer(self.report.layers[box.node], path)
         if box.scope is not None:
             return self.folded([self.scopes[i] for i in box.run])
+        if self.incomplete:
+            return {"label": labels.html("errors", "not analysed further"), "shape": "octagon", "color": ERROR,
+                    "fontcolor": ERROR, "fillcolor": "#fdecef"}
         return {"label": labels.html("output"), "shape": "oval", "fillcolor": "#ffffff"}
 
     def layer(self, layer: Layer, path: str) -> dict[str, str]:

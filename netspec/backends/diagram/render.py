@@ -23,8 +23,9 @@ class DotMissing(Exception):
 
 
 def render(report: Report, path: str | os.PathLike, depth: int | str | None = None, rankdir: str = "TB",
-           collapse_repeats: bool = True) -> str | None:
-    """Write the diagram to `path` in the format its suffix names (.svg, .png, .pdf, .dot).
+           collapse_repeats: bool = True, incomplete: str | None = None) -> str | None:
+    """Write the diagram to `path` in the format its suffix names (.svg, .png, .pdf, .dot); `incomplete`, for
+    the report of a spec with errors (netspec.api.analyse_partial), is said under the title.
 
     Returns None, or a one-line note when `dot` is missing and the .dot source was written beside `path` instead.
     Raises NetspecError for an unknown suffix, a path that cannot be written, or a drawing too big for `dot`
@@ -38,7 +39,7 @@ def render(report: Report, path: str | os.PathLike, depth: int | str | None = No
                      f"than {MAX_BOXES:,}", "fold more of it (--depth N, or keep repeats collapsed), or write "
                      "the .dot source and run `dot` on it yourself")
     try:
-        source = emit(drawing, rankdir)
+        source = emit(drawing, rankdir, incomplete)
     except ImportError:
         raise _error("the graphviz Python package is not installed", "pip install 'netspec[diagram]'") from None
     return write_source(source, path, [n for n in report.graph.sources if n != "<input>"])
