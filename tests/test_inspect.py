@@ -149,8 +149,9 @@ def test_an_ascii_terminal_gets_an_ascii_table():
 
 def test_help_lists_the_commands_in_the_order_of_use(cli):
     _, out, _ = cli("--help")
-    listed = [line.split()[0] for line in out.split("Commands:")[1].splitlines() if line.strip()]
-    assert listed[:5] == ["check", "summary", "explain", "diagram", "compile"]
+    commands = out.split("Commands:")[1].split("\n\n")[0]
+    listed = [line.split()[0] for line in commands.splitlines() if line.startswith("  ") and line[2] != " "]
+    assert listed[:5] == ["check", "summary", "explain", "diagram", "compile"] and "completion" in listed
     code, _, err = cli("export", LECTURE, "-o", "x.onnx", "--opset", "x")
     assert code == 2 and "'x' is not a whole number >= 1" in err and "Input should be" not in err
 

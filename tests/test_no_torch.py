@@ -52,7 +52,7 @@ def imported(args: list[str]) -> tuple[set[str], subprocess.CompletedProcess]:
 @pytest.mark.parametrize("args", [
     ["check", "specs/resnet18.net"],
     ["check", "specs/resnet18.net", "--set", "classes=10", "--json"],
-    ["check", "specs/resnet18.net", "-sclasses=10"],  # a form typer parses itself (cli/dispatch.py declines it)
+    ["check", "specs/resnet18.net", "-sclasses=10"],
     ["summary", "specs/resnet18.net", "--depth", "1"],
     ["summary", "specs/resnet18.net", "--json"],
     ["summary", "specs/resnet18.net", "--input", "3x{224..288..32}"],
@@ -67,6 +67,13 @@ def test_static_commands_never_import_torch(args):
     assert done.returncode == 0, done.stderr[-2000:]
     assert "netspec" in modules and "lark" in modules  # the listing really covers the command's imports
     assert not modules & HEAVY, f"`netspec {' '.join(args)}` imported {sorted(modules & HEAVY)}"
+
+
+def test_the_command_line_is_read_without_an_option_framework():
+    """One parser, argparse (cli/parser.py): neither typer, click nor pydantic is imported to read a command line."""
+    modules, done = imported(["check", "specs/resnet18.net", "--set", "classes=10"])
+    assert done.returncode == 0 and "argparse" in modules
+    assert not modules & {"typer", "click", "pydantic", "rich"}, sorted(modules & {"typer", "click", "pydantic", "rich"})
 
 
 def test_a_failing_check_never_imports_torch(tmp_path):

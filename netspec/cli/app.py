@@ -1,41 +1,158 @@
-"""The `netspec` command: the typer app and what every command shares (spec loading, errors, safe writes)."""
+"""The `netspec` command: the registry of commands and what every command shares (spec loading, errors, safe writes)."""
 
 from __future__ import annotations
 
 import contextlib
 import errno
 import gc
+import inspect
 import io
 import os
 import re
 import sys
+from argparse import ArgumentTypeError
+from collections.abc import Callable
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
-
-import typer
+from typing import Any
 
 from netspec.diagnostics import Diagnostics, NetspecError, Span
 
-app = typer.Typer(
-    name="netspec",
-    help="Check, summarise and compile convolutional network specs (.net files). `netspec --version` prints "
-         "the version.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-    rich_markup_mode=None,
-)
+HELP = "Check, summarise and compile convolutional network specs (.net files)."
 
-SetOption = Annotated[list[str], typer.Option("--set", "-s", metavar="NAME=VALUE",
-                                              help="Override a network parameter, e.g. --set classes=10.")]
-InputOption = Annotated[str | None, typer.Option("--input", "-i", metavar="CxHxW",
-                                                 help="Override the input shape, e.g. 3x32x32.")]
-JsonOption = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
+
+@dataclass(frozen=True, slots=True)
+class Arg:
+    """One argument or option of a command: what the parser is told (cli/parser.py), what `--help` says and what
+    shell completion offers (cli/completion.py). Positionals have no `names`."""
+
+    dest: str  # the command function's keyword
+    names: tuple[str, ...] = ()  # an option's spellings, e.g. ("--set", "-s")
+    help: str = ""
+    metavar: str | None = None
+    type: Callable[[str], Any] | None = None  # word -> value; ValueError/ArgumentTypeError is a usage error
+    default: Any = None
+    many: bool = False  # a positional of one or more words; an option given repeatedly
+    flag: bool = False  # an option without a value (True when given)
+    negatable: bool = False  # a flag with a --no- form
+    required: bool = False  # an option that must be given
+    optional: bool = False  # a positional that may be left out
+    choices: tuple[str, ...] = ()  # offered by completion (the type function checks them)
+    complete: str | Callable[[dict[str, Any]], list[str]] | None = None  # "spec", "file", or values from what is read
+
+    @property
+    def option(self) -> bool:
+        return bool(self.names)
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    name: str
+    function: Callable[..., None]
+    args: tuple[Arg, ...]
+
+    @property
+    def help(self) -> str:
+        return inspect.cleandoc(self.function.__doc__ or "")
+
+    @property
+    def summary(self) -> str:
+        """The first sentence of the docstring: the command's line in `netspec --help`."""
+        first = self.help.split("\n\n")[0].replace("\n", " ")
+        return first.split(". ")[0].rstrip(".") + "."
+
+
+COMMANDS: dict[str, Command] = {}  # in the order `netspec --help` lists them (cli/__init__.py imports that way)
+
+
+def command(*args: Arg, name: str | None = None):
+    """Register the decorated function as `netspec NAME`, called with one keyword per Arg."""
+    def register(function: Callable[..., None]) -> Callable[..., None]:
+        key = name or function.__name__.rstrip("_")
+        COMMANDS[key] = Command(key, function, args)
+        return function
+    return register
+
+
+def argument(dest: str, help: str, **settings: Any) -> Arg:
+    return Arg(dest, (), help, **settings)
+
+
+def option(dest: str, *names: str, help: str, **settings: Any) -> Arg:
+    return Arg(dest, names, help, **settings)
+
+
+def whole(low: int, high: int | None = None) -> Callable[[str], int]:
+    """The type of an option taking a whole number in [low, high]: its usage error in the user's words."""
+    def read(text: str) -> int:
+        ok = re.fullmatch(r"[+-]?[0-9]{1,18}", text.strip())
+        if not ok or int(text) < low or (high is not None and int(text) > high):
+            raise ArgumentTypeError(f"{text!r} is not a whole number >= {low}" +
+                                    (f" and <= {high:,}" if high is not None else ""))
+        return int(text)
+    return read
+
+
+def number(low: float) -> Callable[[str], float]:
+    def read(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            value = float("nan")
+        if not value >= low or value == float("inf"):
+            raise ArgumentTypeError(f"{text!r} is not a number >= {low:g}")
+        return value
+    return read
+
+
+def one_of(*choices: str) -> Callable[[str], str]:
+    """The type of an option taking one of a few words, in any case (`--rankdir lr`)."""
+    def read(text: str) -> str:
+        for choice in choices:
+            if text.lower() == choice.lower():
+                return choice
+        raise ArgumentTypeError(f"{text!r} is not one of {', '.join(choices)}")
+    return read
+
+
+def depth_word(text: str) -> str:
+    """The type of `--depth` (diagram and summary): a number >= 1, `blocks` or `full` (netspec.analysis.folding)."""
+    from netspec.analysis.folding import parse_depth as parse
+
+    try:
+        parse(text)
+    except ValueError as e:
+        raise ArgumentTypeError(str(e)) from None
+    return text
+
+
+def _spec_params(values: dict[str, Any]) -> list[str]:
+    """`--set` completion: `name=` for each parameter of the network in the spec already on the line."""
+    from netspec.cli.completion import spec_params
+
+    return spec_params(values)
+
+
+SpecArgument = argument("file", "The spec (- reads it from standard input).", metavar="FILE", type=Path,
+                        complete="spec")
+SpecsArgument = argument("files", "Spec files (- reads one from standard input).", metavar="FILE", type=Path,
+                         many=True, complete="spec")
+SetOption = option("set", "--set", "-s", metavar="NAME=VALUE", many=True, complete=_spec_params,
+                   help="Override a network parameter, e.g. --set classes=10.")
+InputOption = option("input", "--input", "-i", metavar="CxHxW", help="Override the input shape, e.g. 3x32x32.")
+JsonOption = option("json_", "--json", flag=True, help="Print the result as JSON.")
 
 
 class UsageError(NetspecError):
     """A command line netspec cannot use (a bad --set or --input, a spec file that is not there): exit status 2."""
+
+
+def usage(message: str, help: str = "") -> UsageError:
+    """A usage error (exit status 2) in netspec's own words, e.g. for an option's value only the command can judge."""
+    diags = Diagnostics()
+    diags.error(message, None, help=help, code="usage")
+    return UsageError(diags.items)
 
 
 class Exit(Exception):
@@ -190,22 +307,17 @@ def atomic_output(path: Path, mode: str = "w", inputs=()):
 
 def main() -> None:
     """Console entry point: exit statuses 0 (ok), 1 (errors in the spec), 2 (usage)."""
-    from netspec.cli import register
-    from netspec.cli.dispatch import plan
+    from netspec.cli.parser import read
     from netspec.files import guard_signals
 
     # One short process that builds one graph and exits: collecting every 700 allocations (the default) costs
     # a quarter of `check` at 100k layers, and nothing it builds is garbage before the end.
     gc.set_threshold(20_000, 10, 10)
     _safe_stdout()
-    if sys.argv[1:] in (["--version"], ["-V"]):
-        from netspec import __version__
-
-        print(f"netspec {__version__}")
-        return
     try:
         with guard_signals():  # Ctrl-C or SIGTERM: no output is written, no temporary is left
-            _run(plan, register)
+            function, values = read(sys.argv[1:])
+            function(**values)
             sys.stdout.flush()  # a full disk under stdout shows here, not as a traceback at exit
     except Exit as e:
         sys.exit(e.code)
@@ -215,10 +327,7 @@ def main() -> None:
     except NetspecError as e:
         print(e.render(colour()), file=sys.stderr)
         sys.exit(1)
-    except _click_errors() as e:
-        e.show()
-        sys.exit(2)
-    except BrokenPipeError:  # `netspec summary ... | head`: stop quietly, as typer does
+    except BrokenPipeError:  # `netspec summary ... | head`: stop quietly
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         sys.exit(1)
     except OSError as e:  # stdout on a full disk (`> /dev/full`), or a file-size limit
@@ -246,23 +355,3 @@ def ascii_only(stream=None) -> bool:
     except (UnicodeEncodeError, LookupError):
         return True
     return False
-
-
-def _run(plan, register) -> None:
-    # Only the command's own module is imported, and a plain command line skips typer's ~100 ms setup
-    # (see dispatch.py); typer itself, for help, mistakes and the unusual, gets every command.
-    direct = plan(register(sys.argv[1] if len(sys.argv) > 1 else None), sys.argv[1:])
-    if direct is None:
-        code = register()(standalone_mode=False)  # typer returns the status of Ctrl-C (130) instead of exiting
-        if isinstance(code, int) and code:
-            raise Exit(code)
-    else:
-        direct[0](**direct[1])
-
-
-def _click_errors():
-    try:
-        from click import ClickException
-    except ImportError:  # typer >= 0.24 vendors click as typer._click
-        from typer._click.exceptions import ClickException
-    return ClickException

@@ -4,22 +4,16 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
-
-import typer
-
-from netspec.cli.app import InputOption, SetOption, app, build_report, spec_files, vet_output, write_output
+from netspec.cli.app import InputOption, SetOption, SpecArgument, build_report, command, option, spec_files, \
+    vet_output, write_output
 from netspec.files import shown
 
 
-@app.command(name="compile")
-def compile_(
-    file: Annotated[Path, typer.Argument(help="The spec.", show_default=False)],
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="The .py file to write (default: stdout).",
-                                                show_default=False)] = None,
-    set: SetOption = None,
-    input: InputOption = None,
-) -> None:
+OUTPUT = option("output", "--output", "-o", metavar="FILE", type=Path, complete="file", help="The .py file to write (default: stdout).")
+
+
+@command(SpecArgument, OUTPUT, SetOption, InputOption, name="compile")
+def compile_(file: Path, output: Path | None, set: list[str] | None, input: str | None) -> None:
     """Compile a spec to PyTorch source that needs only torch: a class per block, and the network's class."""
     from netspec.backends.torch.source import emit_source  # no torch import: compiling works without it
 

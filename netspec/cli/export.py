@@ -7,61 +7,48 @@ import os
 import sys
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
-
-import typer
-
-from netspec.cli.app import Exit, InputOption, JsonOption, SetOption, app, fail, parse_input, parse_sets, spec_files
+from netspec.cli.app import Exit, InputOption, JsonOption, SetOption, SpecArgument, command, fail, number, option, \
+    parse_input, parse_sets, spec_files, whole
 from netspec.diagnostics import NetspecError
 
 STAGES = {"build": "building the PyTorch module", "export": "exporting to ONNX", "trace": "tracing nodes to the spec",
           "check": "checking with onnx.checker", "verify": "comparing onnxruntime with PyTorch"}
 
 
-@app.command()
-def export(
-    file: Annotated[Path, typer.Argument(help="The spec.", show_default=False)],
-    output: Annotated[Path, typer.Option("--output", "-o", help="The .onnx file to write.", show_default=False)],
-    weights: Annotated[Path | None, typer.Option("--weights", "-w", exists=True, dir_okay=False,
-                                                 help="A state_dict saved with torch.save.")] = None,
-    opset: Annotated[str, typer.Option("--opset", metavar="N", help="The ONNX opset.")] = "20",
-    dynamic_batch: Annotated[bool, typer.Option("--dynamic-batch",
-                                                help="Leave the batch axis free (named `batch`).")] = False,
-    verify: Annotated[bool, typer.Option("--verify/--no-verify",
-                                         help="Check the model and compare onnxruntime with PyTorch.")] = True,
-    tolerance: Annotated[str, typer.Option("--tolerance", metavar="X",
-                                             help="Largest absolute difference allowed.")] = 1e-4,
-    set: SetOption = None,
-    input: InputOption = None,
-    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show the exporter's own output.")] = False,
-    max_bytes: Annotated[str | None, typer.Option(
-        "--max-bytes", metavar="SIZE", show_default=False,
-        help="Refuse to build a module whose parameters and one sample's activations need more (default: "
-             "$NETSPEC_MAX_BYTES, else 8GiB).")] = None,
-    json_: JsonOption = False,
-) -> None:
+ARGS = (
+    SpecArgument,
+    option("output", "--output", "-o", metavar="FILE", required=True, type=Path, complete="file",
+           help="The .onnx file to write."),
+    option("weights", "--weights", "-w", metavar="FILE", type=Path, complete="file",
+           help="A state_dict saved with torch.save."),
+    option("opset", "--opset", metavar="N", type=whole(1), default=20, help="The ONNX opset."),
+    option("dynamic_batch", "--dynamic-batch", flag=True, help="Leave the batch axis free (named `batch`)."),
+    option("verify", "--verify", flag=True, negatable=True, default=True,
+           help="Check the model and compare onnxruntime with PyTorch."),
+    option("tolerance", "--tolerance", metavar="X", type=number(0), default=1e-4,
+           help="Largest absolute difference allowed."),
+    SetOption, InputOption,
+    option("verbose", "--verbose", "-v", flag=True, help="Show the exporter's own output."),
+    option("max_bytes", "--max-bytes", metavar="SIZE",
+           help="Refuse to build a module whose parameters and one sample's activations need more (default: "
+                "$NETSPEC_MAX_BYTES, else 8GiB)."),
+    JsonOption,
+)
+
+
+@command(*ARGS)
+def export(file: Path, output: Path, weights: Path | None, opset: int, dynamic_batch: bool, verify: bool,
+           tolerance: float, set: list[str] | None, input: str | None, verbose: bool, max_bytes: str | None,
+           json_: bool) -> None:
     """Export a spec to ONNX; the model is checked and compared with PyTorch before the file is written."""
     with _reported(json_):
-        result = _export(file, output, weights, input, set, opset=_number(opset, int, "--opset", 1),
-                         dynamic_batch=dynamic_batch, verify=verify,
-                         tolerance=_number(tolerance, float, "--tolerance", 0), verbose=verbose, max_bytes=max_bytes)
+        result = _export(file, output, weights, input, set, opset=opset, dynamic_batch=dynamic_batch, verify=verify,
+                         tolerance=tolerance, verbose=verbose, max_bytes=max_bytes)
     result.path = output
     if json_:
         print(json.dumps({"ok": True, **result.to_dict()}, indent=2))
     else:  # "wrote ...", on stderr as every command writes it: stdout is for data (source, JSON)
         print(str(result), file=sys.stderr)
-
-
-def _number(text: str, kind: type, option: str, low: float):
-    """An option's number, or a usage error in the user's words (not the option parser's internals)."""
-    try:
-        value = kind(text)
-    except ValueError:
-        value = None
-    if value is None or value < low or value != value:
-        what = "a whole number" if kind is int else "a number"
-        raise typer.BadParameter(f"{text!r} is not {what} >= {low}", param_hint=f"'{option}'")
-    return value
 
 
 def _export(file: Path, output: Path, weights: Path | None, input, sets, **options):

@@ -6,24 +6,21 @@ import os
 import stat
 import sys
 from pathlib import Path
-from typing import Annotated
 
-import typer
-
-from netspec.cli.app import Exit, app, colour
+from netspec.cli.app import Exit, argument, colour, command, option
 from netspec.diagnostics import Diagnostics, NetspecError
 from netspec.files import write as write_file
 
 MAX_FILE_BYTES = 2_000_000
 
 
-@app.command()
-def fmt(
-    files: Annotated[list[Path], typer.Argument(help="Spec files to format; `-` reads stdin and writes stdout.",
-                                                show_default=False)],
-    check: Annotated[bool, typer.Option("--check", help="Change nothing; exit status 1 if a file would change.")]
-    = False,
-) -> None:
+FILES = argument("files", "Spec files to format; `-` reads stdin and writes stdout.", metavar="FILE", type=Path,
+                 many=True, complete="spec")
+CHECK = option("check", "--check", flag=True, help="Change nothing; exit status 1 if a file would change.")
+
+
+@command(FILES, CHECK)
+def fmt(files: list[Path], check: bool) -> None:
     """Format specs in one canonical layout: comments kept, meaning unchanged. Unparseable files are left alone."""
     changed = failed = 0
     for file in files:

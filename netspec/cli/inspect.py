@@ -6,42 +6,19 @@ import dataclasses
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
 
-import typer
-
-from netspec.cli.app import (
-    Exit,
-    InputOption,
-    JsonOption,
-    SetOption,
-    UsageError,
-    app,
-    ascii_only,
-    build_report,
-    colour,
-    fail,
-    parse_input,
-    parse_variants,
-    spec_source,
-)
+from netspec.cli.app import Exit, InputOption, JsonOption, SetOption, SpecArgument, SpecsArgument, argument, \
+    ascii_only, build_report, colour, command, depth_word, fail, option, parse_input, parse_variants, spec_source
 from netspec.diagnostics import Diagnostic, NetspecError
 from netspec.files import shown
 from netspec.render import printable
 
-StrictOption = Annotated[bool, typer.Option("--strict", help="Treat warnings as errors (exit status 1).")]
-FilesArgument = Annotated[list[Path], typer.Argument(metavar="FILE", show_default=False,
-                                                     help="Spec files (- reads one from standard input).")]
+
+StrictOption = option("strict", "--strict", flag=True, help="Treat warnings as errors (exit status 1).")
 
 
-@app.command()
-def check(
-    files: FilesArgument,
-    set: SetOption = None,
-    input: InputOption = None,
-    strict: StrictOption = False,
-    json_: JsonOption = False,
-) -> None:
+@command(SpecsArgument, SetOption, InputOption, StrictOption, JsonOption)
+def check(files: list[Path], set: list[str] | None, input: str | None, strict: bool, json_: bool) -> None:
     """Check specs: every shape, parameter and name. Prints all errors and warnings; exit status 1 on errors.
 
     A --set name given more than once checks each value (every combination when several names repeat)."""
@@ -150,17 +127,13 @@ def show_warnings(report) -> None:
         print(render(diagnostic, report.graph.sources, colour()) + "\n", file=sys.stderr)
 
 
-@app.command()
-def summary(
-    files: FilesArgument,
-    depth: Annotated[str | None, typer.Option(
-        "--depth", "-d", metavar="N|blocks|full", show_default=False,
-        help="What to fold into one row, as in `netspec diagram`. full (the default): every layer; blocks: every "
-             "block that holds no other block; N: every group or block at module depth N (layer1 is 1).")] = None,
-    set: SetOption = None,
-    input: InputOption = None,
-    json_: JsonOption = False,
-) -> None:
+DEPTH = option("depth", "--depth", "-d", metavar="N|blocks|full", type=depth_word, choices=("blocks", "full", "1", "2"),
+               help="What to fold into one row, as in `netspec diagram`. full (the default): every layer; blocks: "
+                    "every block that holds no other block; N: every group or block at module depth N (layer1 is 1).")
+
+
+@command(SpecsArgument, DEPTH, SetOption, InputOption, JsonOption)
+def summary(files: list[Path], depth: str | None, set: list[str] | None, input: str | None, json_: bool) -> None:
     """A layer table: output shape, parameters, MACs and receptive field of every layer, with totals.
 
     Several files, or a --set name given more than once, compare the designs side by side instead. Several
@@ -248,15 +221,18 @@ def _design(file: Path, label: str) -> str:
     return f"{shown(file)} ({label})" if label else shown(file)
 
 
-@app.command()
-def explain(
-    file: Annotated[Path, typer.Argument(help="The spec.", show_default=False)],
-    layer: Annotated[str, typer.Argument(help="A layer's or block's name as the summary shows it, e.g. "
-                                              "layer1.0.conv1 or layer1.0.", show_default=False)],
-    set: SetOption = None,
-    input: InputOption = None,
-    json_: JsonOption = False,
-) -> None:
+def _layer_names(values: dict) -> list[str]:
+    from netspec.cli.completion import layer_names
+
+    return layer_names(values)
+
+
+LAYER = argument("layer", "A layer's or block's name as the summary shows it, e.g. layer1.0.conv1 or layer1.0.",
+                 metavar="NAME", complete=_layer_names)
+
+
+@command(SpecArgument, LAYER, SetOption, InputOption, JsonOption)
+def explain(file: Path, layer: str, set: list[str] | None, input: str | None, json_: bool) -> None:
     """The formulas behind one layer, with its numbers filled in (output size, parameters, MACs, receptive
     field); for a block or group, its totals and its members."""
     from netspec.analysis.explain import explain as explain_layer

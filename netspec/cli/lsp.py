@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from netspec.cli.app import app
+from netspec.cli.app import command
 from netspec.diagnostics import Diagnostics
 
 
-@app.command()
+@command()
 def lsp() -> None:
     """Run the language server over stdio: diagnostics, inlay shapes, hover, definitions, completion, formatting."""
     try:

@@ -4,31 +4,35 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
-
-import typer
-
-from netspec.cli.app import InputOption, JsonOption, SetOption, app, fail, parse_input, parse_sets
+from netspec.cli.app import InputOption, JsonOption, SetOption, SpecArgument, command, fail, one_of, option, \
+    parse_input, parse_sets, whole
 from netspec.diagnostics import NetspecError
 
 
-@app.command()
-def memory(
-    file: Annotated[Path, typer.Argument(help="The spec.", show_default=False)],
-    batch: Annotated[int, typer.Option("--batch", "-b", min=1, help="Samples per batch.")] = 1,
-    optimizer: Annotated[str, typer.Option("--optimizer", help="sgd, momentum, adam or adamw.")] = "sgd",
-    set: SetOption = None,
-    input: InputOption = None,
-    json_: JsonOption = False,
-) -> None:
+BATCH = option("batch", "--batch", "-b", metavar="N", type=whole(1), default=1, help="Samples per batch.")
+def _optimizer(text: str) -> str:
+    from netspec.analysis.memory import OPTIMIZERS  # looked up when used: every netspec process reads this module
+
+    return one_of(*OPTIMIZERS)(text)
+
+
+def _optimizers(_read: dict) -> list[str]:
+    from netspec.analysis.memory import OPTIMIZERS
+
+    return list(OPTIMIZERS)
+
+
+OPTIMIZER = option("optimizer", "--optimizer", metavar="NAME", type=_optimizer, default="sgd", complete=_optimizers,
+                   help="sgd, momentum, adam or adamw.")
+
+
+@command(SpecArgument, BATCH, OPTIMIZER, SetOption, InputOption, JsonOption)
+def memory(file: Path, batch: int, optimizer: str, set: list[str] | None, input: str | None, json_: bool) -> None:
     """Training memory before anything runs: parameters, gradients, optimizer state, the activations autograd
     saves for backward (per layer), and the peak at the end of the forward pass."""
-    from netspec.analysis.memory import OPTIMIZERS
     from netspec.analysis.memory import memory as training_memory
     from netspec.api import build
 
-    if optimizer not in OPTIMIZERS:
-        raise typer.BadParameter(f"choose one of {', '.join(OPTIMIZERS)}", param_hint="--optimizer")
     try:
         graph = build(file, parse_sets(set), parse_input(input))
     except NetspecError as e:

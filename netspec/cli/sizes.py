@@ -4,23 +4,17 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
-
-import typer
-
-from netspec.cli.app import InputOption, JsonOption, SetOption, app, fail, parse_input, parse_sets
+from netspec.cli.app import InputOption, JsonOption, SetOption, SpecArgument, command, fail, option, parse_input, \
+    parse_sets, whole
 from netspec.diagnostics import NetspecError
 
 
-@app.command()
-def sizes(
-    file: Annotated[Path, typer.Argument(help="The spec.", show_default=False)],
-    limit: Annotated[int, typer.Option("--max", min=1, max=1_000_000,
-                                       help="Check input sizes 1..MAX in each dimension.")] = 4096,
-    set: SetOption = None,
-    input: InputOption = None,
-    json_: JsonOption = False,
-) -> None:
+LIMIT = option("limit", "--max", metavar="MAX", type=whole(1, 1_000_000), default=4096,
+               help="Check input sizes 1..MAX in each dimension.")
+
+
+@command(SpecArgument, LIMIT, SetOption, InputOption, JsonOption)
+def sizes(file: Path, limit: int, set: list[str] | None, input: str | None, json_: bool) -> None:
     """The input heights and widths at which the network runs (the other one kept as declared), described
     compactly, and for every rejected size the layer that rejects it and why."""
     from netspec.api import sizes as legal_sizes

@@ -5,22 +5,18 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
-
-import typer
-
-from netspec.cli.app import Exit, JsonOption, app, colour, fail
+from netspec.cli.app import Exit, JsonOption, argument, colour, command, fail
 from netspec.diagnostics import NetspecError
 
 COLUMNS = ("model", "spec", "set", "params", "MACs")
 
 
-@app.command()
-def zoo(
-    index: Annotated[Path | None, typer.Argument(help="The index file (default: specs/index.toml).",
-                                                 show_default=False)] = None,
-    json_: JsonOption = False,
-) -> None:
+INDEX = argument("index", "The index file (default: specs/index.toml).", metavar="INDEX", type=Path, optional=True,
+                 complete="file")
+
+
+@command(INDEX, JsonOption)
+def zoo(index: Path | None, json_: bool) -> None:
     """List the zoo: every model of the index, the spec and parameters that build it, its params and MACs."""
     from netspec.zoo import default_index, read_index
 

@@ -1,0 +1,87 @@
+"""netspec.cli.completion: what TAB offers, from the command definitions, and the bash script in a real bash."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from netspec.cli import COMMANDS
+from netspec.cli.completion import ANY_FILE, SCRIPTS, SPEC_FILES, candidates
+
+ROOT = Path(__file__).resolve().parent.parent
+LECTURE = str(ROOT / "specs" / "lecture.net")
+RESNET18 = str(ROOT / "specs" / "resnet18.net")
+CIFAR = str(ROOT / "specs" / "resnet_cifar.net")
+
+
+@pytest.mark.parametrize("words, current, expected", [
+    ([], "", list(COMMANDS)),
+    ([], "s", ["summary", "sizes"]),
+    ([], "--v", ["--version"]),
+    (["check"], "", [SPEC_FILES]),
+    (["check", "a.net"], "", [SPEC_FILES]),  # check takes several files
+    (["check", "a.net"], "--s", ["--set", "--strict"]),
+    (["check", "a.net", "--strict"], "--s", ["--set"]),  # a flag once given is not offered again
+    (["diagram", "a.net", "--rankdir"], "", ["TB", "LR", "BT", "RL"]),
+    (["diagram", "a.net", "-o"], "", [ANY_FILE]),
+    (["diagram", "a.net"], "--rankdir=L", ["--rankdir=LR"]),
+    (["summary", "a.net", "--depth"], "b", ["blocks"]),
+    (["export", "a.net"], "--no", ["--no-verify"]),
+    (["memory", "a.net", "--optimizer"], "a", ["adam", "adamw"]),
+    (["completion"], "", ["bash", "zsh", "fish"]),
+    (["explain", LECTURE, "conv1"], "", []),  # explain takes one layer: nothing after it
+    (["bogus"], "", []),
+])
+def test_candidates_follow_the_definitions(words, current, expected):
+    assert candidates(words, current) == expected
+
+
+def test_a_specs_own_names_are_offered():
+    assert candidates(["summary", CIFAR, "--set"], "") == ["depth=", "classes=", "plain="]
+    assert candidates(["explain", LECTURE], "") == ["conv1"]
+    names = candidates(["explain", RESNET18], "layer1.0.c")
+    assert names == ["layer1.0.conv1", "layer1.0.conv2"]
+    assert "layer2.0.downsample" in candidates(["explain", RESNET18, "--set", "classes=10"], "layer2.0.d")
+    assert candidates(["explain", "missing.net"], "") == []  # no spec on the line yet: nothing, not an error
+
+
+def _bash(line: str, word_breaks: list[str] | None = None) -> list[str]:
+    """COMPREPLY for the line with the cursor at its end, as bash sets COMP_* before calling the function."""
+    words = word_breaks or line.split() + ([""] if line.endswith(" ") else [])
+    script = SCRIPTS["bash"] + "\n".join([
+        f"COMP_LINE={_quote(line)}", f"COMP_POINT={len(line)}",
+        "COMP_WORDS=(" + " ".join(_quote(w) for w in words) + ")", f"COMP_CWORD={len(words) - 1}",
+        "_netspec", 'printf "%s\\n" "${COMPREPLY[@]}"'])
+    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+    done = subprocess.run(["bash", "--norc", "--noprofile", "-c", script], capture_output=True, text=True, env=env,
+                          cwd=ROOT, timeout=60)
+    assert done.returncode == 0, done.stderr
+    return [w for w in done.stdout.splitlines() if w]
+
+
+def _quote(word: str) -> str:
+    return "'" + word.replace("'", "'\\''") + "'"
+
+
+def test_the_bash_script_completes_in_bash():
+    assert _bash("netspec su") == ["summary"]
+    assert _bash("netspec check specs/lec") == ["specs/lecture.net"]  # bash's own file completion, *.net only
+    assert "specs/lib" in _bash("netspec check specs/li")  # directories, to walk into
+    assert _bash("netspec check specs/index") == []  # index.toml is not a spec
+    assert _bash("netspec explain specs/lecture.net ") == ["conv1"]
+    assert _bash("netspec summary specs/resnet18.net --set cl") == ["classes="]
+    # bash splits `--rankdir=L` at the `=`: the candidate is cut to what replaces the last word
+    split = ["netspec", "diagram", "x.net", "--rankdir", "=", "L"]
+    assert _bash("netspec diagram x.net --rankdir=L", split) == ["LR"]
+
+
+def test_every_shell_gets_a_script_that_asks_the_same_question(cli):
+    for shell, script in SCRIPTS.items():
+        code, out, _ = cli("completion", shell)
+        assert code == 0 and out == script and "__complete" in script and "@files:" in script
+    code, out, _ = cli("__complete", "--st", "check", "a.net")
+    assert (code, out) == (0, "--strict\n")
