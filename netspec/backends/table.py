@@ -93,7 +93,8 @@ COLUMNS = (("layer", "left"), ("op", "left"), ("output", "left"), ("params", "ri
            ("RF", "right"))
 
 
-def text(report: Report, depth: int | str | None = None, width: int | None = None, incomplete: str | None = None) -> str:
+def text(report: Report, depth: int | str | None = None, width: int | None = None,
+         incomplete: str | None = None) -> str:
     """The summary as a rich table rendered to plain text; `incomplete`, for the report of a spec with errors
     (netspec.api.analyse_partial), says so in the title and under the table."""
     from netspec.render import printable  # spec text (labels, string arguments, the path) made inert

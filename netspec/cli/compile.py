@@ -9,7 +9,8 @@ from netspec.cli.app import InputOption, SetOption, SpecArgument, build_report, 
 from netspec.files import shown
 
 
-OUTPUT = option("output", "--output", "-o", metavar="FILE", type=Path, complete="file", help="The .py file to write (default: stdout).")
+OUTPUT = option("output", "--output", "-o", metavar="FILE", type=Path, complete="file",
+                help="The .py file to write (default: stdout).")
 
 
 @command(SpecArgument, OUTPUT, SetOption, InputOption, name="compile")

@@ -9,23 +9,9 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from typing import Annotated
 
-import typer
-
-from netspec.cli.app import (
-    Exit,
-    InputOption,
-    JsonOption,
-    SetOption,
-    UsageError,
-    app,
-    ascii_only,
-    fail,
-    parse_input,
-    parse_sets,
-    spec_source,
-)
+from netspec.cli.app import Exit, InputOption, JsonOption, SetOption, UsageError, argument, ascii_only, command, \
+    fail, option, parse_input, parse_sets, spec_source
 from netspec.diagnostics import Diagnostics, NetspecError
 from netspec.files import shown
 
@@ -33,18 +19,18 @@ STATUS = {"strict": 0, "non-strict": 3, "no": 4}
 LISTED = 8  # keys shown per kind in the text; --json lists all
 
 
-@app.command()
-def diff(
-    a: Annotated[Path, typer.Argument(metavar="A", help="The first spec.", show_default=False)],
-    b: Annotated[Path | None, typer.Argument(metavar="[B]", help="The second spec (A again when left out).",
-                                             show_default=False)] = None,
-    set: SetOption = None,
-    vs: Annotated[list[str] | None, typer.Option("--vs", metavar="NAME=VALUE",
-                                          help="A network parameter of B (on top of --set when B is A's "
-                                               "file), e.g. --vs depth=101.")] = None,
-    input: InputOption = None,
-    json_: JsonOption = False,
-) -> None:
+ARGS = (
+    argument("a", "The first spec.", metavar="A", type=Path, complete="spec"),
+    argument("b", "The second spec (A again when left out).", metavar="B", type=Path, optional=True, complete="spec"),
+    SetOption,
+    option("vs", "--vs", metavar="NAME=VALUE", many=True,
+           help="A network parameter of B (on top of --set when B is A's file), e.g. --vs depth=101."),
+    InputOption, JsonOption,
+)
+
+
+@command(*ARGS)
+def diff(a: Path, b: Path | None, set: list[str] | None, vs: list[str] | None, input: str | None, json_: bool) -> None:
     """What changes from A to B per scope and layer (parameters, MACs, output shape), and which state_dict keys
     appear, disappear or change shape. --set sets A's parameters, --vs B's; without B, B is A's file with --set
     and then --vs. Exit status 0: A's checkpoint loads into B strictly; 3: only with strict=False; 4: not at

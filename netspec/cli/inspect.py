@@ -7,8 +7,9 @@ import json
 import sys
 from pathlib import Path
 
-from netspec.cli.app import Exit, InputOption, JsonOption, SetOption, SpecArgument, SpecsArgument, argument, \
-    ascii_only, build_report, colour, command, depth_word, fail, option, parse_input, parse_variants, spec_source
+from netspec.cli.app import Exit, InputOption, JsonOption, SetOption, SpecArgument, SpecsArgument, UsageError, \
+    argument, ascii_only, build_report, colour, command, depth_word, fail, option, parse_input, parse_variants, \
+    spec_source
 from netspec.diagnostics import Diagnostic, NetspecError
 from netspec.files import shown
 from netspec.render import printable

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from netspec.diagnostics import Span, did_you_mean
-from netspec.elaborate.evaluate import Env, EvalError, evaluate
+from netspec.elaborate.evaluate import Env, EvalError, Reported, evaluate
 from netspec.ops import AttrError, Op, describe
 from netspec.ops.base import Tensor
 from netspec.parse import ast
@@ -23,27 +23,48 @@ class Given:
 
 
 def collect(call: ast.Call, names: list[str], env: Env, what: str) -> dict[str, Given]:
-    """Evaluate a call's arguments and match them to `names` (positional first, then keywords)."""
+    """Evaluate a call's arguments and match them to `names` (positional first, then keywords); one EvalError
+    for every argument that is wrong (the first, with the others in `more`)."""
     given: dict[str, Given] = {}
+    problems: list[EvalError] = []
     for i, arg in enumerate(call.args):
-        if arg.name is None:
-            if any(a.name is not None for a in call.args[:i]):
-                raise EvalError("positional argument after a keyword argument", arg.span,
-                                help="write positional arguments first", code="argument")
-            if i >= len(names):
-                raise EvalError(f"too many arguments for {what}", arg.span,
-                                f"it takes at most {len(names)}: {', '.join(names)}" if names else "it takes none",
-                                code="argument")
-            name = names[i]
-        else:
-            name = arg.name
-            if name not in names:
-                hint = did_you_mean(name, names) or f"it takes: {', '.join(names) or 'no arguments'}"
-                raise EvalError(f"{what} has no argument `{name}`", arg.span, "unknown argument", hint, code="argument")
-            if name in given:
-                raise EvalError(f"argument `{name}` given twice", arg.span, code="argument")
-        given[name] = Given(evaluate(arg.value, env), arg.span)
+        try:
+            name = _parameter(call, i, names, given, what)
+            given[name] = Given(evaluate(arg.value, env), arg.span)
+        except EvalError as e:
+            problems.append(e)
+    if problems:
+        raise _together(problems)
     return given
+
+
+def _parameter(call: ast.Call, i: int, names: list[str], given: dict[str, Given], what: str) -> str:
+    """The name argument `i` of the call binds, or the EvalError that says why it binds none."""
+    arg = call.args[i]
+    if arg.name is None:
+        if any(a.name is not None for a in call.args[:i]):
+            raise EvalError("positional argument after a keyword argument", arg.span,
+                            help="write positional arguments first", code="argument")
+        if i >= len(names):
+            raise EvalError(f"too many arguments for {what}", arg.span,
+                            f"it takes at most {len(names)}: {', '.join(names)}" if names else "it takes none",
+                            code="argument")
+        return names[i]
+    if arg.name not in names:
+        hint = did_you_mean(arg.name, names) or f"it takes: {', '.join(names) or 'no arguments'}"
+        raise EvalError(f"{what} has no argument `{arg.name}`", arg.span, "unknown argument", hint, code="argument")
+    if arg.name in given:
+        raise EvalError(f"argument `{arg.name}` given twice", arg.span, code="argument")
+    return arg.name
+
+
+def _together(problems: list[EvalError]) -> EvalError:
+    """The errors of one call as one: the first shown, the others in `more` (those already reported left out)."""
+    shown = [e for e in problems if not isinstance(e, Reported)]
+    if not shown:
+        return problems[0]
+    first, rest = shown[0], tuple(one for e in shown[1:] for one in (e, *e.more))
+    return EvalError(first.message, first.span, first.label, first.help, first.more + rest, code=first.code)
 
 
 def layer_attrs(op: Op, call: ast.Call, env: Env, cache: dict | None = None):
