@@ -93,7 +93,7 @@ def test_a_spec_with_errors_is_drawn_up_to_them(cli, tmp_path):
     spec, out = tmp_path / "late.net", tmp_path / "late.svg"
     spec.write_text("network Late {\n    input [3, 32, 32]\n    conv1: conv(16, 3)\n    maxpool(2)\n"
                     "    maxpool(16)\n    fc: linear(10)\n}\n")
-    code, stdout, stderr = cli("diagram", str(spec), "-o", str(out))
+    code, _, stderr = cli("diagram", str(spec), "-o", str(out))
     assert code == 1 and "error: output height collapses to 0" in stderr and f"{spec}:5:5" in stderr
     assert f"wrote {out} (incomplete: 1 error (the first at {spec}:5:5))" in stderr
     drawn = [t.text for t in ET.parse(out).getroot().iter("{http://www.w3.org/2000/svg}text")]

@@ -73,7 +73,8 @@ def test_the_command_line_is_read_without_an_option_framework():
     """One parser, argparse (cli/parser.py): neither typer, click nor pydantic is imported to read a command line."""
     modules, done = imported(["check", "specs/resnet18.net", "--set", "classes=10"])
     assert done.returncode == 0 and "argparse" in modules
-    assert not modules & {"typer", "click", "pydantic", "rich"}, sorted(modules & {"typer", "click", "pydantic", "rich"})
+    frameworks = {"typer", "click", "pydantic", "rich"}
+    assert not modules & frameworks, sorted(modules & frameworks)
 
 
 def test_a_failing_check_never_imports_torch(tmp_path):

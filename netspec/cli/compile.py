@@ -4,10 +4,19 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from netspec.cli.app import InputOption, SetOption, SpecArgument, build_report, command, option, spec_files, \
-    vet_output, write_output
-from netspec.files import shown
 
+from netspec.cli.app import (
+    InputOption,
+    SetOption,
+    SpecArgument,
+    build_report,
+    command,
+    option,
+    spec_files,
+    vet_output,
+    write_output,
+)
+from netspec.files import shown
 
 OUTPUT = option("output", "--output", "-o", metavar="FILE", type=Path, complete="file",
                 help="The .py file to write (default: stdout).")

@@ -68,8 +68,8 @@ def _read_so_far(found: Command, words: list[str]) -> dict[str, Any]:
         elif not (word.startswith("-") and word != "-"):
             read["_words"].append(word)
     positionals = [a for a in found.args if not a.option]
-    for arg, word in zip(positionals, read["_words"]):
-        read[arg.dest] = read["_words"][positionals.index(arg):] if arg.many else word
+    for index, (arg, word) in enumerate(zip(positionals, read["_words"], strict=False)):  # the line may stop anywhere
+        read[arg.dest] = read["_words"][index:] if arg.many else word
     return read
 
 

@@ -5,8 +5,21 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from netspec.cli.app import Exit, InputOption, SetOption, SpecArgument, command, depth_word, fail, one_of, option, \
-    parse_input, parse_sets, spec_files, vet_output
+from netspec.cli.app import (
+    Exit,
+    InputOption,
+    SetOption,
+    SpecArgument,
+    command,
+    depth_word,
+    fail,
+    one_of,
+    option,
+    parse_input,
+    parse_sets,
+    spec_files,
+    vet_output,
+)
 from netspec.diagnostics import NetspecError
 from netspec.files import shown
 

@@ -10,8 +10,21 @@ import json
 import re
 from pathlib import Path
 
-from netspec.cli.app import Exit, InputOption, JsonOption, SetOption, UsageError, argument, ascii_only, command, \
-    fail, option, parse_input, parse_sets, spec_source
+from netspec.cli.app import (
+    Exit,
+    InputOption,
+    JsonOption,
+    SetOption,
+    UsageError,
+    argument,
+    ascii_only,
+    command,
+    fail,
+    option,
+    parse_input,
+    parse_sets,
+    spec_source,
+)
 from netspec.diagnostics import Diagnostics, NetspecError
 from netspec.files import shown
 

@@ -7,8 +7,22 @@ import os
 import sys
 from contextlib import contextmanager
 from pathlib import Path
-from netspec.cli.app import Exit, InputOption, JsonOption, SetOption, SpecArgument, command, fail, number, option, \
-    parse_input, parse_sets, spec_files, whole
+
+from netspec.cli.app import (
+    Exit,
+    InputOption,
+    JsonOption,
+    SetOption,
+    SpecArgument,
+    command,
+    fail,
+    number,
+    option,
+    parse_input,
+    parse_sets,
+    spec_files,
+    whole,
+)
 from netspec.diagnostics import NetspecError
 
 STAGES = {"build": "building the PyTorch module", "export": "exporting to ONNX", "trace": "tracing nodes to the spec",

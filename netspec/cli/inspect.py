@@ -7,13 +7,29 @@ import json
 import sys
 from pathlib import Path
 
-from netspec.cli.app import Exit, InputOption, JsonOption, SetOption, SpecArgument, SpecsArgument, UsageError, \
-    argument, ascii_only, build_report, colour, command, depth_word, fail, option, parse_input, parse_variants, \
-    spec_source
+from netspec.cli.app import (
+    Exit,
+    InputOption,
+    JsonOption,
+    SetOption,
+    SpecArgument,
+    SpecsArgument,
+    UsageError,
+    argument,
+    ascii_only,
+    build_report,
+    colour,
+    command,
+    depth_word,
+    fail,
+    option,
+    parse_input,
+    parse_variants,
+    spec_source,
+)
 from netspec.diagnostics import Diagnostic, NetspecError
 from netspec.files import shown
 from netspec.render import printable
-
 
 StrictOption = option("strict", "--strict", flag=True, help="Treat warnings as errors (exit status 1).")
 
@@ -151,7 +167,7 @@ def summary(files: list[Path], depth: str | None, set: list[str] | None, input: 
         return summary_by_size(*_one_design(variants, depth), shapes, json_)
     shape = None if shapes is None else tuple(shapes[0])
     results = [(_design(file, label), *partial_report(file, shape, params)) for file, label, params in variants]
-    for _, report, error in results:
+    for _, report, _error in results:
         if report is not None:
             show_warnings(report)
     if json_:

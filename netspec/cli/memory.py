@@ -4,10 +4,21 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from netspec.cli.app import InputOption, JsonOption, SetOption, SpecArgument, command, fail, one_of, option, \
-    parse_input, parse_sets, whole
-from netspec.diagnostics import NetspecError
 
+from netspec.cli.app import (
+    InputOption,
+    JsonOption,
+    SetOption,
+    SpecArgument,
+    command,
+    fail,
+    one_of,
+    option,
+    parse_input,
+    parse_sets,
+    whole,
+)
+from netspec.diagnostics import NetspecError
 
 BATCH = option("batch", "--batch", "-b", metavar="N", type=whole(1), default=1, help="Samples per batch.")
 def _optimizer(text: str) -> str:

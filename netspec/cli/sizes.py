@@ -4,10 +4,20 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from netspec.cli.app import InputOption, JsonOption, SetOption, SpecArgument, command, fail, option, parse_input, \
-    parse_sets, whole
-from netspec.diagnostics import NetspecError
 
+from netspec.cli.app import (
+    InputOption,
+    JsonOption,
+    SetOption,
+    SpecArgument,
+    command,
+    fail,
+    option,
+    parse_input,
+    parse_sets,
+    whole,
+)
+from netspec.diagnostics import NetspecError
 
 LIMIT = option("limit", "--max", metavar="MAX", type=whole(1, 1_000_000), default=4096,
                help="Check input sizes 1..MAX in each dimension.")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+
 from netspec.cli.app import Exit, JsonOption, argument, colour, command, fail
 from netspec.diagnostics import NetspecError
 
