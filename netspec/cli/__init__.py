@@ -27,7 +27,8 @@ def register(command: str | None = None) -> dict:
         importlib.import_module(f"netspec.cli.{name}")
     if command not in MODULES:
         order = list(MODULES)
-        ordered = sorted(app.COMMANDS.items(), key=lambda item: order.index(item[0]) if item[0] in order else len(order))
+        ordered = sorted(app.COMMANDS.items(),
+                         key=lambda item: order.index(item[0]) if item[0] in order else len(order))
         app.COMMANDS.clear()
         app.COMMANDS.update(ordered)
     return app.COMMANDS
