@@ -17,6 +17,8 @@ Source = str | os.PathLike
 class Text(str):
     """Spec text with the name its diagnostics give it (`<stdin>`); a plain str of text is `<input>`."""
 
+    name: str
+
     def __new__(cls, text: str, name: str = "<input>"):
         self = super().__new__(cls, text)
         self.name = name
@@ -35,6 +37,7 @@ def build(source: Source, params: dict[str, Any] | None = None, input: tuple[int
     spec = _read(source, loader)
     if spec is None:
         loader.diags.raise_if_errors(loader.sources)
+        raise AssertionError("a spec that could not be read leaves an error")  # raise_if_errors raised it
     return elaborate(spec, loader, params, input)
 
 
@@ -231,6 +234,6 @@ def diagram(source: Source | analysis.Report, path: str | os.PathLike | None = N
 
     report = source if isinstance(source, analysis.Report) else analyse(source, input=input, **params)
     result = Diagram(report, depth, rankdir, collapse_repeats)
-    if path is not None and result.save(path):
-        warnings.warn(result.note, RuntimeWarning, stacklevel=2)
+    if path is not None and (note := result.save(path)):
+        warnings.warn(note, RuntimeWarning, stacklevel=2)
     return result

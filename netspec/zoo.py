@@ -73,7 +73,7 @@ def _entries(text: str, file: str, root: Path, diags: Diagnostics) -> list[Entry
         diags.error("the index holds one table, `models`", Span.point(file, 1, 1),
                     help='write [models.resnet50] with spec = "resnet.net" and set = { depth = 50 }')
         return []
-    return [e for name, item in models.items() if (e := _entry(name, item, text, file, root, diags))]
+    return [entry for name, item in models.items() if (entry := _entry(name, item, text, file, root, diags))]
 
 
 def _entry(name: str, item: Any, text: str, file: str, root: Path, diags: Diagnostics) -> Entry | None:

@@ -21,12 +21,17 @@ SPECS = ROOT / "specs"
 
 
 def run(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", *args], cwd=cwd, capture_output=True, text=True, timeout=300)
+    return subprocess.run([sys.executable, "-m", *args], cwd=cwd, capture_output=True, text=True, timeout=900)
 
 
 def test_ruff_finds_nothing():
     done = run("ruff", "check", "--output-format", "concise", ".")
     assert done.returncode == 0, f"ruff check .\n{done.stdout}{done.stderr}\n(`ruff check --fix .` mends some)"
+
+
+def test_mypy_finds_nothing():
+    done = run("mypy")  # files, strictness and cache: [tool.mypy] in pyproject.toml
+    assert done.returncode == 0, f"mypy\n{done.stdout}{done.stderr}"
 
 
 def zoo() -> list[tuple[str, Path, dict]]:

@@ -44,7 +44,7 @@ def check_memory(graph: Graph, limit: int | str | None = None) -> None:
         diags.error(str(e), None, help="e.g. --max-bytes 16GiB or NETSPEC_MAX_BYTES=16GiB")
         raise NetspecError(diags.items) from None
     weights = [_weight_bytes(graph, node) for node in graph.nodes]
-    outputs = [math.prod(node.shape) * BYTES for node in graph.nodes]
+    outputs = [math.prod(node.out_shape) * BYTES for node in graph.nodes]
     params, activations = sum(weights), sum(outputs)
     if params + activations <= limit:
         return
@@ -61,7 +61,7 @@ def check_memory(graph: Graph, limit: int | str | None = None) -> None:
 def _weight_bytes(graph: Graph, node) -> int:
     shapes = graph.in_shapes(node)
     kind = node.kind
-    return (kind.params(node.attrs, shapes, node.shape) + kind.buffers(node.attrs, shapes, node.shape)) * BYTES
+    return (kind.params(node.attrs, shapes, node.out_shape) + kind.buffers(node.attrs, shapes, node.out_shape)) * BYTES
 
 
 def size(n: int) -> str:

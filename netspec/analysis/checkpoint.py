@@ -28,10 +28,10 @@ def tensors(node: Node, graph: Graph) -> list[Entry]:
     """A node's tensors; ValueError when they disagree with the op table's counts."""
     rule = globals().get(f"_{node.op}")
     shapes = graph.in_shapes(node)
-    found = rule(node.attrs, shapes, node.shape) if rule is not None else []
+    found = rule(node.attrs, shapes, node.out_shape) if rule is not None else []
     kind = node.kind
-    for what, expected in (("parameter", kind.params(node.attrs, shapes, node.shape)),
-                           ("buffer", kind.buffers(node.attrs, shapes, node.shape))):
+    for what, expected in (("parameter", kind.params(node.attrs, shapes, node.out_shape)),
+                           ("buffer", kind.buffers(node.attrs, shapes, node.out_shape))):
         counted = sum(math.prod(shape) for _, shape, k in found if k == what)
         if counted != expected:
             raise ValueError(f"{node.path} ({node.op}): the checkpoint rule gives {counted:,} {what} values, the op "

@@ -310,7 +310,7 @@ def periods(graph: Graph) -> tuple[tuple[int, int], set[str]]:
         jump = tuple(math.lcm(*(jumps[i][d] for i in ins if varies[i])) for d in range(2)) if ins else (1, 1)
         if node.op not in AFFINE and vary:
             unproven.add(node.op)
-        window = node.kind.window(node.attrs, graph.in_shapes(node), node.shape) if node.op in SLIDING else None
+        window = node.kind.window(node.attrs, graph.in_shapes(node), node.out_shape) if node.op in SLIDING else None
         if window is not None and vary:
             jump = (jump[0] * window.stride[0], jump[1] * window.stride[1])
             modulus = [math.lcm(modulus[d], jump[d]) for d in range(2)]

@@ -101,7 +101,7 @@ def subject_value(report: Report, subject: str, scope: int = 0) -> Any:
 
 def _pair(values: list[int]) -> int | tuple[int, int]:
     """A receptive field or jump: one number when height and width agree, else (height, width)."""
-    return values[0] if values[0] == values[1] else tuple(values)
+    return values[0] if values[0] == values[1] else (values[0], values[1])
 
 
 def _mismatch(e: Expectation, actual: Any) -> str | None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from fractions import Fraction
 from typing import Any
 
-from netspec.analysis.report import Layer, Report, ScopeSummary, readable_name
+from netspec.analysis.report import Layer, Location, Report, ScopeSummary, readable_name
 from netspec.diagnostics import Diagnostics, Span, did_you_mean
 from netspec.ops import OPS, fmt_shape
 
@@ -36,6 +36,7 @@ def explanation(report: Report, name: str) -> dict[str, Any]:
         diags.error(f"no layer or block named `{name}` in {report.network}", None, "",
                     did_you_mean(name, known) or "`netspec summary` lists the names", code="unknown-name")
         diags.raise_if_errors()
+        raise AssertionError("unreachable: the error above was raised")
     return _scope(report, scope)
 
 
@@ -43,7 +44,7 @@ def _layer(report: Report, layer: Layer) -> dict[str, Any]:
     graph = report.graph
     node = graph.nodes[layer.id]
     shapes = graph.in_shapes(node)
-    formulas = list(OPS[node.op].explain(node.attrs, shapes, node.shape)) + _receptive_field(report, node)
+    formulas = list(OPS[node.op].explain(node.attrs, shapes, node.out_shape)) + _receptive_field(report, node)
     formulas.append(f"activation memory per sample = {' * '.join(map(str, layer.shape))} * "
                     f"{_bytes(report)} bytes = {layer.activation_bytes:,} bytes")
     return {"name": layer.name, "kind": "layer", "op": layer.op, "label": layer.label, "at": _where(node.span),
@@ -79,7 +80,8 @@ def _sum(parts: list[int], total: int) -> str:
 
 
 def _chain(report: Report, scope_id: int) -> str:
-    chain, current = [], scope_id
+    chain: list[str] = []
+    current: int | None = scope_id
     while current is not None:
         scope = report.scopes[current]
         chain.append(scope.label)
@@ -92,7 +94,7 @@ def _receptive_field(report: Report, node) -> list[str]:
     if not node.inputs:
         return ["receptive field = 1 (the input pixel itself), jump = 1"]
     before = [report.layers[i] for i in node.inputs]
-    window = OPS[node.op].window(node.attrs, report.graph.in_shapes(node), node.shape)
+    window = OPS[node.op].window(node.attrs, report.graph.in_shapes(node), node.out_shape)
     beyond = _beyond(report, layer.rf)
     if window is None and len(before) > 1:
         widest = ", ".join(_pair(b.rf) for b in before)
@@ -134,5 +136,5 @@ def _bytes(report: Report) -> int:
     return DTYPE_BYTES[report.totals.dtype]
 
 
-def _where(span: Span) -> str:
+def _where(span: Span | Location) -> str:
     return f"{span.file}:{span.line}:{span.col}"

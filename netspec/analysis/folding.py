@@ -64,7 +64,8 @@ def ancestors(scopes: list[ScopeSummary], scope: ScopeSummary) -> list[int]:
 
 def outermost_folded(scopes: list[ScopeSummary], scope_id: int, folded: set[int]) -> ScopeSummary | None:
     """The outermost folded scope that contains this one (itself included), or None."""
-    found, current = None, scope_id
+    found: ScopeSummary | None = None
+    current: int | None = scope_id
     while current is not None:
         if current in folded:
             found = scopes[current]

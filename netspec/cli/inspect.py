@@ -27,7 +27,7 @@ from netspec.cli.app import (
     parse_variants,
     spec_source,
 )
-from netspec.diagnostics import Diagnostic, NetspecError
+from netspec.diagnostics import Diagnostic, NetspecError, Severity
 from netspec.files import shown
 from netspec.render import printable
 
@@ -112,7 +112,7 @@ def _failure(file: Path, label: str, error: NetspecError) -> tuple[dict, str]:
 def _success(file: Path, label: str, report, strict: bool) -> tuple[dict, str]:
     from netspec.render import render
 
-    severity = "error" if strict else "warning"
+    severity: Severity = "error" if strict else "warning"
     warnings = [Diagnostic(severity, w.message, _span(w), w.label, w.help, w.code) for w in report.warnings]
     t = report.totals
     ok = not (strict and warnings)

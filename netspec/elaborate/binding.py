@@ -152,7 +152,8 @@ def type_names(type_ref: ast.TypeRef | ast.UnionType) -> list[tuple[str, Span]]:
 
 def _scalar(name: str, *kinds: type):
     def check(value: Any) -> Any:
-        if isinstance(value, bool) != (bool in kinds) or not isinstance(value, kinds):
+        fits = isinstance(value, bool) == (bool in kinds) and isinstance(value, kinds)
+        if not fits:
             raise ValueError(f"expected {name}, got {describe(value)}")
         return float(value) if name == "a float" else value
 

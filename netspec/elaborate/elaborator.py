@@ -319,7 +319,8 @@ class Elaborator:
         """The member's name in its namespace: its label, or its position, as nn.Sequential numbers."""
         index = ctx.ns.counter
         ctx.ns.counter += 1
-        if member.label is None:
+        label = _label(member)
+        if label is None:
             name = str(index)
             if name in ctx.ns.used:
                 first = ctx.ns.used[name]
@@ -330,16 +331,16 @@ class Elaborator:
             ctx.ns.used[name] = member.span
             return name
         span = member.label_span or member.span
-        if member.label in RESERVED:
-            self.diags.error(f"`{member.label}` cannot name a layer", span,
+        if label in RESERVED:
+            self.diags.error(f"`{label}` cannot name a layer", span,
                              "PyTorch modules already use this name", "choose another name", code="name")
-        elif member.label in ctx.ns.used:
-            first = ctx.ns.used[member.label]
-            self.diags.error(f"duplicate name `{member.label}`", span,
+        elif label in ctx.ns.used:
+            first = ctx.ns.used[label]
+            self.diags.error(f"duplicate name `{label}`", span,
                              f"first used at line {first.line}", "every member of a group needs its own name",
                              code="duplicate-name")
-        ctx.ns.used[member.label] = span
-        return member.label
+        ctx.ns.used[label] = span
+        return label
 
     def nested(self, member: ast.Member, ctx: Ctx, kind, label: str | None = None, block: str | None = None) -> Ctx:
         """A named scope for a member: a group, a block instance, a named branch."""
@@ -352,12 +353,15 @@ class Elaborator:
         return ctx.evolve(scope=self.scope(ctx.scope, kind, ctx.ns.path, label, span, block))
 
     def group(self, member: ast.Member, x, ctx: Ctx):
+        item = member.item
+        assert isinstance(item, ast.Group)  # _HANDLERS dispatches on the item's type
         if member.inline:
-            return self.sequence(member.item.body, x, self.transparent(ctx, "group", "inline", member.span))
-        return self.sequence(member.item.body, x, self.nested(member, ctx, "group"))
+            return self.sequence(item.body, x, self.transparent(ctx, "group", "inline", member.span))
+        return self.sequence(item.body, x, self.nested(member, ctx, "group"))
 
     def call(self, member: ast.Member, x, ctx: Ctx):
-        call: ast.Call = member.item
+        call = member.item
+        assert isinstance(call, ast.Call)
         if call.name in ctx.blocks:
             return self.instance(member, ctx.blocks[call.name], x, ctx)
         if call.name in LAYERS:
@@ -369,7 +373,8 @@ class Elaborator:
         return None
 
     def layer(self, member: ast.Member, x, ctx: Ctx):
-        call: ast.Call = member.item
+        call = member.item
+        assert isinstance(call, ast.Call)
         op = LAYERS[call.name]
         if member.inline:
             self.diags.error(f"`inline` is for groups and blocks, not the layer `{call.name}`", member.span,
@@ -414,6 +419,7 @@ class Elaborator:
 
     def instance(self, member: ast.Member, block: Block, x, ctx: Ctx):
         call, definition = member.item, block.definition
+        assert isinstance(call, ast.Call)
         what = f"block `{definition.name}`"
         if definition.name in self.instantiating:
             cycle = " -> ".join(self.instantiating[self.instantiating.index(definition.name):] + [definition.name])
@@ -567,8 +573,9 @@ class Elaborator:
         return self.transparent(ctx, kind, label, member.span)
 
     def residual(self, member: ast.Member, x, ctx: Ctx):
-        item: ast.Residual = member.item
-        inner = self.branch_ctx(member, ctx, "residual", member.label or "residual")
+        item = member.item
+        assert isinstance(item, ast.Residual)
+        inner = self.branch_ctx(member, ctx, "residual", _label(member) or "residual")
         body = self.sequence(item.body, x, inner)
         try:
             kind = shortcut_kind(item.shortcut, inner.env)
@@ -578,6 +585,7 @@ class Elaborator:
             return body
         join_ctx = inner
         if kind == "body":
+            assert item.shortcut is not None  # shortcut_kind: "body" is a shortcut with one
             shortcut = self.explicit_shortcut(item.shortcut, x, inner)
         else:
             shortcut = SHORTCUTS[kind](self, item, x, body, inner)
@@ -648,7 +656,15 @@ def _instance_label(definition: ast.BlockDef, env: Env, given) -> str:
     return f"{definition.name}({', '.join(args)})"
 
 
+def _label(member: ast.Member) -> str | None:
+    """A member's label; a computed one (`"layer{i}"`) was evaluated by `Elaborator.member` before any handler."""
+    assert not isinstance(member.label, ast.Template)
+    return member.label
+
+
 def _is_default(param: ast.Param, value, env: Env) -> bool:
+    if param.default is None:
+        return False
     try:
         default = evaluate(param.default, env)
     except EvalError:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import math
 import operator
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeGuard
 
 from netspec.diagnostics import Span, did_you_mean
 from netspec.ops import describe
@@ -57,7 +58,8 @@ class Env:
         raise KeyError(name)
 
     def names(self) -> set[str]:
-        env, found = self, set()
+        env: Env | None = self
+        found: set[str] = set()
         while env is not None:
             found |= env.values.keys()
             env = env.parent
@@ -245,11 +247,11 @@ CONSTANTS = {"same": "same", "valid": "valid"}
 
 
 
-def _is_int(v: Any) -> bool:
+def _is_int(v: Any) -> TypeGuard[int]:
     return isinstance(v, int) and not isinstance(v, bool)
 
 
-def _is_number(v: Any) -> bool:
+def _is_number(v: Any) -> TypeGuard[int | float]:
     return isinstance(v, (int, float)) and not isinstance(v, bool)
 
 
@@ -313,9 +315,9 @@ def _truth(value: Value, span: Span) -> bool:
 
 def _binary(e: ast.Binary, env: Env) -> Value:
     if e.op in ("and", "or"):
-        left = _truth(evaluate(e.left, env), e.left.span)
-        if left == (e.op == "or"):
-            return left
+        first = _truth(evaluate(e.left, env), e.left.span)
+        if first == (e.op == "or"):
+            return first
         return _truth(evaluate(e.right, env), e.right.span)
     left, right = evaluate(e.left, env), evaluate(e.right, env)
     if e.op in _COMPARE:
@@ -414,10 +416,13 @@ def _slice(e: ast.Slice, env: Env) -> Value:
     target = evaluate(e.target, env)
     if not isinstance(target, (tuple, str)):
         raise EvalError("only lists can be sliced", e.target.span, f"got {describe(target)}")
-    bounds = []
+    bounds: list[int | None] = []
     for bound in (e.start, e.stop):
-        value = None if bound is None else evaluate(bound, env)
-        if value is not None and not _is_int(value):
+        if bound is None:
+            bounds.append(None)
+            continue
+        value = evaluate(bound, env)
+        if not _is_int(value):
             raise EvalError("a slice bound must be an integer", bound.span, f"got {describe(value)}")
         bounds.append(value)
     return target[bounds[0]:bounds[1]]
@@ -525,6 +530,7 @@ def _template(e: ast.Template, env: Env) -> Value:
     return _bounded_str("".join(out), e.span)
 
 
-_EVAL = {ast.Literal: _literal, ast.Name: _name, ast.ListExpr: _list, ast.Unary: _unary, ast.Binary: _binary,
-         ast.Cond: _cond, ast.Index: _index, ast.FuncCall: _func, ast.InputAttr: _input_attr,
-         ast.Template: _template, ast.Ref: _ref, ast.Slice: _slice, ast.Comprehension: _comprehension}
+_EVAL: dict[type, Callable[[Any, Env], Value]] = {
+    ast.Literal: _literal, ast.Name: _name, ast.ListExpr: _list, ast.Unary: _unary, ast.Binary: _binary,
+    ast.Cond: _cond, ast.Index: _index, ast.FuncCall: _func, ast.InputAttr: _input_attr, ast.Template: _template,
+    ast.Ref: _ref, ast.Slice: _slice, ast.Comprehension: _comprehension}

@@ -103,8 +103,8 @@ class Loader:
                                      f'import only the one you mean, e.g. from "{imp.path}" import ...',
                                      code="duplicate-name")
                 visible.setdefault(name, block)
-        for definition in spec.defs:
-            self.define(definition, env)
+        for function in spec.defs:
+            self.define(function, env)
         for definition in spec.blocks:
             if definition.name in LAYERS:
                 self.diags.error(f"block `{definition.name}` has the name of a layer", definition.name_span,
@@ -156,7 +156,7 @@ class Loader:
     def _picked(self, found: dict[str, Block], functions: dict, imp: ast.Import, key: str,
                 env: Env) -> dict[str, Block]:
         picked = {}
-        for name in imp.names:
+        for name in imp.names or ():  # the caller took None (every block of the file)
             if name in found:
                 picked[name] = found[name]
             elif name in functions:
@@ -179,10 +179,11 @@ class Loader:
             self.diags.error(f"cannot read {shown(key)}: {what}", imp.span, "imports read .net files only",
                              "import a block library, a file named like lib/blocks.net", code="io")
             return False
-        if not any(real == root or real.startswith(root.rstrip(os.sep) + os.sep) for root in self.roots or ()):
+        roots = self.roots if self.roots is not None else import_roots(Path.cwd())
+        if not any(real == root or real.startswith(root.rstrip(os.sep) + os.sep) for root in roots):
             self.diags.error(f"cannot read {shown(key)}: it is outside the project", imp.span,
                              f"resolves to {shown(real)}",
-                             f"imports may read .net files under {shown(self.roots[0])}; to allow another "
+                             f"imports may read .net files under {shown(roots[0])}; to allow another "
                              f"directory, set {IMPORT_PATH}=DIR (several separated by `{os.pathsep}`)", code="io")
             return False
         return True

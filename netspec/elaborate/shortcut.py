@@ -23,7 +23,7 @@ def shortcut_kind(shortcut: ast.Shortcut | None, env: Env) -> str:
     kind = shortcut.kind
     if kind not in KINDS:
         try:
-            kind = env.lookup(kind)
+            kind = env.lookup(kind or "")
         except KeyError:
             kind = None
         if kind is UNKNOWN:
@@ -55,36 +55,40 @@ def _identity(el: Elaborator, item: ast.Residual, x, body, ctx: Ctx):
 
 
 def _auto(el: Elaborator, item: ast.Residual, x, body, ctx: Ctx):
+    shortcut = item.shortcut
+    assert shortcut is not None  # shortcut_kind: no shortcut is the identity
     x_shape, y_shape = el.shape(x), el.shape(body)
     if x_shape is None or y_shape is None or x_shape == y_shape:
         return x
     stride = stride_between(x_shape, y_shape)
     if stride is None:
-        el.diags.error("`shortcut auto` cannot project the input to the branch's shape", item.shortcut.span,
+        el.diags.error("`shortcut auto` cannot project the input to the branch's shape", shortcut.span,
                        f"input {fmt_shape(x_shape)}, branch output {fmt_shape(y_shape)}",
                        "a 1x1 conv projects channels and strides; give an explicit shortcut body", code="shape")
         return None
-    member = ast.Member(item.shortcut.label, ast.Group((), item.shortcut.span), item.shortcut.span)
-    inner = el.nested(member, ctx, "shortcut", item.shortcut.label or "shortcut")
+    member = ast.Member(shortcut.label, ast.Group((), shortcut.span), shortcut.span)
+    inner = el.nested(member, ctx, "shortcut", shortcut.label or "shortcut")
     conv = OPS["conv"].Attrs(out=y_shape[0], kernel=1, stride=stride, bias=False)
-    x = el.apply("conv", conv, (x,), inner.ns.qualify("0"), inner, item.shortcut.span)
+    x = el.apply("conv", conv, (x,), inner.ns.qualify("0"), inner, shortcut.span)
     bn = OPS["batchnorm"].Attrs()
-    return el.apply("batchnorm", bn, (x,), inner.ns.qualify("1"), inner, item.shortcut.span)
+    return el.apply("batchnorm", bn, (x,), inner.ns.qualify("1"), inner, shortcut.span)
 
 
 def _pad(el: Elaborator, item: ast.Residual, x, body, ctx: Ctx):
+    shortcut = item.shortcut
+    assert shortcut is not None  # shortcut_kind: no shortcut is the identity
     x_shape, y_shape = el.shape(x), el.shape(body)
     if x_shape is None or y_shape is None or x_shape == y_shape:
         return x
     stride = stride_between(x_shape, y_shape)
     extra = y_shape[0] - x_shape[0] if len(y_shape) == 3 and len(x_shape) == 3 else -1
     if stride is None or extra < 0:
-        el.diags.error("`shortcut pad` cannot reach the branch's shape", item.shortcut.span,
+        el.diags.error("`shortcut pad` cannot reach the branch's shape", shortcut.span,
                        f"input {fmt_shape(x_shape)}, branch output {fmt_shape(y_shape)}",
                        "pad subsamples and adds zero channels; it cannot remove channels", code="shape")
         return None
     attrs = OPS["pad"].Attrs(stride=stride, front=extra // 2, back=extra - extra // 2)
-    return el.apply("pad", attrs, (x,), ctx.ns.qualify(item.shortcut.label or "pad"), ctx, item.shortcut.span)
+    return el.apply("pad", attrs, (x,), ctx.ns.qualify(shortcut.label or "pad"), ctx, shortcut.span)
 
 
 SHORTCUTS = {"identity": _identity, "auto": _auto, "pad": _pad}

@@ -49,13 +49,15 @@ def _tables(run: list[Line]) -> list[str]:
     columns, a table like `Inception(64,  96, 128)` over `Inception(192, 96, 208)`."""
     codes = [line.code for line in run]
     by_name: dict[str, list[int]] = {}
+    args: dict[int, list[str]] = {}
     for i, line in enumerate(run):
         if line.call is not None and line.call[1] and not any(_KEYWORD.match(a) for a in line.call[1]):
             by_name.setdefault(line.call[0], []).append(i)
+            args[i] = line.call[1]
     for name, rows in by_name.items():
         if len(rows) < TABLE_ROWS:
             continue
-        cells = [[a + "," for a in run[i].call[1][:-1]] + run[i].call[1][-1:] for i in rows]
+        cells = [[a + "," for a in args[i][:-1]] + args[i][-1:] for i in rows]
         widths = [max((len(c[k]) for c in cells if len(c) > k + 1), default=0) for k in range(max(map(len, cells)))]
         for i, row in zip(rows, cells, strict=True):
             padded = [cell.ljust(widths[k]) if k + 1 < len(row) else cell for k, cell in enumerate(row)]

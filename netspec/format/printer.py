@@ -126,7 +126,7 @@ class Printer:
         default = f" = {self.expr(node.default)}" if node.default is not None else ""
         return f"{node.name}: {self.type_ref(node.type)}{default}"
 
-    def type_ref(self, node: ast.TypeRef) -> str:
+    def type_ref(self, node: ast.TypeRef | ast.UnionType) -> str:
         return str(node)
 
     def stmt_Input(self, node: ast.Input) -> None:
@@ -166,7 +166,8 @@ class Printer:
             return None
         if node.span.line == node.span.end_line and column + len(self.expr(node)) <= MAX_WIDTH:
             return None
-        cases, at = [], start(node.span)
+        cases: list[tuple[str, Pos]] = []
+        at = start(node.span)
         while isinstance(node, ast.Cond):
             word = "if" if not cases else "else if"
             cases.append((f"{word} {self.expr(node.test, OR)} then {self.expr(node.then, OR)}", at))
@@ -224,7 +225,7 @@ class Printer:
         cut = node.shortcut
         if cut is not None:
             label = f"{cut.label}: " if cut.label is not None else ""
-            tail = [cut.kind] if cut.kind is not None else [Body(cut.body, start(cut.span))]
+            tail = [cut.kind] if cut.kind is not None else [Body(cut.body or (), start(cut.span))]
             pieces += [f" shortcut {label}", *tail]
         return pieces
 
@@ -243,7 +244,8 @@ class Printer:
         if not node.orelse:
             return pieces
         only = node.orelse[0]
-        if len(node.orelse) == 1 and isinstance(only.item, ast.If) and only.label is None:
+        if len(node.orelse) == 1 and isinstance(only, ast.Member) and isinstance(only.item, ast.If) \
+                and only.label is None:
             return [*pieces, " else ", *self.item_If(only.item)]  # `else if`, as written or as `else { if }`
         return [*pieces, " else ", Body(node.orelse, self.src.body_at(then.after)[1])]
 
@@ -263,7 +265,8 @@ class Printer:
             if member and flat and isinstance(pieces[0], _CallText):
                 self.out[-1].call = pieces[0].parts
             return
-        line, at = f"{label} " if label else "", start(span)
+        line = f"{label} " if label else ""
+        at: Pos | None = start(span)  # the first line's place in the source; None for the lines after it
         for piece in pieces:
             inline = piece if isinstance(piece, str) else self.inline_body(piece)
             if isinstance(piece, Items) and at is not None and not self.fits(line + piece + "{"):
@@ -326,9 +329,10 @@ class Printer:
 
     def _inline_members(self, stmts) -> str | None:
         members = [self.inline_member(m) for m in stmts]
-        if None in members:
+        written = [m for m in members if m is not None]
+        if len(written) < len(members):
             return None
-        return "{ " + "  ".join(members) + " }" if members else "{}"
+        return "{ " + "  ".join(written) + " }" if written else "{}"
 
     def inline_member(self, node) -> str | None:
         if not isinstance(node, ast.Member):

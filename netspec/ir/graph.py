@@ -56,6 +56,14 @@ class Node:
     def describe(self) -> str:
         return self.kind.describe(self.attrs)
 
+    @property
+    def out_shape(self) -> Shape:
+        """The output shape in a checked graph; ValueError where an error upstream left it unknown (only
+        `elaborate_partial`, for editors, makes such graphs)."""
+        if self.shape is None:
+            raise ValueError(f"the shape of {self.path or self.op} is unknown: an error upstream left it so")
+        return self.shape
+
 
 @dataclass(frozen=True, slots=True)
 class Expectation:
@@ -106,7 +114,7 @@ class Graph:
         return any(name for name, _ in self.outputs)
 
     def in_shapes(self, node: Node) -> list[Shape]:
-        return [self.nodes[i].shape for i in node.inputs]
+        return [self.nodes[i].out_shape for i in node.inputs]
 
     def scope_of(self, node: Node) -> Scope:
         return self.scopes[node.scope]

@@ -97,9 +97,10 @@ def _parse(doc: Document) -> ast.Spec | None:
             if not doc.repaired:
                 doc.diagnostics += e.diagnostics
             doc.repaired = True
-            text = _repair(text, e.diagnostics[0])
-            if text is None:
+            repaired = _repair(text, e.diagnostics[0])
+            if repaired is None:
                 return None
+            text = repaired
     return None
 
 

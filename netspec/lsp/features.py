@@ -9,6 +9,7 @@ from collections import defaultdict
 from lsprotocol import types as lsp
 
 from netspec.diagnostics import Diagnostic, Span
+from netspec.ir import Node
 from netspec.lsp.document import Document, uri_of
 from netspec.lsp.symbols import Index, Symbol
 from netspec.ops import LAYERS, Attrs, fmt_shape
@@ -130,7 +131,7 @@ def _outputs_by_line(doc: Document) -> dict[int, list[_Use]]:
     if graph is None:
         return {}
     by_line: dict[int, list[_Use]] = defaultdict(list)
-    last_node: dict[int, object] = {}
+    last_node: dict[int, Node] = {}
     for node in graph.nodes:
         for scope in graph.ancestry(node.scope):
             last_node[scope.id] = node
@@ -199,7 +200,8 @@ def hover(doc: Document, index: Index | None, line: int, col: int) -> lsp.Hover 
 def _explain_at(doc: Document, line: int, col: int) -> str | None:
     from netspec.analysis.explain import explain
 
-    if doc.report is None or (_on_call_name(doc, line, col) is None and _label_at(doc, line, col) is None):
+    if doc.report is None or doc.graph is None or (_on_call_name(doc, line, col) is None
+                                                   and _label_at(doc, line, col) is None):
         return None
     nodes = [n for n in doc.graph.nodes if n.span.file == doc.path and n.span.line == line and n.op != "input"
              and n.span.col <= col <= n.span.end_col + 1 and n.span.end_line == line]
@@ -237,7 +239,7 @@ def _definition_text(symbol: Symbol) -> str:
 def _layer_doc(doc: Document, line: int, col: int) -> str | None:
     name = _on_call_name(doc, line, col)
     op = LAYERS.get(name) if name else None
-    return f"```netspec\n{_signature(name)}\n```\n{op.summary}" if op else None
+    return f"```netspec\n{_signature(name)}\n```\n{op.summary}" if op and name else None
 
 
 def _on_call_name(doc: Document, line: int, col: int) -> str | None:
@@ -309,10 +311,12 @@ def symbols(index: Index) -> list[lsp.DocumentSymbol]:
     made = [(d, lsp.DocumentSymbol(d.name, kinds[d.kind], to_range(d.extent), to_range(d.span), detail=d.detail,
                                    children=[]))
             for d in index.defs if d.kind in kinds and d.span.file == index.path]
-    roots = []
+    roots: list[lsp.DocumentSymbol] = []
     for d, symbol in made:
         parent = _innermost(d, made)
-        (parent.children if parent is not None else roots).append(symbol)
+        siblings = parent.children if parent is not None else roots
+        assert isinstance(siblings, list)  # every symbol above was made with children=[]
+        siblings.append(symbol)
     return roots
 
 

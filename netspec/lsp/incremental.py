@@ -10,6 +10,7 @@ The result equals a full parse of the new text (tests/test_lsp_incremental.py ch
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 
 from netspec.parse import ast, parse
 
@@ -57,7 +58,8 @@ def splice(spec: ast.Spec, target, replacement: tuple) -> ast.Spec:
 
 def _replace(node, target, replacement):
     """A copy of `node` along the path down to `target`; nodes off the path are shared."""
-    if not dataclasses.is_dataclass(node) or not _contains(node.span, target.span):
+    span = getattr(node, "span", None)  # AST nodes have one; values and names in them do not
+    if span is None or not dataclasses.is_dataclass(node) or isinstance(node, type) or not _contains(span, target.span):
         return node
     changes = {}
     for f in dataclasses.fields(node):
@@ -78,7 +80,7 @@ def _replace(node, target, replacement):
 def _innermost(spec: ast.Spec, first: int, last: int):
     """The deepest body statement whose lines cover lines first..last."""
     found = None
-    stack = [*spec.blocks, *spec.networks]
+    stack: list[Any] = [*spec.blocks, *spec.networks]  # AST dataclasses of every kind
     while stack:
         node = stack.pop()
         for f in dataclasses.fields(node):

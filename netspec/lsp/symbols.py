@@ -181,9 +181,10 @@ class Index:
         self.refs.append(Ref(node.name, node.name_span, block))
         definition = block.target if block is not None and block.kind == "import" else block
         params = {p.name: p for p in definition.params} if definition is not None else {}
+        owner = definition.extent if definition is not None else None
         for arg in node.args:
             if arg.name is not None:
-                target = next((d for d in self.defs if d.kind == "param" and d.owner == definition.extent
+                target = next((d for d in self.defs if d.kind == "param" and d.owner == owner
                                and d.name == arg.name), None) if arg.name in params else None
                 span = Span(arg.span.file, arg.span.line, arg.span.col, arg.span.line, arg.span.col + len(arg.name))
                 self.refs.append(Ref(arg.name, span, target))

@@ -2,7 +2,7 @@
 
 import dataclasses
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, dataclass_transform
@@ -179,7 +179,10 @@ class Attrs:
     _names: ClassVar[tuple[str, ...]]
     _required: ClassVar[tuple[str, ...]]
 
-    if TYPE_CHECKING:  # a layer's Attrs reached through `Op.Attrs` takes its arguments by name, whatever they are
+    if TYPE_CHECKING:
+        __dataclass_fields__: ClassVar[dict[str, dataclasses.Field[Any]]]  # every subclass is a dataclass
+
+        # A layer's Attrs reached through `Op.Attrs` takes its arguments by name, whatever they are.
         def __init__(self, *args: Any, **kwargs: Any) -> None: ...
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
@@ -188,7 +191,7 @@ class Attrs:
             cls.__doc__ = f"The checked arguments of a layer call ({cls.__name__})."
         dataclasses.dataclass(frozen=True)(cls)
         # Read for every layer of a network: dataclasses.fields() is too slow to call per node.
-        fields = dataclasses.fields(cls)  # type: ignore[arg-type]  # made a dataclass the line above
+        fields = dataclasses.fields(cls)
         checks = {f.name: check_of(f.type) for f in fields}
         cls._checks = tuple((name, check.fn) for name, check in checks.items())  # Check.fn: one call less
         cls._kinds = {name: check.kind for name, check in checks.items()}
@@ -310,7 +313,7 @@ def fmt_axes(axes: tuple[str, ...]) -> str:
     return "[" + ", ".join(axes) + "]"
 
 
-def fmt_shape(shape: Shape | None) -> str:
+def fmt_shape(shape: Sequence[int] | None) -> str:
     return "?" if shape is None else "[" + ", ".join(str(d) for d in shape) + "]"
 
 

@@ -1,6 +1,6 @@
 """Pooling: max/avg with a window, adaptive and global pooling."""
 
-from typing import Annotated
+from typing import Annotated, ClassVar
 
 from netspec.ops.base import (
     Attrs,
@@ -88,7 +88,7 @@ class AdaptiveAttrs(Attrs):
 class Adaptive(Op):
     """adaptive_avgpool / adaptive_maxpool: PyTorch's variable windows to a fixed output size."""
 
-    Attrs = AdaptiveAttrs
+    Attrs: ClassVar[type[Attrs]] = AdaptiveAttrs  # the global poolings below take none
     ranks = (3,)
 
     def infer(self, a: AdaptiveAttrs, shapes):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import re
+from typing import Any
 
 from lark import Lark, Token, Transformer_NonRecursive, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
@@ -134,12 +135,12 @@ def _run(text: str, path: str, start: str, diags: Diagnostics):
         raise NetspecError(diags.items) from None
 
 
-def _describe(e: UnexpectedInput, text: str, path: str):
+def _describe(e: UnexpectedInput, text: str, path: str) -> tuple[str, Span, str, str]:
     """(message, span, label, help) for a syntax error, in the user's words, never lark's."""
     line, col = max(1, getattr(e, "line", 1) or 1), max(1, getattr(e, "column", 1) or 1)
     hint = _hint(e, text)
     if isinstance(e, UnexpectedCharacters):
-        ch = text[e.pos_in_stream] if e.pos_in_stream < len(text) else "?"
+        ch = text[e.pos_in_stream] if e.pos_in_stream is not None and e.pos_in_stream < len(text) else "?"
         if ch == "'":
             hint = hint or 'strings are written in double quotes: `"same"`'
         return f"unexpected character `{ch}`", Span.point(path, line, col), "not part of the language", hint
@@ -152,6 +153,7 @@ def _describe(e: UnexpectedInput, text: str, path: str):
         last = text.rstrip().split("\n")  # lines as lark counts them
         span = Span.point(path, len(last), len(last[-1]) + 1)
         return "unexpected end of file", span, _expected(e), hint or "is a closing `}` or `)` missing?"
+    assert isinstance(e, UnexpectedToken)  # lark's third kind of UnexpectedInput, after the two above
     token: Token = e.token
     width = max(1, len(str(token.value)))
     span = Span.point(path, line, col, width)
@@ -299,7 +301,8 @@ def _state(e: UnexpectedInput):
 
 def _offender(e: UnexpectedInput, text: str) -> str:
     if isinstance(e, UnexpectedCharacters):
-        return text[e.pos_in_stream: e.pos_in_stream + 1]
+        at = e.pos_in_stream or 0  # always set for a character the lexer stopped at
+        return text[at: at + 1]
     token = getattr(e, "token", None)
     return token.type if token is not None else "$END"
 
@@ -336,7 +339,9 @@ def _span(path: str, meta) -> Span:
 
 
 def _token_span(path: str, token: Token) -> Span:
-    return Span(path, token.line, token.column, token.end_line, token.end_column)
+    line, col, end_line, end_col = token.line, token.column, token.end_line, token.end_column
+    assert line is not None and col is not None and end_line is not None and end_col is not None  # a lexed token
+    return Span(path, line, col, end_line, end_col)
 
 
 def _nested(method):
@@ -357,6 +362,14 @@ def _nested(method):
     return build
 
 
+def _binary_rule(op: str):
+    """The transformer method for one binary operator's rule."""
+    def method(self, meta, children):
+        return ast.Binary(op, children[0], children[1], self.s(meta))
+
+    return _nested(method)
+
+
 @v_args(meta=True)
 class _ToAst(Transformer_NonRecursive):
     """lark's parse tree -> netspec.parse.ast; lark's types never leave this module."""
@@ -375,10 +388,10 @@ class _ToAst(Transformer_NonRecursive):
     # -- top level
     def start(self, meta, items):
         spec = ast.Spec(self.path, "")
+        lists: dict[type, list[Any]] = {ast.Import: spec.imports, ast.BlockDef: spec.blocks,
+                                         ast.NetworkDef: spec.networks, ast.Def: spec.defs}
         for item in items:
-            kind = {ast.Import: spec.imports, ast.BlockDef: spec.blocks, ast.NetworkDef: spec.networks,
-                    ast.Def: spec.defs}[type(item)]
-            kind.append(item)
+            lists[type(item)].append(item)
         return spec
 
     def import_all(self, meta, children):
@@ -477,7 +490,8 @@ class _ToAst(Transformer_NonRecursive):
 
     def _template(self, token: Token, span: Span) -> ast.Template:
         """`"block{s}-{i}"` -> its text and expression parts, each expression located in the file."""
-        text, parts, at = _string(token), [], 0
+        text, at = _string(token), 0
+        parts: list[str | ast.Expr] = []
         while at < len(text):
             start = text.find("{", at)
             if start < 0:
@@ -600,7 +614,8 @@ class _ToAst(Transformer_NonRecursive):
 
     @_nested
     def slice(self, meta, children):
-        return ast.Slice(*children, self.s(meta))
+        target, start, stop = children
+        return ast.Slice(target, start, stop, self.s(meta))
 
     @_nested
     def comprehension(self, meta, children):
@@ -609,7 +624,8 @@ class _ToAst(Transformer_NonRecursive):
 
     @_nested
     def cond(self, meta, children):
-        return ast.Cond(*children, self.s(meta))
+        test, then, orelse = children
+        return ast.Cond(test, then, orelse, self.s(meta))
 
     @_nested
     def neg(self, meta, children):
@@ -632,15 +648,9 @@ class _ToAst(Transformer_NonRecursive):
     def contains(self, meta, children):
         return ast.Binary("in", children[0], children[1], self.s(meta))
 
-    def _binary(op):  # a method factory used only in this class body (no self)
-        def method(self, meta, children):
-            return ast.Binary(op, children[0], children[1], self.s(meta))
-
-        return _nested(method)
-
-    add, sub, mul, div = _binary("+"), _binary("-"), _binary("*"), _binary("/")
-    floordiv, mod, pow = _binary("//"), _binary("%"), _binary("**")
-    and_, or_ = _binary("and"), _binary("or")
+    add, sub, mul, div = _binary_rule("+"), _binary_rule("-"), _binary_rule("*"), _binary_rule("/")
+    floordiv, mod, pow = _binary_rule("//"), _binary_rule("%"), _binary_rule("**")
+    and_, or_ = _binary_rule("and"), _binary_rule("or")
 
 
 _METHODS = tuple(name for name in dir(_ToAst) if hasattr(getattr(_ToAst, name), "visit_wrapper"))
@@ -675,10 +685,11 @@ def _shift(node, line: int, col: int):
     """An expression parsed on its own, with every span moved to where it stands in the file."""
     if isinstance(node, tuple):
         return tuple(_shift(n, line, col) for n in node)
-    if not dataclasses.is_dataclass(node):
+    if not dataclasses.is_dataclass(node) or isinstance(node, type):
         return node
+    spanned: Any = node  # an AST node: a dataclass with a span
     changes = {f.name: _shift(getattr(node, f.name), line, col) for f in dataclasses.fields(node) if f.name != "span"}
-    return dataclasses.replace(node, span=_move(node.span, line, col), **changes)
+    return dataclasses.replace(spanned, span=_move(spanned.span, line, col), **changes)
 
 
 def _shifted(d, line: int, col: int):

@@ -181,7 +181,11 @@ class _Builder:
         return root
 
     def _container(self, box: Box, clusters: dict[int, Cluster]) -> Cluster:
-        scope = self.layers[box.node].scope if box.node is not None else self.scopes[box.scope].parent
+        if box.node is not None:
+            scope = self.layers[box.node].scope
+        else:  # a folded scope's box sits in that scope's parent (never the root: the root is not folded)
+            assert box.scope is not None
+            scope = self.scopes[box.scope].parent or 0
         parent = clusters[0]
         for s in self.chain(scope):
             if s.id == 0 or not is_named(self.scopes, s) or s.id in self.folded:

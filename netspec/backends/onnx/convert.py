@@ -31,6 +31,8 @@ def to_onnx(module, shape: tuple[int, ...], opset: int, dynamic_batch: bool, ver
                                         dynamic_shapes=dynamic, optimize=True, verbose=verbose)
     except Exception as e:  # noqa: BLE001 - the exporter raises anything; _failed turns it into a diagnostic
         raise _failed(e) from None
+    if program is None:  # only without dynamo=True
+        raise _failed(RuntimeError("torch.onnx.export returned no program"))
     model = program.model_proto
     _check_honoured(model, opset)
     return model

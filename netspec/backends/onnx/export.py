@@ -106,7 +106,7 @@ def export_module(module, graph: Graph, options: Options = Options(), on_stage: 
     """Export an nn.Module whose submodule paths are the graph's node paths, trace it to the spec, verify it."""
     require()
     stages = stages or _Stages(on_stage)
-    shape = tuple(graph.input.shape)
+    shape = tuple(graph.input.out_shape)
     with quiet(not options.verbose), verifier.eval_mode(module):
         with stages("export"):
             model = _to_onnx(module, shape, options)
@@ -158,7 +158,7 @@ def metadata(graph: Graph, options: Options, weights: Weights) -> dict[str, str]
     batch = "batch" if options.dynamic_batch else 1
     return {"netspec.version": __version__, "netspec.network": graph.name, "netspec.source": graph.file,
             "netspec.params": json.dumps(graph.params, sort_keys=True, default=str),
-            "netspec.input": json.dumps([batch, *graph.input.shape]), "netspec.weights": _weights_label(weights),
+            "netspec.input": json.dumps([batch, *graph.input.out_shape]), "netspec.weights": _weights_label(weights),
             "netspec.exporter": f"torch {torch.__version__} (dynamo), opset {options.opset}"}
 
 

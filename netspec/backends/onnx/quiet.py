@@ -55,5 +55,7 @@ def _fds_to_devnull():
 
 def _flush() -> None:
     for stream in (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__):
-        with contextlib.suppress(AttributeError, ValueError, OSError):  # closed, replaced or None
+        if stream is None:  # no console (pythonw)
+            continue
+        with contextlib.suppress(AttributeError, ValueError, OSError):  # closed, or replaced by a harness
             stream.flush()

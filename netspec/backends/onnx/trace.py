@@ -102,8 +102,8 @@ class Index:
         """Every ONNX node's origin, or None when the exporter recorded no module path for it."""
         stacks = [_module_paths(n) for n in nodes]
         keys = [self._join_key(s, n.op_type) for s, n in zip(stacks, nodes, strict=True)]
-        totals, seen = Counter(k for k in keys if k), Counter()
-        out = []
+        totals, seen = Counter(k for k in keys if k), Counter[tuple[str, str]]()
+        out: list[Origin | None] = []
         for node, stack, key in zip(nodes, stacks, keys, strict=True):
             if key is not None:
                 seen[key] += 1

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from netspec.backends.torch.layers import Parameter
 from netspec.backends.torch.layout import Container, Leaf
 from netspec.backends.torch.namespace import Namespace, camel
 from netspec.ir import Graph
@@ -60,7 +61,7 @@ class Row:
 
     @property
     def input_shape(self) -> tuple[int, ...]:
-        return self.graph.nodes[self.box.input].shape
+        return self.graph.nodes[self.box.input].out_shape
 
 
 @dataclass
@@ -114,7 +115,7 @@ def _member_signature(member: Leaf | Container) -> tuple:
     if isinstance(member, Container):
         return member.name, signature(member)
     c = member.construct
-    if member.parameter:
+    if isinstance(c, Parameter):
         return member.name, "Parameter", len(c.shape)
     return member.name, c.cls, tuple(a.name for a in c.args), tuple(a.name for a in c.kwargs), c.init and c.init.name
 
@@ -183,21 +184,21 @@ def _chain_blocks(boxes: list[Container], signatures: dict) -> dict[str, bool]:
     seen: dict[str, set] = {}
     for box in boxes:
         if box.is_block and box.chain:
-            seen.setdefault(box.scope.block, set()).add(signatures[box.scope.id])
+            seen.setdefault(box.scope.block or "", set()).add(signatures[box.scope.id])
     return {block: len(sigs) == 1 for block, sigs in seen.items()}
 
 
 def _form(graph: Graph, box: Container, sig: tuple, chain_blocks: dict[str, bool]) -> tuple[Form, tuple, str]:
+    block = box.scope.block or ""  # the block's name, for block instances
     if box.is_root:
         return "root", ("root",), graph.name
     if box.is_block and box.chain:
-        uniform = chain_blocks[box.scope.block]
-        form = "sequential" if uniform else "passthrough"
-        return form, (form, box.scope.block), box.scope.block
+        form: Form = "sequential" if chain_blocks[block] else "passthrough"
+        return form, (form, block), block
     if box.chain:
         return "inline", (), ""
     if box.is_block:
-        return "module", ("block", box.scope.block, sig), box.scope.block
+        return "module", ("block", block, sig), block
     name = box.name if not box.name.isdigit() else box.scope.kind
     return "module", (box.scope.kind, name, sig), camel(name) or box.scope.kind.title()
 

@@ -113,7 +113,7 @@ def emit(op: str, site: Site) -> Emission:
 
 def _side(pair: tuple[int, int]) -> int | tuple[int, int]:
     """(3, 3) -> 3, as a person writes it; (1, 3) stays a pair."""
-    return pair[0] if pair[0] == pair[1] else tuple(pair)
+    return pair[0] if pair[0] == pair[1] else pair
 
 
 def _stride(a) -> Arg:

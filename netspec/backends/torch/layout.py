@@ -171,7 +171,8 @@ def _add_step(graph: Graph, box: Container, item: Node | Container, users) -> No
         box.members.append(item)
         box.steps.append(Step(graph.nodes[item.output], (item.input,), member=item.name, span=item.scope.span))
         return
-    made = emit(item.op, Site(item.attrs, tuple(graph.in_shapes(item)), item.shape, _inplace_ok(graph, item, users)))
+    site = Site(item.attrs, tuple(graph.in_shapes(item)), item.out_shape, _inplace_ok(graph, item, users))
+    made = emit(item.op, site)
     if isinstance(made, Function):
         box.steps.append(Step(item, item.inputs, function=made))
         return

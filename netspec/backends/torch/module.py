@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import functools
 import gc
+from collections.abc import Callable
 from contextlib import contextmanager
+from typing import Any
 
 import torch
 from torch import nn
@@ -22,6 +24,11 @@ class Network(nn.Module):
     The steps are fixed when the module is built: no string lookups or data-dependent Python in `forward`,
     so `torch.compile(fullgraph=True)` and `torch.export` trace it in one graph.
     """
+
+    _title: str
+    _program: tuple[tuple[Callable[..., Any], tuple[int, ...], int], ...]  # (call, input slots, output slot)
+    _slots: int
+    _out: int
 
     def __init__(self, title: str):
         super().__init__()
@@ -44,6 +51,8 @@ class Network(nn.Module):
 class Sequential(nn.Sequential):
     """nn.Sequential that prints as the block it was built from."""
 
+    _title: str
+
     def __init__(self, title: str):
         super().__init__()
         self.__dict__["_title"] = title
@@ -55,15 +64,19 @@ class Sequential(nn.Sequential):
         return _rebuild, ("Sequential", self._title), self.__getstate__()
 
 
-_BASES = {"Network": Network, "Sequential": Sequential}
+_BASES: dict[str, type[nn.Module]] = {"Network": Network, "Sequential": Sequential}
 
 
-@functools.cache
-def named(base: type, title: str) -> type:
+_NAMED: dict[tuple[type[nn.Module], str], type[nn.Module]] = {}  # one class per name: pickle finds it again
+
+
+def named(base: type[nn.Module], title: str) -> type[nn.Module]:
     """`base` under the spec's name (`Basic`, `ResNet18`): what torchinfo, torchview and type() print."""
     if title == base.__name__ or not title.isidentifier():
         return base
-    return type(title, (base,), {"__module__": base.__module__, "__qualname__": title})
+    if (base, title) not in _NAMED:
+        _NAMED[base, title] = type(title, (base,), {"__module__": base.__module__, "__qualname__": title})
+    return _NAMED[base, title]
 
 
 def _rebuild(base: str, title: str) -> nn.Module:
@@ -106,7 +119,7 @@ def title(box: Container, graph: Graph) -> str:
     """What a container is called when printed: the network's or the block's name, else its kind."""
     if box.is_root:
         return graph.name
-    if box.is_block:
+    if box.is_block and box.scope.block is not None:
         return box.scope.block
     if box.scope.kind == "paths":
         return box.steps[-1].node.op.title()
@@ -116,14 +129,18 @@ def title(box: Container, graph: Graph) -> str:
 def _container(box: Container, graph: Graph) -> nn.Module:
     members = [(m.name, _member(m, graph)) for m in box.members]
     name = title(box, graph)
-    module = named(Sequential, name)(name) if box.chain else named(Network, name)(name)
-    _adopt(module, members)
-    if not box.chain:
-        _compile(module, box)
-    return module
+    if box.chain:
+        chain = named(Sequential, name)(name)
+        _adopt(chain, members)
+        return chain
+    network = named(Network, name)(name)
+    assert isinstance(network, Network)  # a subclass of it, named after the spec
+    _adopt(network, members)
+    _compile(network, box)
+    return network
 
 
-def _adopt(module: nn.Module, members: list[tuple[str, nn.Module]]) -> None:
+def _adopt(module: nn.Module, members: list[tuple[str, nn.Module | nn.Parameter]]) -> None:
     """Register submodules. The elaborator has checked the names (no `_`, no nn.Module attribute), so they go
     straight in; anything else takes add_module's checks, which raise."""
     for name, member in members:
@@ -135,7 +152,7 @@ def _adopt(module: nn.Module, members: list[tuple[str, nn.Module]]) -> None:
             module._modules[name] = member
 
 
-def _member(member: Leaf | Container, graph: Graph) -> nn.Module:
+def _member(member: Leaf | Container, graph: Graph) -> nn.Module | nn.Parameter:
     return leaf(member.construct) if isinstance(member, Leaf) else _container(member, graph)
 
 

@@ -123,13 +123,14 @@ class Variables:
 class Generator:
     """Writes the module: header, imports, init helpers, then the classes of the plan, dependencies first."""
 
+    plan: Plan  # which class each container becomes: set by `source` (and `record`) before any code is written
+
     def __init__(self, graph: Graph):
         self.graph = graph
         self.names = Namespace(IMPORTS + CUSTOM + ("self",))  # a class named `self` would hide the instance
         self.used: set[str] = set()  # optional imports the code needs: "F", "OrderedDict", custom classes
         self.helpers: dict[str, str] = {}  # init name -> helper function name
         self.inits: dict[str, Init] = {}
-        self.plan: Plan | None = None
         self.values: dict[int, list[Any]] = {}  # class instances' values, of the elaboration being recorded
         self.parameters: set[str] = set()  # members of the container being written that are parameters
         self.indexed = False  # the container being written is an nn.Sequential with a forward of its own
@@ -325,14 +326,14 @@ class Generator:
     def _shape(self, cls: ClassDef, n: int) -> str:
         """A step's output shape over the class's instances: numbers where they agree, names where not."""
         nodes = [row.box.steps[n].node for row in cls.rows]
-        if len({node.shape for node in nodes}) == 1:
-            return fmt_shape(nodes[0].shape)
-        return "[" + ", ".join(self._dim(cls, nodes, d) for d in range(len(nodes[0].shape))) + "]"
+        if len({node.out_shape for node in nodes}) == 1:
+            return fmt_shape(nodes[0].out_shape)
+        return "[" + ", ".join(self._dim(cls, nodes, d) for d in range(len(nodes[0].out_shape))) + "]"
 
     def _dim(self, cls: ClassDef, nodes: list, d: int) -> str:
         """One dimension: a parameter, a function of the input's H or W, or (concat channels) a sum of those."""
         inputs = [row.input_shape for row in cls.rows]
-        text = _dim(cls, d, tuple(node.shape[d] for node in nodes), inputs)
+        text = _dim(cls, d, tuple(node.out_shape[d] for node in nodes), inputs)
         if text != "?" or d != 0 or nodes[0].op != "concat":
             return text
         graphs = [row.graph for row in cls.rows]
@@ -357,7 +358,7 @@ class Generator:
 
     def _network_doc(self) -> tuple[str, ...]:
         g = self.graph
-        params = sum(OPS[n.op].params(n.attrs, g.in_shapes(n), n.shape) for n in g.nodes)
+        params = sum(OPS[n.op].params(n.attrs, g.in_shapes(n), n.out_shape) for n in g.nodes)
         args = ", ".join(f"{k}={v!r}" for k, v in g.params.items())
         return (comment(f"network {g.name}({args}) from {_basename(g.file)}."),
                 comment(f"Input {fmt_shape(g.input.shape)} -> output {fmt_shape(g.output.shape)}, "

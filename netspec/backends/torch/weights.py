@@ -21,7 +21,7 @@ class WeightsError(NetspecError):
     """Weights whose keys or shapes do not fit the spec: the missing, unexpected and mis-shaped keys."""
 
     def __init__(self, network: str, missing: list[str], unexpected: list[str],
-                 misshaped: list[tuple[str, tuple, tuple]], where: dict[str, str] | None = None):
+                 misshaped: list[tuple[str, tuple | str, tuple]], where: dict[str, str] | None = None):
         self.missing, self.unexpected, self.misshaped = missing, unexpected, misshaped
         counts = [f"{len(keys)} {kind}" for keys, kind in
                   ((missing, "missing"), (unexpected, "unexpected"), (misshaped, "mis-shaped")) if keys]
@@ -48,7 +48,7 @@ def _listed(items: list[str], sep: str = ", ") -> str:
     return shown + (f"{sep}... and {len(items) - SHOWN} more" if len(items) > SHOWN else "")
 
 
-def _misshaped(key: str, got: tuple, want: tuple, where: dict[str, str]) -> str:
+def _misshaped(key: str, got: tuple | str, want: tuple, where: dict[str, str]) -> str:
     at = f" ({where[key]})" if key in where else ""
     return f"{key} is {_fmt(got)} in the weights, {_fmt(want)} in the spec{at}"
 
