@@ -131,6 +131,9 @@ def test_compile_to_stdout_and_file_agree(tmp_path):
     done = subprocess.run([NETSPEC, "compile", str(SPECS / "resnet18.net"), "-o", str(out)], capture_output=True,
                           text=True, check=True)
     assert out.read_text() == printed and "from resnet18 import ResNet18" in done.stderr
+    dash = subprocess.run([NETSPEC, "compile", str(SPECS / "resnet18.net"), "-o", "-"], capture_output=True, text=True,
+                          check=True, cwd=tmp_path)
+    assert dash.stdout == printed and not (tmp_path / "-").exists()  # `-o -` is stdout, not a file named `-`
     check = "from resnet18 import ResNet18; import sys; m = ResNet18(); assert 'netspec' not in sys.modules"
     subprocess.run([sys.executable, "-c", check], cwd=tmp_path, check=True)
 

@@ -27,6 +27,8 @@ def compile_(file: Path, output: Path | None, set: list[str] | None, input: str 
     """Compile a spec to PyTorch source that needs only torch: a class per block, and the network's class."""
     from netspec.backends.torch.source import emit_source  # no torch import: compiling works without it
 
+    if output is not None and str(output) == "-":  # `-o -` is stdout, as for `fmt -` (never a file named `-`)
+        output = None
     if output is not None:
         vet_output(output, file)
     report = build_report(file, set, input)
