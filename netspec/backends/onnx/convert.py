@@ -16,8 +16,10 @@ def max_opset() -> int:
     return onnx.defs.onnx_opset_version()
 
 
-def to_onnx(module, shape: tuple[int, ...], opset: int, dynamic_batch: bool, verbose: bool = False):
-    """Export `module` (already in evaluation mode) for inputs [batch, *shape]; the batch axis is named `batch`.
+def to_onnx(module, shape: tuple[int, ...], opset: int, dynamic_batch: bool, verbose: bool = False,
+            outputs: tuple[str, ...] = (OUTPUT,)):
+    """Export `module` (already in evaluation mode) for inputs [batch, *shape]; the batch axis is named `batch`;
+    the graph's outputs are named `outputs` (a module returning a dict gives them in its order).
     The exporter talks a lot: the caller silences it (quiet.py) unless `verbose`."""
     import torch
 
@@ -27,7 +29,7 @@ def to_onnx(module, shape: tuple[int, ...], opset: int, dynamic_batch: bool, ver
     try:
         with torch.no_grad():
             program = torch.onnx.export(module, (example,), dynamo=True, external_data=False,
-                                        opset_version=opset, input_names=[INPUT], output_names=[OUTPUT],
+                                        opset_version=opset, input_names=[INPUT], output_names=list(outputs),
                                         dynamic_shapes=dynamic, optimize=True, verbose=verbose)
     except Exception as e:  # noqa: BLE001 - the exporter raises anything; _failed turns it into a diagnostic
         raise _failed(e) from None

@@ -109,7 +109,7 @@ def export_module(module, graph: Graph, options: Options = Options(), on_stage: 
     shape = tuple(graph.input.out_shape)
     with quiet(not options.verbose), verifier.eval_mode(module):
         with stages("export"):
-            model = _to_onnx(module, shape, options)
+            model = _to_onnx(module, shape, options, output_names(graph))
         with stages("trace"):
             traced = trace.annotate(model, graph, metadata(graph, options, weights))
             data = model.SerializeToString()
@@ -118,13 +118,20 @@ def export_module(module, graph: Graph, options: Options = Options(), on_stage: 
                   checked, stages.seconds)
 
 
-def _to_onnx(module, shape: tuple[int, ...], options: Options):
+def _to_onnx(module, shape: tuple[int, ...], options: Options, outputs: tuple[str, ...]):
     """The exported model, with every node's module path even where onnx's version converter dropped them."""
-    model = convert.to_onnx(module, shape, options.opset, options.dynamic_batch, options.verbose)
+    model = convert.to_onnx(module, shape, options.opset, options.dynamic_batch, options.verbose, outputs)
     if trace.unscoped(model) and options.opset != convert.NATIVE_OPSET:
-        native = convert.to_onnx(module, shape, convert.NATIVE_OPSET, options.dynamic_batch, options.verbose)
+        native = convert.to_onnx(module, shape, convert.NATIVE_OPSET, options.dynamic_batch, options.verbose,
+                                 outputs)
         trace.borrow_scopes(model, native)
     return model
+
+
+def output_names(graph: Graph) -> tuple[str, ...]:
+    """One graph output per network output, named as declared; `output` for a network that declares none."""
+    named = [name for name, _ in getattr(graph, "outputs", ())]
+    return tuple(named) if any(named) else (convert.OUTPUT,)
 
 
 def _verify(data: bytes, module, shape, options: Options, stages: _Stages) -> verifier.Verification:

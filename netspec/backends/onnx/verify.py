@@ -82,20 +82,28 @@ def _random_input(batch: int, shape: tuple[int, ...]):
 
 
 def _max_diff(session, module, x) -> float:
+    """The largest difference over every output: a network with named outputs returns a dict, in the order of
+    the ONNX graph's outputs."""
     import numpy as np
     import torch
 
     with torch.no_grad():
-        expected = module(x).numpy()
+        result = module(x)
+    expected = [t.numpy() for t in (result.values() if isinstance(result, dict) else [result])]
     try:
-        (got,) = session.run(None, {INPUT: x.numpy()})
+        got = session.run(None, {INPUT: x.numpy()})
     except Exception as e:  # noqa: BLE001 - onnxruntime's own exception types are not importable by name
         raise export_error(f"onnxruntime failed to run the exported model: {first_line(e)}",
                            code="onnx-runtime") from None
-    if got.shape != expected.shape:
-        raise export_error(f"onnxruntime gives an output of shape {list(got.shape)}, PyTorch {list(expected.shape)}",
-                           code="onnx-verify")
-    return float(np.max(np.abs(got.astype(np.float64) - expected))) if got.size else 0.0
+    if len(got) != len(expected):
+        raise export_error(f"onnxruntime gives {len(got)} outputs, PyTorch {len(expected)}", code="onnx-verify")
+    diffs = [0.0]
+    for a, b in zip(got, expected, strict=True):
+        if a.shape != b.shape:
+            raise export_error(f"onnxruntime gives an output of shape {list(a.shape)}, PyTorch {list(b.shape)}",
+                               code="onnx-verify")
+        diffs += [float(np.max(np.abs(a.astype(np.float64) - b)))] if a.size else []
+    return float(np.max(diffs))  # NaN, if any, wins: the caller refuses it
 
 
 def _mismatch(diff: float, batch: int, tolerance: float):

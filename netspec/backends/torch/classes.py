@@ -106,9 +106,11 @@ class Plan:
 def signature(box: Container) -> tuple:
     """The structure of a container without its numbers: equal signatures can share a class."""
     members = tuple(_member_signature(m) for m in box.members)
-    local = {box.input: 0} | {s.node.id: n + 1 for n, s in enumerate(box.steps)}
-    steps = tuple((s.member, _function_signature(s.function), tuple(local[i] for i in s.inputs)) for s in box.steps)
-    return box.scope.kind, box.scope.block, box.chain, members, steps, local[box.output]
+    local = {v: n for n, v in enumerate([*box.inputs, *(v for s in box.steps for v in s.outputs)])}
+    steps = tuple((s.member, _function_signature(s.function), tuple(local[i] for i in s.inputs), len(s.outputs))
+                  for s in box.steps)
+    interface = len(box.inputs), tuple(local[v] for v in box.outputs)  # instances of a class take and give alike
+    return box.scope.kind, box.scope.block, box.chain, members, steps, interface
 
 
 def _member_signature(member: Leaf | Container) -> tuple:

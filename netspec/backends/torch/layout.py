@@ -3,6 +3,11 @@
 Shared by the live builder and the code generator, so both give every layer the module path `node.path`.
 A scope with a path of its own (a named group, a block instance, a named branch) is a container; a
 transparent scope (an unnamed residual or concat) is not, and its layers belong to the enclosing container.
+
+A node may read any earlier node, from any scope (`@enc.stage2`). So a container's forward takes its main
+input and then every value it reads from outside (`forward(x, stage2)`), and returns its main output and then
+every value of its own that is read outside it or is a network output (`return out, stage2`). A container is
+an nn.Sequential only while it is still a chain: one value in, one out, each step reading the one before.
 """
 
 from __future__ import annotations
@@ -42,14 +47,16 @@ class Leaf:
 class Step:
     """One line of a forward: call a member (a leaf or a child container) or apply a function."""
 
-    node: Node  # the node whose value the step computes; for a child container, its output node
+    node: Node  # the node whose value the step computes; for a child container, its main output node
     inputs: tuple[int, ...]  # node ids of the values read
     member: str | None = None
     function: Function | None = None
     span: Span | None = None  # the spec text it comes from: the node's, or the child container's
+    outputs: tuple[int, ...] = ()  # node ids of the values it gives: the node's; a child container's outputs
 
     def __post_init__(self):
         self.span = self.span or self.node.span
+        self.outputs = self.outputs or (self.node.id,)
 
 
 @dataclass(slots=True)
@@ -61,12 +68,22 @@ class Container:
     members: list[Leaf | Container] = field(default_factory=list)
     steps: list[Step] = field(default_factory=list)
     items: list[Node | Container] = field(default_factory=list)  # direct nodes and children, in order
-    input: int = 0
-    output: int = 0
+    inputs: tuple[int, ...] = (0,)  # the main input, then the values it reads from outside, in order of use
+    outputs: tuple[int, ...] = (0,)  # the main output, then its values read outside it; the network's outputs
+    first: int = 0  # the range of node ids inside it (its nodes are contiguous)
+    last: int = -1
 
     @property
     def path(self) -> str:
         return self.scope.path
+
+    @property
+    def input(self) -> int:
+        return self.inputs[0]
+
+    @property
+    def output(self) -> int:
+        return self.outputs[0]
 
     @property
     def is_root(self) -> bool:
@@ -83,12 +100,17 @@ class Container:
             return False
         if any(isinstance(m, Leaf) and m.parameter for m in self.members):  # nn.Sequential cannot call one
             return False
+        if len(self.inputs) != 1 or len(self.outputs) != 1:
+            return False
         previous = self.input
         for step in self.steps:
-            if step.inputs != (previous,):
+            if step.inputs != (previous,) or len(step.outputs) != 1:
                 return False
             previous = step.node.id
         return previous == self.output
+
+    def holds(self, node: int) -> bool:
+        return self.first <= node <= self.last
 
     def containers(self) -> list[Container]:
         """This container and every one inside it, parents before children."""
@@ -97,6 +119,16 @@ class Container:
             if isinstance(member, Container):
                 out += member.containers()
         return out
+
+
+def outputs(graph: Graph) -> list[tuple[str, int]]:
+    """The network's outputs, (name, node id) in declaration order; one unnamed one when none is declared."""
+    return list(getattr(graph, "outputs", None) or [("", graph.nodes[-1].id)])
+
+
+def named_outputs(graph: Graph) -> bool:
+    """Does the network return a dict of named outputs (it declares `output`) rather than one tensor?"""
+    return any(name for name, _ in outputs(graph))
 
 
 def layout(graph: Graph) -> Container:
@@ -108,8 +140,7 @@ def layout(graph: Graph) -> Container:
         if node.scope not in chains:
             chains[node.scope] = [s for s in reversed(graph.ancestry(node.scope)) if owns(graph, s)]
         _place(node, chains[node.scope], containers)
-    users = graph.users()
-    _finish(graph, root, users)
+    _finish(graph, root, _Reads(graph))
     return root
 
 
@@ -138,40 +169,67 @@ def _relative(parent: str, path: str) -> str:
     return name
 
 
-def _finish(graph: Graph, box: Container, users: dict[int, list[int]]) -> None:
-    """Members, steps, input and output of a container and its children (children first).
+class _Reads:
+    """Who reads each value: the nodes that take it as an input, and the network's outputs."""
 
-    A scope's nodes are contiguous, so the container's output is its last item's, and its input is what its
-    first node reads; _verify proves that every step reads only that input or what an earlier step computed.
-    """
+    def __init__(self, graph: Graph):
+        self.users = graph.users()
+        self.outputs = {i for _, i in outputs(graph)}
+
+    def outside(self, box: Container, node: int) -> bool:
+        """Is the value read outside the container (or is it a network output)?"""
+        return node in self.outputs or any(not box.holds(u) for u in self.users[node])
+
+
+def _finish(graph: Graph, box: Container, reads: _Reads) -> None:
+    """Members, steps, inputs and outputs of a container and its children (children first)."""
     for item in box.items:
         if isinstance(item, Container):
-            _finish(graph, item, users)
-    if not box.items:  # a network with no layers passes its input through
-        return
-    last = box.items[-1]
-    box.output = last.output if isinstance(last, Container) else last.id
-    box.input = _input(box)
-    for item in box.items:
-        _add_step(graph, box, item, users)
+            _finish(graph, item, reads)
+    if box.items:
+        _span(box)
+        box.inputs = (0,) if box.is_root else _inputs(box)
+        box.outputs = tuple(i for _, i in outputs(graph)) if box.is_root else _outputs(box, reads)
+        for item in box.items:
+            _add_step(graph, box, item, reads)
+    elif box.is_root:  # a network with no layers passes its input through
+        box.outputs = (0,) * len(outputs(graph))
     _verify(box)
 
 
-def _input(box: Container) -> int:
-    first = box.items[0]
-    if isinstance(first, Container):
-        return first.input
-    if len(set(first.inputs)) != 1:
-        raise LayoutError(f"`{box.path or 'the network'}` starts with a node reading {len(first.inputs)} values")
-    return first.inputs[0]
+def _span(box: Container) -> None:
+    """The container's node ids, checked contiguous: its forward runs as one step of its parent's."""
+    ids = [i for item in box.items for i in ((item.first, item.last) if isinstance(item, Container) else
+                                                (item.id, item.id))]
+    box.first, box.last = min(ids), max(ids)
+    count = sum(item.last - item.first + 1 if isinstance(item, Container) else 1 for item in box.items)
+    if count != box.last - box.first + 1 and not box.is_root:
+        raise LayoutError(f"`{box.path}`: its nodes are not contiguous")
 
 
-def _add_step(graph: Graph, box: Container, item: Node | Container, users) -> None:
+def _inputs(box: Container) -> tuple[int, ...]:
+    """What it reads from outside, in order of first use: the first is what its chain starts from."""
+    read = [i for item in box.items for i in item.inputs if not box.holds(i)]
+    if not read:
+        raise LayoutError(f"`{box.path}` reads no value")
+    return tuple(dict.fromkeys(read))
+
+
+def _outputs(box: Container, reads: _Reads) -> tuple[int, ...]:
+    """Its last value, then the values of its own read outside it, in execution order."""
+    last = box.items[-1]
+    main = last.output if isinstance(last, Container) else last.id
+    exported = [i for i in range(box.first, box.last + 1) if i != main and reads.outside(box, i)]
+    return (main, *exported)
+
+
+def _add_step(graph: Graph, box: Container, item: Node | Container, reads: _Reads) -> None:
     if isinstance(item, Container):
         box.members.append(item)
-        box.steps.append(Step(graph.nodes[item.output], (item.input,), member=item.name, span=item.scope.span))
+        box.steps.append(Step(graph.nodes[item.output], item.inputs, member=item.name, span=item.scope.span,
+                              outputs=item.outputs))
         return
-    site = Site(item.attrs, tuple(graph.in_shapes(item)), item.out_shape, _inplace_ok(graph, item, users))
+    site = Site(item.attrs, tuple(graph.in_shapes(item)), item.out_shape, _inplace_ok(graph, item, reads))
     made = emit(item.op, site)
     if isinstance(made, Function):
         box.steps.append(Step(item, item.inputs, function=made))
@@ -181,25 +239,31 @@ def _add_step(graph: Graph, box: Container, item: Node | Container, users) -> No
     box.steps.append(Step(item, item.inputs, member=leaf.name))
 
 
-def _inplace_ok(graph: Graph, node: Node, users) -> bool:
-    """May this node overwrite its input? Only if no one else reads it, through aliases, nor needs it for backward."""
+def _inplace_ok(graph: Graph, node: Node, reads: _Reads) -> bool:
+    """May this node overwrite its input? Only if no one else reads it, through aliases, nor needs it for backward,
+    and it is no network output."""
     if len(node.inputs) != 1:
         return False
+    users, kept = reads.users, reads.outputs
     value = node.inputs[0]
-    while value != 0 and len(users[value]) == 1 and graph.nodes[value].op in ALIASES:
+    while value != 0 and value not in kept and len(users[value]) == 1 and graph.nodes[value].op in ALIASES:
         value = graph.nodes[value].inputs[0]
-    return value != 0 and len(users[value]) == 1 and graph.nodes[value].op in OVERWRITABLE
+    return (value != 0 and value not in kept and len(users[value]) == 1
+            and graph.nodes[value].op in OVERWRITABLE)
 
 
 def _verify(box: Container) -> None:
-    """Every step reads the container's input or an earlier step's value; member names are unique."""
-    known = {box.input}
+    """Every step reads the container's inputs or an earlier step's value; it gives what it says it returns;
+    member names are unique."""
+    known = set(box.inputs)
     for step in box.steps:
         missing = [i for i in step.inputs if i not in known]
         if missing:
             raise LayoutError(f"`{box.path or 'the network'}`: step for node {step.node.id} reads {missing}, "
                               "which is not computed before it in this container")
-        known.add(step.node.id)
+        known.update(step.outputs)
+    if not known.issuperset(box.outputs):
+        raise LayoutError(f"`{box.path or 'the network'}` returns values it does not compute")
     names = [m.name for m in box.members]
     if len(set(names)) != len(names):
         raise LayoutError(f"`{box.path or 'the network'}` has duplicate member names")

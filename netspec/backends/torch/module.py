@@ -14,7 +14,7 @@ from torch import nn
 from netspec.analysis.allocation import check_memory
 from netspec.backends.torch import custom, functional
 from netspec.backends.torch.layers import Construct, Function, Init, Parameter
-from netspec.backends.torch.layout import Container, Leaf, layout
+from netspec.backends.torch.layout import Container, Leaf, layout, named_outputs, outputs
 from netspec.ir import Graph
 
 
@@ -33,7 +33,7 @@ class Network(nn.Module):
     def __init__(self, title: str):
         super().__init__()
         # plain attributes, set past nn.Module.__setattr__ (which looks for parameters and modules first)
-        self.__dict__.update(_title=title, _program=(), _slots=1, _out=0)
+        self.__dict__.update(_title=title, _program=(), _slots=1, _out=0, _names=None)
 
     def _get_name(self) -> str:
         return self._title
@@ -41,11 +41,22 @@ class Network(nn.Module):
     def __reduce_ex__(self, protocol):  # a class made by `named` is rebuilt from its base and name (pickle, copy)
         return _rebuild, ("Network", self._title), self.__getstate__()
 
-    def forward(self, x):
-        values = [x] * self._slots
+    def forward(self, x, *extra):
+        """The main input, then the values it reads from outside; its main output, or a tuple of it and the
+        values read outside it; the network's named outputs as a dict in declaration order."""
+        values = [x, *extra]
+        values += [x] * (self._slots - len(values))
         for call, inputs, out in self._program:
-            values[out] = call(*[values[i] for i in inputs])
-        return values[self._out]
+            if out.__class__ is int:
+                values[out] = call(*[values[i] for i in inputs])
+            else:  # a child container that returns several values
+                for slot, value in zip(out, call(*[values[i] for i in inputs])):
+                    values[slot] = value
+        if self._out.__class__ is int:
+            return values[self._out]
+        if self._names is not None:
+            return {name: values[i] for name, i in zip(self._names, self._out)}
+        return tuple(values[i] for i in self._out)
 
 
 class Sequential(nn.Sequential):
@@ -136,7 +147,8 @@ def _container(box: Container, graph: Graph) -> nn.Module:
     network = named(Network, name)(name)
     assert isinstance(network, Network)  # a subclass of it, named after the spec
     _adopt(network, members)
-    _compile(network, box)
+    names = tuple(n for n, _ in outputs(graph)) if box.is_root and named_outputs(graph) else None
+    _compile(network, box, names)
     return network
 
 
@@ -174,21 +186,27 @@ def initialise(module: nn.Module, init: Init) -> None:
             getattr(nn.init, function)(tensor, **dict(kwargs))
 
 
-def _compile(module: Network, box: Container) -> None:
-    """The steps as (callable, input slots, output slot); a slot is reused once its value is dead."""
-    last_use = {i: n for n, step in enumerate(box.steps) for i in step.inputs}
-    slots, free, program = {box.input: 0}, [], []
-    size = 1
+def _compile(module: Network, box: Container, names: tuple[str, ...] | None) -> None:
+    """The steps as (callable, input slots, output slot or slots); a slot is reused once its value is dead.
+    `names`: the network's output names, when it returns them as a dict."""
+    end = len(box.steps)
+    last_use = {i: n for n, step in enumerate(box.steps) for i in step.inputs} | dict.fromkeys(box.outputs, end)
+    slots = {value: n for n, value in enumerate(box.inputs)}
+    free: list[int] = []
+    size, program = len(box.inputs), []
     for n, step in enumerate(box.steps):
         inputs = tuple(slots[i] for i in step.inputs)
         free += [slots[i] for i in set(step.inputs) if last_use[i] == n]
-        if free:
-            slot = free.pop()
-        else:
-            slot, size = size, size + 1
-        slots[step.node.id] = slot
-        program.append((_callable(module, step), inputs, slot))
-    module.__dict__.update(_program=tuple(program), _slots=size, _out=slots[box.output])
+        for value in step.outputs:
+            if free:
+                slots[value] = free.pop()
+            else:
+                slots[value], size = size, size + 1
+        out = tuple(slots[v] for v in step.outputs)
+        program.append((_callable(module, step), inputs, out[0] if len(out) == 1 else out))
+    result = tuple(slots[v] for v in box.outputs)
+    single = len(result) == 1 and names is None
+    module.__dict__.update(_program=tuple(program), _slots=size, _out=result[0] if single else result, _names=names)
 
 
 def _callable(module: Network, step):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 import functools
 import textwrap
+from collections import Counter
 from importlib import resources
 from pathlib import PurePath
 from typing import Any
@@ -18,7 +19,7 @@ from netspec import __version__
 from netspec.backends.torch.arguments import variants
 from netspec.backends.torch.classes import ClassDef, Plan, plan
 from netspec.backends.torch.layers import CUSTOM, REQUIRED, Arg, Construct, Init, Parameter
-from netspec.backends.torch.layout import Container, Leaf, layout
+from netspec.backends.torch.layout import Container, Leaf, layout, named_outputs, outputs
 from netspec.backends.torch.namespace import Namespace, attribute, comment, literal, safe_attribute
 from netspec.backends.torch.writer import LINE_LENGTH, Call, Source, Writer
 from netspec.elaborate.names import MODULE_ATTRIBUTES
@@ -89,28 +90,56 @@ def _same(a: Any, b: Any) -> bool:
 
 
 class Variables:
-    """The local variables of a forward: `x` flows on while the line continues; a branch gets a name."""
+    """The local variables of a forward: `x` flows on while the line continues; a branch gets a name, and so does
+    a value from outside (`stage2`) or one given back to the caller besides the main output."""
 
-    def __init__(self, box: Container, module_names: Namespace):
+    def __init__(self, box: Container, module_names: Namespace, graph: Graph):
+        self.graph = graph
         self.names = Namespace({"self"}, parent=module_names)
         self.of = {box.input: self.names.add("x")}  # node id -> variable holding its value
-        self.made = {box.input: -1}  # node id -> the step that computed it
+        self.made = dict.fromkeys(box.inputs, -1)  # node id -> the step that computed it
         self.last_use = {i: n for n, step in enumerate(box.steps) for i in step.inputs}
+        self.last_use |= dict.fromkeys(box.outputs, len(box.steps))  # what it returns lives to the end
         self.children = {m.name for m in box.members if isinstance(m, Container)}
         self.branches: set[str] = set()  # variables named after a branch: a join does not take them over
+        self.kept = set(box.outputs[1:])
+        self.readers = Counter(i for step in box.steps for i in set(step.inputs))
+        tensors = {getattr(v, "node", None): k for k, v in box.scope.args.items()} if box.is_block else {}
+        for value in box.inputs[1:]:  # a block names a value from outside after its tensor parameter (`skip`)
+            self.of[value] = self.value(value, tensors.get(value))
+
+    def value(self, node: int, hint: str | None = None) -> str:
+        """A variable named after a value's node: `stage2`, or its op (`conv`) for an unnamed one."""
+        path = self.graph.nodes[node].path.rsplit(".", 1)[-1]
+        if hint is None:
+            hint = "network_input" if node == 0 else path if path.isidentifier() else self.graph.nodes[node].op
+        name = self.names.add(hint)
+        self.branches.add(name)
+        return name
+
+    def assign_all(self, step, n: int) -> list[str]:
+        """The variables a step assigns: its main value's (see `assign`), then one per further value it gives."""
+        main = self.assign(step, n)
+        for value in step.outputs[1:]:
+            self.of[value], self.made[value] = self.value(value), n
+        return [main, *(self.of[v] for v in step.outputs[1:])]
 
     def assign(self, step, n: int) -> str:
         """The variable step n assigns: its first input's, if that is dead and the line continues; else a new one."""
         first = self.of[step.inputs[0]]
         dead = self.last_use[step.inputs[0]] == n
         continues = self.made[step.inputs[0]] == n - 1 if len(step.inputs) == 1 else first not in self.branches
-        target = first if dead and continues else self._new(step)
+        if step.node.id in self.kept:  # given back to the caller beside the main output: named after its layer
+            target = self.value(step.node.id)
+        else:
+            target = first if dead and continues else self._new(step)
         self.of[step.node.id], self.made[step.node.id] = target, n
         return target
 
     def _new(self, step) -> str:
-        if step.member in self.children and not step.member.isdigit():
-            hint = step.member
+        named = step.member is not None and not step.member.isdigit()
+        if named and (step.member in self.children or self.readers[step.node.id] > 1):
+            hint = step.member  # a branch, or a value read again further down (a skip's start)
         elif step.function is not None and len(step.inputs) == 1:
             hint = step.node.path.rsplit(".", 1)[-1]
         else:
@@ -261,25 +290,41 @@ class Generator:
                 w.expr(f"self.add_module({literal(member.name)}, ", expr, ")")
 
     def forward(self, w: Writer, box: Container, slots, cls: ClassDef | None) -> None:
-        variables = Variables(box, self.names)  # the input is `x` unless a class took that name (`network x`)
+        variables = Variables(box, self.names, self.graph)  # the input is `x` unless a class took that name
         self.parameters = {m.name for m in box.members if isinstance(m, Leaf) and m.parameter}
         self.indexed = indexed(box)
-        w.line(f"def forward(self, {variables.of[box.input]}: torch.Tensor) -> torch.Tensor:")
+        arguments = ("self", *(f"{variables.of[i]}: torch.Tensor" for i in box.inputs))
+        w.expr("def forward", Call("(", arguments, f") -> {self._returns(box)}:"))
         with w.indented(), w.aligned():
             for n, step in enumerate(box.steps):
                 inputs = [variables.of[i] for i in step.inputs]
-                target = variables.assign(step, n)
+                targets = ", ".join(variables.assign_all(step, n))
                 note = f"{self._shape(cls, n)}  {_where(step.span)}" if cls is not None else ""
-                w.line(f"{target} = {self._call(step, inputs, slots)}", note, step.span)
-            w.line(f"return {variables.of[box.output]}")
+                w.line(f"{targets} = {self._call(step, inputs, slots)}", note, step.span)
+            w.expr("return ", self._result(box, variables))
+
+    def _returns(self, box: Container) -> str:
+        if box.is_root and named_outputs(self.graph):
+            return "dict[str, torch.Tensor]"
+        if len(box.outputs) == 1:
+            return "torch.Tensor"
+        return "tuple[" + ", ".join(["torch.Tensor"] * len(box.outputs)) + "]"
+
+    def _result(self, box: Container, variables: Variables) -> str | Call:
+        """The main output; a tuple of it and the values read outside; the network's outputs as a dict."""
+        values = [variables.of[i] for i in box.outputs]
+        if box.is_root and named_outputs(self.graph):
+            names = [name for name, _ in outputs(self.graph)]
+            return Call("{", tuple(f"{literal(n)}: {v}" for n, v in zip(names, values)), "}")
+        return ", ".join(values)
 
     def _call(self, step, inputs: list[str], slots) -> str:
         if step.member in self.parameters:
             return f"{inputs[0]} * {attribute('self', step.member)}"
         if step.member is not None and self.indexed and step.member.isdigit():
-            return f"self[{step.member}]({inputs[0]})"
+            return f"self[{step.member}]({', '.join(inputs)})"
         if step.member is not None:
-            return f"{attribute('self', step.member)}({inputs[0]})"
+            return f"{attribute('self', step.member)}({', '.join(inputs)})"
         function = step.function
         self.used.update(function.imports)
         params = {k: slots.value(v, k) for k, v in function.params}
@@ -360,9 +405,12 @@ class Generator:
         g = self.graph
         params = sum(OPS[n.op].params(n.attrs, g.in_shapes(n), n.out_shape) for n in g.nodes)
         args = ", ".join(f"{k}={v!r}" for k, v in g.params.items())
+        if named_outputs(g):
+            shown = "outputs " + ", ".join(f"{name} {fmt_shape(g.nodes[i].shape)}" for name, i in outputs(g))
+        else:
+            shown = f"output {fmt_shape(g.output.shape)}"
         return (comment(f"network {g.name}({args}) from {_basename(g.file)}."),
-                comment(f"Input {fmt_shape(g.input.shape)} -> output {fmt_shape(g.output.shape)}, "
-                        f"{params:,} parameters."))
+                comment(f"Input {fmt_shape(g.input.shape)} -> {shown}, {params:,} parameters."))
 
 @functools.cache
 def _custom_source() -> dict[str, str]:
