@@ -363,3 +363,84 @@ def test_too_big_for_dot_is_refused_but_its_source_is_written(tmp_path):
     with pytest.raises(NetspecError, match="the diagram has 2,102 boxes"):
         render(deep, tmp_path / "deep.svg")
     assert render(deep, tmp_path / "deep.dot") is None and not (tmp_path / "deep.svg").exists()
+
+
+# ---- skips across scopes and several outputs ---------------------------------------------------------
+
+UNET = """
+block Stage(c: int) { conv(c, 3, padding=1)  relu() }
+block Up(c: int, skip: tensor) { concat { @skip  identity() }  conv(c, 3, padding=1)  relu() }
+network U(base: int = 4, classes: int = 2) {
+    input [3, 32, 32]
+    down1: Stage(base)
+    down2: Stage(2 * base)
+    down3: Stage(4 * base)
+    bottom: Stage(8 * base)
+    dec3: Up(4 * base, skip=@down3)
+    dec2: Up(2 * base, skip=@down2)
+    dec1: Up(base, skip=@down1)
+    head: conv(classes, 1)
+    output out
+    output deep { @bottom  conv(classes, 1) }
+}
+"""
+
+
+def centres(text: str) -> dict[str, tuple[float, float]]:
+    """Each node's first label position in the SVG (y grows downwards)."""
+    out = {}
+    for g in ET.fromstring(text).iter(f"{NS}g"):
+        first = next(g.iter(f"{NS}text"), None)
+        if g.get("class") == "node" and first is not None:
+            out[g.findtext(f"{NS}title")] = (float(first.get("x")), float(first.get("y")))
+    return out
+
+
+@pytest.mark.parametrize("depth", [None, "blocks"])
+def test_a_unet_reads_like_the_u(depth):
+    """Encoder down the left, decoder up the right, each skip a solid edge straight across."""
+    report = netspec.analyse(UNET)
+    text = svg(report, depth=depth)
+    d, where = parse(text), centres(text)
+    ends = {}
+    for name in ("down1", "down2", "down3", "dec1", "dec2", "dec3"):
+        scope = next(s for s in report.scopes if s.path == name)
+        joins = [i for i in scope.layers if report.layers[i].op == "concat"]
+        ends[name] = f"s{scope.id}" if depth else f"n{scope.layers[-1] if name.startswith('down') else joins[0]}"
+    for level in "123":
+        tail, head = ends[f"down{level}"], ends[f"dec{level}"]
+        [skip] = [e for e in d.edges if {e[0], e[1]} == {tail, head}]
+        assert not skip[3] and skip[2]  # solid, with the shape it carries
+        assert abs(where[tail][1] - where[head][1]) < 1 and where[tail][0] < where[head][0]
+    assert where[ends["down1"]][1] < where[ends["down2"]][1] < where[ends["down3"]][1]  # down on the left
+    assert where[ends["dec3"]][1] > where[ends["dec2"]][1] > where[ends["dec1"]][1]  # back up on the right
+    assert 'color="#2f6fb3"' in to_dot(report, depth=depth)
+
+
+def test_each_output_is_drawn_with_its_name_and_shape():
+    report = netspec.analyse(UNET)
+    d = draw(report, depth="full")
+    assert d.nodes["output0"] == ["out"] and d.nodes["output1"] == ["deep"]
+    labels = {tail + "->" + head: texts for tail, head, texts, _ in d.edges}
+    assert any(k.endswith("output1") or k.startswith("output1") for k in labels)
+    assert ["2x32x32"] in [texts for key, texts in labels.items() if "output0" in key]
+
+
+def test_repeats_whose_values_are_read_further_on_are_not_collapsed():
+    """Identical stages whose outputs a later layer takes (U-Net's skips) keep a box each, so each skip has
+    its start; without the skips they collapse as before."""
+    text = """
+block Stage(c: int) { conv(c, 3, padding=1)  relu() }
+network N {
+    input [4, 16, 16]
+    s1: Stage(4)
+    s2: Stage(4)
+    s3: Stage(4)
+    %s
+}
+"""
+    skipped = draw(netspec.analyse(text % "concat { @s1  identity() }"), depth="blocks")
+    texts = skipped.node_texts()
+    assert "Stage(4)" in texts and "Stage(4) × 2" in texts and not any("× 3" in t for t in texts)
+    plain = draw(netspec.analyse(text % "relu()"), depth="blocks")
+    assert any("Stage(4) × 3" in t for t in plain.node_texts())

@@ -203,8 +203,8 @@ def test_random_specs_with_hostile_names_compile_to_the_live_module(spec):
     live = build_module(graph).eval()
     live.load_state_dict(written.state_dict(), strict=True)
     sample = torch.randn(2, *graph.input.shape)
-    with torch.no_grad():
-        assert torch.equal(written(sample), live(sample))
+    with torch.no_grad():  # a pooling window wholly in the padding gives -inf, and then NaN: alike in both
+        torch.testing.assert_close(written(sample), live(sample), rtol=0, atol=0, equal_nan=True)
 
 
 @pytest.mark.parametrize("name", [n for n in GENERATED_CODE_NAMES if accepted(n)])

@@ -89,3 +89,11 @@ def test_sizes_are_shown_in_units_that_fit(n, text):
 def test_the_lecture_conv_is_not_zero_mebibytes():
     text = table.text(netspec.analyse(ROOT / "specs/lecture.net"))
     assert "params and buffers 1.2 KiB" in text and "0.00 MiB" not in text
+
+
+def test_the_totals_give_every_output_and_its_shape():
+    spec = """network N { input [3, 8, 8]  stem: conv(4, 3, padding=1)  output feat
+                          pool: global_avgpool()  flatten()  fc: linear(5)  output out }"""
+    lines = table.totals_lines(netspec.analyse(spec))
+    assert lines[0] == "input [3, 8, 8] -> outputs feat [4, 8, 8], out [5]"
+    assert table.totals_lines(netspec.analyse(SPECS[0]))[0].startswith("input [3, 224, 224] -> output [1000]")

@@ -69,7 +69,7 @@ def totals_lines(report: Report, marked: bool = False, incomplete: str | None = 
         note.append(f"incomplete: {incomplete}; what it affects is missing, the figures count the rows shown")
     last = report.layers[-1]
     end = f"last layer built: {readable_name(last.name, last.op)} {fmt_shape(report.output)}" if incomplete else \
-        f"output {fmt_shape(report.output)}"
+        outputs_text(report)
     return note + [
         f"input {fmt_shape(report.input)} -> {end}",
         f"params: {t.params:,} (trainable {t.trainable_params:,}), buffers: {t.buffers:,}",
@@ -77,6 +77,14 @@ def totals_lines(report: Report, marked: bool = False, incomplete: str | None = 
         f"memory per sample ({t.dtype}): activations {fmt_bytes(t.activation_bytes)}, params and buffers "
         f"{fmt_bytes(t.param_bytes)}",
     ]
+
+
+def outputs_text(report: Report) -> str:
+    """`output [1000]`; a network with named outputs: `outputs out [21, 520, 520], aux [21, 520, 520]`."""
+    named = [o for o in report.outputs if o["name"]]
+    if not named:
+        return f"output {fmt_shape(report.output)}"
+    return "outputs " + ", ".join(f"{o['name']} {fmt_shape(tuple(o['shape']))}" for o in named)
 
 
 def fmt_bytes(n: int) -> str:

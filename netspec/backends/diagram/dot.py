@@ -24,6 +24,9 @@ EDGE = {"fontname": FONT, "fontsize": "8", "fontcolor": labels.MUTED, "color": "
         "penwidth": "0.8"}
 ERROR = "#b00020"
 SKIP = {"style": "dashed", "color": "#8a8a8a"}
+# a value taken from far back (U-Net's skips, an aux head's tap): strong enough to follow across the drawing,
+# and not pulling the layout (constraint=false), so the chain keeps its order and the edge spans it
+REFERENCE = {"color": "#2f6fb3", "fontcolor": "#2f6fb3", "penwidth": "1.4", "constraint": "false"}
 LOOP = {"label": "+x", "fontsize": "9", "dir": "none", "headport": "e", "tailport": "e"}
 # newrank: ranks across clusters, which also keeps a concat's branches in the spec's order, left to right
 # How a few ops look, by name; every other layer is a rounded box filled by its family's colour.
@@ -57,7 +60,12 @@ def emit(drawing: View, rankdir: str = "TB", incomplete: str | None = None) -> s
                              node_attr=NODE, edge_attr=EDGE)
     _Writer(drawing, bool(incomplete)).fill(graph, drawing.root, "")
     for edge in drawing.edges:
-        graph.edge(edge.tail, edge.head, **_edge_attrs(edge))
+        if edge.up:  # declared head to tail, the arrow turned round: dot ranks it upwards
+            graph.edge(edge.head, edge.tail, **_edge_attrs(edge), dir="back")
+        else:
+            graph.edge(edge.tail, edge.head, **_edge_attrs(edge))
+    for ends in drawing.across:
+        graph.body.append("\t{rank=same; %s; %s}\n" % ends)
     return graph.source
 
 
@@ -82,7 +90,7 @@ def _edge_attrs(edge: Edge) -> dict[str, str]:
     if edge.tail == edge.head:  # a folded residual block: its skip as a dashed loop beside it
         return {**SKIP, **LOOP}
     attrs = {"label": labels.shape(edge.shape)} if edge.shape else {}
-    return {**attrs, **(SKIP if edge.skip else {})}
+    return {**attrs, **(SKIP if edge.skip else {}), **(REFERENCE if edge.reference else {})}
 
 
 class _Writer:
@@ -126,7 +134,7 @@ class _Writer:
         if self.incomplete:
             return {"label": labels.html("errors", "not analysed further"), "shape": "octagon", "color": ERROR,
                     "fontcolor": ERROR, "fillcolor": "#fdecef"}
-        return {"label": labels.html("output"), "shape": "oval", "fillcolor": "#ffffff"}
+        return {"label": labels.html(box.output or "output"), "shape": "oval", "fillcolor": "#ffffff"}
 
     def layer(self, layer: Layer, path: str) -> dict[str, str]:
         name = layer.name[len(path) + 1:] if path and layer.name.startswith(path + ".") else layer.name

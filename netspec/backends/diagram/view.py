@@ -29,12 +29,13 @@ SHORTCUT_OPS = {"pad"}  # ops that are a whole shortcut by themselves (CIFAR Res
 
 @dataclass(frozen=True, slots=True)
 class Box:
-    """One drawn node: a layer (`n<id>`), a folded scope (`s<id>`) or the network's output."""
+    """One drawn node: a layer (`n<id>`), a folded scope (`s<id>`) or a network output (`output`, `output<k>`)."""
 
     id: str
     node: int | None = None
     scope: int | None = None
     run: tuple[int, ...] = ()  # the scopes a folded box stands for: itself, or a run of repeats
+    output: str = ""  # a named output's name
 
 
 @dataclass(slots=True)
@@ -52,6 +53,8 @@ class Edge:
     head: str
     shape: tuple[int, ...] | None  # the tensor that flows; None on skip edges (the main edge beside shows it)
     skip: bool
+    reference: bool = False  # a value taken from further back (`@enc.stage2`): drawn as a long, coloured edge
+    up: bool = False  # drawn against the flow, on the way back up of a U (a U-Net's decoder)
 
 
 @dataclass(slots=True)
@@ -59,6 +62,7 @@ class View:
     report: Report
     root: Cluster
     edges: list[Edge]
+    across: list[tuple[str, str]] = field(default_factory=list)  # a U's skips: their two ends side by side
 
     def boxes(self) -> int:
         """How many boxes are drawn: what `dot`'s layout time grows with."""
@@ -82,6 +86,29 @@ def view(report: Report, depth: int | str | None = None, collapse_repeats: bool 
     return _Builder(report, folded, collapse_repeats and depth != FULL).build()
 
 
+def _turn(layers: list[Layer], references: list[tuple[int, int]]) -> int | None:
+    """Where a U turns back up: with two or more skips nested one inside the next (U-Net's), the layer at the
+    lowest resolution in the innermost one (its middle one, if several). Edges from there on are drawn upwards,
+    so the encoder goes down the left, the decoder up the right, and each skip runs across; None otherwise."""
+    spans = sorted(set(references), key=lambda r: (r[0], -r[1]))
+    if len(spans) < 2 or not all(a[0] < b[0] and b[1] < a[1] for a, b in zip(spans, spans[1:])):
+        return None
+    start, end = spans[-1]
+    inside = [layer for layer in layers[start + 1:end] if len(layer.shape) == 3]
+    if not inside:
+        return None
+    lowest = min(layer.shape[1] * layer.shape[2] for layer in inside)
+    bottom = [layer.id for layer in inside if layer.shape[1] * layer.shape[2] == lowest]
+    return bottom[(len(bottom) - 1) // 2]
+
+
+def _outputs(report: Report) -> list[tuple[str, int]]:
+    """The network's outputs as (name, layer id), in declaration order; the last layer when none is known."""
+    ids = {layer.name: layer.id for layer in report.layers}
+    found = [(o["name"], ids[o["layer"]]) for o in report.outputs if o.get("layer") in ids]
+    return found or [("", report.layers[-1].id)]
+
+
 def children(scopes: list[ScopeSummary]) -> dict[int, list[ScopeSummary]]:
     out: dict[int, list[ScopeSummary]] = {s.id: [] for s in scopes}
     for s in scopes:
@@ -96,12 +123,25 @@ class _Builder:
         self.layers = report.layers
         self.scopes = report.scopes
         self.folded = folded
-        self.runs = self._find_runs() if collapse_repeats else {}
+        self.collapse = collapse_repeats
         self.boxes: dict[int, Box] = {}
         self.chains: dict[int, list[ScopeSummary]] = {}
+        self.readers: dict[int, list[int]] = {layer.id: [] for layer in self.layers}
+        for layer in self.layers:
+            for i in layer.inputs:
+                self.readers[i].append(layer.id)
+        self.outputs = _outputs(report)
 
     def build(self) -> View:
-        return View(self.report, self._tree(), self._edges())
+        self.runs = self._find_runs() if self.collapse else {}
+        tree = self._tree()
+        self.turn = _turn(self.layers, self._references())
+        edges = self._edges()
+        across = [(e.tail, e.head) for e in edges if e.reference] if self.turn is not None else []
+        return View(self.report, tree, edges, across)
+
+    def _references(self) -> list[tuple[int, int]]:
+        return [(i, layer.id) for layer in self.layers for i in layer.inputs if self._is_reference(i, layer)]
 
     # ---- repeats ----------------------------------------------------------------------------------
 
@@ -129,7 +169,18 @@ class _Builder:
         folded = a.id in self.folded
         if folded != (b.id in self.folded) or a.layers[-1] not in self.layers[b.layers[0]].inputs:
             return False
+        if not (self._closed(a, b.layers) and self._closed(b, ())):
+            return False
         return self._signature(a, not folded) == self._signature(b, not folded)
+
+    def _closed(self, scope: ScopeSummary, next_layers) -> bool:
+        """Is nothing of the scope read from outside it but its last value (by `next_layers`, if given)? A repeat
+        whose values are taken further on (U-Net's encoder stages) is drawn, so that each skip has its start."""
+        inside = set(scope.layers)
+        last = scope.layers[-1]
+        if any(r not in inside for i in scope.layers[:-1] for r in self.readers[i]) or last in self.outputs:
+            return False
+        return not next_layers or set(self.readers[last]) <= inside | set(next_layers)
 
     def _signature(self, scope: ScopeSummary, shapes: bool) -> tuple:
         first = scope.layers[0]
@@ -177,8 +228,13 @@ class _Builder:
             if box.id not in placed:
                 placed.add(box.id)
                 self._container(box, clusters).members.append(box)
-        root.members.append(Box("output"))
+        root.members += [self.output_box(k) for k in range(len(self.outputs))]
         return root
+
+    def output_box(self, k: int) -> Box:
+        """The k-th output's box: `output` for a network with one unnamed output, else labelled with its name."""
+        names = [name for name, _ in self.outputs]
+        return Box("output") if names == [""] else Box(f"output{k}", output=names[k])
 
     def _container(self, box: Box, clusters: dict[int, Cluster]) -> Cluster:
         if box.node is not None:
@@ -209,8 +265,10 @@ class _Builder:
             box = self.box(layer.id)
             if box.scope is not None and layer.op == "add" and self.scopes[layer.scope].kind == "residual":
                 edges.setdefault((box.id, box.id), Edge(box.id, box.id, None, True))
-        last = self.layers[-1]
-        edges[last.id, "output"] = Edge(self.box(last.id).id, "output", tuple(last.shape), False)
+        for k, (_, node) in enumerate(self.outputs):
+            box = self.output_box(k)
+            up = self.turn is not None and node >= self.turn
+            edges[node, box.id] = Edge(self.box(node).id, box.id, tuple(self.layers[node].shape), False, up=up)
         return list(edges.values())
 
     def _edge(self, i: int, head: Layer, k: int) -> Edge | None:
@@ -220,7 +278,22 @@ class _Builder:
         skip = self._is_skip(self.layers[i], head, k)
         if tail_box.id == head_box.id:
             return None
-        return Edge(tail_box.id, head_box.id, None if skip else tuple(self.layers[i].shape), skip)
+        reference = not skip and self._is_reference(i, head)
+        up = self.turn is not None and i >= self.turn and not reference
+        return Edge(tail_box.id, head_box.id, None if skip else tuple(self.layers[i].shape), skip, reference, up)
+
+    def _is_reference(self, tail: int, head: Layer) -> bool:
+        """A value taken from further back than the chain gives: not the layer just before, nor what a scope
+        around the head starts from (a branch's input), so it came by a reference (`@enc.stage2`, a tensor)."""
+        if tail == head.id - 1 or self._ends_path(tail, head):
+            return False
+        return not any(tail in self.layers[s.layers[0]].inputs for s in self.chain(head.scope) if s.layers)
+
+    def _ends_path(self, tail: int, head: Layer) -> bool:
+        """Does the value come from inside the join's own scope (an Inception branch, a residual body)?"""
+        if self.scopes[head.scope].kind not in ("paths", "residual"):
+            return False
+        return any(s.id == head.scope for s in self.chain(self.layers[tail].scope))
 
     def _crosses_repeats(self, tail: int, head: int) -> bool:
         """An edge from one repeat to the next: drawn once, as the edge into the first repeat."""

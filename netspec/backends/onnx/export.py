@@ -130,8 +130,7 @@ def _to_onnx(module, shape: tuple[int, ...], options: Options, outputs: tuple[st
 
 def output_names(graph: Graph) -> tuple[str, ...]:
     """One graph output per network output, named as declared; `output` for a network that declares none."""
-    named = [name for name, _ in getattr(graph, "outputs", ())]
-    return tuple(named) if any(named) else (convert.OUTPUT,)
+    return tuple(name for name, _ in graph.outputs) if graph.named_outputs else (convert.OUTPUT,)
 
 
 def _verify(data: bytes, module, shape, options: Options, stages: _Stages) -> verifier.Verification:

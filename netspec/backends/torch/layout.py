@@ -123,12 +123,12 @@ class Container:
 
 def outputs(graph: Graph) -> list[tuple[str, int]]:
     """The network's outputs, (name, node id) in declaration order; one unnamed one when none is declared."""
-    return list(getattr(graph, "outputs", None) or [("", graph.nodes[-1].id)])
+    return list(graph.outputs or [("", graph.nodes[-1].id)])
 
 
 def named_outputs(graph: Graph) -> bool:
     """Does the network return a dict of named outputs (it declares `output`) rather than one tensor?"""
-    return any(name for name, _ in outputs(graph))
+    return graph.named_outputs
 
 
 def layout(graph: Graph) -> Container:
@@ -229,7 +229,7 @@ def _add_step(graph: Graph, box: Container, item: Node | Container, reads: _Read
         box.steps.append(Step(graph.nodes[item.output], item.inputs, member=item.name, span=item.scope.span,
                               outputs=item.outputs))
         return
-    site = Site(item.attrs, tuple(graph.in_shapes(item)), item.out_shape, _inplace_ok(graph, item, reads))
+    site = Site(item.attrs, tuple(graph.in_shapes(item)), item.out_shape, _inplace_ok(graph, item, reads.users))
     made = emit(item.op, site)
     if isinstance(made, Function):
         box.steps.append(Step(item, item.inputs, function=made))
@@ -239,12 +239,12 @@ def _add_step(graph: Graph, box: Container, item: Node | Container, reads: _Read
     box.steps.append(Step(item, item.inputs, member=leaf.name))
 
 
-def _inplace_ok(graph: Graph, node: Node, reads: _Reads) -> bool:
+def _inplace_ok(graph: Graph, node: Node, users: dict[int, list[int]]) -> bool:
     """May this node overwrite its input? Only if no one else reads it, through aliases, nor needs it for backward,
-    and it is no network output."""
+    and it is no network output. (analysis/memory.py asks the same, to count what autograd keeps.)"""
     if len(node.inputs) != 1:
         return False
-    users, kept = reads.users, reads.outputs
+    kept = {i for _, i in outputs(graph)}
     value = node.inputs[0]
     while value != 0 and value not in kept and len(users[value]) == 1 and graph.nodes[value].op in ALIASES:
         value = graph.nodes[value].inputs[0]

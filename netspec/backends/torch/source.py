@@ -93,8 +93,9 @@ class Variables:
     """The local variables of a forward: `x` flows on while the line continues; a branch gets a name, and so does
     a value from outside (`stage2`) or one given back to the caller besides the main output."""
 
-    def __init__(self, box: Container, module_names: Namespace, graph: Graph):
-        self.graph = graph
+    def __init__(self, box: Container, module_names: Namespace, graph: Graph, owners: dict[int, list[Container]]):
+        self.graph, self.box, self.owners = graph, box, owners
+        self.outputs = dict(reversed([(i, name) for name, i in outputs(graph) if name])) if box.is_root else {}
         self.names = Namespace({"self"}, parent=module_names)
         self.of = {box.input: self.names.add("x")}  # node id -> variable holding its value
         self.made = dict.fromkeys(box.inputs, -1)  # node id -> the step that computed it
@@ -109,13 +110,20 @@ class Variables:
             self.of[value] = self.value(value, tensors.get(value))
 
     def value(self, node: int, hint: str | None = None) -> str:
-        """A variable named after a value's node: `stage2`, or its op (`conv`) for an unnamed one."""
-        path = self.graph.nodes[node].path.rsplit(".", 1)[-1]
-        if hint is None:
-            hint = "network_input" if node == 0 else path if path.isidentifier() else self.graph.nodes[node].op
-        name = self.names.add(hint)
+        """A variable named after what the value is: a network output (`aux`), the scope it ends (`stage2`),
+        its layer (`conv1`), or its op (`conv`)."""
+        name = self.names.add(hint or self._hint(node))
         self.branches.add(name)
         return name
+
+    def _hint(self, node: int) -> str:
+        if node in self.outputs:
+            return self.outputs[node]
+        around = f"{self.box.path}.".startswith  # the container itself and those around it end elsewhere
+        scope = next((c.name for c in self.owners.get(node, []) if not around(f"{c.path}.") and not c.name.isdigit()),
+                     None)
+        path = self.graph.nodes[node].path.rsplit(".", 1)[-1]
+        return scope or ("network_input" if node == 0 else path if path.isidentifier() else self.graph.nodes[node].op)
 
     def assign_all(self, step, n: int) -> list[str]:
         """The variables a step assigns: its main value's (see `assign`), then one per further value it gives."""
@@ -138,7 +146,9 @@ class Variables:
 
     def _new(self, step) -> str:
         named = step.member is not None and not step.member.isdigit()
-        if named and (step.member in self.children or self.readers[step.node.id] > 1):
+        if step.node.id in self.outputs:
+            hint = self.outputs[step.node.id]
+        elif named and (step.member in self.children or self.readers[step.node.id] > 1):
             hint = step.member  # a branch, or a value read again further down (a skip's start)
         elif step.function is not None and len(step.inputs) == 1:
             hint = step.node.path.rsplit(".", 1)[-1]
@@ -163,9 +173,13 @@ class Generator:
         self.values: dict[int, list[Any]] = {}  # class instances' values, of the elaboration being recorded
         self.parameters: set[str] = set()  # members of the container being written that are parameters
         self.indexed = False  # the container being written is an nn.Sequential with a forward of its own
+        self.owners: dict[int, list[Container]] = {}  # node id -> the containers whose main output it is
 
     def source(self) -> Source:
         root = layout(self.graph)
+        self.owners = {}
+        for box in root.containers():  # parents first: a value is named after the outermost scope it ends
+            self.owners.setdefault(box.output, []).append(box)
         self._name_helpers(root)
         changed = {name: (graph, layout(graph)) for name, graph in variants(self.graph).items()}
         self.plan = plan(self.graph, root, self.record, self.names, changed)
@@ -290,7 +304,7 @@ class Generator:
                 w.expr(f"self.add_module({literal(member.name)}, ", expr, ")")
 
     def forward(self, w: Writer, box: Container, slots, cls: ClassDef | None) -> None:
-        variables = Variables(box, self.names, self.graph)  # the input is `x` unless a class took that name
+        variables = Variables(box, self.names, self.graph, self.owners)  # the input is `x` unless a class took it
         self.parameters = {m.name for m in box.members if isinstance(m, Leaf) and m.parameter}
         self.indexed = indexed(box)
         arguments = ("self", *(f"{variables.of[i]}: torch.Tensor" for i in box.inputs))
