@@ -114,7 +114,7 @@ class Dag:
         return f"{name}: {text}"
 
     def conv(self, stack, shape, depth):
-        c, h, w = shape
+        _, h, w = shape
         out = self.draw(st.integers(1, 6))
         k = self.draw(st.sampled_from([1, 3]))
         s = self.draw(st.sampled_from([1, 1, 2])) if min(h, w) >= 4 else 1
@@ -158,7 +158,7 @@ class Dag:
 
     def block(self, stack, shape, depth):
         """A block with a tensor parameter joined to its chain: `B(c, skip=@ref)`."""
-        c, h, w = shape
+        _, h, w = shape
         out = self.draw(st.integers(1, 4))
         refs = [r for r in self.visible(stack, shape, exact=False)]
         if not refs:
@@ -194,7 +194,7 @@ def check_shapes(spec: DagSpec, graph, results: dict[str, torch.Tensor]) -> None
     stated = [(name, graph.nodes[i].shape) for name, i in graph.outputs]
     assert stated == spec.outputs, spec.text  # netspec's static shapes are the generator's
     assert list(results) == [name for name, _ in spec.outputs]
-    for (name, shape), value in zip(spec.outputs, results.values()):
+    for (name, shape), value in zip(spec.outputs, results.values(), strict=True):
         assert tuple(value.shape[1:]) == shape, (name, spec.text)
 
 

@@ -65,7 +65,7 @@ def emit(drawing: View, rankdir: str = "TB", incomplete: str | None = None) -> s
         else:
             graph.edge(edge.tail, edge.head, **_edge_attrs(edge))
     for ends in drawing.across:
-        graph.body.append("\t{rank=same; %s; %s}\n" % ends)
+        graph.body.append(f"\t{{rank=same; {ends[0]}; {ends[1]}}}\n")
     return graph.source
 
 

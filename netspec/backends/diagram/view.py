@@ -16,6 +16,7 @@ the same arguments and the same layers are drawn once, marked `x N`. Folded boxe
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 
 from netspec.analysis.folding import BLOCKS, FULL, check_depth, folded_scopes, is_named
@@ -91,7 +92,7 @@ def _turn(layers: list[Layer], references: list[tuple[int, int]]) -> int | None:
     lowest resolution in the innermost one (its middle one, if several). Edges from there on are drawn upwards,
     so the encoder goes down the left, the decoder up the right, and each skip runs across; None otherwise."""
     spans = sorted(set(references), key=lambda r: (r[0], -r[1]))
-    if len(spans) < 2 or not all(a[0] < b[0] and b[1] < a[1] for a, b in zip(spans, spans[1:])):
+    if len(spans) < 2 or not all(a[0] < b[0] and b[1] < a[1] for a, b in itertools.pairwise(spans)):
         return None
     start, end = spans[-1]
     inside = [layer for layer in layers[start + 1:end] if len(layer.shape) == 3]

@@ -50,12 +50,13 @@ class Network(nn.Module):
             if out.__class__ is int:
                 values[out] = call(*[values[i] for i in inputs])
             else:  # a child container that returns several values
-                for slot, value in zip(out, call(*[values[i] for i in inputs])):
-                    values[slot] = value
+                given = call(*[values[i] for i in inputs])
+                for k, slot in enumerate(out):
+                    values[slot] = given[k]
         if self._out.__class__ is int:
             return values[self._out]
         if self._names is not None:
-            return {name: values[i] for name, i in zip(self._names, self._out)}
+            return {name: values[i] for name, i in self._names}
         return tuple(values[i] for i in self._out)
 
 
@@ -206,7 +207,8 @@ def _compile(module: Network, box: Container, names: tuple[str, ...] | None) -> 
         program.append((_callable(module, step), inputs, out[0] if len(out) == 1 else out))
     result = tuple(slots[v] for v in box.outputs)
     single = len(result) == 1 and names is None
-    module.__dict__.update(_program=tuple(program), _slots=size, _out=result[0] if single else result, _names=names)
+    named = None if names is None else tuple(zip(names, result, strict=True))  # (output name, slot)
+    module.__dict__.update(_program=tuple(program), _slots=size, _out=result[0] if single else result, _names=named)
 
 
 def _callable(module: Network, step):

@@ -329,7 +329,7 @@ class Generator:
         values = [variables.of[i] for i in box.outputs]
         if box.is_root and named_outputs(self.graph):
             names = [name for name, _ in outputs(self.graph)]
-            return Call("{", tuple(f"{literal(n)}: {v}" for n, v in zip(names, values)), "}")
+            return Call("{", tuple(f"{literal(n)}: {v}" for n, v in zip(names, values, strict=True)), "}")
         return ", ".join(values)
 
     def _call(self, step, inputs: list[str], slots) -> str:
