@@ -19,6 +19,7 @@ CASES = {
     "resnet_cifar20": ("resnet_cifar.net", {}),
     "resnet_cifar20_plain": ("resnet_cifar.net", {"plain": True}),
     "googlenet": ("googlenet.net", {}),
+    "googlenet_aux": ("googlenet.net", {"aux": True}),
     "densenet121": ("densenet.net", {}),
     "stack3": ("stack.net", {}),
     "stack7": ("stack.net", {"kernel": 7}),

@@ -54,6 +54,12 @@ def names() -> list[str]:
     return models.list_models(module=models)
 
 
+def segmentation_names() -> list[str]:
+    """Every semantic segmentation model torchvision registers (torchvision.models.segmentation)."""
+    models = _models()
+    return models.list_models(module=models.segmentation)
+
+
 def build(name: str, **kwargs):
     """torchvision's model `name`, untrained (weights=None); kwargs go to its builder (num_classes=...)."""
     return _models().get_model(name, weights=None, **kwargs)
