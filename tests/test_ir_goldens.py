@@ -20,6 +20,8 @@ CASES = {
     "resnet_cifar20_plain": ("resnet_cifar.net", {"plain": True}),
     "googlenet": ("googlenet.net", {}),
     "googlenet_aux": ("googlenet.net", {"aux": True}),
+    "fcn_resnet50": ("fcn.net", {}),
+    "deeplabv3_resnet50": ("deeplabv3.net", {}),
     "densenet121": ("densenet.net", {}),
     "stack3": ("stack.net", {}),
     "stack7": ("stack.net", {"kernel": 7}),

@@ -69,6 +69,8 @@ class Case:
 CASES = {name: Case(e.spec, e.params, name, BUILDER.get(name, {})) for name, e in ENTRIES.items()}
 CASES["resnet50_dilated"] = Case(SPECS / "resnet.net", {"depth": 50, "dilate": [False, True, True]},
                                  "resnet50", {"replace_stride_with_dilation": [False, True, True]})
+CASES["fcn_resnet50_no_aux"] = Case(SPECS / "fcn.net", {"aux": False}, "fcn_resnet50",
+                                    {**SEGMENTATION, "aux_loss": False})
 CASES["googlenet_aux"] = Case(SPECS / "googlenet.net", {"aux": True}, "googlenet",
                               {"aux_logits": True, "init_weights": True}, names=("out", "aux2", "aux1"),
                               heads={"aux1": ("inception4a", "aux1"), "aux2": ("inception4d", "aux2")})
@@ -81,6 +83,10 @@ SEGMENTATION_ENTRIES = {name for name, case in CASES.items() if case.kwargs.get(
 
 def test_index_holds_every_torchvision_cnn():
     assert set(tv.names()) - NOT_CNNS == set(ENTRIES) - SEGMENTATION_ENTRIES
+
+
+def test_index_segmentation_entries_are_torchvisions():
+    assert {"fcn_resnet50", "deeplabv3_resnet50"} <= SEGMENTATION_ENTRIES <= set(tv.segmentation_names())
 
 
 def named(case: Case, y) -> dict[str, torch.Tensor]:

@@ -34,6 +34,10 @@ FIGURES = {
     # torchvision's published figures (its "GFLOPS" are MACs)
     "googlenet": ("googlenet.net", {}, 6_624_904, 1_498_376_192, [1000]),
     "densenet121": ("densenet.net", {}, 7_978_856, 2_834_161_664, [1000]),
+    # torchvision's published figures of its segmentation weights (aux_loss=True): 152.717 and 178.722 "GFLOPS"
+    "fcn_resnet50": ("fcn.net", {}, 35_322_218, 152_716_512_000, [21, 520, 520]),
+    "deeplabv3_resnet50": ("deeplabv3.net", {}, 42_004_074, 178_721_945_088, [21, 520, 520]),
+    "inception_v3_aux": ("inception_v3.net", {"aux": True}, 27_161_264, None, [1000]),  # torchvision's num_params
 }
 
 
@@ -65,6 +69,19 @@ def test_vgg_rejects_unknown_depth():
 def test_resnet_rejects_unknown_depth():
     with pytest.raises(netspec.NetspecError, match="18, 34, 50, 101 and 152"):
         netspec.build(SPECS / "resnet.net", {"depth": 20})
+
+
+@pytest.mark.parametrize("spec", ["fcn.net", "deeplabv3.net"])
+def test_segmentation_outputs_take_the_input_size(spec):
+    """The dilated backbone rounds 67x91 down to 9x12 (1/8, rounded up at each stride); both heads' scores
+    are resized to the input's own size, which `like=@in` reads, and aux=false leaves the main output alone."""
+    report = netspec.analyse(SPECS / spec, input=(3, 67, 91))
+    shapes = {scope.path: scope.shape for scope in report.scopes}
+    assert shapes["backbone"] == [2048, 9, 12] and shapes["backbone.layer3"] == [1024, 9, 12]
+    assert [(o["name"], o["shape"]) for o in report.outputs] == [("out", [21, 67, 91]), ("aux", [21, 67, 91])]
+    alone = netspec.analyse(SPECS / spec, aux=False)
+    assert [(o["name"], o["shape"]) for o in alone.outputs] == [("out", [21, 520, 520])]
+    assert not any(layer.name.startswith("aux_classifier") for layer in alone.layers)
 
 
 def test_dilated_resnet_keeps_the_size_and_the_weights():
@@ -242,6 +259,7 @@ def test_zoo_lists_the_index_with_static_figures(cli):
     assert models["resnet50"] == {"name": "resnet50", "spec": "resnet.net", "set": {"depth": 50},
                                   "set_text": "depth=50", "params": 25_557_032, "macs": 4_089_184_256}
     assert models["resnext50_32x4d"]["params"] == 25_028_904  # torchvision's published figure
+    assert models["deeplabv3_resnet50"]["params"] == 42_004_074
 
 
 def test_zoo_table(cli):
