@@ -45,7 +45,10 @@ def hooked_shapes(model: nn.Module, x: torch.Tensor) -> dict[str, tuple]:
     seen, handles = {}, []
     for name, module in model.named_modules():
         def hook(module, inputs, output, name=name):
-            seen[name] = tuple(output.shape[1:])
+            if isinstance(output, dict):  # a network's named outputs: the main one is `out`, else the first
+                output = output["out"] if "out" in output else next(iter(output.values()))
+            main = output[0] if isinstance(output, tuple) else output  # values read outside come after the main one
+            seen[name] = tuple(main.shape[1:])
         handles.append(module.register_forward_hook(hook))
     with torch.no_grad():
         model(x)
