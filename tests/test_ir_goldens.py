@@ -26,6 +26,7 @@ CASES = {
     "stack3": ("stack.net", {}),
     "stack7": ("stack.net", {"kernel": 7}),
     "squeezenet1_1": ("squeezenet.net", {"version": 1.1}),
+    "unet": ("unet.net", {}),
     "mobilenet_v2": ("mobilenet_v2.net", {}),
     "mnasnet0_5": ("mnasnet.net", {"alpha": 0.5}),
     "mobilenet_v3_small": ("mobilenet_v3.net", {"arch": "small"}),

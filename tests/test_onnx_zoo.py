@@ -28,6 +28,7 @@ SMALL = {  # spec -> (parameters, input): the same code paths as the full size, 
     "resnet_cifar": ({"depth": 8}, None),
     "shufflenet_v2": ({"width": 0.5, "classes": 10}, (3, 64, 64)),
     "squeezenet": ({"classes": 10}, (3, 64, 64)),
+    "unet": ({"base": 8}, (3, 64, 64)),
     "vgg": ({"depth": 11, "batchnorm": True, "classes": 10}, (3, 32, 32)),
 }
 
