@@ -65,7 +65,8 @@ def test_zoo_layout_is_kept_where_it_was_already_canonical():
     """The zoo's hand-written columns survive: labels aligned, tables of block arguments aligned."""
     out = format_text((ROOT / "specs/googlenet.net").read_text(), "googlenet.net")
     assert "    inception4e: Inception(256, 160, 320, 32, 128, 128)  # 832\n" in out
-    assert "    inception4a: Inception(192, 96,  208, 16, 48,  64)   # 512\n" in out
+    assert "    inception4b: Inception(160, 112, 224, 24, 64, 64)  # 512\n" in out  # a run between the `if aux` lines
+    assert "    inception4a: Inception(192, 96,  208, 16, 48, 64)  # 512\n" in out
     resnet18 = (ROOT / "specs/resnet18.net").read_text()
     body = [line for line in format_text(resnet18, "r.net").splitlines() if "layer" in line or "conv1:" in line]
     assert body == [line for line in resnet18.splitlines() if "layer" in line or "conv1:" in line]

@@ -26,8 +26,10 @@ def test_the_zoo_summaries_read_as_rich_draws_them(path):
     title = f"{report.network} ({report.file})"
     for depth in (None, "blocks", 1, 2, 3, "full"):
         plain = table._plain(title, cells(report, depth), 160)
-        assert plain is not None
-        assert plain == table._rich(title, cells(report, depth), 160)
+        # the segmentation specs' deep rows (ASPP inside the classifier) are wider than 160 columns: rich lays them out
+        assert plain is not None or path.stem in ("fcn", "deeplabv3")
+        if plain is not None:
+            assert plain == table._rich(title, cells(report, depth), 160)
 
 
 def test_what_rich_would_lay_out_differently_is_left_to_rich():

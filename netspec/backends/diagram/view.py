@@ -179,7 +179,8 @@ class _Builder:
         whose values are taken further on (U-Net's encoder stages) is drawn, so that each skip has its start."""
         inside = set(scope.layers)
         last = scope.layers[-1]
-        if any(r not in inside for i in scope.layers[:-1] for r in self.readers[i]) or last in self.outputs:
+        if any(r not in inside for i in scope.layers[:-1] for r in self.readers[i]) or \
+                last in {i for name, i in self.outputs if name}:
             return False
         return not next_layers or set(self.readers[last]) <= inside | set(next_layers)
 

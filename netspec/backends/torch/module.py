@@ -47,7 +47,7 @@ class Network(nn.Module):
         values = [x, *extra]
         values += [x] * (self._slots - len(values))
         for call, inputs, out in self._program:
-            if out.__class__ is int:
+            if isinstance(out, int):
                 values[out] = call(*[values[i] for i in inputs])
             else:  # a child container that returns several values
                 given = call(*[values[i] for i in inputs])
@@ -56,7 +56,7 @@ class Network(nn.Module):
         if self._out.__class__ is int:
             return values[self._out]
         if self._names is not None:
-            return {name: values[i] for name, i in self._names}
+            return {name: values[i] for name, i in self._names}  # type: ignore[union-attr]  # set in __dict__
         return tuple(values[i] for i in self._out)
 
 
