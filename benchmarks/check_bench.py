@@ -29,8 +29,10 @@ TARGET_10K = 1.5  # seconds (wall) for 10k layers
 LINEAR_SLACK = 1.5  # CPU time per layer at 100k may exceed that at 10k by at most this factor
 RESNET50 = "25,557,032 params"
 SIZES = (1_000, 10_000, 100_000)
-STYLES = {"blocks": "residual blocks in `for` loops (elaboration does the work)",
-          "flat": "one layer per line (the parser does)"}
+STYLES = {
+    "blocks": "residual blocks in `for` loops (elaboration does the work)",
+    "flat": "one layer per line (the parser does)",
+}
 
 
 def resnet_commands() -> dict[str, list[str]]:
@@ -44,8 +46,11 @@ def resnet_commands() -> dict[str, list[str]]:
 
 def torch_versus_check(versions: dict[str, dict], rounds: int) -> list[str]:
     netspec, torch = netspec_command(), [sys.executable, "-c", "import torch"]
-    checks = {(name, version): (netspec + args, env)
-              for name, args in resnet_commands().items() for version, env in versions.items()}
+    checks = {
+        (name, version): (netspec + args, env)
+        for name, args in resnet_commands().items()
+        for version, env in versions.items()
+    }
     for command, env in checks.values():
         out = run(command, env=env, cwd=_root(env)).stdout
         if RESNET50 not in out:
@@ -61,30 +66,38 @@ def torch_versus_check(versions: dict[str, dict], rounds: int) -> list[str]:
         for key, (command, env) in checks.items():
             times[key].append(run(command, env=env, cwd=_root(env)))
     torch_wall, torch_cpu = _medians(times["torch"])
-    lines = [f"| command |{_version_header(versions)} wall (median of {rounds}) | CPU (user + sys) | wall / torch "
-             f"| CPU / torch |", "|---|" + "---|" * (len(versions) > 1) + "---:|---:|---:|---:|",
-             f"| `python -c \"import torch\"` |{' |' * (len(versions) > 1)} {torch_wall:.3f} s | {torch_cpu:.3f} s "
-             f"| 100% | 100% |"]
+    lines = [
+        f"| command |{_version_header(versions)} wall (median of {rounds}) | CPU (user + sys) | wall / torch "
+        f"| CPU / torch |",
+        "|---|" + "---|" * (len(versions) > 1) + "---:|---:|---:|---:|",
+        f'| `python -c "import torch"` |{" |" * (len(versions) > 1)} {torch_wall:.3f} s | {torch_cpu:.3f} s '
+        f"| 100% | 100% |",
+    ]
     ok = True
     for (name, version), samples in ((k, v) for k, v in times.items() if k != "torch"):
         wall, cpu = _medians(samples)
         ok &= wall / torch_wall < TARGET_RATIO or version != "now"
         column = f" {version} |" if len(versions) > 1 else ""
-        lines.append(f"| {name} |{column} {wall:.3f} s | {cpu:.3f} s | **{wall / torch_wall:.1%}** "
-                     f"| {cpu / torch_cpu:.1%} |")
+        lines.append(
+            f"| {name} |{column} {wall:.3f} s | {cpu:.3f} s | **{wall / torch_wall:.1%}** | {cpu / torch_cpu:.1%} |"
+        )
     if len(versions) > 1:  # now against the older revision, command by command
         old = next(iter(versions))
         for name in resnet_commands():
             (wall, cpu), (old_wall, old_cpu) = _medians(times[name, "now"]), _medians(times[name, old])
             lines.append(f"- {name}: now / {old}: CPU **{cpu / old_cpu:.3f}**, wall {wall / old_wall:.3f}")
-    return lines + ["", f"Target: under {TARGET_RATIO:.0%} of the torch import: **{'met' if ok else 'missed'}**. "
-                        f"The very first check after installing, before lark's LALR tables are cached, took "
-                        f"{first.wall:.3f} s (wall)."]
+    return lines + [
+        "",
+        f"Target: under {TARGET_RATIO:.0%} of the torch import: **{'met' if ok else 'missed'}**. "
+        f"The very first check after installing, before lark's LALR tables are cached, took "
+        f"{first.wall:.3f} s (wall).",
+    ]
 
 
 def scaling(versions: dict[str, dict], repeats: dict[int, int]) -> list[str]:
     netspec = netspec_command()
     with tempfile.TemporaryDirectory() as folder:
+
         def spec(layers: int, style: str) -> str:
             path = Path(folder) / f"{style}{layers}.net"
             path.write_text(generate(layers, style))
@@ -108,23 +121,33 @@ def scaling(versions: dict[str, dict], repeats: dict[int, int]) -> list[str]:
                     wall, cpu = walls[version, style, layers] = _medians(samples[version, style, layers])
                     per_layer[version, style, layers] = (cpu - base[version][1]) / layers
                     column = f" {version} |" if len(versions) > 1 else ""
-                    rows.append(f"| {style} | {layers:,} |{column} {wall:.2f} s | {cpu:.2f} s | "
-                                f"{(wall - base[version][0]) / layers * 1e6:.1f} µs | "
-                                f"{per_layer[version, style, layers] * 1e6:.1f} µs | {repeats[layers]} |")
+                    rows.append(
+                        f"| {style} | {layers:,} |{column} {wall:.2f} s | {cpu:.2f} s | "
+                        f"{(wall - base[version][0]) / layers * 1e6:.1f} µs | "
+                        f"{per_layer[version, style, layers] * 1e6:.1f} µs | {repeats[layers]} |"
+                    )
     mid, top = SIZES[1], SIZES[-1]  # 10k and 100k
     ok_10k = {s: walls["now", s, mid][0] < TARGET_10K for s in STYLES}
     linear = {s: per_layer["now", s, top] <= LINEAR_SLACK * per_layer["now", s, mid] for s in STYLES}
-    bases = ", ".join(f"{w:.3f} s wall, {c:.3f} s CPU" + (f" ({v})" if len(versions) > 1 else "")
-                      for v, (w, c) in base.items())
-    return ["`netspec check` on specs from `benchmarks/gen_spec.py`: "
-            + "; ".join(f"*{k}*: {v}" for k, v in STYLES.items())
-            + f". Per layer: the median above that of a 1-layer spec, run after every one of them ({bases}).", "",
-            f"| style | layers |{_version_header(versions)} wall (median) | CPU | per layer (wall) | per layer (CPU) "
-            f"| runs |", "|---|---:|" + "---|" * (len(versions) > 1) + "---:|---:|---:|---:|---:|", *rows, "",
-            f"Targets: 10k layers under {TARGET_10K} s (wall): "
-            + ", ".join(f"{s} **{'met' if ok_10k[s] else 'missed'}**" for s in STYLES)
-            + f"; linear growth (CPU per layer at 100k within {LINEAR_SLACK}x of that at 10k): "
-            + ", ".join(f"{s} **{'yes' if linear[s] else 'no'}**" for s in STYLES) + "."]
+    bases = ", ".join(
+        f"{w:.3f} s wall, {c:.3f} s CPU" + (f" ({v})" if len(versions) > 1 else "") for v, (w, c) in base.items()
+    )
+    return [
+        "`netspec check` on specs from `benchmarks/gen_spec.py`: "
+        + "; ".join(f"*{k}*: {v}" for k, v in STYLES.items())
+        + f". Per layer: the median above that of a 1-layer spec, run after every one of them ({bases}).",
+        "",
+        f"| style | layers |{_version_header(versions)} wall (median) | CPU | per layer (wall) | per layer (CPU) "
+        f"| runs |",
+        "|---|---:|" + "---|" * (len(versions) > 1) + "---:|---:|---:|---:|---:|",
+        *rows,
+        "",
+        f"Targets: 10k layers under {TARGET_10K} s (wall): "
+        + ", ".join(f"{s} **{'met' if ok_10k[s] else 'missed'}**" for s in STYLES)
+        + f"; linear growth (CPU per layer at 100k within {LINEAR_SLACK}x of that at 10k): "
+        + ", ".join(f"{s} **{'yes' if linear[s] else 'no'}**" for s in STYLES)
+        + ".",
+    ]
 
 
 def _medians(samples: list[Timing]) -> tuple[float, float]:
@@ -143,8 +166,9 @@ def _first_run(command: list[str], env: dict | None) -> Timing:
 def _export(revision: str, folder: str) -> dict:
     """An environment whose `netspec` is the package as of `revision`, checking that revision's specs (git archive
     into `folder`, the commands' working directory)."""
-    archive = subprocess.run(["git", "archive", revision, "netspec", "specs", "benchmarks/specs"], cwd=ROOT,
-                             capture_output=True, check=True)
+    archive = subprocess.run(
+        ["git", "archive", revision, "netspec", "specs", "benchmarks/specs"], cwd=ROOT, capture_output=True, check=True
+    )
     subprocess.run(["tar", "-x", "-C", folder], input=archive.stdout, check=True)
     return {**os.environ, "PYTHONPATH": folder, "NETSPEC_BENCH_TREE": folder}
 

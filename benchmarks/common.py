@@ -40,8 +40,9 @@ class Timing:
     stdout: str
 
 
-def run(command: list[str], env: dict[str, str] | None = None, ok_status: tuple[int, ...] = (0,),
-        cwd: Path = ROOT) -> Timing:
+def run(
+    command: list[str], env: dict[str, str] | None = None, ok_status: tuple[int, ...] = (0,), cwd: Path = ROOT
+) -> Timing:
     """Run a command to completion (in `cwd`, the repository by default); its CPU time is read from the
     kernel's accounting of finished children."""
     import time
@@ -70,15 +71,26 @@ def netspec_command() -> list[str]:
 def machine() -> str:
     """Date, machine, CPU, Python, load and netspec revision, as one Markdown paragraph."""
     uname = platform.uname()
-    cpu = next((line.split(":", 1)[1].strip() for line in _read("/proc/cpuinfo").splitlines()
-                if line.startswith("model name")), platform.processor() or "unknown CPU")
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in _read("/proc/cpuinfo").splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor() or "unknown CPU",
+    )
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else "n/a"
     date = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
-    bytecode = (" (PYTHONDONTWRITEBYTECODE=1: every process compiles netspec's source)"
-                if os.environ.get("PYTHONDONTWRITEBYTECODE") else "")
-    return (f"Measured {date} on `{uname.system} {uname.release} {uname.machine}`, {cpu}, "
-            f"{os.cpu_count()} cores (load average {load} at the start); Python {platform.python_version()}"
-            f"{bytecode}; netspec {_revision()}.")
+    bytecode = (
+        " (PYTHONDONTWRITEBYTECODE=1: every process compiles netspec's source)"
+        if os.environ.get("PYTHONDONTWRITEBYTECODE")
+        else ""
+    )
+    return (
+        f"Measured {date} on `{uname.system} {uname.release} {uname.machine}`, {cpu}, "
+        f"{os.cpu_count()} cores (load average {load} at the start); Python {platform.python_version()}"
+        f"{bytecode}; netspec {_revision()}."
+    )
 
 
 def write_section(name: str, text: str) -> None:
@@ -107,8 +119,12 @@ def _read(path: str) -> str:
 def _revision() -> str:
     try:
         rev = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT)
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "netspec"],
-                               capture_output=True, text=True, cwd=ROOT)
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no", "netspec"],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+        )
     except OSError:
         return "(no git)"
     return rev.stdout.strip() + (" with local changes to netspec/" if dirty.stdout.strip() else "")

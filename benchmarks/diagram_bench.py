@@ -40,16 +40,31 @@ def best(fn, repeat: int) -> float:
 
 def command(args: list[str], out: Path) -> None:
     netspec = Path(sys.executable).parent / "netspec"  # the console script, as a user runs it
-    subprocess.run([str(netspec), "diagram", str(SPEC), "--set", "depth=152", "-o", str(out), *args], check=True,
-                   capture_output=True)
+    subprocess.run(
+        [str(netspec), "diagram", str(SPEC), "--set", "depth=152", "-o", str(out), *args],
+        check=True,
+        capture_output=True,
+    )
 
 
 def machine() -> str:
-    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")), platform.processor()) if Path("/proc/cpuinfo").exists() else ""
+    cpu = (
+        next(
+            (
+                line.split(":", 1)[1].strip()
+                for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")
+            ),
+            platform.processor(),
+        )
+        if Path("/proc/cpuinfo").exists()
+        else ""
+    )
     dot = subprocess.run(["dot", "-V"], capture_output=True, text=True).stderr.strip()
-    return (f"{cpu}, {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}; {platform.system()} "
-            f"{platform.release()}; Python {platform.python_version()}; {dot}")
+    return (
+        f"{cpu}, {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}; {platform.system()} "
+        f"{platform.release()}; Python {platform.python_version()}; {dot}"
+    )
 
 
 def main() -> None:
@@ -74,8 +89,10 @@ def main() -> None:
             t_dot = best(partial(pipe, source, "svg"), repeat)
             t_cli = best(partial(command, args, Path(tmp) / "r.svg"), repeat)
             boxes = len(re.findall(r"^\t+(?:n\d+|s\d+|output) \[", source, re.M))
-            print(f"{name:<30} {boxes:>6} {t_source * 1e3:>8.0f} ms {t_dot * 1e3:>7.0f} ms {len(svg) / 1024:>6.0f} KiB"
-                  f" {t_cli * 1e3:>13.0f} ms")
+            print(
+                f"{name:<30} {boxes:>6} {t_source * 1e3:>8.0f} ms {t_dot * 1e3:>7.0f} ms {len(svg) / 1024:>6.0f} KiB"
+                f" {t_cli * 1e3:>13.0f} ms"
+            )
 
 
 if __name__ == "__main__":

@@ -16,8 +16,10 @@ import time
 from common import machine, median, netspec_command, quick, run, write_section
 
 SPEC = "specs/resnet.net"
-PAIRS = [("ResNet-50 vs ResNet-101", ["--set", "depth=50", "--vs", "depth=101"], ({"depth": 50}, {"depth": 101})),
-         ("ResNet-101 vs ResNet-152", ["--set", "depth=101", "--vs", "depth=152"], ({"depth": 101}, {"depth": 152}))]
+PAIRS = [
+    ("ResNet-50 vs ResNet-101", ["--set", "depth=50", "--vs", "depth=101"], ({"depth": 50}, {"depth": 101})),
+    ("ResNet-101 vs ResNet-152", ["--set", "depth=101", "--vs", "depth=152"], ({"depth": 101}, {"depth": 152})),
+]
 
 
 def in_process(a: dict, b: dict, repeat: int) -> tuple[float, float]:
@@ -43,30 +45,36 @@ def whole(args: list[str], repeat: int) -> tuple[float, float]:
 def main() -> None:
     repeat = 3 if quick() else 9
     start, start_cpu = whole(["--version"], repeat)
-    rows = ["| designs | diff, in process: wall / CPU | `netspec diff --json`: wall / CPU "
-            "| beyond `netspec --version`: wall / CPU | `netspec check` of B: wall / CPU |",
-            "|---|---:|---:|---:|---:|"]
+    rows = [
+        "| designs | diff, in process: wall / CPU | `netspec diff --json`: wall / CPU "
+        "| beyond `netspec --version`: wall / CPU | `netspec check` of B: wall / CPU |",
+        "|---|---:|---:|---:|---:|",
+    ]
     for name, args, (a, b) in PAIRS:
         inner, inner_cpu = in_process(a, b, repeat)
         command, command_cpu = whole(["diff", SPEC, *args, "--json"], repeat)
         check, check_cpu = whole(["check", SPEC, "--set", args[-1]], repeat)
-        rows.append(f"| {name} | {inner * 1000:.0f} / {inner_cpu * 1000:.0f} ms | {command:.2f} / {command_cpu:.2f} s "
-                    f"| {command - start:.2f} / {command_cpu - start_cpu:.2f} s | {check:.2f} / {check_cpu:.2f} s |")
-    text = "\n".join([
-        "## Diff of two designs",
-        "",
-        "`netspec diff specs/resnet.net --set depth=50 --vs depth=101 --json`: both designs analysed, every scope,",
-        "layer and state_dict key compared. In process: `netspec.diff(...)` plus `to_dict()`, median of repeats.",
-        f"Whole process: median wall and CPU time; `netspec --version` (the process start every command pays) took "
-        f"{start:.2f} s ({start_cpu:.2f} s CPU). Target (issue 10): well under a second beyond the process start.",
-        "On a loaded machine the wall times grow with the load (several engineers share 2 cores here); the CPU",
-        "times are the better measure of what diff itself costs.",
-        "`.venv/bin/python benchmarks/diff_bench.py`.",
-        "",
-        machine(),
-        "",
-        *rows,
-    ])
+        rows.append(
+            f"| {name} | {inner * 1000:.0f} / {inner_cpu * 1000:.0f} ms | {command:.2f} / {command_cpu:.2f} s "
+            f"| {command - start:.2f} / {command_cpu - start_cpu:.2f} s | {check:.2f} / {check_cpu:.2f} s |"
+        )
+    text = "\n".join(
+        [
+            "## Diff of two designs",
+            "",
+            "`netspec diff specs/resnet.net --set depth=50 --vs depth=101 --json`: both designs analysed, every scope,",
+            "layer and state_dict key compared. In process: `netspec.diff(...)` plus `to_dict()`, median of repeats.",
+            f"Whole process: median wall and CPU time; `netspec --version` (the process start every command pays) took "
+            f"{start:.2f} s ({start_cpu:.2f} s CPU). Target (issue 10): well under a second beyond the process start.",
+            "On a loaded machine the wall times grow with the load (several engineers share 2 cores here); the CPU",
+            "times are the better measure of what diff itself costs.",
+            "`.venv/bin/python benchmarks/diff_bench.py`.",
+            "",
+            machine(),
+            "",
+            *rows,
+        ]
+    )
     print(text)
     write_section("diff", text)
 

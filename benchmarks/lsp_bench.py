@@ -85,13 +85,15 @@ def stages(base: str, text: str, repeat: int) -> dict[str, tuple[float, float]]:
     before = analyse_text(base, "x.net")
     doc = analyse_text(text, "x.net", before)
     index = Index(doc.spec, text)
-    return {"whole text: parse + elaborate + analyse": best(lambda: analyse_text(text, "x.net")),
-            "after an edit: re-parse one statement + elaborate + analyse":
-                best(lambda: analyse_text(text, "x.net", before)),
-            "name index (built only for hover, names, or a finding inside a block)":
-                best(lambda: Index(doc.spec, text)),
-            "diagnostics to LSP": best(lambda: features.diagnostics(doc, index)),
-            "inlay hints (whole file)": best(lambda: features.inlay_hints(doc))}
+    return {
+        "whole text: parse + elaborate + analyse": best(lambda: analyse_text(text, "x.net")),
+        "after an edit: re-parse one statement + elaborate + analyse": best(
+            lambda: analyse_text(text, "x.net", before)
+        ),
+        "name index (built only for hover, names, or a finding inside a block)": best(lambda: Index(doc.spec, text)),
+        "diagnostics to LSP": best(lambda: features.diagnostics(doc, index)),
+        "inlay hints (whole file)": best(lambda: features.inlay_hints(doc)),
+    }
 
 
 def main() -> None:
@@ -102,16 +104,24 @@ def main() -> None:
     times = over_stdio(text, edits(text, args.changes))
     med = {name: statistics.median(values) for name, values in times.items()}
     parts = stages(text, edits(text, 1)[0], 3 if quick() else 10)
-    lines = [machine(), "",
-             f"A change in a {text.count(chr(10)):,}-line spec ({LAYERS:,} layers, one a line), `didChange` sent to "
-             f"`publishDiagnostics` received over stdio ({args.changes} changes; target {TARGET_MS} ms):", "",
-             "| change | median wall | max wall | median server CPU |", "|---|---:|---:|---:|",
-             f"| valid (a width changed; every later shape changes) | {med['valid']:.0f} ms | "
-             f"{max(times['valid']):.0f} ms | {med['valid cpu']:.0f} ms |",
-             f"| a syntax error (reported; shapes from the rest) | {med['broken']:.0f} ms | "
-             f"{max(times['broken']):.0f} ms | {med['broken cpu']:.0f} ms |", "",
-             "Where one valid change goes, in process (best of runs):", "",
-             "| stage | wall | CPU |", "|---|---:|---:|"]
+    lines = [
+        machine(),
+        "",
+        f"A change in a {text.count(chr(10)):,}-line spec ({LAYERS:,} layers, one a line), `didChange` sent to "
+        f"`publishDiagnostics` received over stdio ({args.changes} changes; target {TARGET_MS} ms):",
+        "",
+        "| change | median wall | max wall | median server CPU |",
+        "|---|---:|---:|---:|",
+        f"| valid (a width changed; every later shape changes) | {med['valid']:.0f} ms | "
+        f"{max(times['valid']):.0f} ms | {med['valid cpu']:.0f} ms |",
+        f"| a syntax error (reported; shapes from the rest) | {med['broken']:.0f} ms | "
+        f"{max(times['broken']):.0f} ms | {med['broken cpu']:.0f} ms |",
+        "",
+        "Where one valid change goes, in process (best of runs):",
+        "",
+        "| stage | wall | CPU |",
+        "|---|---:|---:|",
+    ]
     lines += [f"| {name} | {wall:.1f} ms | {cpu:.1f} ms |" for name, (wall, cpu) in parts.items()]
     text_out = "\n".join(lines)
     print(text_out)

@@ -37,10 +37,16 @@ def in_process(repeats: int) -> list[str]:
             raise RuntimeError("two exports of the same spec differ")
         mode = "dynamic" if dynamic else "1"
         rows.append(_row(mode, "first", runs[:1], median))
-        rows += [_row(mode, f"{name} of {len(runs) - 1}", runs[1:], pick)
-                 for name, pick in (("median", median), ("best", min)) if len(runs) > 1]
-    return ["| batch | run | " + " | ".join(STAGES) + " | total | CPU |", "|---|---|" + "---:|" * (len(STAGES) + 2),
-            *rows]
+        rows += [
+            _row(mode, f"{name} of {len(runs) - 1}", runs[1:], pick)
+            for name, pick in (("median", median), ("best", min))
+            if len(runs) > 1
+        ]
+    return [
+        "| batch | run | " + " | ".join(STAGES) + " | total | CPU |",
+        "|---|---|" + "---:|" * (len(STAGES) + 2),
+        *rows,
+    ]
 
 
 def _timed(export, *args, **kwargs):
@@ -60,14 +66,22 @@ def _row(mode: str, label: str, runs, pick) -> str:
 
 def whole_command(repeats: int) -> list[str]:
     with tempfile.TemporaryDirectory() as tmp:
-        line = ["export", SPEC, "-o", f"{tmp}/resnet50.onnx", "--dynamic-batch",
-                *[part for k, v in SETS.items() for part in ("--set", f"{k}={v}")]]
+        line = [
+            "export",
+            SPEC,
+            "-o",
+            f"{tmp}/resnet50.onnx",
+            "--dynamic-batch",
+            *[part for k, v in SETS.items() for part in ("--set", f"{k}={v}")],
+        ]
         timings = [run(netspec_command() + line) for _ in range(repeats)]
         report = timings[-1].stdout.splitlines()[0].split(": ", 1)[1]
         size = Path(f"{tmp}/resnet50.onnx").stat().st_size
-    return [f"`netspec {' '.join(line).replace(tmp, 'build')}` in a fresh process (Python start, imports, "
-            f"every stage, the write): median wall {median([t.wall for t in timings]):.1f} s, CPU "
-            f"{median([t.cpu for t in timings]):.1f} s over {repeats} runs; {size / 1e6:.1f} MB, {report}."]
+    return [
+        f"`netspec {' '.join(line).replace(tmp, 'build')}` in a fresh process (Python start, imports, "
+        f"every stage, the write): median wall {median([t.wall for t in timings]):.1f} s, CPU "
+        f"{median([t.cpu for t in timings]):.1f} s over {repeats} runs; {size / 1e6:.1f} MB, {report}."
+    ]
 
 
 def main() -> int:

@@ -50,8 +50,11 @@ def _nothing(children):
     return None
 
 
-ROUTES = {"parser": lambda text: parse(text, "b.net"), "lark tree + transformer": _tree_route,
-          "lark alone": _lark_alone}
+ROUTES = {
+    "parser": lambda text: parse(text, "b.net"),
+    "lark tree + transformer": _tree_route,
+    "lark alone": _lark_alone,
+}
 
 
 def in_process(repeat: int) -> tuple[list[str], float]:
@@ -73,8 +76,12 @@ def in_process(repeat: int) -> tuple[list[str], float]:
         ratio = best["parser"] / best["lark tree + transformer"]
         rows.append(f"| {layers:,} | {text.count(chr(10)):,} | {cells} | {ratio:.2f} | {rounds} |")
         at_10k = best["parser"] if layers == 10_000 else at_10k
-    header = ["| layers | lines | " + " | ".join(f"{n} (best / median CPU)" for n in ROUTES)
-              + " | parser / tree route | rounds |", "|---:|---:|" + "---:|" * (len(ROUTES) + 2)]
+    header = [
+        "| layers | lines | "
+        + " | ".join(f"{n} (best / median CPU)" for n in ROUTES)
+        + " | parser / tree route | rounds |",
+        "|---:|---:|" + "---:|" * (len(ROUTES) + 2),
+    ]
     return header + rows, at_10k
 
 
@@ -86,8 +93,10 @@ def whole_check(repeat: int) -> tuple[str, float]:
         run(command)
         samples = [run(command) for _ in range(repeat)]
     wall, cpu = statistics.median(s.wall for s in samples), statistics.median(s.cpu for s in samples)
-    return (f"`netspec check` of the 10k-layer spec as a whole process: median wall {wall:.2f} s, CPU {cpu:.2f} s "
-            f"({repeat} runs)."), cpu
+    return (
+        f"`netspec check` of the 10k-layer spec as a whole process: median wall {wall:.2f} s, CPU {cpu:.2f} s "
+        f"({repeat} runs)."
+    ), cpu
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -100,9 +109,11 @@ def main(argv: list[str] | None = None) -> int:
     print("\n".join(table), flush=True)
     check, check_cpu = whole_check(args.repeat)
     parser_ok = "met" if parser_10k < TARGET_PARSER else "missed"
-    verdict = (f"Targets for 10k layers: parser under {TARGET_PARSER} s: **{parser_ok}** "
-               f"({parser_10k:.2f} s CPU); check under {TARGET_CHECK} s: "
-               f"**{'met' if check_cpu < TARGET_CHECK else 'missed'}** ({check_cpu:.2f} s CPU).")
+    verdict = (
+        f"Targets for 10k layers: parser under {TARGET_PARSER} s: **{parser_ok}** "
+        f"({parser_10k:.2f} s CPU); check under {TARGET_CHECK} s: "
+        f"**{'met' if check_cpu < TARGET_CHECK else 'missed'}** ({check_cpu:.2f} s CPU)."
+    )
     print(check, verdict, sep="\n")
     write_section("parse_bench", "\n".join([header, "", *table, "", check, "", verdict]))
     return 0

@@ -47,8 +47,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"== {script.name}", flush=True)
         started = time.perf_counter()
         status = subprocess.run([sys.executable, str(script)], cwd=HERE.parent, env=env).returncode
-        print(f"== {script.name}: {'ok' if status == 0 else f'FAILED (exit {status})'} "
-              f"in {time.perf_counter() - started:.0f} s\n", flush=True)
+        print(
+            f"== {script.name}: {'ok' if status == 0 else f'FAILED (exit {status})'} "
+            f"in {time.perf_counter() - started:.0f} s\n",
+            flush=True,
+        )
         if status != 0:
             failed.append(script.name)
     if failed:

@@ -13,8 +13,12 @@ import time
 
 from common import machine, median, netspec_command, quick, run, write_section
 
-SPECS = [("ResNet-152", "specs/resnet.net", {"depth": 152}), ("ResNet-50", "specs/resnet.net", {"depth": 50}),
-         ("GoogLeNet", "specs/googlenet.net", {}), ("DenseNet-121", "specs/densenet.net", {})]
+SPECS = [
+    ("ResNet-152", "specs/resnet.net", {"depth": 152}),
+    ("ResNet-50", "specs/resnet.net", {"depth": 50}),
+    ("GoogLeNet", "specs/googlenet.net", {}),
+    ("DenseNet-121", "specs/densenet.net", {}),
+]
 
 
 def in_process(path: str, params: dict, repeat: int) -> tuple[float, int]:
@@ -40,20 +44,24 @@ def main() -> None:
     rows = ["| network | nodes | sizes, in process | `netspec sizes` | `netspec check` |", "|---|---:|---:|---:|---:|"]
     for name, path, params in SPECS:
         inner, nodes = in_process(path, params, repeat)
-        rows.append(f"| {name} | {nodes:,} | {inner * 1000:.0f} ms | {whole(path, params, 'sizes', repeat):.2f} s | "
-                    f"{whole(path, params, 'check', repeat):.2f} s |")
-    text = "\n".join([
-        "## Legal input sizes",
-        "",
-        "`netspec sizes SPEC` over heights and widths 1..4096 (both dims, every rejection described). In process:",
-        "`sizes(graph)` plus `to_dict()` on an already built graph, median of repeats. Whole process: median wall",
-        "time of the command, beside `netspec check` of the same spec (the difference is what `sizes` adds).",
-        "`.venv/bin/python benchmarks/sizes_bench.py`.",
-        "",
-        machine(),
-        "",
-        *rows,
-    ])
+        rows.append(
+            f"| {name} | {nodes:,} | {inner * 1000:.0f} ms | {whole(path, params, 'sizes', repeat):.2f} s | "
+            f"{whole(path, params, 'check', repeat):.2f} s |"
+        )
+    text = "\n".join(
+        [
+            "## Legal input sizes",
+            "",
+            "`netspec sizes SPEC` over heights and widths 1..4096 (both dims, every rejection described). In process:",
+            "`sizes(graph)` plus `to_dict()` on an already built graph, median of repeats. Whole process: median wall",
+            "time of the command, beside `netspec check` of the same spec (the difference is what `sizes` adds).",
+            "`.venv/bin/python benchmarks/sizes_bench.py`.",
+            "",
+            machine(),
+            "",
+            *rows,
+        ]
+    )
     print(text)
     write_section("sizes", text)
 

@@ -37,8 +37,10 @@ import netspec  # noqa: E402
 from netspec.backends.torch import build_module, emit_source  # noqa: E402
 
 SPECS = ROOT / "specs"
-FORWARD = {"ResNet-50": ("resnet.net", {"depth": 50}, lambda: torchvision_models.build("resnet50")),
-           "VGG-16": ("vgg.net", {"depth": 16}, lambda: torchvision_models.build("vgg16"))}
+FORWARD = {
+    "ResNet-50": ("resnet.net", {"depth": 50}, lambda: torchvision_models.build("resnet50")),
+    "VGG-16": ("vgg.net", {"depth": 16}, lambda: torchvision_models.build("vgg16")),
+}
 
 
 def import_generated(graph, folder: Path):
@@ -68,16 +70,26 @@ def rounds(variants: dict, repeat: int) -> dict[str, list[tuple[float, float]]]:
 def table(title: str, times: dict, base: str, unit: float = 1e3, label: str = "ms", digits: int = 1) -> str:
     """Median and best of wall and CPU time, and their ratios to `base`. On a shared machine other jobs slow a
     run down and never speed it up, so the best round is the steadiest figure; CPU time excludes waiting."""
+
     def stat(name, i, f):
         return f(t[i] for t in times[name])
 
-    lines = [f"\n{title}", f"| variant | wall {label}, median | best | CPU {label}, median | best | "
-             f"median CPU / {base} | best CPU / {base} |", "|---|---:|---:|---:|---:|---:|---:|"]
+    lines = [
+        f"\n{title}",
+        f"| variant | wall {label}, median | best | CPU {label}, median | best | "
+        f"median CPU / {base} | best CPU / {base} |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
     for name in times:
         figures = [stat(name, i, f) for i in (0, 1) for f in (statistics.median, min)]
         ratios = [stat(name, 1, f) / stat(base, 1, f) for f in (statistics.median, min)]
-        lines.append(f"| {name} | " + " | ".join(f"{v * unit:.{digits}f}" for v in figures) + " | "
-                     + " | ".join(f"{r:.3f}" for r in ratios) + " |")
+        lines.append(
+            f"| {name} | "
+            + " | ".join(f"{v * unit:.{digits}f}" for v in figures)
+            + " | "
+            + " | ".join(f"{r:.3f}" for r in ratios)
+            + " |"
+        )
     return "\n".join(lines)
 
 
@@ -104,14 +116,18 @@ def overhead(repeat: int, folder: Path) -> str:
     graph = netspec.build(SPECS / spec, params)
     source = import_generated(graph, folder)
     with torch.device("meta"):
-        models = {"hand-written": factory().eval(), "netspec.load": build_module(graph).eval(),
-                  "generated source": source().eval()}
+        models = {
+            "hand-written": factory().eval(),
+            "netspec.load": build_module(graph).eval(),
+            "generated source": source().eval(),
+        }
         x = torch.empty(8, 3, 224, 224)
     with torch.inference_mode():
         times = rounds({k: (lambda m=m: [m(x) for _ in range(10)]) for k, m in models.items()}, repeat)
     times = {k: [(w / 10, c / 10) for w, c in v] for k, v in times.items()}
-    return table("ResNet-50 forward on meta tensors (no arithmetic): the cost of running the layers", times,
-                 "hand-written")
+    return table(
+        "ResNet-50 forward on meta tensors (no arithmetic): the cost of running the layers", times, "hand-written"
+    )
 
 
 def build(repeat: int, folder: Path) -> str:
@@ -131,11 +147,23 @@ def build(repeat: int, folder: Path) -> str:
 
 
 def machine() -> str:
-    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")), platform.processor()) if Path("/proc/cpuinfo").exists() else "?"
+    cpu = (
+        next(
+            (
+                line.split(":", 1)[1].strip()
+                for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")
+            ),
+            platform.processor(),
+        )
+        if Path("/proc/cpuinfo").exists()
+        else "?"
+    )
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    return (f"{date.today()}, {cpu}, {os.cpu_count()} cores, {torch.get_num_threads()} torch threads, "
-            f"load average {load:.1f}, Python {platform.python_version()}, torch {torch.__version__}")
+    return (
+        f"{date.today()}, {cpu}, {os.cpu_count()} cores, {torch.get_num_threads()} torch threads, "
+        f"load average {load:.1f}, Python {platform.python_version()}, torch {torch.__version__}"
+    )
 
 
 def main() -> None:

@@ -33,8 +33,19 @@ import netspec
 ROOT = Path(__file__).resolve().parent.parent
 SPEC = ROOT / "specs" / "resnet_cifar.net"
 CIFAR_URL = "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz"
-CSV_FIELDS = ("data", "network", "plain", "depth", "epoch", "lr", "train_loss", "train_error", "test_loss",
-              "test_error", "seconds")
+CSV_FIELDS = (
+    "data",
+    "network",
+    "plain",
+    "depth",
+    "epoch",
+    "lr",
+    "train_loss",
+    "train_error",
+    "test_loss",
+    "test_error",
+    "seconds",
+)
 
 
 class UsageError(Exception):
@@ -42,6 +53,7 @@ class UsageError(Exception):
 
 
 # ---------------------------------------------------------------------------------------------- data
+
 
 @dataclass
 class Data:
@@ -73,8 +85,10 @@ def load_cifar10(folder: Path) -> Data:
     names = [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]
     missing = [n for n in names if not (folder / n).is_file()]
     if missing:
-        raise UsageError(f"{folder}: no CIFAR-10 {', '.join(missing)}\n  = help: download {CIFAR_URL} "
-                         "(the python version) and unpack it; pass the cifar-10-batches-py folder")
+        raise UsageError(
+            f"{folder}: no CIFAR-10 {', '.join(missing)}\n  = help: download {CIFAR_URL} "
+            "(the python version) and unpack it; pass the cifar-10-batches-py folder"
+        )
     train = [read_cifar_batch(folder / n) for n in names[:5]]
     test_x, test_y = read_cifar_batch(folder / "test_batch")
     return Data("CIFAR-10", torch.cat([x for x, _ in train]), torch.cat([y for _, y in train]), test_x, test_y)
@@ -105,8 +119,9 @@ def augment(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
     pad = h // 8
     padded = F.pad(x, (pad, pad, pad, pad))
     corners = torch.randint(0, 2 * pad + 1, (len(x), 2), generator=generator).tolist()
-    crops = torch.stack([image[:, top:top + h, left:left + w]
-                         for image, (top, left) in zip(padded, corners, strict=True)])
+    crops = torch.stack(
+        [image[:, top : top + h, left : left + w] for image, (top, left) in zip(padded, corners, strict=True)]
+    )
     flip = (torch.rand(len(x), generator=generator) < 0.5).to(x.device)[:, None, None, None]
     return torch.where(flip, crops.flip(3), crops)
 
@@ -124,6 +139,7 @@ class Normalise:
 
 
 # ------------------------------------------------------------------------------------ distributed
+
 
 @dataclass
 class World:
@@ -183,6 +199,7 @@ def stop_world(world: World, finished: bool) -> None:
 
 # --------------------------------------------------------------------------------------- training
 
+
 @dataclass
 class Recipe:
     """The training recipe of the paper's section 4.2, scaled to `epochs`."""
@@ -227,8 +244,9 @@ class Trainer:
         self.world, self.recipe, self.data = world, recipe, data
         model = model.to(world.device)
         self.model = nn.parallel.DistributedDataParallel(model) if world.size > 1 else model
-        self.optimizer = torch.optim.SGD(model.parameters(), lr=recipe.lr, momentum=recipe.momentum,
-                                         weight_decay=recipe.weight_decay)
+        self.optimizer = torch.optim.SGD(
+            model.parameters(), lr=recipe.lr, momentum=recipe.momentum, weight_decay=recipe.weight_decay
+        )
         self.normalise = Normalise(data.train_x, world.device)
         self.steps = max(1, len(data.train_y) // recipe.batch)  # full batches only: every rank steps alike
         self.total = self.steps * recipe.epochs
@@ -243,7 +261,7 @@ class Trainer:
         """This rank's part of each global batch of one epoch, in an order drawn from the shared generator."""
         order = torch.randperm(len(self.data.train_y), generator=self.generator)
         for step in range(self.steps):
-            chosen = order[step * self.recipe.batch:(step + 1) * self.recipe.batch]
+            chosen = order[step * self.recipe.batch : (step + 1) * self.recipe.batch]
             x = augment(self.data.train_x[chosen], self.generator)
             mine = slice(self.world.rank, None, self.world.size)
             yield x[mine], self.data.train_y[chosen][mine]
@@ -281,10 +299,13 @@ class Trainer:
     def test(self, batch: int = 500) -> tuple[float, float]:
         """(mean loss, error) on the test set in eval mode; each rank takes every size-th example."""
         model = self.local_model().eval()
-        xs, ys = self.data.test_x[self.world.rank::self.world.size], self.data.test_y[self.world.rank::self.world.size]
+        xs, ys = (
+            self.data.test_x[self.world.rank :: self.world.size],
+            self.data.test_y[self.world.rank :: self.world.size],
+        )
         loss_sum, wrong = 0.0, 0.0
         for i in range(0, len(ys), batch):
-            x, y = self.normalise(xs[i:i + batch].to(self.world.device)), ys[i:i + batch].to(self.world.device)
+            x, y = self.normalise(xs[i : i + batch].to(self.world.device)), ys[i : i + batch].to(self.world.device)
             out = model(x)
             loss_sum += float(F.cross_entropy(out, y, reduction="sum"))
             wrong += float((out.argmax(1) != y).sum())
@@ -293,6 +314,7 @@ class Trainer:
 
 
 # -------------------------------------------------------------------------------------- reporting
+
 
 def progress_bar(enabled: bool):
     """rich's progress display with an ETA; silent on ranks other than 0."""
@@ -305,8 +327,15 @@ def progress_bar(enabled: bool):
         TimeRemainingColumn,
     )
 
-    return Progress(TextColumn("{task.description:<28}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                    TextColumn("ETA"), TimeRemainingColumn(), disable=not enabled)
+    return Progress(
+        TextColumn("{task.description:<28}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("ETA"),
+        TimeRemainingColumn(),
+        disable=not enabled,
+    )
 
 
 class Curves:
@@ -347,8 +376,13 @@ def draw(rows: list[dict], out: Path) -> list[Path]:
     import matplotlib.pyplot as plt
 
     depths = sorted({r["depth"] for r in rows})
-    colours = dict(zip(depths, plt.get_cmap("plasma")([0.75 - 0.6 * i / max(1, len(depths) - 1)
-                                                       for i in range(len(depths))]), strict=True))
+    colours = dict(
+        zip(
+            depths,
+            plt.get_cmap("plasma")([0.75 - 0.6 * i / max(1, len(depths) - 1) for i in range(len(depths))]),
+            strict=True,
+        )
+    )
     fig, axes = plt.subplots(1, 2, figsize=(10, 4), sharey=True)
     for ax, plain in zip(axes, (True, False), strict=True):
         for depth in depths:
@@ -376,21 +410,34 @@ def plot_network(ax, rows: list[dict], name: str, colour) -> None:
 
 # ------------------------------------------------------------------------------------------ main
 
+
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description="Plain vs residual nets of He et al. 2016, from specs/resnet_cifar.net.")
-    p.add_argument("--cifar", type=Path, help="CIFAR-10's cifar-10-batches-py folder (python version); "
-                                              "without it, scikit-learn's digits upsampled to 32x32")
+    p.add_argument(
+        "--cifar",
+        type=Path,
+        help="CIFAR-10's cifar-10-batches-py folder (python version); "
+        "without it, scikit-learn's digits upsampled to 32x32",
+    )
     p.add_argument("--epochs", type=int, default=30, help="epochs per network (the lr steps scale with it)")
     p.add_argument("--depths", default="20,56", help="comma-separated depths 6n+2, each trained plain and residual")
     p.add_argument("--device", help="cpu, cuda, cuda:1, ... (default: cuda when available)")
     p.add_argument("--batch-size", type=int, default=128, help="the global batch (split across torchrun ranks)")
     p.add_argument("--lr", type=float, default=0.1)
-    p.add_argument("--warmup", action="store_true", help="the paper's start for ResNet-110, for every network: "
-                   "lr / 10 until an epoch's training error is below 80%%, then the schedule")
+    p.add_argument(
+        "--warmup",
+        action="store_true",
+        help="the paper's start for ResNet-110, for every network: "
+        "lr / 10 until an epoch's training error is below 80%%, then the schedule",
+    )
     p.add_argument("--seed", type=int, default=0, help="initial weights, data order and crops")
     p.add_argument("--threads", type=int, help="torch's intra-op CPU threads (default: torch's choice)")
-    p.add_argument("--image-size", type=int, default=32,
-                   help="side of the digits stand-in's images (16 costs a quarter of 32's compute)")
+    p.add_argument(
+        "--image-size",
+        type=int,
+        default=32,
+        help="side of the digits stand-in's images (16 costs a quarter of 32's compute)",
+    )
     p.add_argument("--train-size", type=int, help="use only the first N training examples")
     p.add_argument("--test-size", type=int, help="use only the first N test examples")
     p.add_argument("--out", type=Path, default=Path("build/degradation"), help="folder for the CSV and figures")
@@ -447,12 +494,22 @@ class NetworkRun:
         train_loss, train_error = trainer.train_epoch(epoch, self.advance)
         test_loss, test_error = trainer.test()
         self.seconds += time.perf_counter() - start
-        self.progress.update(self.task, description=f"{self.name} train {100 * train_error:.1f}% "
-                                                    f"test {100 * test_error:.1f}%")
-        return {"data": trainer.data.label, "network": self.name, "plain": self.plain, "depth": self.depth,
-                "epoch": epoch + 1, "lr": f"{lr:.6g}", "train_loss": f"{train_loss:.5f}",
-                "train_error": f"{train_error:.5f}", "test_loss": f"{test_loss:.5f}",
-                "test_error": f"{test_error:.5f}", "seconds": f"{self.seconds:.1f}"}
+        self.progress.update(
+            self.task, description=f"{self.name} train {100 * train_error:.1f}% test {100 * test_error:.1f}%"
+        )
+        return {
+            "data": trainer.data.label,
+            "network": self.name,
+            "plain": self.plain,
+            "depth": self.depth,
+            "epoch": epoch + 1,
+            "lr": f"{lr:.6g}",
+            "train_loss": f"{train_loss:.5f}",
+            "train_error": f"{train_error:.5f}",
+            "test_loss": f"{test_loss:.5f}",
+            "test_error": f"{test_error:.5f}",
+            "seconds": f"{self.seconds:.1f}",
+        }
 
 
 def train_all(depths: list[int], data: Data, recipe: Recipe, world: World, out: Path) -> None:
@@ -476,17 +533,21 @@ def train_all(depths: list[int], data: Data, recipe: Recipe, world: World, out: 
 
 
 def epoch_line(row: dict, epochs: int) -> str:
-    return (f"{row['network']:<10} epoch {row['epoch']:>3}/{epochs} lr {float(row['lr']):<6.3g} loss "
-            f"{float(row['train_loss']):.3f} train {100 * float(row['train_error']):5.2f}% "
-            f"test {100 * float(row['test_error']):5.2f}%")
+    return (
+        f"{row['network']:<10} epoch {row['epoch']:>3}/{epochs} lr {float(row['lr']):<6.3g} loss "
+        f"{float(row['train_loss']):.3f} train {100 * float(row['train_error']):5.2f}% "
+        f"test {100 * float(row['test_error']):5.2f}%"
+    )
 
 
 def load_data(args: argparse.Namespace) -> Data:
     if not args.cifar:
         return load_digits(args.image_size)
     if args.image_size != 32:
-        raise UsageError(f"--image-size {args.image_size}: CIFAR-10's images are 32x32\n"
-                         "  = help: --image-size scales the digits stand-in only")
+        raise UsageError(
+            f"--image-size {args.image_size}: CIFAR-10's images are 32x32\n"
+            "  = help: --image-size scales the digits stand-in only"
+        )
     return load_cifar10(args.cifar)
 
 
@@ -501,8 +562,10 @@ def run(args: argparse.Namespace) -> None:
         torch.backends.cudnn.benchmark = False
         data = load_data(args).limited(args.train_size, args.test_size)
         if args.batch_size % world.size or args.batch_size > len(data.train_y):
-            raise UsageError(f"--batch-size {args.batch_size}: must split evenly across {world.size} ranks and "
-                             f"fit the {len(data.train_y)} training examples")
+            raise UsageError(
+                f"--batch-size {args.batch_size}: must split evenly across {world.size} ranks and "
+                f"fit the {len(data.train_y)} training examples"
+            )
         recipe = Recipe(args.epochs, args.batch_size, args.lr, seed=args.seed, warmup=args.warmup)
         train_all(depths, data, recipe, world, args.out)
         finished = True

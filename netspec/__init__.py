@@ -9,5 +9,18 @@ from netspec.diagnostics import Diagnostic, NetspecError, Span
 
 __version__ = "0.1.0"
 
-__all__ = ["Diagnostic", "NetspecError", "Span", "__version__", "analyse", "build", "compile_source", "costs",
-           "diagram", "diff", "export_onnx", "load", "sizes"]
+__all__ = [
+    "Diagnostic",
+    "NetspecError",
+    "Span",
+    "__version__",
+    "analyse",
+    "build",
+    "compile_source",
+    "costs",
+    "diagram",
+    "diff",
+    "export_onnx",
+    "load",
+    "sizes",
+]

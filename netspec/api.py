@@ -55,8 +55,9 @@ def _check_arguments(source: Any, input: Any) -> None:
         raise TypeError(f"input must be a shape such as (3, 224, 224), not {type(input).__name__}")
 
 
-def analyse(source: Source, *, input: tuple[int, ...] | None = None, dtype: str = "float32",
-            **params: Any) -> analysis.Report:
+def analyse(
+    source: Source, *, input: tuple[int, ...] | None = None, dtype: str = "float32", **params: Any
+) -> analysis.Report:
     """The static report of a spec: every layer's shape, parameters, MACs, receptive field; no torch import.
 
     NetspecError when an `expect` statement does not hold; they are checked at the declared input only, so
@@ -71,8 +72,9 @@ def analyse(source: Source, *, input: tuple[int, ...] | None = None, dtype: str 
     return analysis.analyse(build(source, params, input), dtype, expectations=input is None)
 
 
-def analyse_partial(source: Source, *, input: tuple[int, ...] | None = None, dtype: str = "float32",
-                    **params: Any) -> tuple[analysis.Report | None, NetspecError | None]:
+def analyse_partial(
+    source: Source, *, input: tuple[int, ...] | None = None, dtype: str = "float32", **params: Any
+) -> tuple[analysis.Report | None, NetspecError | None]:
     """(report, None) when the spec is sound; otherwise (what could be analysed, the error).
 
     On errors the report covers the layers that elaborated (a layer after a collapsed shape is missing, and so
@@ -125,12 +127,19 @@ def costs(source: Source, inputs: str | list[tuple[int, ...]], *, dtype: str = "
     if dtype not in analysis.DTYPE_BYTES:
         raise ValueError(f"dtype must be one of {', '.join(analysis.DTYPE_BYTES)}, not {dtype!r}")
     shapes = parse_sizes(inputs) if isinstance(inputs, str) else [tuple(s) for s in inputs]
-    return sized_costs(lambda shape: analysis.analyse(build(source, params, shape), dtype, expectations=False),
-                       shapes, dtype)
+    return sized_costs(
+        lambda shape: analysis.analyse(build(source, params, shape), dtype, expectations=False), shapes, dtype
+    )
 
 
-def diff(a: Source | analysis.Report, b: Source | analysis.Report | None = None, *,
-         vs: dict[str, Any] | None = None, input: tuple[int, ...] | None = None, **params: Any):
+def diff(
+    a: Source | analysis.Report,
+    b: Source | analysis.Report | None = None,
+    *,
+    vs: dict[str, Any] | None = None,
+    input: tuple[int, ...] | None = None,
+    **params: Any,
+):
     """What changes from design A to design B, and whether a checkpoint of A loads into B; no torch import.
 
     A is `a` with `params`. B is the file `b` with the parameters `vs`, or, without `b`, A's file with `params`
@@ -153,8 +162,14 @@ def diff(a: Source | analysis.Report, b: Source | analysis.Report | None = None,
     return compare(first, second)
 
 
-def load(source: Source, *, weights: Any = None, input: tuple[int, ...] | None = None,
-         max_bytes: int | str | None = None, **params: Any):
+def load(
+    source: Source,
+    *,
+    weights: Any = None,
+    input: tuple[int, ...] | None = None,
+    max_bytes: int | str | None = None,
+    **params: Any,
+):
     """A spec as a live torch.nn.Module; its module paths and state_dict keys are the spec's names.
 
     `weights`: a state_dict, a module, or a file saved with torch.save; loaded strictly, and a WeightsError
@@ -184,10 +199,22 @@ def compile_source(source: Source, *, input: tuple[int, ...] | None = None, **pa
     return emit_source(build(source, params, input)).text
 
 
-def export_onnx(source: Source, output: str | os.PathLike | None = None, *, weights: Any = None,
-                opset: int = 20, dynamic_batch: bool = False, verify: bool = True, tolerance: float = 1e-4,
-                input: tuple[int, ...] | None = None, verbose: bool = False, on_stage: Any = None,
-                params: dict[str, Any] | None = None, max_bytes: int | str | None = None, **more_params: Any):
+def export_onnx(
+    source: Source,
+    output: str | os.PathLike | None = None,
+    *,
+    weights: Any = None,
+    opset: int = 20,
+    dynamic_batch: bool = False,
+    verify: bool = True,
+    tolerance: float = 1e-4,
+    input: tuple[int, ...] | None = None,
+    verbose: bool = False,
+    on_stage: Any = None,
+    params: dict[str, Any] | None = None,
+    max_bytes: int | str | None = None,
+    **more_params: Any,
+):
     """Export a spec to ONNX through the torch backend and verify it (onnx's full check, then onnxruntime
     against PyTorch to `tolerance`); write it to `output` if given. Returns the backend's Result.
     Network parameters come as keywords, or in `params` when a name is also one of these arguments.
@@ -198,8 +225,14 @@ def export_onnx(source: Source, output: str | os.PathLike | None = None, *, weig
     """
     from netspec.backends import onnx as backend
 
-    options = backend.Options(opset=opset, dynamic_batch=dynamic_batch, verify=verify, tolerance=tolerance,
-                              verbose=verbose, max_bytes=max_bytes)
+    options = backend.Options(
+        opset=opset,
+        dynamic_batch=dynamic_batch,
+        verify=verify,
+        tolerance=tolerance,
+        verbose=verbose,
+        max_bytes=max_bytes,
+    )
     inputs = [w for w in (source, weights) if isinstance(w, os.PathLike) or (isinstance(w, str) and not is_text(w))]
     if output is not None:
         files.check_output(output, inputs)  # before any work: never over the spec or the weights
@@ -213,9 +246,16 @@ def export_onnx(source: Source, output: str | os.PathLike | None = None, *, weig
     return result
 
 
-def diagram(source: Source | analysis.Report, path: str | os.PathLike | None = None, *,
-            depth: int | str | None = None, rankdir: str = "TB", collapse_repeats: bool = True,
-            input: tuple[int, ...] | None = None, **params: Any):
+def diagram(
+    source: Source | analysis.Report,
+    path: str | os.PathLike | None = None,
+    *,
+    depth: int | str | None = None,
+    rankdir: str = "TB",
+    collapse_repeats: bool = True,
+    input: tuple[int, ...] | None = None,
+    **params: Any,
+):
     """A spec's diagram (from a path, spec text or a Report): a Diagram whose `source` is dot text; notebooks
     show it as SVG. With `path` it is also written there, the format by suffix (.svg, .png, .pdf, .dot).
 

@@ -53,8 +53,17 @@ class Diagnostic:
             "label": self.label,
             "help": self.help,
             "notes": list(self.notes),
-            "related": [{"file": r.file, "line": r.line, "col": r.col, "end_line": r.end_line, "end_col": r.end_col,
-                         "label": label} for r, label in self.related],
+            "related": [
+                {
+                    "file": r.file,
+                    "line": r.line,
+                    "col": r.col,
+                    "end_line": r.end_line,
+                    "end_col": r.end_col,
+                    "label": label,
+                }
+                for r, label in self.related
+            ],
         }
 
 
@@ -99,8 +108,15 @@ class Diagnostics:
     repeats: int = 0  # findings dropped as duplicates (a loop meeting the same error again)
     max_repeats: int = 10_000
 
-    def error(self, message: str, span: Span | None, label: str = "", help: str = "", code: str = "",
-              related: tuple[tuple[Span, str], ...] = ()) -> None:
+    def error(
+        self,
+        message: str,
+        span: Span | None,
+        label: str = "",
+        help: str = "",
+        code: str = "",
+        related: tuple[tuple[Span, str], ...] = (),
+    ) -> None:
         self._add(Diagnostic("error", message, span, label, help, code, related=related))
 
     def warning(self, message: str, span: Span | None, label: str = "", help: str = "", code: str = "") -> None:
@@ -119,8 +135,15 @@ class Diagnostics:
                 raise Fatal("the same errors keep repeating")
             return
         if len(self.items) >= self.limit:
-            self.items.append(Diagnostic("error", f"too many errors; stopped after {self.limit}", diagnostic.span,
-                                         "checking stopped here", "fix these and check again"))
+            self.items.append(
+                Diagnostic(
+                    "error",
+                    f"too many errors; stopped after {self.limit}",
+                    diagnostic.span,
+                    "checking stopped here",
+                    "fix these and check again",
+                )
+            )
             raise Fatal("too many diagnostics")
         self.items.append(diagnostic)
 

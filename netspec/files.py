@@ -46,16 +46,20 @@ def check_output(path: str | os.PathLike, inputs: Iterable[str | os.PathLike] = 
     except FileNotFoundError:
         return
     except (OSError, ValueError) as e:
-        raise refusal(f"cannot write {shown(path)}: {getattr(e, 'strerror', None) or e}",
-                      "give a file path in a directory you can write to") from None
+        raise refusal(
+            f"cannot write {shown(path)}: {getattr(e, 'strerror', None) or e}",
+            "give a file path in a directory you can write to",
+        ) from None
     kind = _kind(st.st_mode)
     if kind:
         raise refusal(f"cannot write {shown(path)}: it is {kind}", _KIND_HELP.get(kind, _HELP))
     same = (st.st_dev, st.st_ino)
     for source in inputs:
         if identity(source) == same:
-            raise refusal(f"cannot write {shown(path)}: it is {shown(source)}, an input of this command",
-                          "write the output to another file")
+            raise refusal(
+                f"cannot write {shown(path)}: it is {shown(source)}, an input of this command",
+                "write the output to another file",
+            )
 
 
 def check_input(path: str | os.PathLike, what: str) -> None:
@@ -63,11 +67,14 @@ def check_input(path: str | os.PathLike, what: str) -> None:
     try:
         st = os.stat(path)
     except (OSError, ValueError) as e:
-        raise refusal(f"cannot read {what} {shown(path)}: {getattr(e, 'strerror', None) or e}", "check the path") \
-            from None
+        raise refusal(
+            f"cannot read {what} {shown(path)}: {getattr(e, 'strerror', None) or e}", "check the path"
+        ) from None
     if not stat.S_ISREG(st.st_mode):
-        raise refusal(f"cannot read {what} {shown(path)}: it is {_kind(st.st_mode) or 'not a regular file'}",
-                      "give the path of a regular file")
+        raise refusal(
+            f"cannot read {what} {shown(path)}: it is {_kind(st.st_mode) or 'not a regular file'}",
+            "give the path of a regular file",
+        )
 
 
 _HELP = "netspec only replaces regular files; name a new or regular file"
@@ -79,8 +86,14 @@ _KIND_HELP = {
 
 def _kind(mode: int) -> str:
     """'' for a regular file, else what it is."""
-    kinds = ((stat.S_ISLNK, "a symbolic link"), (stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a FIFO (named pipe)"),
-             (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"))
+    kinds = (
+        (stat.S_ISLNK, "a symbolic link"),
+        (stat.S_ISDIR, "a directory"),
+        (stat.S_ISFIFO, "a FIFO (named pipe)"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISSOCK, "a socket"),
+    )
     return next((name for test, name in kinds if test(mode)), "" if stat.S_ISREG(mode) else "not a regular file")
 
 
@@ -93,22 +106,24 @@ def write(path: str | os.PathLike, data: bytes | str, inputs: Iterable[str | os.
             _write_all(fd, data.encode() if isinstance(data, str) else data)
             os.fsync(fd)
         except OSError as e:  # a full disk, a file-size limit
-            raise refusal(f"cannot write {shown(path)}: {e.strerror or e}", "free some space or write elsewhere") \
-                from None
+            raise refusal(
+                f"cannot write {shown(path)}: {e.strerror or e}", "free some space or write elsewhere"
+            ) from None
         check_output(path, inputs)  # the target may have changed kind while the data was written
         _stop_if_signalled()
         try:
             os.replace(tmp, path)
         except OSError as e:
-            raise refusal(f"cannot write {shown(path)}: {e.strerror or e}", "write the output to another file") \
-                from None
+            raise refusal(
+                f"cannot write {shown(path)}: {e.strerror or e}", "write the output to another file"
+            ) from None
     return path
 
 
 def _write_all(fd: int, data: bytes) -> None:
     view = memoryview(data)
     while view:
-        view = view[os.write(fd, view[: 1 << 24]):]
+        view = view[os.write(fd, view[: 1 << 24]) :]
 
 
 @contextmanager
@@ -121,8 +136,9 @@ def _temporary(path: Path) -> Iterator[tuple[int, Path]]:
         tmp.unlink(missing_ok=True)  # our own pid: a leftover of a process that had it before
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # the umask applies, unlike mkstemp's 0600
     except OSError as e:
-        raise refusal(f"cannot write {shown(path)}: {e.strerror or e}",
-                      "check that the directory exists and is writable") from None
+        raise refusal(
+            f"cannot write {shown(path)}: {e.strerror or e}", "check that the directory exists and is writable"
+        ) from None
     _pending.add(tmp)
     try:
         with guard_signals():

@@ -14,8 +14,33 @@ from pygments.token import Comment, Keyword, Name, Number, Operator, Punctuation
 
 from netspec.ops import LAYERS
 
-KEYWORDS = ("network", "block", "input", "output", "let", "assert", "expect", "residual", "shortcut", "concat", "add",
-            "mul", "repeat", "for", "in", "if", "then", "else", "import", "from", "inline", "def", "and", "or", "not")
+KEYWORDS = (
+    "network",
+    "block",
+    "input",
+    "output",
+    "let",
+    "assert",
+    "expect",
+    "residual",
+    "shortcut",
+    "concat",
+    "add",
+    "mul",
+    "repeat",
+    "for",
+    "in",
+    "if",
+    "then",
+    "else",
+    "import",
+    "from",
+    "inline",
+    "def",
+    "and",
+    "or",
+    "not",
+)
 CONSTANTS = ("true", "false", "none", "auto", "identity", "pad")
 TYPES = ("int", "float", "bool", "str", "list", "tensor")
 FUNCTIONS = ("range", "len", "sum", "min", "max", "abs", "int", "round", "floor", "ceil", "log2", "sqrt")
@@ -37,13 +62,16 @@ class NetspecLexer(RegexLexer):
             (r"#.*$", Comment.Single),
             (rf"(block|network)(\s+)({IDENT})", bygroups(Keyword.Declaration, Whitespace, Name.Class)),
             (rf"(def)(\s+)({IDENT})", bygroups(Keyword.Declaration, Whitespace, Name.Function)),
-            (rf"^([ \t]*)({IDENT})([ \t]*)(:)(?!\s*(?:{'|'.join(TYPES)})\b)",
-             bygroups(Whitespace, Name.Label, Whitespace, Punctuation)),
+            (
+                rf"^([ \t]*)({IDENT})([ \t]*)(:)(?!\s*(?:{'|'.join(TYPES)})\b)",
+                bygroups(Whitespace, Name.Label, Whitespace, Punctuation),
+            ),
             (r'^([ \t]*)(")', bygroups(Whitespace, String.Double), "label"),
-            (rf"(shortcut)(\s+)({IDENT})(\s*)(:)",
-             bygroups(Keyword, Whitespace, Name.Label, Whitespace, Punctuation)),
-            (rf"({IDENT})(\s*)(:)(\s*)({'|'.join(TYPES)})\b",
-             bygroups(Name.Variable, Whitespace, Punctuation, Whitespace, Keyword.Type)),
+            (rf"(shortcut)(\s+)({IDENT})(\s*)(:)", bygroups(Keyword, Whitespace, Name.Label, Whitespace, Punctuation)),
+            (
+                rf"({IDENT})(\s*)(:)(\s*)({'|'.join(TYPES)})\b",
+                bygroups(Name.Variable, Whitespace, Punctuation, Whitespace, Keyword.Type),
+            ),
             (r"[ \t]+", Whitespace),
             (r"\|", Operator),
             include("expression"),

@@ -14,8 +14,9 @@ def render(diagnostic: Diagnostic, sources: Mapping[str, str], colour: bool = Fa
     """One diagnostic as rustc renders its errors: header, location, source line, caret, label, help."""
     paint = _painter(colour)
     diagnostic = _neutralised(diagnostic)
-    head = diagnostic.severity + (f"[{diagnostic.code}]" if diagnostic.severity == "warning" and diagnostic.code
-                                  else "")  # a warning's code is what `# netspec: allow(code)` names
+    head = diagnostic.severity + (
+        f"[{diagnostic.code}]" if diagnostic.severity == "warning" and diagnostic.code else ""
+    )  # a warning's code is what `# netspec: allow(code)` names
     lines = [paint(diagnostic.severity, head) + paint("bold", f": {diagnostic.message}")]
     span = diagnostic.span
     text = sources.get(span.file) if span else None
@@ -31,8 +32,15 @@ def render(diagnostic: Diagnostic, sources: Mapping[str, str], colour: bool = Fa
         lines.append(f"{gutter}{paint('blue', ':::')} {printable(str(where))}")
         source_line = _line(sources.get(where.file), where.line)
         if source_line is not None:
-            lines += _snippet(where, source_line, dataclasses.replace(diagnostic, label=printable(label)), gutter,
-                              paint, mark="-", style="blue")
+            lines += _snippet(
+                where,
+                source_line,
+                dataclasses.replace(diagnostic, label=printable(label)),
+                gutter,
+                paint,
+                mark="-",
+                style="blue",
+            )
         else:
             lines.append(f"{gutter} {paint('blue', '=')} note: {printable(label)}")
     lines += [f"{gutter} {paint('blue', '=')} note: {note}" for note in diagnostic.notes]
@@ -47,8 +55,13 @@ def _neutralised(d: Diagnostic) -> Diagnostic:
     fields = (d.message, d.label, d.help, *d.notes)
     if all(f.isprintable() for f in fields):
         return d
-    return dataclasses.replace(d, message=printable(d.message), label=printable(d.label), help=printable(d.help),
-                               notes=tuple(printable(n) for n in d.notes))
+    return dataclasses.replace(
+        d,
+        message=printable(d.message),
+        label=printable(d.label),
+        help=printable(d.help),
+        notes=tuple(printable(n) for n in d.notes),
+    )
 
 
 def render_all(diagnostics: Iterable[Diagnostic], sources: Mapping[str, str], colour: bool = False) -> str:
@@ -67,8 +80,9 @@ def render_all(diagnostics: Iterable[Diagnostic], sources: Mapping[str, str], co
     return "\n\n".join(blocks)
 
 
-def _snippet(span, source_line: str, diagnostic: Diagnostic, gutter: str, paint, mark: str = "^",
-             style: str = "") -> list[str]:
+def _snippet(
+    span, source_line: str, diagnostic: Diagnostic, gutter: str, paint, mark: str = "^", style: str = ""
+) -> list[str]:
     shown = source_line.expandtabs(4).rstrip()
     start = len(source_line[: span.col - 1].expandtabs(4))
     end_col = span.end_col if span.end_line == span.line else len(source_line) + 1

@@ -52,8 +52,11 @@ def read_index(path: str | Path) -> list[Entry]:
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as e:
-        diags.error(f"cannot read {path}: {getattr(e, 'strerror', None) or e}", None,
-                    help="give the zoo's index, e.g. specs/index.toml")
+        diags.error(
+            f"cannot read {path}: {getattr(e, 'strerror', None) or e}",
+            None,
+            help="give the zoo's index, e.g. specs/index.toml",
+        )
         diags.raise_if_errors({})
     entries = _entries(text, str(path), path.parent, diags)
     diags.raise_if_errors({str(path): text})
@@ -65,13 +68,19 @@ def _entries(text: str, file: str, root: Path, diags: Diagnostics) -> list[Entry
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
         line, col = _position(str(e))
-        diags.error(f"cannot read the index: {str(e).split(' (at')[0]}", Span.point(file, line, col),
-                    help='each model is a table: [models.NAME] with spec = "file.net" and set = { name = value }')
+        diags.error(
+            f"cannot read the index: {str(e).split(' (at')[0]}",
+            Span.point(file, line, col),
+            help='each model is a table: [models.NAME] with spec = "file.net" and set = { name = value }',
+        )
         return []
     models = data.get("models")
     if not isinstance(models, dict) or set(data) != {"models"}:
-        diags.error("the index holds one table, `models`", Span.point(file, 1, 1),
-                    help='write [models.resnet50] with spec = "resnet.net" and set = { depth = 50 }')
+        diags.error(
+            "the index holds one table, `models`",
+            Span.point(file, 1, 1),
+            help='write [models.resnet50] with spec = "resnet.net" and set = { depth = 50 }',
+        )
         return []
     return [entry for name, item in models.items() if (entry := _entry(name, item, text, file, root, diags))]
 
@@ -80,13 +89,19 @@ def _entry(name: str, item: Any, text: str, file: str, root: Path, diags: Diagno
     span = _header(text, file, name)
     problem = _problem(item)
     if problem:
-        diags.error(f"models.{name}: {problem}", span,
-                    help='an entry is spec = "file.net" and optionally set = { name = value, ... }')
+        diags.error(
+            f"models.{name}: {problem}",
+            span,
+            help='an entry is spec = "file.net" and optionally set = { name = value, ... }',
+        )
         return None
     spec = root / item["spec"]
     if not spec.is_file():
-        diags.error(f"models.{name}: no spec file {item['spec']!r} beside the index", span,
-                    help=f"spec paths are relative to {root}")
+        diags.error(
+            f"models.{name}: no spec file {item['spec']!r} beside the index",
+            span,
+            help=f"spec paths are relative to {root}",
+        )
         return None
     return Entry(name, spec, dict(item.get("set", {})), span)
 

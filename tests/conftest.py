@@ -13,8 +13,12 @@ GOLDENS = TESTS / "goldens"
 
 
 def pytest_addoption(parser):
-    parser.addoption("--update-goldens", action="store_true", default=False,
-                     help="rewrite tests/goldens/** from the current output instead of comparing with it")
+    parser.addoption(
+        "--update-goldens",
+        action="store_true",
+        default=False,
+        help="rewrite tests/goldens/** from the current output instead of comparing with it",
+    )
 
 
 class Golden:
@@ -36,14 +40,22 @@ class Golden:
                 path.write_text(text, encoding="utf-8")
             return
         if not path.exists():
-            pytest.fail(f"no golden file {path.relative_to(TESTS.parent)}; run `pytest --update-goldens` "
-                        "to create it, then review and commit it")
+            pytest.fail(
+                f"no golden file {path.relative_to(TESTS.parent)}; run `pytest --update-goldens` "
+                "to create it, then review and commit it"
+            )
         expected = path.read_text(encoding="utf-8")
         if text != expected:
-            diff = "".join(difflib.unified_diff(expected.splitlines(True), text.splitlines(True),
-                                                f"{name} (golden)", f"{name} (now)", n=2))
-            pytest.fail(f"output differs from golden {name}; if the change is intended, run "
-                        f"`pytest --update-goldens` and review the diff:\n{diff[:6000]}", pytrace=False)
+            diff = "".join(
+                difflib.unified_diff(
+                    expected.splitlines(True), text.splitlines(True), f"{name} (golden)", f"{name} (now)", n=2
+                )
+            )
+            pytest.fail(
+                f"output differs from golden {name}; if the change is intended, run "
+                f"`pytest --update-goldens` and review the diff:\n{diff[:6000]}",
+                pytrace=False,
+            )
 
 
 @pytest.fixture

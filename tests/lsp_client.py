@@ -23,9 +23,13 @@ class Session:
         self.published: dict[str, list[lsp.PublishDiagnosticsParams]] = {}
         self.client.feature(lsp.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)(lambda params: self._publish(params))
         self.run(self.client.start_io(NETSPEC, "lsp"))
-        self.capabilities = self.run(self.client.initialize_async(lsp.InitializeParams(
-            capabilities=lsp.ClientCapabilities(), root_uri=Path.cwd().as_uri(),
-            initialization_options=options))).capabilities
+        self.capabilities = self.run(
+            self.client.initialize_async(
+                lsp.InitializeParams(
+                    capabilities=lsp.ClientCapabilities(), root_uri=Path.cwd().as_uri(), initialization_options=options
+                )
+            )
+        ).capabilities
         self.client.initialized(lsp.InitializedParams())
         self.versions: dict[str, int] = {}
 
@@ -40,6 +44,7 @@ class Session:
         async def wait():
             while len(self.published.get(uri, [])) < count:
                 await asyncio.sleep(0.002)
+
         self.run(wait())
         return list(self.published[uri][count - 1].diagnostics)
 
@@ -57,8 +62,9 @@ class Session:
         seen = len(self.published.get(uri, []))
         self.versions[uri] += 1
         change = lsp.TextDocumentContentChangeWholeDocument(text)
-        self.client.text_document_did_change(lsp.DidChangeTextDocumentParams(
-            lsp.VersionedTextDocumentIdentifier(self.versions[uri], uri), [change]))
+        self.client.text_document_did_change(
+            lsp.DidChangeTextDocumentParams(lsp.VersionedTextDocumentIdentifier(self.versions[uri], uri), [change])
+        )
         return self._next_diagnostics(uri, seen + 1)
 
     def request(self, method: str, params):

@@ -18,8 +18,19 @@ from dataclasses import dataclass, field
 
 from hypothesis import strategies as st
 
-ACTIVATIONS = ("relu()", "relu(inplace=true)", "leaky_relu(0.2)", "relu6()", "elu()", "sigmoid()", "tanh()",
-               "gelu()", "silu()", "hardswish()", "identity()")
+ACTIVATIONS = (
+    "relu()",
+    "relu(inplace=true)",
+    "leaky_relu(0.2)",
+    "relu6()",
+    "elu()",
+    "sigmoid()",
+    "tanh()",
+    "gelu()",
+    "silu()",
+    "hardswish()",
+    "identity()",
+)
 NAMES = ("a", "b", "c", "conv", "bn", "act", "pool", "head", "stem", "body", "left", "right", "mix", "proj", "fc")
 
 
@@ -175,9 +186,17 @@ class Generator:
                 break
         else:
             return "identity()", shape
-        args = [str(out), str(k)] + [f"{name}={v}" for name, v, default in
-                                     (("stride", s, 1), ("padding", p, 0), ("output_padding", extra, 0),
-                                      ("dilation", d, 1), ("groups", groups, 1)) if v != default]
+        args = [str(out), str(k)] + [
+            f"{name}={v}"
+            for name, v, default in (
+                ("stride", s, 1),
+                ("padding", p, 0),
+                ("output_padding", extra, 0),
+                ("dilation", d, 1),
+                ("groups", groups, 1),
+            )
+            if v != default
+        ]
         if self.draw(st.booleans()):
             args.append("bias=false")
         return f"convtranspose({', '.join(args)})", (out, oh, ow)
@@ -272,13 +291,20 @@ class Generator:
     def block(self, shape, names: Names) -> tuple[list[str], tuple]:
         """Define a block (conv, batchnorm, activation) and call it one or more times."""
         taken = {line.split()[1].split("(")[0] for line in self.blocks if line.startswith("block ")}
-        name = f"Blk{len(self.blocks)}" if self.block_names is None else \
-            self.draw(self.block_names.filter(lambda n: n not in taken))
+        name = (
+            f"Blk{len(self.blocks)}"
+            if self.block_names is None
+            else self.draw(self.block_names.filter(lambda n: n not in taken))
+        )
         act = self.pick(ACTIVATIONS)
         k, p = (3, 0) if self.receptive else (3, 1)
-        self.blocks += [f"block {name}(width: int, stride: int = 1) {{",
-                        f"    c1: conv(width, {k}, stride=stride, padding={p}, bias=false)",
-                        "    bn: batchnorm()", f"    {act}", "}"]
+        self.blocks += [
+            f"block {name}(width: int, stride: int = 1) {{",
+            f"    c1: conv(width, {k}, stride=stride, padding={p}, bias=false)",
+            "    bn: batchnorm()",
+            f"    {act}",
+            "}",
+        ]
         lines = []
         for _ in range(self.draw(st.integers(1, 2))):
             _, h, w = shape
@@ -297,8 +323,12 @@ class Generator:
             return [f"repeat {count} {{", *[line.split(": ", 1)[-1] for line in body], "}"], out if count else shape
         widths = self.draw(st.lists(st.integers(1, 6), min_size=1, max_size=3))
         k, p = (1, 0) if self.receptive else (3, 1)
-        lines = [f"for c in [{', '.join(map(str, widths))}] {{", f"    conv(c, {k}, padding={p})",
-                 f"    {self.elementwise((1, 1, 1))}", "}"]
+        lines = [
+            f"for c in [{', '.join(map(str, widths))}] {{",
+            f"    conv(c, {k}, padding={p})",
+            f"    {self.elementwise((1, 1, 1))}",
+            "}",
+        ]
         return lines, (widths[-1], shape[1], shape[2])
 
     def group(self, shape, names: Names, budget: int) -> tuple[list[str], tuple]:
@@ -312,8 +342,10 @@ class Generator:
         """A sequence of image members."""
         lines: list[str] = []
         for _ in range(self.draw(st.integers(1, budget))):
-            kind = self.pick(["conv", "conv", "pool", "pool", "elementwise", "residual", "paths", "block", "loop",
-                              "group"] + ([] if self.receptive else ["resample", "normalise"]))
+            kind = self.pick(
+                ["conv", "conv", "pool", "pool", "elementwise", "residual", "paths", "block", "loop", "group"]
+                + ([] if self.receptive else ["resample", "normalise"])
+            )
             if kind == "group" and self.depth >= 2:
                 kind = "conv"
             if kind == "conv":

@@ -38,8 +38,16 @@ def bounded():
 
 def run(args: list[str], cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     environment = {**os.environ, "CANARY_SECRET": SECRET, **(env or {})}
-    return subprocess.run([sys.executable, "-c", SCRIPT, *args], cwd=cwd, capture_output=True, text=True,
-                          errors="replace", timeout=10 * CPU_SECONDS, preexec_fn=bounded, env=environment)
+    return subprocess.run(
+        [sys.executable, "-c", SCRIPT, *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        errors="replace",
+        timeout=10 * CPU_SECONDS,
+        preexec_fn=bounded,
+        env=environment,
+    )
 
 
 def generated(tmp: Path) -> None:
@@ -73,8 +81,12 @@ CASES = [
     Case("a secret as the spec", ("check", "{corpus}/canary.txt"), 1, ("is not spec text",)),
     Case("a secret as the spec, json", ("check", "--json", "{corpus}/canary.txt"), 1, ("is not spec text",)),
     Case("explain a global pool", ("explain", "{corpus}/global_pools.net", "max"), 0, ("the maximum over all",)),
-    Case("a 1.4 TiB layer", ("export", "{corpus}/huge_linear.net", "-o", "{dir}/huge.onnx"), 1,
-         ("needs 1.41 TiB", "NETSPEC_MAX_BYTES")),
+    Case(
+        "a 1.4 TiB layer",
+        ("export", "{corpus}/huge_linear.net", "-o", "{dir}/huge.onnx"),
+        1,
+        ("needs 1.41 TiB", "NETSPEC_MAX_BYTES"),
+    ),
     Case("2 MB of operators", ("check", "{dir}/dense2m.net"), 1, ("too many tokens",)),
     Case("900 kB of operators", ("check", "{dir}/dense.net"), 1, ("operators in a row",)),
     Case("a list of 450k items", ("check", "{dir}/longlist.net"), 1, ("items in one list",)),
@@ -83,16 +95,32 @@ CASES = [
     Case("-o the spec", ("compile", "{dir}/ok.net", "-o", "{dir}/ok.net"), 1, ("an input of this command",)),
     Case("-o a directory", ("export", "{dir}/ok.net", "-o", "{dir}"), 1, ("it is a directory",)),
     Case("-o a device", ("diagram", "{dir}/ok.net", "-o", "/dev/null"), 1, ("it is a character device",)),
-    Case("-o the weights", ("export", "{dir}/ok.net", "--weights", "{dir}/keep.txt", "-o", "{dir}/keep.txt"), 1,
-         ("an input of this command",)),
-    Case("weights from a FIFO", ("export", "{dir}/ok.net", "--weights", "{dir}/pipe.pt", "-o", "{dir}/o.onnx"), 1,
-         ("it is a FIFO",)),
-    Case("a bad size limit", ("export", "{dir}/ok.net", "--max-bytes", "lots", "-o", "{dir}/o.onnx"), 1,
-         ("cannot read the size 'lots'",)),
+    Case(
+        "-o the weights",
+        ("export", "{dir}/ok.net", "--weights", "{dir}/keep.txt", "-o", "{dir}/keep.txt"),
+        1,
+        ("an input of this command",),
+    ),
+    Case(
+        "weights from a FIFO",
+        ("export", "{dir}/ok.net", "--weights", "{dir}/pipe.pt", "-o", "{dir}/o.onnx"),
+        1,
+        ("it is a FIFO",),
+    ),
+    Case(
+        "a bad size limit",
+        ("export", "{dir}/ok.net", "--max-bytes", "lots", "-o", "{dir}/o.onnx"),
+        1,
+        ("cannot read the size 'lots'",),
+    ),
     Case("channels at 2**31-1", ("summary", "--json", "{corpus}/integer_limits.net"), 0, ('"params"',)),
     Case("a shortcut of 2**31-1 channels", ("explain", "{corpus}/integer_limits.net", "r"), 0, ("residual",)),
-    Case("a 2**31-1 model's export", ("export", "{corpus}/integer_limits.net", "-o", "{dir}/l.onnx"), 1,
-         ("the limit is 8.00 GiB",)),
+    Case(
+        "a 2**31-1 model's export",
+        ("export", "{corpus}/integer_limits.net", "-o", "{dir}/l.onnx"),
+        1,
+        ("the limit is 8.00 GiB",),
+    ),
     Case("numbers past the limits", ("check", "{corpus}/past_limits.net"), 1, ("number too large",)),
     Case("stdout on a full disk", ("compile", "{dir}/ok.net"), 1, ("cannot write to standard output",)),
 ]
@@ -111,8 +139,14 @@ def test_hostile_input_ends_cleanly_within_bounds(case, workdir):
     args = [a.format(dir=workdir, corpus=CORPUS) for a in case.args]
     if case.name == "stdout on a full disk":
         with open("/dev/full", "w") as full:
-            result = subprocess.run([sys.executable, "-c", SCRIPT, *args], stdout=full, stderr=subprocess.PIPE,
-                                    text=True, timeout=10 * CPU_SECONDS, preexec_fn=bounded)
+            result = subprocess.run(
+                [sys.executable, "-c", SCRIPT, *args],
+                stdout=full,
+                stderr=subprocess.PIPE,
+                text=True,
+                timeout=10 * CPU_SECONDS,
+                preexec_fn=bounded,
+            )
         result.stdout = ""
     else:
         result = run(args, workdir, dict(case.env))
@@ -147,8 +181,9 @@ def hostile_weights():
     }
 
 
-@pytest.mark.parametrize("kind", ["a bare tensor", "a list", "None", "sparse", "meta", "bool", "uint8", "complex",
-                                  "float8"])
+@pytest.mark.parametrize(
+    "kind", ["a bare tensor", "a list", "None", "sparse", "meta", "bool", "uint8", "complex", "float8"]
+)
 def test_hostile_weights_are_refused_with_the_reason(kind, tmp_path, torch_one_thread):
     import torch
 
@@ -170,14 +205,17 @@ def test_weights_of_another_float_precision_load(tmp_path, torch_one_thread):
     assert netspec.load(LINEAR, weights=tmp_path / "w.pt").fc.weight.sum().item() == 8
 
 
-@pytest.mark.parametrize("call, error, message", [
-    (lambda n: n.analyse("specs/lenet5.net", input=3), TypeError, "input must be a shape"),
-    (lambda n: n.analyse("specs/lenet5.net", dtype="float7"), ValueError, "dtype must be one of"),
-    (lambda n: n.analyse(3), TypeError, "source must be a path or spec text"),
-    (lambda n: n.diagram("specs/lenet5.net", depth=-1), ValueError, "depth must be"),
-    (lambda n: n.diagram("specs/lenet5.net", rankdir=3), ValueError, "rankdir must be"),
-    (lambda n: n.analyse("specs/lenet5.net", input=(1, 32, -1)), Exception, "the input shape must be"),
-])
+@pytest.mark.parametrize(
+    "call, error, message",
+    [
+        (lambda n: n.analyse("specs/lenet5.net", input=3), TypeError, "input must be a shape"),
+        (lambda n: n.analyse("specs/lenet5.net", dtype="float7"), ValueError, "dtype must be one of"),
+        (lambda n: n.analyse(3), TypeError, "source must be a path or spec text"),
+        (lambda n: n.diagram("specs/lenet5.net", depth=-1), ValueError, "depth must be"),
+        (lambda n: n.diagram("specs/lenet5.net", rankdir=3), ValueError, "rankdir must be"),
+        (lambda n: n.analyse("specs/lenet5.net", input=(1, 32, -1)), Exception, "the input shape must be"),
+    ],
+)
 def test_api_arguments_of_the_wrong_kind_say_so(call, error, message, monkeypatch):
     import netspec
 

@@ -22,13 +22,17 @@ CASES = {  # name: (two paths of an add on a [3, 32, 32] input, the warning expe
     # ResNet's projection shortcut: both paths centred on input pixel 2i
     "resnet-shortcut": ("a: conv(8, 3, stride=2, padding=1)  b: conv(8, 1, stride=2)", None),
     # CIFAR ResNet's option A (x[::2]) against the strided 3x3: aligned too
-    "option-a": ("a: { conv(8, 3, stride=2, padding=1) conv(8, 3, padding=1) }  b: { avgpool(1, stride=2) conv(8, 1) }",
-                 None),
+    "option-a": (
+        "a: { conv(8, 3, stride=2, padding=1) conv(8, 3, padding=1) }  b: { avgpool(1, stride=2) conv(8, 1) }",
+        None,
+    ),
     # ResNet-D's average-pool shortcut: the 2x2 window is centred between pixels
     "avg-down": ("a: conv(8, 3, stride=2, padding=1)  b: { avgpool(2) conv(8, 1) }", "0.5 rows and 0.5 columns"),
     # the padding off-by-one: padding=0 where 1 was meant, rescued to the same size by ceil_mode
-    "ceil-mode": ("a: conv(8, 3, stride=2, padding=1)  b: { avgpool(3, stride=2, ceil_mode=true) conv(8, 1) }",
-                  "1 rows and 1 columns"),
+    "ceil-mode": (
+        "a: conv(8, 3, stride=2, padding=1)  b: { avgpool(3, stride=2, ceil_mode=true) conv(8, 1) }",
+        "1 rows and 1 columns",
+    ),
     # dilation with its padding: the same size and the same centre
     "dilated": ("a: conv(8, 3, padding=1)  b: conv(8, 3, padding=[2, 1], dilation=[2, 1])", None),
     # an even kernel with padding="same": PyTorch pads one more on the right, the centre moves half a pixel
@@ -84,8 +88,10 @@ def test_the_warning_names_both_paths_and_their_grids():
     report = netspec.analyse(spec(CASES["avg-down"][0]))
     (w,) = [w for w in report.warnings if w.code == "misaligned-join"]
     assert "(0.25 pixels of this map)" in w.message
-    assert w.label == ("`a` puts output pixel (i, j) on input (2i, 2j); "
-                       "`b.1` (conv) puts output pixel (i, j) on input (2i + 0.5, 2j + 0.5)")
+    assert w.label == (
+        "`a` puts output pixel (i, j) on input (2i, 2j); "
+        "`b.1` (conv) puts output pixel (i, j) on input (2i + 0.5, 2j + 0.5)"
+    )
     assert w.at.line == 3
 
 

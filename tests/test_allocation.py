@@ -17,8 +17,10 @@ def test_the_figures_of_a_refusal_are_exact():
         check_memory(graph, 10_000)
     (error,) = caught.value.errors
     need = (192 * 1000 + 1000) * 4 + (3 * 8 * 8 + 192 + 1000) * 4
-    assert error.message == (f"building `Big` needs {size(need)}: parameters and buffers {size(193_000 * 4)}, "
-                             f"activations of one sample {size(1384 * 4)}; the limit is {size(10_000)}")
+    assert error.message == (
+        f"building `Big` needs {size(need)}: parameters and buffers {size(193_000 * 4)}, "
+        f"activations of one sample {size(1384 * 4)}; the limit is {size(10_000)}"
+    )
     assert (error.span.line, error.span.col) == (4, 9)
     check_memory(graph, need)  # exactly the need is allowed
 

@@ -24,15 +24,17 @@ def last(body: str, input: str = "[3, 32, 32]"):
 
 # (W, K, S, P, D, ceil_mode) -> size, each checked once against torch.nn.MaxPool1d
 SIZES = [
-    ((32, 5, 1, 0, 1, False), 28),     # the lecture: (32 - 5 + 2*0)/1 + 1
-    ((224, 7, 2, 3, 1, False), 112),   # ResNet's stem
-    ((112, 3, 2, 0, 1, False), 55), ((112, 3, 2, 0, 1, True), 56),   # GoogLeNet's pools
-    ((5, 2, 2, 0, 1, False), 2), ((5, 2, 2, 0, 1, True), 3),
-    ((5, 2, 2, 1, 1, True), 3),        # ceil gives 4, but the last window would start in the right padding
-    ((10, 4, 3, 2, 1, True), 4),       # the same "one less" rule
-    ((6, 3, 2, 1, 1, True), 4),        # ceil, and the last window starts inside: no correction
-    ((3, 3, 2, 1, 2, False), 1),       # dilation 2: effective kernel 5
-    ((32, 3, 1, 2, 2, False), 32),     # dilated "same"
+    ((32, 5, 1, 0, 1, False), 28),  # the lecture: (32 - 5 + 2*0)/1 + 1
+    ((224, 7, 2, 3, 1, False), 112),  # ResNet's stem
+    ((112, 3, 2, 0, 1, False), 55),
+    ((112, 3, 2, 0, 1, True), 56),  # GoogLeNet's pools
+    ((5, 2, 2, 0, 1, False), 2),
+    ((5, 2, 2, 0, 1, True), 3),
+    ((5, 2, 2, 1, 1, True), 3),  # ceil gives 4, but the last window would start in the right padding
+    ((10, 4, 3, 2, 1, True), 4),  # the same "one less" rule
+    ((6, 3, 2, 1, 1, True), 4),  # ceil, and the last window starts inside: no correction
+    ((3, 3, 2, 1, 2, False), 1),  # dilation 2: effective kernel 5
+    ((32, 3, 1, 2, 2, False), 32),  # dilated "same"
 ]
 
 
@@ -43,7 +45,8 @@ def test_output_size(args, expected):
 
 def test_one_less_rule_is_explained():
     assert output_size(5, 2, 2, 1, 1, True).formula == (
-        "ceil((5 - 2 + 2*1)/2) + 1 = 3 (the last window would start in the right padding, so one less)")
+        "ceil((5 - 2 + 2*1)/2) + 1 = 3 (the last window would start in the right padding, so one less)"
+    )
     assert output_size(7, 3, 2, 0, 1, False).formula == "(7 - 3 + 2*0)/2 + 1 = 3"
     assert output_size(8, 3, 2, 0, 1, False).formula == "floor((8 - 3 + 2*0)/2) + 1 = 3"
 
@@ -61,7 +64,7 @@ def test_pool_stride_defaults_to_kernel():
 def test_padding_same_and_valid():
     assert last("conv(8, 3, padding=same)").shape == [8, 32, 32]
     assert last("conv(8, 5, padding=same, dilation=2)").shape == [8, 32, 32]
-    assert last('conv(8, 4, padding="same")').shape == [8, 32, 32]       # even kernel: PyTorch pads unevenly
+    assert last('conv(8, 4, padding="same")').shape == [8, 32, 32]  # even kernel: PyTorch pads unevenly
     assert last("conv(8, 3, padding=valid)").shape == [8, 30, 30]
 
 
@@ -100,8 +103,9 @@ def test_batchnorm_without_affine_has_no_parameters():
 
 
 def test_pooling_lrn_and_shortcuts_have_no_parameters():
-    r = report("lrn()\nmaxpool(2)\nresidual { conv(8, 3, stride=2, padding=1) } shortcut pad\nglobal_avgpool()",
-               "[4, 16, 16]")
+    r = report(
+        "lrn()\nmaxpool(2)\nresidual { conv(8, 3, stride=2, padding=1) } shortcut pad\nglobal_avgpool()", "[4, 16, 16]"
+    )
     assert [layer.params for layer in r.layers if layer.op != "conv"] == [0] * 6
 
 

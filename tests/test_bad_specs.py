@@ -58,8 +58,9 @@ def expectations(path: Path) -> list[Expected]:
     for line in path.read_text(encoding="utf-8").splitlines():
         m = EXPECT.match(line)
         if m:
-            found.append(Expected(m["file"] or path.name, int(m["line"]), int(m["col"]),
-                                  tuple(m["text"].split(" ... "))))
+            found.append(
+                Expected(m["file"] or path.name, int(m["line"]), int(m["col"]), tuple(m["text"].split(" ... ")))
+            )
     return found
 
 
@@ -148,14 +149,30 @@ def test_check_json_reports_every_bad_file_exactly():
             continue
         assert result["ok"] is False and Path(result["file"]).name == path.name
         errors = [d for d in result["diagnostics"] if d["severity"] == "error"]
-        found = [(relative(str(ROOT / d["span"]["file"])), d["span"]["line"], d["span"]["col"], d["message"],
-                  d["label"], d["help"]) for d in errors]
+        found = [
+            (
+                relative(str(ROOT / d["span"]["file"])),
+                d["span"]["line"],
+                d["span"]["col"],
+                d["message"],
+                d["label"],
+                d["help"],
+            )
+            for d in errors
+        ]
         missing, extra = unmatched(expectations(path), found)
         assert not missing and not extra, f"{path.name}: missing {[str(m) for m in missing]}, extra {extra}"
 
 
-HANDFUL = ["several_errors", "syntax_call_without_parens", "import_cycle", "linear_unflattened",
-           "spatial_collapse_pooling", "recursive_block", "reserved_names"]
+HANDFUL = [
+    "several_errors",
+    "syntax_call_without_parens",
+    "import_cycle",
+    "linear_unflattened",
+    "spatial_collapse_pooling",
+    "recursive_block",
+    "reserved_names",
+]
 
 
 @pytest.mark.parametrize("name", HANDFUL)

@@ -20,8 +20,16 @@ def error(text: str):
     return found
 
 
-@pytest.mark.parametrize("expr", ["1" + "+1" * 400_000, "(1)" + "*(1)" * 150_000, "-" * 900_000 + "1",
-                                  "a" + "[0]" * 250_000, "1" + " or not 1" * 200_000])
+@pytest.mark.parametrize(
+    "expr",
+    [
+        "1" + "+1" * 400_000,
+        "(1)" + "*(1)" * 150_000,
+        "-" * 900_000 + "1",
+        "a" + "[0]" * 250_000,
+        "1" + " or not 1" * 200_000,
+    ],
+)
 def test_a_dense_megabyte_is_refused_early_in_little_memory(expr):
     tracemalloc.start()
     try:

@@ -18,24 +18,27 @@ RESNET18 = str(ROOT / "specs" / "resnet18.net")
 CIFAR = str(ROOT / "specs" / "resnet_cifar.net")
 
 
-@pytest.mark.parametrize("words, current, expected", [
-    ([], "", list(COMMANDS)),
-    ([], "s", ["summary", "sizes"]),
-    ([], "--v", ["--version"]),
-    (["check"], "", [SPEC_FILES]),
-    (["check", "a.net"], "", [SPEC_FILES]),  # check takes several files
-    (["check", "a.net"], "--s", ["--set", "--strict"]),
-    (["check", "a.net", "--strict"], "--s", ["--set"]),  # a flag once given is not offered again
-    (["diagram", "a.net", "--rankdir"], "", ["TB", "LR", "BT", "RL"]),
-    (["diagram", "a.net", "-o"], "", [ANY_FILE]),
-    (["diagram", "a.net"], "--rankdir=L", ["--rankdir=LR"]),
-    (["summary", "a.net", "--depth"], "b", ["blocks"]),
-    (["export", "a.net"], "--no", ["--no-verify"]),
-    (["memory", "a.net", "--optimizer"], "a", ["adam", "adamw"]),
-    (["completion"], "", ["bash", "zsh", "fish"]),
-    (["explain", LECTURE, "conv1"], "", []),  # explain takes one layer: nothing after it
-    (["bogus"], "", []),
-])
+@pytest.mark.parametrize(
+    "words, current, expected",
+    [
+        ([], "", list(COMMANDS)),
+        ([], "s", ["summary", "sizes"]),
+        ([], "--v", ["--version"]),
+        (["check"], "", [SPEC_FILES]),
+        (["check", "a.net"], "", [SPEC_FILES]),  # check takes several files
+        (["check", "a.net"], "--s", ["--set", "--strict"]),
+        (["check", "a.net", "--strict"], "--s", ["--set"]),  # a flag once given is not offered again
+        (["diagram", "a.net", "--rankdir"], "", ["TB", "LR", "BT", "RL"]),
+        (["diagram", "a.net", "-o"], "", [ANY_FILE]),
+        (["diagram", "a.net"], "--rankdir=L", ["--rankdir=LR"]),
+        (["summary", "a.net", "--depth"], "b", ["blocks"]),
+        (["export", "a.net"], "--no", ["--no-verify"]),
+        (["memory", "a.net", "--optimizer"], "a", ["adam", "adamw"]),
+        (["completion"], "", ["bash", "zsh", "fish"]),
+        (["explain", LECTURE, "conv1"], "", []),  # explain takes one layer: nothing after it
+        (["bogus"], "", []),
+    ],
+)
 def test_candidates_follow_the_definitions(words, current, expected):
     assert candidates(words, current) == expected
 
@@ -52,13 +55,20 @@ def test_a_specs_own_names_are_offered():
 def _bash(line: str, word_breaks: list[str] | None = None) -> list[str]:
     """COMPREPLY for the line with the cursor at its end, as bash sets COMP_* before calling the function."""
     words = word_breaks or line.split() + ([""] if line.endswith(" ") else [])
-    script = SCRIPTS["bash"] + "\n".join([
-        f"COMP_LINE={_quote(line)}", f"COMP_POINT={len(line)}",
-        "COMP_WORDS=(" + " ".join(_quote(w) for w in words) + ")", f"COMP_CWORD={len(words) - 1}",
-        "_netspec", 'printf "%s\\n" "${COMPREPLY[@]}"'])
+    script = SCRIPTS["bash"] + "\n".join(
+        [
+            f"COMP_LINE={_quote(line)}",
+            f"COMP_POINT={len(line)}",
+            "COMP_WORDS=(" + " ".join(_quote(w) for w in words) + ")",
+            f"COMP_CWORD={len(words) - 1}",
+            "_netspec",
+            'printf "%s\\n" "${COMPREPLY[@]}"',
+        ]
+    )
     env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
-    done = subprocess.run(["bash", "--norc", "--noprofile", "-c", script], capture_output=True, text=True, env=env,
-                          cwd=ROOT, timeout=60)
+    done = subprocess.run(
+        ["bash", "--norc", "--noprofile", "-c", script], capture_output=True, text=True, env=env, cwd=ROOT, timeout=60
+    )
     assert done.returncode == 0, done.stderr
     return [w for w in done.stdout.splitlines() if w]
 

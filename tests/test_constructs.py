@@ -39,12 +39,34 @@ def test_computed_labels_and_inline_shape_the_state_dict():
         block: { relu() }
     }"""
     assert keys(text) == [
-        "layer1.conv.weight", "layer1.conv.bias", "layer1.bn.weight", "layer1.bn.bias", "layer1.bn.running_mean",
-        "layer1.bn.running_var", "layer1.bn.num_batches_tracked", "layer2.conv.weight", "layer2.conv.bias",
-        "layer2.bn.weight", "layer2.bn.bias", "layer2.bn.running_mean", "layer2.bn.running_var",
-        "layer2.bn.num_batches_tracked", "b1_a.weight", "b1_a.bias", "b1_b.weight", "b1_b.bias", "b2.weight",
-        "b2.bias", "conv.weight", "conv.bias", "bn.weight", "bn.bias", "bn.running_mean", "bn.running_var",
-        "bn.num_batches_tracked"]
+        "layer1.conv.weight",
+        "layer1.conv.bias",
+        "layer1.bn.weight",
+        "layer1.bn.bias",
+        "layer1.bn.running_mean",
+        "layer1.bn.running_var",
+        "layer1.bn.num_batches_tracked",
+        "layer2.conv.weight",
+        "layer2.conv.bias",
+        "layer2.bn.weight",
+        "layer2.bn.bias",
+        "layer2.bn.running_mean",
+        "layer2.bn.running_var",
+        "layer2.bn.num_batches_tracked",
+        "b1_a.weight",
+        "b1_a.bias",
+        "b1_b.weight",
+        "b1_b.bias",
+        "b2.weight",
+        "b2.bias",
+        "conv.weight",
+        "conv.bias",
+        "bn.weight",
+        "bn.bias",
+        "bn.running_mean",
+        "bn.running_var",
+        "bn.num_batches_tracked",
+    ]
 
 
 def test_functions_union_types_and_the_block_input():

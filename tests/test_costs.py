@@ -46,17 +46,19 @@ def measured(model: nn.Module, shape: tuple[int, ...]) -> dict:
     x = torch.randn(1, *shape)
     outputs = []
     leaves = [m for m in model.modules() if not list(m.children())]
-    handles = [m.register_forward_hook(lambda m, i, o: outputs.append(o.numel() * o.element_size()))
-               for m in leaves]
+    handles = [m.register_forward_hook(lambda m, i, o: outputs.append(o.numel() * o.element_size())) for m in leaves]
     counter = FlopCounterMode(display=False)
     with torch.no_grad(), counter:
         y = model(x)
     for h in handles:
         h.remove()
     flops = counter.get_flop_counts().get("Global", {})
-    return {"params": sum(p.numel() for p in model.parameters()),
-            "macs": sum(n for op, n in flops.items() if op.__name__.split(".")[0] in MAC_OPS) // 2,
-            "activation_bytes": x.numel() * 4 + sum(outputs), "output": tuple(y.shape[1:])}
+    return {
+        "params": sum(p.numel() for p in model.parameters()),
+        "macs": sum(n for op, n in flops.items() if op.__name__.split(".")[0] in MAC_OPS) // 2,
+        "activation_bytes": x.numel() * 4 + sum(outputs),
+        "output": tuple(y.shape[1:]),
+    }
 
 
 def formula_values(formula, h: int, w: int) -> dict:
@@ -105,8 +107,10 @@ def test_pooled_net_with_ceil_mode_and_adaptive_pool(pool):
     model = netspec.load(POOLED, pool=pool).eval()
     assert {f.modulus for f in found.formulas} == {(8, 8)}
     for formula in found.formulas:
-        for h, w in [(formula.residue[0] + 80, formula.residue[1] + 88), (formula.residue[0] + 96, 200 - 200 % 8
-                                                                          + formula.residue[1])]:
+        for h, w in [
+            (formula.residue[0] + 80, formula.residue[1] + 88),
+            (formula.residue[0] + 96, 200 - 200 % 8 + formula.residue[1]),
+        ]:
             assert formula_values(formula, h, w) == measured(model, (3, h, w))
     assert all(p.activation_bytes == measured(model, p.input)["activation_bytes"] for p in found.points)
 
@@ -144,8 +148,14 @@ def test_cli_table_and_json(cli):
     assert den == 1 and num == 512_000  # the fc layer, whatever the size
 
 
-@pytest.mark.parametrize("args", [["--input", "3x{1..5..0}"], ["--input", "3x224,3x256", "--depth", "1"],
-                                  [str(SPECS / "lenet5.net"), "--input", "3x224,3x256"]])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--input", "3x{1..5..0}"],
+        ["--input", "3x224,3x256", "--depth", "1"],
+        [str(SPECS / "lenet5.net"), "--input", "3x224,3x256"],
+    ],
+)
 def test_cli_usage_errors(cli, args):
     code, out, err = cli("summary", RESNET18, *args)
     assert code == 2 and "error" in err and not out

@@ -13,8 +13,20 @@ import torch
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = ROOT / "examples" / "degradation.py"
-SMALL = ["--depths", "8", "--epochs", "3", "--train-size", "512", "--test-size", "128", "--batch-size", "32",
-         "--image-size", "16"]
+SMALL = [
+    "--depths",
+    "8",
+    "--epochs",
+    "3",
+    "--train-size",
+    "512",
+    "--test-size",
+    "128",
+    "--batch-size",
+    "32",
+    "--image-size",
+    "16",
+]
 
 pytestmark = pytest.mark.usefixtures("torch_one_thread")
 
@@ -88,7 +100,8 @@ def test_the_twins_are_one_spec_with_the_shortcuts_switched():
 def test_learning_rate_steps_at_the_papers_iterations():
     recipe = degradation.Recipe(epochs=1)
     assert [recipe.lr_at(s, 64000) for s in (0, 31999, 32000, 47999, 48000, 63999)] == pytest.approx(
-        [0.1, 0.1, 0.01, 0.01, 0.001, 0.001])
+        [0.1, 0.1, 0.01, 0.01, 0.001, 0.001]
+    )
 
 
 def test_warmup_trains_at_a_tenth_of_the_lr_until_an_epoch_is_below_80_percent_error():
@@ -108,7 +121,7 @@ def test_augment_crops_a_window_of_the_padded_image_or_its_mirror():
     out = degradation.augment(x, torch.Generator().manual_seed(0))
     padded = torch.nn.functional.pad(x, (4, 4, 4, 4))
     for image, crop in zip(padded, out, strict=True):
-        windows = [image[:, top:top + 32, left:left + 32] for top in range(9) for left in range(9)]
+        windows = [image[:, top : top + 32, left : left + 32] for top in range(9) for left in range(9)]
         assert any(torch.equal(crop, w) or torch.equal(crop, w.flip(2)) for w in windows)
 
 
@@ -124,7 +137,7 @@ def test_reads_cifar10_in_its_distribution_format(tmp_path):
     folder.mkdir()
     images = torch.randint(0, 256, (6, 3, 32, 32), dtype=torch.uint8)
     for i, name in enumerate([f"data_batch_{b}" for b in range(1, 6)] + ["test_batch"]):
-        write_cifar_batch(folder / name, images[i:i + 1], [i])
+        write_cifar_batch(folder / name, images[i : i + 1], [i])
     data = degradation.load_cifar10(tmp_path)  # the parent folder is found too
     assert torch.equal(data.train_x, images[:5]) and data.train_y.tolist() == [0, 1, 2, 3, 4]
     assert torch.equal(data.test_x, images[5:]) and data.test_y.tolist() == [5]
@@ -140,15 +153,18 @@ def test_digits_stand_in_is_the_scikit_learn_digits_upsampled():
     assert torch.equal(data.train_x[:, 0], data.train_x[:, 2])  # grey: the same image in all three channels
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--depths", "21"], "depth 6n + 2"),
-    (["--depths", "20,x"], "not a comma-separated list"),
-    (["--epochs", "0"], "--epochs 0: must be at least 1"),
-    (["--cifar", "/nonexistent"], "cifar-10-python.tar.gz"),
-    (["--train-size", "16"], "--batch-size 128"),
-    (["--device", "cuda:99"], "CUDA device(s)"),
-    (["--device", "gpu"], "not a device"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--depths", "21"], "depth 6n + 2"),
+        (["--depths", "20,x"], "not a comma-separated list"),
+        (["--epochs", "0"], "--epochs 0: must be at least 1"),
+        (["--cifar", "/nonexistent"], "cifar-10-python.tar.gz"),
+        (["--train-size", "16"], "--batch-size 128"),
+        (["--device", "cuda:99"], "CUDA device(s)"),
+        (["--device", "gpu"], "not a device"),
+    ],
+)
 def test_bad_options_are_one_message_with_a_hint(args, message, capsys, tmp_path):
     assert degradation.main([*args, "--out", str(tmp_path)]) == 2
     err = capsys.readouterr().err
@@ -157,9 +173,28 @@ def test_bad_options_are_one_message_with_a_hint(args, message, capsys, tmp_path
 
 def test_torchrun_data_parallel_on_gloo(tmp_path):
     """Two ranks on this machine as the README starts them; rank 0 alone writes the curves (about 10 s)."""
-    command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node=2", str(SCRIPT),
-               "--depths", "8", "--epochs", "2", "--train-size", "128", "--test-size", "64", "--batch-size", "32",
-               "--threads", "1", "--out", str(tmp_path)]
+    command = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--standalone",
+        "--nproc-per-node=2",
+        str(SCRIPT),
+        "--depths",
+        "8",
+        "--epochs",
+        "2",
+        "--train-size",
+        "128",
+        "--test-size",
+        "64",
+        "--batch-size",
+        "32",
+        "--threads",
+        "1",
+        "--out",
+        str(tmp_path),
+    ]
     done = subprocess.run(command, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
     rows = degradation.read_curves(tmp_path / "degradation.csv")

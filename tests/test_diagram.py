@@ -104,8 +104,11 @@ def test_concat_branches_are_drawn_in_the_spec_order_left_to_right():
     report = netspec.analyse(SPECS / "googlenet.net")
     plain = _positions(to_dot(report))
     scope = next(s for s in report.scopes if s.path == "inception3a")
-    branches = [s for s in report.scopes if s.parent is not None and report.scopes[s.parent].kind == "paths"
-                and s.path.startswith("inception3a.branch")]
+    branches = [
+        s
+        for s in report.scopes
+        if s.parent is not None and report.scopes[s.parent].kind == "paths" and s.path.startswith("inception3a.branch")
+    ]
     firsts = []
     for branch in branches:
         ids = [f"s{s.id}" for s in report.scopes if s.parent == branch.id] or [f"s{branch.id}"]
@@ -321,7 +324,7 @@ def test_notebook_reprs(resnet18):
     d = parse(resnet18._repr_svg_())
     assert "layer1" in d.cluster_texts()
     html = resnet18._repr_html_()
-    picture = html[html.index("<svg"): html.index("</svg>") + len("</svg>")]
+    picture = html[html.index("<svg") : html.index("</svg>") + len("</svg>")]
     assert parse(picture).cluster_texts() == d.cluster_texts()  # the HTML that front-ends prefer holds the picture
     assert "<b>ResNet18</b><table>" in html and "<td style='text-align:left'>conv 7x7, 64, /2</td>" in html
     assert "11,689,512" in html and "<?xml" not in html

@@ -42,11 +42,14 @@ def test_deep_resnet_through_set(cli, tmp_path):
     assert "Bottleneck(256) × 35" in out.read_text()
 
 
-@pytest.mark.parametrize("args, code, message", [
-    (["--depth", "0"], 2, "is not a number >= 1"),
-    (["--depth", "deep"], 2, "is not a number >= 1, `blocks` or `full`"),
-    (["--rankdir", "up"], 2, "'up' is not one of TB, LR, BT, RL"),
-])
+@pytest.mark.parametrize(
+    "args, code, message",
+    [
+        (["--depth", "0"], 2, "is not a number >= 1"),
+        (["--depth", "deep"], 2, "is not a number >= 1, `blocks` or `full`"),
+        (["--rankdir", "up"], 2, "'up' is not one of TB, LR, BT, RL"),
+    ],
+)
 def test_bad_options_are_usage_errors(cli, tmp_path, args, code, message):
     got, _, stderr = cli("diagram", RESNET18, "-o", str(tmp_path / "r.svg"), *args)
     assert got == code and message in stderr and "Traceback" not in stderr
@@ -78,12 +81,14 @@ def test_without_dot_writes_the_source_and_says_how_to_render(cli, monkeypatch, 
 
 def test_diagram_never_imports_torch(tmp_path):
     out = tmp_path / "r.svg"
-    code = ("import sys\n"
-            "import netspec.cli.diagram\n"
-            "from netspec.cli.app import main\n"
-            f"sys.argv = ['netspec', 'diagram', {RESNET18!r}, '-o', {str(out)!r}]\n"
-            "main()\n"
-            "print(sorted(m for m in ('torch', 'onnx') if m in sys.modules))\n")
+    code = (
+        "import sys\n"
+        "import netspec.cli.diagram\n"
+        "from netspec.cli.app import main\n"
+        f"sys.argv = ['netspec', 'diagram', {RESNET18!r}, '-o', {str(out)!r}]\n"
+        "main()\n"
+        "print(sorted(m for m in ('torch', 'onnx') if m in sys.modules))\n"
+    )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines()[-1] == "[]" and out.exists()
@@ -91,8 +96,10 @@ def test_diagram_never_imports_torch(tmp_path):
 
 def test_a_spec_with_errors_is_drawn_up_to_them(cli, tmp_path):
     spec, out = tmp_path / "late.net", tmp_path / "late.svg"
-    spec.write_text("network Late {\n    input [3, 32, 32]\n    conv1: conv(16, 3)\n    maxpool(2)\n"
-                    "    maxpool(16)\n    fc: linear(10)\n}\n")
+    spec.write_text(
+        "network Late {\n    input [3, 32, 32]\n    conv1: conv(16, 3)\n    maxpool(2)\n"
+        "    maxpool(16)\n    fc: linear(10)\n}\n"
+    )
     code, _, stderr = cli("diagram", str(spec), "-o", str(out))
     assert code == 1 and "error: output height collapses to 0" in stderr and f"{spec}:5:5" in stderr
     assert f"wrote {out} (incomplete: 1 error (the first at {spec}:5:5))" in stderr

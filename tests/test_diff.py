@@ -72,6 +72,7 @@ def loads(a, b, strict: bool) -> tuple[bool, set, set, set]:
             result = b.load_state_dict(a.state_dict(), strict=strict)
         except RuntimeError as e:
             lines = str(e).split("\n")
+
             def keys(what):
                 return {k for line in lines if what in line for k in re.findall(r'"([\w.]+)"', line)}
 
@@ -104,12 +105,15 @@ def test_resnet50_to_101_in_figures():
     assert [c.path for c in found.changes if c.status == "changed"] == ["", "layer3"]
 
 
-@pytest.mark.parametrize("args,status", [
-    (["--set", "depth=50", "--vs", "depth=101"], 3),
-    (["--set", "depth=18", "--vs", "classes=10"], 4),
-    (["--set", "depth=18", str(SPECS / "resnet18.net")], 0),
-    (["--set", "depth=18", str(SPECS / "resnet18.net"), "--vs", "classes=10"], 4),
-])
+@pytest.mark.parametrize(
+    "args,status",
+    [
+        (["--set", "depth=50", "--vs", "depth=101"], 3),
+        (["--set", "depth=18", "--vs", "classes=10"], 4),
+        (["--set", "depth=18", str(SPECS / "resnet18.net")], 0),
+        (["--set", "depth=18", str(SPECS / "resnet18.net"), "--vs", "classes=10"], 4),
+    ],
+)
 def test_cli_exit_status(cli, args, status):
     code, out, err = cli("diff", SPEC, *args)
     assert code == status, err

@@ -50,7 +50,11 @@ def test_unnamed_members_are_numbered_like_sequential():
 
 def test_groups_make_dotted_paths():
     assert names("features: { conv(8, 3) relu() inner: { relu() } }\nhead: relu()") == [
-        "features.0", "features.1", "features.inner.0", "head"]
+        "features.0",
+        "features.1",
+        "features.inner.0",
+        "head",
+    ]
 
 
 def test_loops_and_ifs_are_transparent_to_numbering():
@@ -83,8 +87,11 @@ def test_block_defaults_and_defaults_using_earlier_parameters():
     body = "block B(c: int, k: int = 3, p: int = k // 2) { conv(c, k, padding=p) }\nB(8)\nB(8, 5)\nB(8, k=1)"
     assert [shape for _, _, shape in layers(body)] == [(8, 32, 32), (8, 32, 32), (8, 32, 32)]
     g = graph(body)
-    assert [(n.attrs.kernel, n.attrs.padding) for n in g.nodes[1:]] == [((3, 3), (1, 1)), ((5, 5), (2, 2)),
-                                                                          ((1, 1), (0, 0))]
+    assert [(n.attrs.kernel, n.attrs.padding) for n in g.nodes[1:]] == [
+        ((3, 3), (1, 1)),
+        ((5, 5), (2, 2)),
+        ((1, 1), (0, 0)),
+    ]
 
 
 def test_nested_blocks_see_network_parameters_and_lets():
@@ -99,7 +106,8 @@ def test_blocks_defined_later_in_the_body_are_visible():
 
 def test_a_block_defined_inside_a_block_is_local():
     assert errors(spec("block Outer() { block Inner() { relu() } Inner() }\nOuter()\nInner()")) == [
-        "unknown layer or block `Inner`"]
+        "unknown layer or block `Inner`"
+    ]
 
 
 def test_int_widens_to_float_parameters():
@@ -117,6 +125,7 @@ def test_repeat_for_and_if_else_if():
         for c in widths { conv(c, 1) }
         if mode == "a" { relu() } else if mode == "b" { gelu() } else { silu() }
     """
+
     def ops(**kw):
         return [(op, shape[0]) for _, op, shape in layers(body, '(widths: list[int] = [7], mode: str = "b")', **kw)]
 
@@ -163,8 +172,12 @@ def test_identity_shortcut_adds_the_input():
 
 def test_auto_shortcut_projects_with_a_strided_1x1_conv_and_batchnorm():
     rows = layers("b: residual { conv(16, 3, stride=2, padding=1) } shortcut downsample: auto", input="[8, 32, 32]")
-    assert rows == [("b.0", "conv", (16, 16, 16)), ("b.downsample.0", "conv", (16, 16, 16)),
-                    ("b.downsample.1", "batchnorm", (16, 16, 16)), ("b.add", "add", (16, 16, 16))]
+    assert rows == [
+        ("b.0", "conv", (16, 16, 16)),
+        ("b.downsample.0", "conv", (16, 16, 16)),
+        ("b.downsample.1", "batchnorm", (16, 16, 16)),
+        ("b.add", "add", (16, 16, 16)),
+    ]
     proj = graph("b: residual { conv(16, 3, stride=2, padding=1) } shortcut downsample: auto").nodes[2]
     assert (proj.attrs.kernel, proj.attrs.stride, proj.attrs.bias) == ((1, 1), (2, 2), False)
 
@@ -191,6 +204,7 @@ def test_explicit_shortcut_body():
 
 def test_shortcut_kind_from_a_string_parameter():
     body = "residual { conv(16, 3, padding=1) } shortcut kind"
+
     def ops(kind):
         return [op for _, op, _ in layers(body, '(kind: str = "pad")', input="[8, 8, 8]", kind=kind)]
 
@@ -198,8 +212,10 @@ def test_shortcut_kind_from_a_string_parameter():
 
 
 def test_concat_and_add_paths():
-    g = graph("inc: concat {\n a: conv(8, 1)\n b: { conv(4, 1) conv(6, 3, padding=1) }\n identity()\n}\n"
-              "add { conv(17, 1) identity() }")
+    g = graph(
+        "inc: concat {\n a: conv(8, 1)\n b: { conv(4, 1) conv(6, 3, padding=1) }\n identity()\n}\n"
+        "add { conv(17, 1) identity() }"
+    )
     concat = next(n for n in g.nodes if n.op == "concat")
     assert concat.shape == (8 + 6 + 3, 32, 32) and len(concat.inputs) == 3
     assert [n.path for n in g.nodes if n.op == "conv"][:3] == ["inc.a", "inc.b.0", "inc.b.1"]
@@ -212,8 +228,9 @@ def test_concat_and_add_paths():
 def test_imports_relative_to_the_importing_file(tmp_path):
     (tmp_path / "lib" / "deep").mkdir(parents=True)
     (tmp_path / "lib" / "deep" / "base.net").write_text("block Conv(c: int) { conv(c, 3, padding=1) relu() }\n")
-    (tmp_path / "lib" / "blocks.net").write_text('import "deep/base.net"\nblock Pair(c: int) { Conv(c) Conv(c) }\n'
-                                                 "block Unused() { relu() }\n")
+    (tmp_path / "lib" / "blocks.net").write_text(
+        'import "deep/base.net"\nblock Pair(c: int) { Conv(c) Conv(c) }\nblock Unused() { relu() }\n'
+    )
     (tmp_path / "all.net").write_text('import "lib/blocks.net"\n' + spec("Pair(8)\nUnused()"))
     (tmp_path / "some.net").write_text('from "lib/blocks.net" import Pair\n' + spec("Pair(8)\nUnused()"))
     assert [n.path for n in build(tmp_path / "all.net").nodes[1:]] == ["0.0.0", "0.0.1", "0.1.0", "0.1.1", "1.0"]
@@ -251,8 +268,9 @@ def test_unknown_parameter_suggests_the_nearest():
     assert error.message == "network `LeNet5` has no parameter `clases`" and error.help == "did you mean `classes`?"
 
 
-@pytest.mark.parametrize("value, got", [(7.5, "7.5 (a float)"), (True, "true (a bool)"), ("ten", '"ten" (a string)'),
-                                        ([1], "[1] (a list)")])
+@pytest.mark.parametrize(
+    "value, got", [(7.5, "7.5 (a float)"), (True, "true (a bool)"), ("ten", '"ten" (a string)'), ([1], "[1] (a list)")]
+)
 def test_parameter_type_errors(value, got):
     with pytest.raises(NetspecError) as info:
         build(SPECS / "lenet5.net", {"classes": value})
@@ -273,7 +291,8 @@ def test_input_override():
 
 def test_input_override_is_checked():
     assert errors(str(SPECS / "lenet5.net"), input=(1, 0, 28)) == [
-        "the input shape must be [C, H, W] (or [features]) of positive integers"]
+        "the input shape must be [C, H, W] (or [features]) of positive integers"
+    ]
 
 
 def run_cli(*args):
@@ -360,8 +379,10 @@ def limits_table() -> str:
     """The limits of docs/language.md, from the constants that enforce them."""
     import importlib
 
-    elaborator, evaluate, imports, base, parser = (importlib.import_module(f"netspec.{m}") for m in (
-        "elaborate.elaborator", "elaborate.evaluate", "elaborate.imports", "ops.base", "parse.parser"))
+    elaborator, evaluate, imports, base, parser = (
+        importlib.import_module(f"netspec.{m}")
+        for m in ("elaborate.elaborator", "elaborate.evaluate", "elaborate.imports", "ops.base", "parse.parser")
+    )
 
     rows = [
         ("file size", f"{parser.MAX_SOURCE_BYTES:,} characters", "parse"),

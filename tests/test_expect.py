@@ -40,24 +40,44 @@ def failures(outer: str = "", inner: str = "", **params) -> list:
 
 
 def test_quantities_keep_their_unit_and_precision():
-    spec = parse("network N {\n input [1]\n expect macs < 2G\n expect params == 11.7M\n"
-                 " expect param_memory <= 64MiB\n expect flops > 1_500K\n}")
+    spec = parse(
+        "network N {\n input [1]\n expect macs < 2G\n expect params == 11.7M\n"
+        " expect param_memory <= 64MiB\n expect flops > 1_500K\n}"
+    )
     values = [s.value for s in spec.networks[0].body if isinstance(s, ast.Expect)]
     assert [(q.value, q.unit, q.decimals) for q in values] == [
-        (2_000_000_000, 10**9, 0), (11_700_000, 10**6, 1), (64 * 2**20, 2**20, 0), (1_500_000, 1000, 0)]
+        (2_000_000_000, 10**9, 0),
+        (11_700_000, 10**6, 1),
+        (64 * 2**20, 2**20, 0),
+        (1_500_000, 1000, 0),
+    ]
     assert all(isinstance(q.value, int) for q in values)
 
 
 def test_figures_that_hold_pass_and_the_report_is_returned():
-    report = netspec.analyse(NET.format(
-        outer="expect params == 29_698\nexpect output == [classes]\nexpect f1.rf == 3\nexpect b.shape == [4, 28, 28]"
-              "\nexpect wide.rf == [5, 7]\nexpect b.conv1.macs == 4 * 8 * 9 * 28 * 28\nexpect macs < 1M",
-        inner="expect params == 292\nexpect shape == [c, 28, 28]"))
+    report = netspec.analyse(
+        NET.format(
+            outer="expect params == 29_698\nexpect output == [classes]\nexpect f1.rf == 3"
+            "\nexpect b.shape == [4, 28, 28]\nexpect wide.rf == [5, 7]"
+            "\nexpect b.conv1.macs == 4 * 8 * 9 * 28 * 28\nexpect macs < 1M",
+            inner="expect params == 292\nexpect shape == [c, 28, 28]",
+        )
+    )
     assert report.totals.params == 29_698  # 224 + 292 + 52 + 2912*10 + 10
 
 
-@pytest.mark.parametrize("written, holds", [("29.7K", True), ("29.70K", True), ("29.698K", True), ("29.8K", False),
-                                            ("29.69K", False), ("30K", True), ("0.03M", True)])
+@pytest.mark.parametrize(
+    "written, holds",
+    [
+        ("29.7K", True),
+        ("29.70K", True),
+        ("29.698K", True),
+        ("29.8K", False),
+        ("29.69K", False),
+        ("30K", True),
+        ("0.03M", True),
+    ],
+)
 def test_equality_with_a_suffix_is_at_the_written_precision(written, holds):
     # 29,698 rounds to 29.7K, 29.70K and 30K, not to 29.69K (half a unit of the last digit either side)
     assert (failures(f"expect params == {written}") == []) is holds
@@ -120,12 +140,15 @@ def test_check_fails_with_exit_status_1_and_json_diagnostics(cli, tmp_path):
     assert code == 1 and diagnostic["code"] == "expect" and diagnostic["span"]["line"] == 12
 
 
-@pytest.mark.parametrize("spec, params, published, wrong", [
-    ("resnet.net", {"depth": 50}, "expect params == 25_557_032", "expect params == 25_557_033"),
-    ("resnet.net", {"depth": 152}, "expect macs == 11.51G", "expect macs == 11.52G"),
-    ("vgg.net", {"depth": 19, "batchnorm": True}, "143_678_248", "143_678_249"),
-    ("alexnet.net", {}, "expect macs == 0.71G", "expect macs == 0.72G"),
-])
+@pytest.mark.parametrize(
+    "spec, params, published, wrong",
+    [
+        ("resnet.net", {"depth": 50}, "expect params == 25_557_032", "expect params == 25_557_033"),
+        ("resnet.net", {"depth": 152}, "expect macs == 11.51G", "expect macs == 11.52G"),
+        ("vgg.net", {"depth": 19, "batchnorm": True}, "143_678_248", "143_678_249"),
+        ("alexnet.net", {}, "expect macs == 0.71G", "expect macs == 0.72G"),
+    ],
+)
 def test_the_zoo_guards_its_published_figures(tmp_path, spec, params, published, wrong):
     """The bundled specs state torchvision's figures; changing one makes check fail at that line."""
     text = (SPECS / spec).read_text()
@@ -137,6 +160,9 @@ def test_the_zoo_guards_its_published_figures(tmp_path, spec, params, published,
     with pytest.raises(NetspecError) as info:
         netspec.analyse(edited, **params)
     (error,) = info.value.errors
-    line = next(i for i, row in enumerate(text.splitlines(), 1) if published in row
-                and (not params.get("depth") or str(params["depth"]) in row))
+    line = next(
+        i
+        for i, row in enumerate(text.splitlines(), 1)
+        if published in row and (not params.get("depth") or str(params["depth"]) in row)
+    )
     assert error.span.line == line and error.label.startswith("actual: ")

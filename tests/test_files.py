@@ -82,8 +82,13 @@ def test_weights_naming_a_fifo_are_refused_instead_of_blocking(cli, project):
 @pytest.mark.parametrize("kind", ["symlink", "dangling symlink", "fifo", "directory", "device"])
 def test_non_regular_targets_are_refused_and_left_as_they_were(cli, project, kind):
     target = project / "out.py"
-    expected = {"symlink": "a symbolic link", "dangling symlink": "a symbolic link", "fifo": "a FIFO (named pipe)",
-                "directory": "a directory", "device": "a character device"}[kind]
+    expected = {
+        "symlink": "a symbolic link",
+        "dangling symlink": "a symbolic link",
+        "fifo": "a FIFO (named pipe)",
+        "directory": "a directory",
+        "device": "a character device",
+    }[kind]
     if kind == "symlink":
         (project / "real.py").write_text("mine")
         target.symlink_to(project / "real.py")
@@ -144,11 +149,17 @@ def test_a_signal_while_writing_removes_the_temporary_and_keeps_the_old_file(tmp
 
 
 def test_a_file_size_limit_is_a_clean_error_and_leaves_nothing(project):
-    script = ("import resource, signal, sys; signal.signal(signal.SIGXFSZ, signal.SIG_IGN); "
-              "resource.setrlimit(resource.RLIMIT_FSIZE, (100, 100)); "
-              "from netspec.cli.app import main; sys.argv[0] = 'netspec'; main()")
-    run = subprocess.run([sys.executable, "-c", script, "compile", str(project / "net.net"), "-o",
-                          str(project / "out.py")], capture_output=True, text=True, timeout=60)
+    script = (
+        "import resource, signal, sys; signal.signal(signal.SIGXFSZ, signal.SIG_IGN); "
+        "resource.setrlimit(resource.RLIMIT_FSIZE, (100, 100)); "
+        "from netspec.cli.app import main; sys.argv[0] = 'netspec'; main()"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", script, "compile", str(project / "net.net"), "-o", str(project / "out.py")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert run.returncode == 1 and "Traceback" not in run.stderr
     assert f"error: cannot write {project / 'out.py'}: File too large" in run.stderr
     assert sorted(p.name for p in project.iterdir()) == ["lib", "net.net"]
@@ -166,8 +177,11 @@ def test_a_signal_during_export_leaves_the_old_file_and_no_temporary(project, si
     target = project / "net.onnx"
     target.write_bytes(b"old model")
     script = "import sys; from netspec.cli.app import main; sys.argv[0] = 'netspec'; main()"
-    process = subprocess.Popen([sys.executable, "-c", script, "export", str(project / "net.net"), "-o", str(target)],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    process = subprocess.Popen(
+        [sys.executable, "-c", script, "export", str(project / "net.net"), "-o", str(target)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     deadline = time.monotonic() + 60
     while not _started_torch(process.pid) and process.poll() is None and time.monotonic() < deadline:
         time.sleep(0.05)

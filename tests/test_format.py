@@ -129,11 +129,15 @@ def test_stdin(cli, monkeypatch):
 
 HEAD = "network AVeryLongNetworkName(depth: int = 18, groups: int = 1, width_per_group: int = 64, classes: int = 1000"
 LAYER1 = "  ".join(["conv(64, 3, padding=1, bias=false)", "batchnorm()", "relu()"] * 2)
-WIDE = HEAD + """, extra: int = 5) {
+WIDE = (
+    HEAD
+    + """, extra: int = 5) {
     input [3, 224, 224]
     block B(a: int, b: int, stride: int = 1, padding: int = 0, bias: bool = true, dilation: int = 1, groups: int = 1,
             init: str = "default", padding_mode: int = 0, y: list[int] = [], z: list[int] = []) { relu() }
-    layer1: { """ + LAYER1 + """ }
+    layer1: { """
+    + LAYER1
+    + """ }
     other: B(64, 7, stride=2, # why two
              padding=3, bias=false, dilation=1, groups=1, init="kaiming",
              # an own-line comment
@@ -141,20 +145,26 @@ WIDE = HEAD + """, extra: int = 5) {
     fits: conv(64, 7, stride=2, padding=3, bias=false, dilation=1, groups=1)
 }
 """
+)
 
 
 def test_long_lines_are_broken():
     out = format_text(WIDE)
     # the items fit on one line of their own: one line
-    assert out.startswith("network AVeryLongNetworkName(\n    depth: int = 18, groups: int = 1, "
-                          "width_per_group: int = 64, classes: int = 1000, extra: int = 5\n) {\n")
-    assert ("    layer1: {\n        conv(64, 3, padding=1, bias=false)\n        batchnorm()\n        relu()\n"
-            in out)  # a one-line body too long for its line: a member a line
+    assert out.startswith(
+        "network AVeryLongNetworkName(\n    depth: int = 18, groups: int = 1, "
+        "width_per_group: int = 64, classes: int = 1000, extra: int = 5\n) {\n"
+    )
+    assert (
+        "    layer1: {\n        conv(64, 3, padding=1, bias=false)\n        batchnorm()\n        relu()\n" in out
+    )  # a one-line body too long for its line: a member a line
     assert "    block B(\n        a: int,\n        b: int,\n" in out
     assert "        z: list[int] = [],\n    ) { relu() }\n" in out
-    assert ("    other: B(\n        64,\n        7,\n        stride=2,  # why two\n        padding=3,\n" in out
-            and "        # an own-line comment\n        padding_mode=1,\n" in out
-            and "        z=[11, 12, 13, 14, 15, 16, 17],\n    )  # after\n" in out)  # else one a line, a trailing comma
+    assert (
+        "    other: B(\n        64,\n        7,\n        stride=2,  # why two\n        padding=3,\n" in out
+        and "        # an own-line comment\n        padding_mode=1,\n" in out
+        and "        z=[11, 12, 13, 14, 15, 16, 17],\n    )  # after\n" in out
+    )  # else one a line, a trailing comma
     assert "    fits: conv(64, 7, stride=2, padding=3, bias=false, dilation=1, groups=1)\n" in out
     assert max(len(line) for line in out.splitlines()) <= 120
     assert format_text(out) == out

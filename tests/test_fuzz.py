@@ -28,8 +28,12 @@ BUDGET = 5.0  # seconds per example; typical examples take milliseconds, the exp
 
 
 def fuzz(n: int):
-    return settings(max_examples=n * FACTOR, deadline=None, derandomize=FACTOR == 1,
-                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+    return settings(
+        max_examples=n * FACTOR,
+        deadline=None,
+        derandomize=FACTOR == 1,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+    )
 
 
 def outcome(source) -> Graph | NetspecError:
@@ -64,14 +68,83 @@ def check_diagnostics(error: NetspecError) -> None:
 
 # ---- random text and bytes ----------------------------------------------------------------------------
 
-KEYWORDS = ["network", "block", "input", "let", "assert", "residual", "shortcut", "concat", "add", "repeat",
-            "for", "in", "if", "then", "else", "import", "from", "true", "false", "and", "or", "not",
-            "auto", "identity", "pad", "none", "same", "valid", "range", "len", "min", "max", "sum", "abs"]
+KEYWORDS = [
+    "network",
+    "block",
+    "input",
+    "let",
+    "assert",
+    "residual",
+    "shortcut",
+    "concat",
+    "add",
+    "repeat",
+    "for",
+    "in",
+    "if",
+    "then",
+    "else",
+    "import",
+    "from",
+    "true",
+    "false",
+    "and",
+    "or",
+    "not",
+    "auto",
+    "identity",
+    "pad",
+    "none",
+    "same",
+    "valid",
+    "range",
+    "len",
+    "min",
+    "max",
+    "sum",
+    "abs",
+]
 PUNCTUATION = list("{}()[],:=+-*/%<>") + ["**", "//", "==", "!=", "<=", ">=", "\n", "#", '"']
-NUMBERS = ["0", "1", "2", "3", "7", "16", "64", "-1", "2.5", "1e9", "1e999", "99999999999999999999",
-           "2147483648", "1_000"]
-NAMES = ["N", "B", "x", "c", "out", "stride", "padding", "kernel", "groups", "bias", "p", "i", "int", "list",
-         "bool", "float", "str", "classes", "forward", "_x", '"lib/none.net"', '"same"']
+NUMBERS = [
+    "0",
+    "1",
+    "2",
+    "3",
+    "7",
+    "16",
+    "64",
+    "-1",
+    "2.5",
+    "1e9",
+    "1e999",
+    "99999999999999999999",
+    "2147483648",
+    "1_000",
+]
+NAMES = [
+    "N",
+    "B",
+    "x",
+    "c",
+    "out",
+    "stride",
+    "padding",
+    "kernel",
+    "groups",
+    "bias",
+    "p",
+    "i",
+    "int",
+    "list",
+    "bool",
+    "float",
+    "str",
+    "classes",
+    "forward",
+    "_x",
+    '"lib/none.net"',
+    '"same"',
+]
 TOKENS = KEYWORDS + PUNCTUATION + NUMBERS + NAMES + list(LAYERS)
 
 
@@ -101,10 +174,28 @@ def test_random_bytes(data):
 WORK = Path(tempfile.mkdtemp(prefix="netspec-fuzz-"))
 shutil.copytree(SPECS / "lib", WORK / "lib")
 ZOO = {p.name: p.read_text() for p in sorted(SPECS.glob("*.net")) if p.name not in ("alexnet.net",)}
-TOKEN = re.compile(r'"[^"\n]*"|#[^\n]*|[A-Za-z_][A-Za-z_0-9]*|\d[\d_]*(?:\.\d*)?(?:[eE][-+]?\d+)?'
-                   r'|\*\*|//|[=!<>]=|\s+|.')
-STRANGE_NUMBERS = ["0", "-1", "-64", "1", "3", "1000000000", "2147483648", "99999999999999999999", "1e308", "0.5",
-                   "2 ** 62", "10 ** 18 * 10", "1 / 0", "[]", '"x"', "true"]
+TOKEN = re.compile(
+    r'"[^"\n]*"|#[^\n]*|[A-Za-z_][A-Za-z_0-9]*|\d[\d_]*(?:\.\d*)?(?:[eE][-+]?\d+)?'
+    r"|\*\*|//|[=!<>]=|\s+|."
+)
+STRANGE_NUMBERS = [
+    "0",
+    "-1",
+    "-64",
+    "1",
+    "3",
+    "1000000000",
+    "2147483648",
+    "99999999999999999999",
+    "1e308",
+    "0.5",
+    "2 ** 62",
+    "10 ** 18 * 10",
+    "1 / 0",
+    "[]",
+    '"x"',
+    "true",
+]
 
 
 def tokens(text: str) -> list[str]:

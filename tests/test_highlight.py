@@ -20,7 +20,7 @@ ROOT = Path(__file__).parent.parent
 ZOO = sorted((ROOT / "specs").rglob("*.net"))
 GRAMMAR = ROOT / "editors/vscode/syntaxes/netspec.tmLanguage.json"
 TEXTMATE = Path(__file__).parent / "textmate"
-SAMPLE = '''\
+SAMPLE = """\
 # a comment
 from "lib.net" import Basic
 block Gate(c: int, k: int | list[int] = 3) {
@@ -35,7 +35,7 @@ block Gate(c: int, k: int | list[int] = 3) {
     concat { @enc.s1  identity() }
     output aux { relu() }
 }
-'''
+"""
 # (text, nth occurrence, Pygments token, TextMate scope) for each construct
 CONSTRUCTS = [
     ("# a comment", 0, Comment.Single, "comment.line.number-sign.netspec"),
@@ -82,8 +82,12 @@ def test_pygments_construct(needle, nth, token, scope):
 
 def test_pygmentize_finds_the_lexer_by_its_entry_point():
     pygmentize = Path(sys.executable).parent / "pygmentize"
-    done = subprocess.run([str(pygmentize), "-l", "netspec", "-f", "html", str(ROOT / "specs/resnet18.net")],
-                          capture_output=True, text=True, check=True)
+    done = subprocess.run(
+        [str(pygmentize), "-l", "netspec", "-f", "html", str(ROOT / "specs/resnet18.net")],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     assert '<span class="nb">conv</span>' in done.stdout and '<span class="nl">conv1</span>' in done.stdout
     done = subprocess.run([str(pygmentize), "-N", "model.net"], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "netspec"
@@ -99,8 +103,9 @@ def test_pygments_lexes_the_zoo_without_errors():
 
 def test_textmate_grammar_knows_every_layer():
     grammar = json.loads(GRAMMAR.read_text())
-    rule = next(p for p in grammar["repository"]["expression"]["patterns"]
-                if p.get("name") == "support.function.layer.netspec")
+    rule = next(
+        p for p in grammar["repository"]["expression"]["patterns"] if p.get("name") == "support.function.layer.netspec"
+    )
     names = set(re.search(r"\(\?:([^)]*)\)", rule["match"]).group(1).split("|"))
     missing = set(LAYERS) - names
     assert not missing, f"add {sorted(missing)} to the layer pattern of {GRAMMAR.relative_to(ROOT)}"
@@ -112,8 +117,12 @@ def tokenize(*files: Path) -> dict[str, list]:
         pytest.skip("node is not installed (the TextMate grammar is tested where node is)")
     if not (TEXTMATE / "node_modules" / "vscode-textmate").exists():
         pytest.fail("tests/textmate/node_modules is missing: run `make setup` (npm install --prefix tests/textmate)")
-    done = subprocess.run(["node", str(TEXTMATE / "tokenize.js"), str(GRAMMAR), *map(str, files)],
-                          capture_output=True, text=True, check=True)
+    done = subprocess.run(
+        ["node", str(TEXTMATE / "tokenize.js"), str(GRAMMAR), *map(str, files)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return json.loads(done.stdout)
 
 

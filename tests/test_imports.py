@@ -109,10 +109,12 @@ def test_a_cycle_through_two_spellings_of_one_file_is_found(project):
 def test_the_same_block_name_from_two_libraries_is_an_error(project):
     (project / "lib" / "other.net").write_text("block Pair(out: int) {\n    linear(out)\n}\n")
     (project / "net.net").write_text('import "lib/pair.net"\nimport "lib/other.net"\n' + NET % "Pair(4)")
-    assert errors(project / "net.net") == [f"two blocks named `Pair`: from {project / 'lib' / 'pair.net'} and from "
-                                           f"{project / 'lib' / 'other.net'}"]
-    (project / "net.net").write_text('from "lib/pair.net" import Pair\nblock Pair() {\n    relu()\n}\n'
-                                     + NET % "Pair()")
+    assert errors(project / "net.net") == [
+        f"two blocks named `Pair`: from {project / 'lib' / 'pair.net'} and from {project / 'lib' / 'other.net'}"
+    ]
+    (project / "net.net").write_text(
+        'from "lib/pair.net" import Pair\nblock Pair() {\n    relu()\n}\n' + NET % "Pair()"
+    )
     assert errors(project / "net.net") == [f"block `Pair` is also imported, from {project / 'lib' / 'pair.net'}"]
 
 

@@ -49,8 +49,9 @@ CIFAR = str(ROOT / "specs" / "resnet_cifar.net")
 def test_summary_compares_set_variants_side_by_side(cli):
     """The lecture's comparison: three 3x3 convs hold 27C^2 weights, one 7x7 49C^2, and both see 7x7."""
     code, out, _ = cli("summary", STACK, "--set", "kernel=3", "--set", "kernel=7")
-    rows = {line.split("│")[0].strip(): [c.strip() for c in line.split("│")] for line in out.splitlines()
-            if "│" in line}
+    rows = {
+        line.split("│")[0].strip(): [c.strip() for c in line.split("│")] for line in out.splitlines() if "│" in line
+    }
     three, seven = rows[f"{STACK} (kernel=3)"], rows[f"{STACK} (kernel=7)"]
     assert code == 0 and three[3] == f"{27 * 64 * 64:,}" and seven[3] == f"{49 * 64 * 64:,}"
     assert seven[4] == f"x{49 / 27:.2f}" and three[-1] == seven[-1] == "7"
@@ -94,12 +95,15 @@ def test_summary_shows_the_warnings_check_shows(cli):
 # ---- command-line conventions ------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("args, message", [
-    (["check", LECTURE, "--set", "x"], "cannot read --set 'x'"),
-    (["check", LECTURE, "--input", "3x3"], "cannot read --input '3x3'"),
-    (["summary", str(ROOT / "specs" / "nope.net")], "cannot read"),
-    (["check", LECTURE, str(ROOT / "specs" / "nope.net")], "nope.net: no such file"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["check", LECTURE, "--set", "x"], "cannot read --set 'x'"),
+        (["check", LECTURE, "--input", "3x3"], "cannot read --input '3x3'"),
+        (["summary", str(ROOT / "specs" / "nope.net")], "cannot read"),
+        (["check", LECTURE, str(ROOT / "specs" / "nope.net")], "nope.net: no such file"),
+    ],
+)
 def test_usage_errors_exit_2(cli, args, message):
     code, _, err = cli(*args)
     assert code == 2 and message in err and "Traceback" not in err
@@ -129,8 +133,9 @@ def test_version_and_python_dash_m():
 
     done = subprocess.run([sys.executable, "-m", "netspec", "--version"], capture_output=True, text=True, timeout=60)
     assert (done.returncode, done.stdout) == (0, f"netspec {netspec.__version__}\n")
-    done = subprocess.run([sys.executable, "-m", "netspec", "check", LECTURE], capture_output=True, text=True,
-                          timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "netspec", "check", LECTURE], capture_output=True, text=True, timeout=60
+    )
     assert done.returncode == 0 and "ok: " in done.stdout and "304 params" in done.stdout
 
 
@@ -202,7 +207,7 @@ LATE = """network Late {
 def _cut_before(text: str, line: int) -> str:
     """The spec with its network's body ended just before `line` (1-based)."""
     lines = text.splitlines()
-    return "\n".join(lines[:line - 1] + ["}"]) + "\n"
+    return "\n".join(lines[: line - 1] + ["}"]) + "\n"
 
 
 def test_summary_of_a_spec_with_errors_shows_what_elaborated(cli, tmp_path, monkeypatch):

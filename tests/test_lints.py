@@ -53,9 +53,21 @@ def test_warning_corpus(path):
 
 def test_every_rule_has_a_case_in_the_corpus():
     codes = {code for path in FILES for _, _, code, _ in expectations(path)}
-    assert codes == {"bias-before-batchnorm", "unseen-border", "softmax-output", "softmax-inside",
-                     "dropout-before-batchnorm", "double-activation", "gaps", "unknown-lint", "channels-last",
-                     "torch-argument-order", "unused", "misaligned-join", "uneven-overlap"}
+    assert codes == {
+        "bias-before-batchnorm",
+        "unseen-border",
+        "softmax-output",
+        "softmax-inside",
+        "dropout-before-batchnorm",
+        "double-activation",
+        "gaps",
+        "unknown-lint",
+        "channels-last",
+        "torch-argument-order",
+        "unused",
+        "misaligned-join",
+        "uneven-overlap",
+    }
     assert codes == set(CODES) | {"unknown-lint"}  # every code an allow comment may name
     assert len(RULES) == 11  # softmax_placement gives two codes
 
@@ -94,8 +106,7 @@ def test_warnings_do_not_fail_check_and_are_in_json():
     assert "warning[softmax-output]: the network ends in softmax" in done.stdout
     assert f"--> {path}:7:5" in done.stdout and "1 warning(s)" in done.stdout
     assert "    ^^^^^^^^^ nn.CrossEntropyLoss" in done.stdout  # the caret spans `softmax()`, not one column
-    done = subprocess.run([netspec_bin, "check", "--json", path], capture_output=True, text=True, cwd=ROOT,
-                          timeout=60)
+    done = subprocess.run([netspec_bin, "check", "--json", path], capture_output=True, text=True, cwd=ROOT, timeout=60)
     (result,) = json.loads(done.stdout)["files"]
     (warning,) = result["diagnostics"]
     assert result["ok"] is True and warning["severity"] == "warning" and warning["code"] == "softmax-output"

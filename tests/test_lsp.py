@@ -55,8 +55,10 @@ def test_diagnostics_on_open_and_change_match_netspec_check(session, tmp_path):
 
 
 def test_warning_and_related_locations(session, tmp_path):
-    text = ("network N {\n    input [3, 16, 16]\n    block B(c: int) {\n        conv(c, 3, padding=1)\n"
-            "        batchnorm()\n        relu()\n    }\n    a: B(8)\n    b: B(16)\n}\n")
+    text = (
+        "network N {\n    input [3, 16, 16]\n    block B(c: int) {\n        conv(c, 3, padding=1)\n"
+        "        batchnorm()\n        relu()\n    }\n    a: B(8)\n    b: B(16)\n}\n"
+    )
     path = tmp_path / "warn.net"
     path.write_text(text)
     _, found = session.open(path)
@@ -69,8 +71,9 @@ def test_warning_and_related_locations(session, tmp_path):
 
 def test_inlay_hints_are_the_summary_shapes(session):
     uri, _ = session.open(RESNET18)
-    hints = session.request(lsp.TEXT_DOCUMENT_INLAY_HINT, lsp.InlayHintParams(
-        doc(uri), lsp.Range(lsp.Position(0, 0), lsp.Position(100, 0))))
+    hints = session.request(
+        lsp.TEXT_DOCUMENT_INLAY_HINT, lsp.InlayHintParams(doc(uri), lsp.Range(lsp.Position(0, 0), lsp.Position(100, 0)))
+    )
     lines = RESNET18.read_text().splitlines()
     by_line = {h.position.line: h.label for h in hints}
     report = netspec.analyse(RESNET18)
@@ -99,20 +102,27 @@ def test_hover_explains_a_layer_and_totals_a_group(session):
 def test_definition_references_rename(session):
     uri, _ = session.open(RESNET18)
     text = RESNET18.read_text()
-    found = session.request(lsp.TEXT_DOCUMENT_DEFINITION, lsp.DefinitionParams(
-        doc(uri), position_of(text, "Basic(128", 1)))
+    found = session.request(
+        lsp.TEXT_DOCUMENT_DEFINITION, lsp.DefinitionParams(doc(uri), position_of(text, "Basic(128", 1))
+    )
     assert found.uri == uri and found.range.start == position_of(text, "Basic(out")
-    refs = session.request(lsp.TEXT_DOCUMENT_REFERENCES, lsp.ReferenceParams(
-        text_document=doc(uri), position=position_of(text, "stride: int", 1),
-        context=lsp.ReferenceContext(include_declaration=True)))
+    refs = session.request(
+        lsp.TEXT_DOCUMENT_REFERENCES,
+        lsp.ReferenceParams(
+            text_document=doc(uri),
+            position=position_of(text, "stride: int", 1),
+            context=lsp.ReferenceContext(include_declaration=True),
+        ),
+    )
     keywords = len(re.findall(r"Basic\(\d+, stride=2\)", text))
     assert len(refs) == 1 + text.count("stride=stride") + keywords == 5  # the parameter, its use, Basic(.., stride=2)
-    edit = session.request(lsp.TEXT_DOCUMENT_RENAME, lsp.RenameParams(
-        doc(uri), position_of(text, "stride: int", 1), "step"))
+    edit = session.request(
+        lsp.TEXT_DOCUMENT_RENAME, lsp.RenameParams(doc(uri), position_of(text, "stride: int", 1), "step")
+    )
     lines = text.splitlines()
     for e in sorted(edit.changes[uri], key=lambda e: (e.range.start.line, -e.range.start.character)):
         line = lines[e.range.start.line]
-        lines[e.range.start.line] = line[:e.range.start.character] + e.new_text + line[e.range.end.character:]
+        lines[e.range.start.line] = line[: e.range.start.character] + e.new_text + line[e.range.end.character :]
     renamed = "\n".join(lines) + "\n"
     assert "step: int = 1" in renamed and "stride=step" in renamed and "Basic(128, step=2)" in renamed
     assert "maxpool(3, stride=2" in renamed  # a layer's argument of the same name is not the block's
@@ -122,9 +132,10 @@ def test_definition_references_rename(session):
 def test_definition_in_an_imported_library(session):
     uri, _ = session.open(GOOGLENET)
     text = GOOGLENET.read_text()
-    found = session.request(lsp.TEXT_DOCUMENT_DEFINITION, lsp.DefinitionParams(
-        doc(uri), position_of(text, "Inception(64", 1)))
-    library = (ROOT / "specs/lib/inception.net")
+    found = session.request(
+        lsp.TEXT_DOCUMENT_DEFINITION, lsp.DefinitionParams(doc(uri), position_of(text, "Inception(64", 1))
+    )
+    library = ROOT / "specs/lib/inception.net"
     assert found.uri == library.resolve().as_uri()
     assert found.range.start == position_of(library.read_text(), "Inception(c1")
 
@@ -132,12 +143,14 @@ def test_definition_in_an_imported_library(session):
 def test_completion(session):
     uri, _ = session.open(RESNET18)
     text = RESNET18.read_text()
-    inside = session.request(lsp.TEXT_DOCUMENT_COMPLETION, lsp.CompletionParams(
-        doc(uri), position_of(text, "maxpool(3, ", 11)))
+    inside = session.request(
+        lsp.TEXT_DOCUMENT_COMPLETION, lsp.CompletionParams(doc(uri), position_of(text, "maxpool(3, ", 11))
+    )
     items = {i.label: i for i in inside.items}
     assert items["ceil_mode="].detail == "bool = false" and "stride=" in items and "conv" not in items
-    block = session.request(lsp.TEXT_DOCUMENT_COMPLETION, lsp.CompletionParams(
-        doc(uri), position_of(text, "Basic(128, ", 11)))
+    block = session.request(
+        lsp.TEXT_DOCUMENT_COMPLETION, lsp.CompletionParams(doc(uri), position_of(text, "Basic(128, ", 11))
+    )
     assert {i.label: i.detail for i in block.items}["stride="] == "stride: int = 1"
     start = session.request(lsp.TEXT_DOCUMENT_COMPLETION, lsp.CompletionParams(doc(uri), position_of(text, "flatten")))
     labels = {i.label: i for i in start.items}
@@ -158,8 +171,9 @@ def test_document_symbols(session):
 def test_formatting(session, tmp_path):
     messy = "network X {\ninput [3,8,8]\n  a: conv(4,3)   # c\n  bb: relu()\n}\n"
     uri, _ = session.open(tmp_path / "m.net", messy)
-    (edit,) = session.request(lsp.TEXT_DOCUMENT_FORMATTING, lsp.DocumentFormattingParams(
-        doc(uri), lsp.FormattingOptions(4, True)))
+    (edit,) = session.request(
+        lsp.TEXT_DOCUMENT_FORMATTING, lsp.DocumentFormattingParams(doc(uri), lsp.FormattingOptions(4, True))
+    )
     assert edit.new_text == format_text(messy) and edit.range.start == lsp.Position(0, 0)
 
 
@@ -167,8 +181,9 @@ def test_syntax_error_keeps_shapes_for_what_parses(session, tmp_path):
     text = RESNET18.read_text().replace("fc:      linear(classes)", "fc:      linear(classes")
     uri, found = session.open(tmp_path / "typing.net", text)
     assert len(found) == 1 and found[0].code == "syntax" and found[0].message.startswith("unexpected")
-    hints = session.request(lsp.TEXT_DOCUMENT_INLAY_HINT, lsp.InlayHintParams(
-        doc(uri), lsp.Range(lsp.Position(0, 0), lsp.Position(100, 0))))
+    hints = session.request(
+        lsp.TEXT_DOCUMENT_INLAY_HINT, lsp.InlayHintParams(doc(uri), lsp.Range(lsp.Position(0, 0), lsp.Position(100, 0)))
+    )
     labels = {h.position.line: h.label for h in hints}
     maxpool = text.splitlines().index("    maxpool: maxpool(3, stride=2, padding=1)")
     assert labels[maxpool] == "→ [64, 56, 56]"
@@ -181,8 +196,10 @@ def test_inlay_hints_with_cost():
     session = Session({"inlayHints": {"cost": True}})
     try:
         uri, _ = session.open(RESNET18)
-        hints = session.request(lsp.TEXT_DOCUMENT_INLAY_HINT, lsp.InlayHintParams(
-            doc(uri), lsp.Range(lsp.Position(0, 0), lsp.Position(100, 0))))
+        hints = session.request(
+            lsp.TEXT_DOCUMENT_INLAY_HINT,
+            lsp.InlayHintParams(doc(uri), lsp.Range(lsp.Position(0, 0), lsp.Position(100, 0))),
+        )
     finally:
         session.close()
     lines = RESNET18.read_text().splitlines()
@@ -196,8 +213,10 @@ def test_inlay_hints_with_cost():
 
 
 def test_named_skips_go_to_their_label_and_a_mismatch_relates_both_ends(session, tmp_path):
-    text = ("network N {\n    input [3, 8, 8]\n    stem: conv(4, 3, padding=1)\n    down: conv(4, 3, stride=2)\n"
-            "    add { @stem  identity() }\n}\n")
+    text = (
+        "network N {\n    input [3, 8, 8]\n    stem: conv(4, 3, padding=1)\n    down: conv(4, 3, stride=2)\n"
+        "    add { @stem  identity() }\n}\n"
+    )
     path = tmp_path / "skip.net"
     path.write_text(text)
     uri, found = session.open(path)

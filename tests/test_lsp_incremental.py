@@ -19,8 +19,9 @@ EDITS = ["1", "64", "x", ",", ")", "(", "{", "}", " ", "", "stride=2", "relu()",
 
 
 @settings(max_examples=150, deadline=None)
-@given(name=st.sampled_from(sorted(SPECS)), where=st.floats(0, 1), width=st.integers(0, 3),
-       insert=st.sampled_from(EDITS))
+@given(
+    name=st.sampled_from(sorted(SPECS)), where=st.floats(0, 1), width=st.integers(0, 3), insert=st.sampled_from(EDITS)
+)
 def test_an_edit_gives_what_a_full_parse_gives(name, where, width, insert):
     text = SPECS[name]
     lines = text.split("\n")
@@ -28,7 +29,7 @@ def test_an_edit_gives_what_a_full_parse_gives(name, where, width, insert):
     row = candidates[int(where * (len(candidates) - 1))]
     line = lines[row]
     col = len(line) - len(line.lstrip()) + int(where * 997) % max(1, len(line.strip()))
-    lines[row] = line[:col] + insert + line[col + width:]
+    lines[row] = line[:col] + insert + line[col + width :]
     new = "\n".join(lines)
     before = analyse_text(text, name)
     after = analyse_text(new, name, before)

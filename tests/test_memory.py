@@ -17,8 +17,13 @@ import netspec
 from netspec.analysis.memory import memory
 
 SPECS = Path(__file__).parent.parent / "specs"
-RANDOM = settings(max_examples=30, deadline=None, derandomize=True, database=None,
-                  suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+RANDOM = settings(
+    max_examples=30,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 
 pytestmark = pytest.mark.usefixtures("torch_one_thread")
 
@@ -80,10 +85,15 @@ def agree(source, batch: int = 2, input=None, **params) -> None:
     assert predicted(graph, batch) == measured(model, x)
 
 
-@pytest.mark.parametrize("source, params", [
-    (MIXED, {}), ("lenet5.net", {}), ("resnet_cifar.net", {"depth": 8}),
-    ("resnet_cifar.net", {"depth": 8, "plain": True}),
-])
+@pytest.mark.parametrize(
+    "source, params",
+    [
+        (MIXED, {}),
+        ("lenet5.net", {}),
+        ("resnet_cifar.net", {"depth": 8}),
+        ("resnet_cifar.net", {"depth": 8, "plain": True}),
+    ],
+)
 def test_saved_activations_are_what_autograd_keeps(source, params):
     agree(SPECS / source if source.endswith(".net") else source, **params)
 
@@ -98,10 +108,15 @@ def test_saved_activations_for_random_specs(spec):
     agree(spec.text, batch=2)
 
 
-@pytest.mark.parametrize("optimizer, cls, kwargs", [
-    ("sgd", torch.optim.SGD, {"lr": 0.1}), ("momentum", torch.optim.SGD, {"lr": 0.1, "momentum": 0.9}),
-    ("adam", torch.optim.Adam, {}), ("adamw", torch.optim.AdamW, {}),
-])
+@pytest.mark.parametrize(
+    "optimizer, cls, kwargs",
+    [
+        ("sgd", torch.optim.SGD, {"lr": 0.1}),
+        ("momentum", torch.optim.SGD, {"lr": 0.1, "momentum": 0.9}),
+        ("adam", torch.optim.Adam, {}),
+        ("adamw", torch.optim.AdamW, {}),
+    ],
+)
 def test_optimizer_state_is_what_torch_holds_after_a_step(optimizer, cls, kwargs):
     graph = netspec.build(MIXED)
     model = netspec.load(MIXED)

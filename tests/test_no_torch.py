@@ -20,15 +20,27 @@ MAIN = "import sys; from netspec.cli import main; sys.argv[0] = 'netspec'; main(
 
 # What a check does not need: (module or package, why it is not needed)
 NOT_FOR_CHECK = {
-    "netspec.backends": "emitting torch, ONNX, diagrams, tables", "netspec.format": "netspec fmt",
-    "netspec.lsp": "netspec lsp", "netspec.highlight": "the Pygments lexer", "netspec.zoo": "netspec zoo",
-    "netspec.analysis.sizes": "netspec sizes", "netspec.analysis.memory": "netspec memory",
-    "netspec.parse.examples": "describing a syntax error", "netspec.elaborate.expect": "expect statements",
+    "netspec.backends": "emitting torch, ONNX, diagrams, tables",
+    "netspec.format": "netspec fmt",
+    "netspec.lsp": "netspec lsp",
+    "netspec.highlight": "the Pygments lexer",
+    "netspec.zoo": "netspec zoo",
+    "netspec.analysis.sizes": "netspec sizes",
+    "netspec.analysis.memory": "netspec memory",
+    "netspec.parse.examples": "describing a syntax error",
+    "netspec.elaborate.expect": "expect statements",
     "netspec.analysis.expect": "expect statements",
-    **{f"netspec.cli.{name}": f"netspec {name}" for name in ("diagram", "compile", "export", "fmt", "lsp", "memory",
-                                                           "sizes", "diff", "zoo", "costs")},
-    "pygls": "netspec lsp", "lsprotocol": "netspec lsp", "pygments": "highlighting", "graphviz": "diagrams",
-    "rich": "tables", "pydantic": "the JSON schema", "numpy": "netspec sizes",
+    **{
+        f"netspec.cli.{name}": f"netspec {name}"
+        for name in ("diagram", "compile", "export", "fmt", "lsp", "memory", "sizes", "diff", "zoo", "costs")
+    },
+    "pygls": "netspec lsp",
+    "lsprotocol": "netspec lsp",
+    "pygments": "highlighting",
+    "graphviz": "diagrams",
+    "rich": "tables",
+    "pydantic": "the JSON schema",
+    "numpy": "netspec sizes",
 }
 
 
@@ -42,26 +54,33 @@ def imported_modules(args: list[str]) -> tuple[set[str], subprocess.CompletedPro
 
 def imported(args: list[str]) -> tuple[set[str], subprocess.CompletedProcess]:
     """The top-level packages a `netspec` process imported, and the finished process."""
-    done = subprocess.run([sys.executable, "-X", "importtime", "-c", MAIN, *args], capture_output=True, text=True,
-                          cwd=ROOT)
-    modules = {line.rsplit("|", 1)[-1].strip().split(".")[0]
-               for line in done.stderr.splitlines() if line.startswith("import time:")}
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", "-c", MAIN, *args], capture_output=True, text=True, cwd=ROOT
+    )
+    modules = {
+        line.rsplit("|", 1)[-1].strip().split(".")[0]
+        for line in done.stderr.splitlines()
+        if line.startswith("import time:")
+    }
     return modules, done
 
 
-@pytest.mark.parametrize("args", [
-    ["check", "specs/resnet18.net"],
-    ["check", "specs/resnet18.net", "--set", "classes=10", "--json"],
-    ["check", "specs/resnet18.net", "-sclasses=10"],
-    ["summary", "specs/resnet18.net", "--depth", "1"],
-    ["summary", "specs/resnet18.net", "--json"],
-    ["summary", "specs/resnet18.net", "--input", "3x{224..288..32}"],
-    ["explain", "specs/lecture.net", "conv1"],
-    ["diff", "specs/resnet18.net", "specs/resnet.net"],  # exit status 0: the same keys and shapes
-    ["zoo", "--json"],
-    ["sizes", "specs/resnet18.net", "--json"],
-    ["memory", "specs/resnet18.net", "--batch", "8", "--optimizer", "adam"],
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["check", "specs/resnet18.net"],
+        ["check", "specs/resnet18.net", "--set", "classes=10", "--json"],
+        ["check", "specs/resnet18.net", "-sclasses=10"],
+        ["summary", "specs/resnet18.net", "--depth", "1"],
+        ["summary", "specs/resnet18.net", "--json"],
+        ["summary", "specs/resnet18.net", "--input", "3x{224..288..32}"],
+        ["explain", "specs/lecture.net", "conv1"],
+        ["diff", "specs/resnet18.net", "specs/resnet.net"],  # exit status 0: the same keys and shapes
+        ["zoo", "--json"],
+        ["sizes", "specs/resnet18.net", "--json"],
+        ["memory", "specs/resnet18.net", "--batch", "8", "--optimizer", "adam"],
+    ],
+)
 def test_static_commands_never_import_torch(args):
     modules, done = imported(args)
     assert done.returncode == 0, done.stderr[-2000:]
@@ -85,16 +104,23 @@ def test_a_failing_check_never_imports_torch(tmp_path):
     assert not modules & HEAVY
 
 
-@pytest.mark.parametrize("args", [
-    ["check", "specs/convnext.net"],  # no expect statements: their modules stay unimported too
-    ["check", "specs/stack.net", "--set", "channels=32", "--json"],
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["check", "specs/convnext.net"],  # no expect statements: their modules stay unimported too
+        ["check", "specs/stack.net", "--set", "channels=32", "--json"],
+    ],
+)
 def test_check_imports_only_what_it_uses(args):
     modules, done = imported_modules(args)
     assert done.returncode == 0, done.stderr[-2000:]
     assert {"netspec.parse.parser", "netspec.elaborate", "netspec.analysis.analyse", "netspec.cli.inspect"} <= modules
-    unneeded = {f"{name} ({why})" for name, why in NOT_FOR_CHECK.items()
-                for module in modules if module == name or module.startswith(name + ".")}
+    unneeded = {
+        f"{name} ({why})"
+        for name, why in NOT_FOR_CHECK.items()
+        for module in modules
+        if module == name or module.startswith(name + ".")
+    }
     assert not unneeded, f"`netspec {' '.join(args)}` imported {sorted(unneeded)}"
 
 

@@ -19,12 +19,12 @@ def dims(value) -> list:
 
 def test_writes_a_verified_dynamic_batch_model(cli, tmp_path):
     out = tmp_path / "lenet5.onnx"
-    code, stdout, stderr = cli("export", LENET, "-o", str(out), "--dynamic-batch",
-                               "--set", "classes=4")
+    code, stdout, stderr = cli("export", LENET, "-o", str(out), "--dynamic-batch", "--set", "classes=4")
     assert (code, stdout) == (0, "")  # the report is a status message: stderr, as every command's "wrote ..."
     first, second, third = stderr.splitlines()
-    assert first.startswith(f"wrote {out} (") and first.endswith("LeNet5, opset 20, batch dynamic, "
-                                                                  "12 ONNX nodes, 12 traced to the spec")
+    assert first.startswith(f"wrote {out} (") and first.endswith(
+        "LeNet5, opset 20, batch dynamic, 12 ONNX nodes, 12 traced to the spec"
+    )
     assert second.startswith("verified: onnx checker passed; onnxruntime matches PyTorch to ")
     assert second.endswith("(tolerance 0.0001, batch 1, 2)") and third.startswith("time: build ")
     model = onnx.load(out)
@@ -34,8 +34,7 @@ def test_writes_a_verified_dynamic_batch_model(cli, tmp_path):
 
 def test_json_report_and_no_verify(cli, tmp_path):
     out = tmp_path / "lenet5.onnx"
-    code, stdout, _ = cli("export", LENET, "-o", str(out), "--no-verify", "--opset", "18",
-                          "--json")
+    code, stdout, _ = cli("export", LENET, "-o", str(out), "--no-verify", "--opset", "18", "--json")
     report = json.loads(stdout)
     assert code == 0 and report["ok"] is True and report["verified"] is False and report["max_diff"] is None
     assert (report["path"], report["opset"], report["nodes"], report["traced"]) == (str(out), 18, 12, 12)
@@ -51,8 +50,7 @@ def test_an_opset_that_cannot_be_written_is_an_error_and_leaves_no_file(cli, tmp
 
 
 def test_errors_as_json(cli, tmp_path):
-    code, stdout, stderr = cli("export", LENET, "-o", str(tmp_path / "x.onnx"), "--opset", "99",
-                               "--json")
+    code, stdout, stderr = cli("export", LENET, "-o", str(tmp_path / "x.onnx"), "--opset", "99", "--json")
     report = json.loads(stdout)
     assert (code, stderr, report["ok"]) == (1, "", False)
     assert report["diagnostics"][0]["code"] == "onnx-opset"
@@ -68,8 +66,11 @@ def test_another_process_writes_the_same_bytes(tmp_path):
     """Nothing in the file depends on the process, the time or the machine: the CLI in a fresh process writes
     exactly what the Python API gives here."""
     out = tmp_path / "lenet5.onnx"
-    subprocess.run([sys.executable, "-c", "from netspec.cli import main; main()", "export", LENET, "-o", str(out)],
-                   check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, "-c", "from netspec.cli import main; main()", "export", LENET, "-o", str(out)],
+        check=True,
+        capture_output=True,
+    )
     assert out.read_bytes() == netspec.export_onnx(LENET).data
 
 

@@ -47,11 +47,13 @@ def test_every_node_names_its_layer_block_and_line(resnet):
     assert result.traced == result.nodes == len(result.model.graph.node) == 49
     assert found["Conv"][0] == f"conv1 + bn1 at {RESNET18}:16"
     assert found["Conv"][1] == f"layer1.0.conv1 + layer1.0.bn1 (Basic(64)) at {RESNET18}:7"
-    assert f"layer2.0.downsample.0 + layer2.0.downsample.1 (Basic(128, stride=2)) at {RESNET18}:12" \
-        in found["Conv"]
+    assert f"layer2.0.downsample.0 + layer2.0.downsample.1 (Basic(128, stride=2)) at {RESNET18}:12" in found["Conv"]
     assert found["Add"][0] == f"layer1.0.add (Basic(64)) at {RESNET18}:6"
-    assert found["Relu"][:3] == [f"relu at {RESNET18}:18", f"layer1.0.relu (Basic(64)) at {RESNET18}:9",
-                                 f"layer1.0.5 (Basic(64)) at {RESNET18}:13"]
+    assert found["Relu"][:3] == [
+        f"relu at {RESNET18}:18",
+        f"layer1.0.relu (Basic(64)) at {RESNET18}:9",
+        f"layer1.0.5 (Basic(64)) at {RESNET18}:13",
+    ]
     assert (found["MaxPool"], found["Gemm"]) == ([f"maxpool at {RESNET18}:19"], [f"fc at {RESNET18}:26"])
 
 
@@ -59,11 +61,15 @@ def test_node_metadata_is_netspecs_own(resnet):
     _, result = resnet
     conv = next(n for n in result.model.graph.node if n.doc_string.startswith("layer1.0.conv1"))
     assert {p.key: p.value for p in conv.metadata_props} == {
-        "netspec.path": "layer1.0.conv1", "netspec.source": f"{RESNET18}:7:20",
-        "netspec.block": "Basic(64)", "netspec.folded": "layer1.0.bn1"}
+        "netspec.path": "layer1.0.conv1",
+        "netspec.source": f"{RESNET18}:7:20",
+        "netspec.block": "Basic(64)",
+        "netspec.folded": "layer1.0.bn1",
+    }
     graph = result.model.graph
-    keys = {p.key for item in (*graph.node, *graph.input, *graph.output, *graph.initializer)
-            for p in item.metadata_props}
+    keys = {
+        p.key for item in (*graph.node, *graph.input, *graph.output, *graph.initializer) for p in item.metadata_props
+    }
     assert all(key.startswith("netspec.") for key in keys)
     assert sys.prefix.encode() not in result.data and b"stack_trace" not in result.data
 
@@ -100,8 +106,10 @@ def test_structural_ops_in_a_blocks_forward_are_traced(cifar):
     found = docs(result)
     assert result.traced == result.nodes
     assert found["Pad"][0] == f"layer2.0.pad (Basic(32, stride=2)) at {CIFAR}:24"
-    assert set(found["Slice"]) == {f"layer2.0.pad (Basic(32, stride=2)) at {CIFAR}:24",
-                                   f"layer3.0.pad (Basic(64, stride=2)) at {CIFAR}:24"}
+    assert set(found["Slice"]) == {
+        f"layer2.0.pad (Basic(32, stride=2)) at {CIFAR}:24",
+        f"layer3.0.pad (Basic(64, stride=2)) at {CIFAR}:24",
+    }
     assert found["Add"][1] == f"layer2.0.add (Basic(32, stride=2)) at {CIFAR}:18"
 
 
@@ -190,7 +198,9 @@ def test_checker_rejects_a_broken_model(resnet):
 
 
 def test_import_netspec_and_the_backend_loads_no_torch_or_onnx():
-    code = ("import sys, netspec, netspec.backends.onnx, netspec.cli; "
-            "print(sorted(m for m in ('torch', 'onnx', 'onnxruntime', 'onnxscript') if m in sys.modules))")
+    code = (
+        "import sys, netspec, netspec.backends.onnx, netspec.cli; "
+        "print(sorted(m for m in ('torch', 'onnx', 'onnxruntime', 'onnxscript') if m in sys.modules))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"

@@ -35,15 +35,17 @@ def syntax_error(text: str):
 
 
 def test_file_with_imports_blocks_and_network():
-    spec = parse('import "lib/a.net"\nfrom "lib/b.net" import X, Y,\n'
-                 'block B() { relu() }\nnetwork N { input [3, 8, 8] }\n', "f.net")
+    spec = parse(
+        'import "lib/a.net"\nfrom "lib/b.net" import X, Y,\nblock B() { relu() }\nnetwork N { input [3, 8, 8] }\n',
+        "f.net",
+    )
     assert [(i.path, i.names) for i in spec.imports] == [("lib/a.net", None), ("lib/b.net", ("X", "Y"))]
     assert [b.name for b in spec.blocks] == ["B"] and [n.name for n in spec.networks] == ["N"]
     assert spec.file == "f.net" and spec.text.startswith("import")
 
 
 def test_network_parameters_with_types_and_defaults():
-    network = net("", "(classes: int = 10, widths: list[int] = [16, 32], drop: float, name: str = \"x\",)")
+    network = net("", '(classes: int = 10, widths: list[int] = [16, 32], drop: float, name: str = "x",)')
     params = {p.name: p for p in network.params}
     assert [str(p.type) for p in network.params] == ["int", "list[int]", "float", "str"]
     assert params["drop"].default is None
@@ -85,17 +87,24 @@ def test_groups_nest():
 
 
 def test_residual_shortcuts():
-    items = [m.item for m in members("""
+    items = [
+        m.item
+        for m in members("""
         residual { relu() }
         residual { relu() } shortcut auto
         residual { relu() } shortcut downsample: pad
         residual { relu() } shortcut none
         residual { relu() } shortcut kind
         residual { relu() } shortcut proj: { conv(8, 1) batchnorm() }
-    """)]
+    """)
+    ]
     assert items[0].shortcut is None
     assert [(s.shortcut.label, s.shortcut.kind) for s in items[1:5]] == [
-        (None, "auto"), ("downsample", "pad"), (None, "none"), (None, "kind")]
+        (None, "auto"),
+        ("downsample", "pad"),
+        (None, "none"),
+        (None, "kind"),
+    ]
     explicit = items[5].shortcut
     assert explicit.label == "proj" and explicit.kind is None and len(explicit.body) == 2
 
@@ -133,23 +142,41 @@ def test_input_statement():
 # ---- expressions ------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("1 + 2 * 3", 7),
-    ("(1 + 2) * 3", 9),
-    ("2 ** 3 ** 2", 512),            # right-associative
-    ("-2 ** 2", -4),                 # ** binds tighter than unary minus
-    ("7 // 2", 3), ("-7 // 2", -4), ("7 % 3", 1), ("7 / 2", 3.5), ("6 / 2", 3.0),
-    ("1 < 2 and 2 < 3", True), ("not 1 == 1 or true", True), ("not (1 == 1 or true)", False),
-    ("if 1 > 2 then 10 else 20", 20),
-    ("if false then 1 else if true then 2 else 3", 2),
-    ("[1, 2, 3][1]", 2), ("[1, 2, 3][-1]", 3), ("[[1, 2], [3]][0][1]", 2),
-    ("len([1, 2]) + max(3, 4) + min([5, 6]) + sum([1, 1]) + abs(-1)", 14),
-    ("range(3)", (0, 1, 2)), ("range(1, 7, 2)", (1, 3, 5)),
-    ("[1] + [2]", (1, 2)), ('"ab" + "c"', "abc"),
-    ("3 in [1, 2, 3]", True), ('"a" in "abc"', True), ("4 in range(3)", False),
-    ("1_000 + 1", 1001), ("1e-3", 0.001), ("2.", 2.0),
-    ("same", "same"), ("valid", "valid"),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("1 + 2 * 3", 7),
+        ("(1 + 2) * 3", 9),
+        ("2 ** 3 ** 2", 512),  # right-associative
+        ("-2 ** 2", -4),  # ** binds tighter than unary minus
+        ("7 // 2", 3),
+        ("-7 // 2", -4),
+        ("7 % 3", 1),
+        ("7 / 2", 3.5),
+        ("6 / 2", 3.0),
+        ("1 < 2 and 2 < 3", True),
+        ("not 1 == 1 or true", True),
+        ("not (1 == 1 or true)", False),
+        ("if 1 > 2 then 10 else 20", 20),
+        ("if false then 1 else if true then 2 else 3", 2),
+        ("[1, 2, 3][1]", 2),
+        ("[1, 2, 3][-1]", 3),
+        ("[[1, 2], [3]][0][1]", 2),
+        ("len([1, 2]) + max(3, 4) + min([5, 6]) + sum([1, 1]) + abs(-1)", 14),
+        ("range(3)", (0, 1, 2)),
+        ("range(1, 7, 2)", (1, 3, 5)),
+        ("[1] + [2]", (1, 2)),
+        ('"ab" + "c"', "abc"),
+        ("3 in [1, 2, 3]", True),
+        ('"a" in "abc"', True),
+        ("4 in range(3)", False),
+        ("1_000 + 1", 1001),
+        ("1e-3", 0.001),
+        ("2.", 2.0),
+        ("same", "same"),
+        ("valid", "valid"),
+    ],
+)
 def test_expression_values(text, expected):
     result = value(text)
     assert result == expected and type(result) is type(expected)
@@ -216,8 +243,9 @@ def test_unexpected_end_of_file_points_at_the_brace_never_closed():
 
 def test_lark_never_leaks():
     """The AST holds netspec's own types only: no lark Tree or Token anywhere."""
-    spec = parse('import "x.net"\n'
-                 'network N(a: int = 1) { input [3, 8, 8] b: residual { conv(a, 1) } shortcut s: auto }')
+    spec = parse(
+        'import "x.net"\nnetwork N(a: int = 1) { input [3, 8, 8] b: residual { conv(a, 1) } shortcut s: auto }'
+    )
 
     def walk(node):
         assert "lark" not in type(node).__module__

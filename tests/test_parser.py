@@ -23,28 +23,42 @@ def test_every_command_is_defined_once_for_its_function():
 def test_a_command_line_becomes_the_function_call():
     function, values = read(["check", "a.net", "--set", "x=1", "b.net", "-s", "y=2", "--json"])
     assert function is COMMANDS["check"].function  # options may come between the files, as in typer
-    assert values == {"files": [Path("a.net"), Path("b.net")], "set": ["x=1", "y=2"], "input": None,
-                      "strict": False, "json_": True}
+    assert values == {
+        "files": [Path("a.net"), Path("b.net")],
+        "set": ["x=1", "y=2"],
+        "input": None,
+        "strict": False,
+        "json_": True,
+    }
     assert arguments(COMMANDS["summary"], ["-", "-d", "2", "--set=c=1", "-sk=3"]) == {
-        "files": [Path("-")], "depth": "2", "set": ["c=1", "k=3"], "input": None, "json_": False}
+        "files": [Path("-")],
+        "depth": "2",
+        "set": ["c=1", "k=3"],
+        "input": None,
+        "json_": False,
+    }
     assert arguments(COMMANDS["export"], ["a.net", "-o", "a.onnx", "--no-verify", "--opset", "18"])["verify"] is False
     assert arguments(COMMANDS["diagram"], ["a.net", "-o", "a.svg", "--rankdir", "lr"])["rankdir"] == "LR"
     assert arguments(COMMANDS["zoo"], [])["index"] is None and arguments(COMMANDS["check"], ["--", "-a.net"])[
-        "files"] == [Path("-a.net")]
+        "files"
+    ] == [Path("-a.net")]
 
 
-@pytest.mark.parametrize("argv, message", [
-    (["chek", LECTURE], "unknown command `chek` | did you mean `check`?"),
-    (["check", LECTURE, "--jsn"], "`netspec check` has no option `--jsn` | did you mean `--json`?"),
-    (["check", LECTURE, "--js"], "has no option `--js`"),  # no abbreviations: a prefix never silently picks one
-    (["check"], "the following arguments are required: FILE | usage: netspec check"),
-    (["explain", LECTURE, "conv1", "extra"], "unexpected argument `extra` for `netspec explain`"),
-    (["summary", LECTURE, "-d"], "argument --depth/-d: expected one argument"),
-    (["sizes", LECTURE, "--max", "0"], "'0' is not a whole number >= 1 and <= 1,000,000"),
-    (["memory", LECTURE, "--optimizer", "sdg"], "'sdg' is not one of sgd, momentum, adam, adamw"),
-    (["export", LECTURE, "-o", "x.onnx", "--tolerance", "nan"], "'nan' is not a number >= 0"),
-    (["--json", "check"], "unknown option `--json` before a command | write the command first"),
-])
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["chek", LECTURE], "unknown command `chek` | did you mean `check`?"),
+        (["check", LECTURE, "--jsn"], "`netspec check` has no option `--jsn` | did you mean `--json`?"),
+        (["check", LECTURE, "--js"], "has no option `--js`"),  # no abbreviations: a prefix never silently picks one
+        (["check"], "the following arguments are required: FILE | usage: netspec check"),
+        (["explain", LECTURE, "conv1", "extra"], "unexpected argument `extra` for `netspec explain`"),
+        (["summary", LECTURE, "-d"], "argument --depth/-d: expected one argument"),
+        (["sizes", LECTURE, "--max", "0"], "'0' is not a whole number >= 1 and <= 1,000,000"),
+        (["memory", LECTURE, "--optimizer", "sdg"], "'sdg' is not one of sgd, momentum, adam, adamw"),
+        (["export", LECTURE, "-o", "x.onnx", "--tolerance", "nan"], "'nan' is not a number >= 0"),
+        (["--json", "check"], "unknown option `--json` before a command | write the command first"),
+    ],
+)
 def test_usage_errors_name_the_mistake_and_the_fix(cli, argv, message):
     code, out, err = cli(*argv)
     assert code == 2 and out == "" and "Traceback" not in err

@@ -25,8 +25,9 @@ def run_hook(hook_id: str, root: Path) -> subprocess.CompletedProcess:
     chosen = [f for f in files if re.search(hook["files"], f) and not re.search(hook.get("exclude", "^$"), f)]
     command, *args = shlex.split(hook["entry"])
     assert command == "netspec" and hook["language"] == "python"
-    return subprocess.run([str(Path(sys.executable).parent / command), *args, *chosen], cwd=root,
-                          capture_output=True, text=True)
+    return subprocess.run(
+        [str(Path(sys.executable).parent / command), *args, *chosen], cwd=root, capture_output=True, text=True
+    )
 
 
 def test_check_hook(tmp_path):

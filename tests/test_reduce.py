@@ -21,8 +21,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "benchmarks"))
 from gen_spec import generate  # noqa: E402
 
-FILES = sorted(p for folder in ("specs", "tests/bad", "tests/adversarial", "examples", "benchmarks/specs")
-               for p in (ROOT / folder).rglob("*.net"))
+FILES = sorted(
+    p
+    for folder in ("specs", "tests/bad", "tests/adversarial", "examples", "benchmarks/specs")
+    for p in (ROOT / folder).rglob("*.net")
+)
 
 
 def reference(text: str, start: str = "start"):
@@ -57,26 +60,41 @@ def test_every_spec_file_parses_to_the_same_ast():
     assert parsed > 60  # most of the corpus parses; its syntax errors are compared as errors
 
 
-@pytest.mark.parametrize("text", [
-    "",
-    "# only a comment\n",
-    "network N {}",
-    "network N { input [3, 8, 8]  {}  { { relu() } } }",
-    "network N(a: int = (1 + 2) * 3, b: int | list[int] = [(4), ((5))]) { input [3, 8, 8] conv(a, b,) }",
-    "network N { input [3, 8, 8]\n  block: { relu() }\n  \"x{1 + (2)}\": relu()\n"
-    "  residual { relu() } shortcut s: auto }",
-    "network N { input [3, 8, 8]\n  conv(8, # a comment inside the call\n       3)  # and after it\n}",
-    "def f(a, b,) = if a > b then (a) else -(b ** 2) // 3\nnetwork N { input [3, 8, 8] expect params == 1.5M }",
-    "from \"lib.net\" import A, B,\n"
-    "block B() { for i in range(2) { if i == 0 { relu() } else if true { tanh() } else {} } }",
-    "network N { input [in.channels] }",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "# only a comment\n",
+        "network N {}",
+        "network N { input [3, 8, 8]  {}  { { relu() } } }",
+        "network N(a: int = (1 + 2) * 3, b: int | list[int] = [(4), ((5))]) { input [3, 8, 8] conv(a, b,) }",
+        'network N { input [3, 8, 8]\n  block: { relu() }\n  "x{1 + (2)}": relu()\n'
+        "  residual { relu() } shortcut s: auto }",
+        "network N { input [3, 8, 8]\n  conv(8, # a comment inside the call\n       3)  # and after it\n}",
+        "def f(a, b,) = if a > b then (a) else -(b ** 2) // 3\nnetwork N { input [3, 8, 8] expect params == 1.5M }",
+        'from "lib.net" import A, B,\n'
+        "block B() { for i in range(2) { if i == 0 { relu() } else if true { tanh() } else {} } }",
+        "network N { input [in.channels] }",
+    ],
+)
 def test_constructs_and_their_spans(text):
     assert built(text) is not None and same_as_reference(text)
 
 
-@pytest.mark.parametrize("text", ["1", "(1)", "((1 + 2)) * 3", "[1, [2, 3],]", "not a and b or c in [1]",
-                                  "f(g(1)[0], 2)[1]", "-(+1) ** -2", "if (a) then [b] else (c)", "in.shape[0]"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "1",
+        "(1)",
+        "((1 + 2)) * 3",
+        "[1, [2, 3],]",
+        "not a and b or c in [1]",
+        "f(g(1)[0], 2)[1]",
+        "-(+1) ** -2",
+        "if (a) then [b] else (c)",
+        "in.shape[0]",
+    ],
+)
 def test_expressions(text):
     assert built(text, "expr") is not None and same_as_reference(text, "expr")
 

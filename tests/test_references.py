@@ -54,8 +54,10 @@ def test_outputs_in_declaration_order_and_the_main_one():
     assert [(name, g.nodes[i].path) for name, i in g.outputs] == [("out", "concat"), ("aux", "4")]
     assert g.named_outputs and g.output.path == "concat"
     report = analyse(UNET)
-    assert report.outputs == [{"name": "out", "layer": "concat", "shape": [12, 16, 16]},
-                              {"name": "aux", "layer": "4", "shape": [8, 16, 16]}]
+    assert report.outputs == [
+        {"name": "out", "layer": "concat", "shape": [12, 16, 16]},
+        {"name": "aux", "layer": "4", "shape": [8, 16, 16]},
+    ]
     assert report.output == [12, 16, 16]
 
 
@@ -123,20 +125,25 @@ def test_a_let_can_hold_a_reference():
     assert g.nodes[_node(g, "add").inputs[0]].path == "a"
 
 
-@pytest.mark.parametrize("spec, message", [
-    ("network N { input [3, 8, 8]  concat { @b  identity() }  b: conv(3, 1) }", "`@b` is not computed yet"),
-    ("network N { input [3, 8, 8]  g: { conv(3, 1)  add { @g  identity() } } }", "`@g` is not computed yet"),
-    ("network N { input [3, 8, 8]  a: { b: conv(3, 1) }  add { @b  identity() } }", "no member named `b`"),
-    ("block B() { add { @a  identity() } }  network N { input [3, 8, 8]  a: conv(3, 1)  B() }",
-     "no member named `a` here"),
-    ("network N { input [3, 8, 8]  a: conv(3, 1)  @a.b }", "`@a` has no member `b`"),
-    ("network N { input [3, 8, 8]  @in.x }", "`@in` has no member `x`"),
-    ("network N { input [3, 8, 8]  a: conv(3, 1)  conv(@a + 1, 1) }", "`+` needs numbers"),
-    ("network N { input [3, 8, 8]  output a  output a }", "output `a` is declared twice"),
-    ("block B() { output x }  network N { input [3, 8, 8]  B() }", "`output` belongs to the network"),
-    ("network N { input [3, 8, 8]  add { output x  identity() } }", "`output` cannot be a path of a join"),
-    ('network N { input [3, 8, 8]  output "a.b" }', "`a.b` cannot name a layer"),
-])
+@pytest.mark.parametrize(
+    "spec, message",
+    [
+        ("network N { input [3, 8, 8]  concat { @b  identity() }  b: conv(3, 1) }", "`@b` is not computed yet"),
+        ("network N { input [3, 8, 8]  g: { conv(3, 1)  add { @g  identity() } } }", "`@g` is not computed yet"),
+        ("network N { input [3, 8, 8]  a: { b: conv(3, 1) }  add { @b  identity() } }", "no member named `b`"),
+        (
+            "block B() { add { @a  identity() } }  network N { input [3, 8, 8]  a: conv(3, 1)  B() }",
+            "no member named `a` here",
+        ),
+        ("network N { input [3, 8, 8]  a: conv(3, 1)  @a.b }", "`@a` has no member `b`"),
+        ("network N { input [3, 8, 8]  @in.x }", "`@in` has no member `x`"),
+        ("network N { input [3, 8, 8]  a: conv(3, 1)  conv(@a + 1, 1) }", "`+` needs numbers"),
+        ("network N { input [3, 8, 8]  output a  output a }", "output `a` is declared twice"),
+        ("block B() { output x }  network N { input [3, 8, 8]  B() }", "`output` belongs to the network"),
+        ("network N { input [3, 8, 8]  add { output x  identity() } }", "`output` cannot be a path of a join"),
+        ('network N { input [3, 8, 8]  output "a.b" }', "`a.b` cannot name a layer"),
+    ],
+)
 def test_reference_and_output_errors_are_located(spec, message):
     with pytest.raises(NetspecError) as info:
         build(spec)
@@ -146,8 +153,10 @@ def test_reference_and_output_errors_are_located(spec, message):
 
 def test_a_mismatched_skip_points_at_both_ends():
     with pytest.raises(NetspecError) as info:
-        build("network N {\n input [3, 8, 8]\n stem: conv(4, 3, padding=1)\n down: conv(4, 3, stride=2)\n"
-              " add { @stem  identity() }\n}")
+        build(
+            "network N {\n input [3, 8, 8]\n stem: conv(4, 3, padding=1)\n down: conv(4, 3, stride=2)\n"
+            " add { @stem  identity() }\n}"
+        )
     [error] = info.value.errors
     assert error.span.line == 5
     [(where, label)] = error.related
@@ -168,6 +177,7 @@ def test_the_formatter_keeps_references_and_outputs():
     formatted = format_text(text)
     assert "concat { @skip  identity() }" in formatted and "output aux { @mid  relu() }" in formatted
     assert format_text(formatted) == formatted
+
     def meaning(g):
         return [(n.op, n.path, n.inputs, n.shape) for n in g.nodes], g.outputs
 
@@ -180,29 +190,35 @@ def test_expect_names_each_output():
         analyse(UNET.replace("    output out\n", "    output out\n    expect output.aux == [8, 8, 8]\n"))
 
 
-@pytest.mark.parametrize("expr", [
-    "[c * 2 for c in [1, 2, 3]]",
-    "[c for c in range(10) if c % 3 == 0]",
-    "[[i, j] for i in [1, 2]]",  # `j` from the enclosing body
-    "[len([w for w in [8, 8, 16] if w == s]) for s in [8, 16]]",
-    "sum([1, 2, 3][:2])",
-    "sum([1, 2][:0])",
-    "[1, 2, 3, 4][-2:]",
-    "[1, 2, 3, 4][1:3]",
-    '"abcd"[1:]',
-    "[1, 2][5:]",
-])
+@pytest.mark.parametrize(
+    "expr",
+    [
+        "[c * 2 for c in [1, 2, 3]]",
+        "[c for c in range(10) if c % 3 == 0]",
+        "[[i, j] for i in [1, 2]]",  # `j` from the enclosing body
+        "[len([w for w in [8, 8, 16] if w == s]) for s in [8, 16]]",
+        "sum([1, 2, 3][:2])",
+        "sum([1, 2][:0])",
+        "[1, 2, 3, 4][-2:]",
+        "[1, 2, 3, 4][1:3]",
+        '"abcd"[1:]',
+        "[1, 2][5:]",
+    ],
+)
 def test_comprehensions_and_slices_give_pythons_values(expr):
     expected = _tuples(eval(expr, {"range": range, "len": len, "sum": sum, "j": 0}))  # Python's own answer
-    graph = build(f"network N {{ input [3, 8, 8]  let j = 0  let v = {expr}  assert v == {_literal(expected)}  "
-                  "conv(2, 1) }")
+    graph = build(
+        f"network N {{ input [3, 8, 8]  let j = 0  let v = {expr}  assert v == {_literal(expected)}  conv(2, 1) }}"
+    )
     assert graph.output.shape == (2, 8, 8)
     with pytest.raises(NetspecError, match="assertion failed"):  # and the assert could fail
-        build(f"network N {{ input [3, 8, 8]  let j = 0  assert {expr} == {_literal(expected)} + [99]  conv(2, 1) }}"
-              if isinstance(expected, tuple) else
-              f"network N {{ input [3, 8, 8]  let j = 0  assert {expr} == {_literal(expected)} + 1  conv(2, 1) }}"
-              if isinstance(expected, int) else
-              f'network N {{ input [3, 8, 8]  assert {expr} == "x"  conv(2, 1) }}')
+        build(
+            f"network N {{ input [3, 8, 8]  let j = 0  assert {expr} == {_literal(expected)} + [99]  conv(2, 1) }}"
+            if isinstance(expected, tuple)
+            else f"network N {{ input [3, 8, 8]  let j = 0  assert {expr} == {_literal(expected)} + 1  conv(2, 1) }}"
+            if isinstance(expected, int)
+            else f'network N {{ input [3, 8, 8]  assert {expr} == "x"  conv(2, 1) }}'
+        )
 
 
 def _tuples(value):

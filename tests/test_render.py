@@ -39,8 +39,12 @@ def test_an_import_path_cannot_fake_an_ok_line(tmp_path, cli):
 def test_a_file_name_with_escapes_is_inert_in_every_command(tmp_path, cli):
     spec = tmp_path / f"{FAKE}.net"
     spec.write_text("network N {\n    input [3, 8, 8]\n    conv(4, 3)\n}\n")
-    for args in (("check", str(spec)), ("summary", str(spec)), ("explain", str(spec), "0"),
-                 ("compile", str(spec), "-o", str(tmp_path / f"{FAKE}.py"))):
+    for args in (
+        ("check", str(spec)),
+        ("summary", str(spec)),
+        ("explain", str(spec), "0"),
+        ("compile", str(spec), "-o", str(tmp_path / f"{FAKE}.py")),
+    ):
         code, out, err = cli(*args)
         assert code == 0 and inert(out) and inert(err), args
         assert sum(line.startswith("ok:") for line in (out + err).splitlines()) == (args[0] == "check")

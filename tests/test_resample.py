@@ -75,8 +75,9 @@ def test_convtranspose_size_rule_is_pytorchs_over_a_grid():
     tried = rejected = 0
     for h, k, s, p, d in itertools.product((1, 2, 5), (1, 2, 3, 4), (1, 2, 3), (0, 1, 2), (1, 2)):
         for extra in range(max(s, d) + 1):  # one too many: rejected by both
-            ours = netspec_shape(net(f"convtranspose(2, {k}, stride={s}, padding={p}, output_padding={extra}, "
-                                     f"dilation={d})", (1, h, h)))
+            ours = netspec_shape(
+                net(f"convtranspose(2, {k}, stride={s}, padding={p}, output_padding={extra}, dilation={d})", (1, h, h))
+            )
             try:
                 layer = nn.ConvTranspose2d(1, 2, k, stride=s, padding=p, output_padding=extra, dilation=d)
                 theirs = torch_shape(layer, (1, h, h))
@@ -123,8 +124,13 @@ def test_generated_source_is_the_live_module(every):
 
 def test_saved_tensors_are_what_autograd_keeps():
     memory_agrees(EVERY, batch=3)
-    memory_agrees(net("conv(4, 3)  groupnorm(2, affine=false)  instancenorm()  dropout2d(1.0)  "
-                      "convtranspose(4, 2, stride=2)  upsample(scale=2)  relu()"), batch=2)
+    memory_agrees(
+        net(
+            "conv(4, 3)  groupnorm(2, affine=false)  instancenorm()  dropout2d(1.0)  "
+            "convtranspose(4, 2, stride=2)  upsample(scale=2)  relu()"
+        ),
+        batch=2,
+    )
 
 
 def test_onnx_matches_torch_in_onnxruntime_and_every_node_is_traced(every):
@@ -132,15 +138,21 @@ def test_onnx_matches_torch_in_onnxruntime_and_every_node_is_traced(every):
     assert result.verification.batches == (1, 3) and result.verification.max_diff < 1e-4
     assert result.traced == result.nodes
     ops = {node.op_type for node in result.model.graph.node}
-    assert {"ConvTranspose", "Resize", "GroupNormalization", "InstanceNormalization", "Pad"} <= ops or \
-        {"ConvTranspose", "Resize", "Pad"} <= ops
+    assert {"ConvTranspose", "Resize", "GroupNormalization", "InstanceNormalization", "Pad"} <= ops or {
+        "ConvTranspose",
+        "Resize",
+        "Pad",
+    } <= ops
 
 
 def test_sizes_are_pytorchs():
     pairs = [(1, 1), (2, 3), (3, 3), (3, 9), (9, 3), (5, 7), (12, 10), (30, 4), (9, 63), (64, 64)]
     seen = set()
-    for text in (EVERY, net("conv(4, 3, stride=2)  instancenorm()  convtranspose(2, 3, padding=2)", (3, 9, 9)),
-                 net("convtranspose(4, 3, stride=2, padding=3)  groupnorm(4)  interpolate(scale=0.4)", (3, 9, 9))):
+    for text in (
+        EVERY,
+        net("conv(4, 3, stride=2)  instancenorm()  convtranspose(2, 3, padding=2)", (3, 9, 9)),
+        net("convtranspose(4, 3, stride=2, padding=3)  groupnorm(4)  interpolate(scale=0.4)", (3, 9, 9)),
+    ):
         found, model = netspec.sizes(text, limit=64), netspec.load(text).eval()
         for h, w in pairs:
             out = torch_shape(model, (found.graph.input.shape[0], h, w))
@@ -167,20 +179,23 @@ def _reach(text: str) -> int:
     return max(spans)
 
 
-@pytest.mark.parametrize("body, rf, jump", [
-    ("convtranspose(1, 2, stride=2)", 1, "1/2"),
-    ("convtranspose(1, 3, stride=2)", 2, "1/2"),
-    ("convtranspose(1, 5, stride=3, dilation=2)", 3, "1/3"),
-    ("convtranspose(1, 4, stride=2, dilation=2)", 4, "1/2"),
-    ("upsample(scale=2)  conv(1, 2)", "3/2", "1/2"),
-    ("upsample(scale=3)  conv(1, 4)", 2, "1/3"),
-    ("upsample(scale=2)  conv(1, 3)  conv(1, 2)", "5/2", "1/2"),
-    ('upsample(scale=2, mode="bilinear")  conv(1, 3)', 3, "1/2"),
-    ('interpolate(scale=2, mode="bicubic")  conv(1, 2)', "9/2", "1/2"),
-    ("conv(1, 3, stride=2)  convtranspose(1, 2, stride=2)  conv(1, 3)", 5, 1),
-    ("upsample(scale=2)  conv(1, 2)  avgpool(2)", 2, 1),
-    ("convtranspose(1, 2, stride=2)  conv(1, 3, stride=2)  conv(1, 3)", 4, 1),
-])
+@pytest.mark.parametrize(
+    "body, rf, jump",
+    [
+        ("convtranspose(1, 2, stride=2)", 1, "1/2"),
+        ("convtranspose(1, 3, stride=2)", 2, "1/2"),
+        ("convtranspose(1, 5, stride=3, dilation=2)", 3, "1/3"),
+        ("convtranspose(1, 4, stride=2, dilation=2)", 4, "1/2"),
+        ("upsample(scale=2)  conv(1, 2)", "3/2", "1/2"),
+        ("upsample(scale=3)  conv(1, 4)", 2, "1/3"),
+        ("upsample(scale=2)  conv(1, 3)  conv(1, 2)", "5/2", "1/2"),
+        ('upsample(scale=2, mode="bilinear")  conv(1, 3)', 3, "1/2"),
+        ('interpolate(scale=2, mode="bicubic")  conv(1, 2)', "9/2", "1/2"),
+        ("conv(1, 3, stride=2)  convtranspose(1, 2, stride=2)  conv(1, 3)", 5, 1),
+        ("upsample(scale=2)  conv(1, 2)  avgpool(2)", 2, 1),
+        ("convtranspose(1, 2, stride=2)  conv(1, 3, stride=2)  conv(1, 3)", 4, 1),
+    ],
+)
 def test_receptive_field_rounded_up_is_the_gradients_reach(body, rf, jump):
     """The field through upsampling is exact as a fraction; rounded up it is the most input rows one output sees."""
     text = net(body, (1, 12, 12))
@@ -214,11 +229,15 @@ def test_groupnorm_and_instancenorm_equal_torch():
     with torch.no_grad():
         group, instance = model.get_submodule("0"), model.get_submodule("1")
         group.weight.uniform_(), instance.weight.uniform_()
-        expected = F.instance_norm(F.group_norm(x, 3, group.weight, group.bias, 0.001),
-                                   weight=instance.weight, bias=instance.bias)
+        expected = F.instance_norm(
+            F.group_norm(x, 3, group.weight, group.bias, 0.001), weight=instance.weight, bias=instance.bias
+        )
         torch.testing.assert_close(model(x), expected)
-    assert sum(p.numel() for p in model.parameters()) == netspec.analyse(net("groupnorm(3)  instancenorm(affine=true)",
-                                                                             (6, 5, 4))).totals.params == 24
+    assert (
+        sum(p.numel() for p in model.parameters())
+        == netspec.analyse(net("groupnorm(3)  instancenorm(affine=true)", (6, 5, 4))).totals.params
+        == 24
+    )
 
 
 # ---- interpolate(like=@ref): the size of another tensor, read at run time ----------------------------------------
@@ -240,7 +259,7 @@ def test_like_resizes_to_the_reference_at_any_input_size():
     model = build_module(report.graph).eval()
     check_static_figures(report, model, torch.randn(1, *report.input))
     check_generated_matches_live(report.graph, torch.randn(2, *report.input))
-    assert "F.interpolate(body, size=x.shape[-2:], mode=\"bilinear\")" in emit_source(report.graph).text
+    assert 'F.interpolate(body, size=x.shape[-2:], mode="bilinear")' in emit_source(report.graph).text
     found = netspec.sizes(LIKE, limit=64)
     for h, w in [(30, 22), (31, 17), (9, 40), (1, 1)]:  # not multiples of the stride: the resize undoes the rounding
         with torch.no_grad():

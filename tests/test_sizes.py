@@ -18,8 +18,13 @@ import netspec
 from netspec.analysis.patterns import pattern
 
 SPECS = Path(__file__).parent.parent / "specs"
-RANDOM = settings(max_examples=40, deadline=None, derandomize=True, database=None,
-                  suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+RANDOM = settings(
+    max_examples=40,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 
 pytestmark = pytest.mark.usefixtures("torch_one_thread")
 
@@ -77,10 +82,17 @@ def sample(limit: int, n: int, seed: int) -> list[tuple[int, int]]:
     return [(rng.randint(1, limit), rng.randint(1, limit)) for _ in range(n)]
 
 
-@pytest.mark.parametrize("source, params, limit, kinds", [
-    (JOINS, {}, 60, 2), (FULLY_CONV, {}, 60, 2), ("lenet5.net", {}, 40, 2), ("resnet_cifar.net", {"depth": 8}, 70, 1),
-    ("googlenet.net", {}, 40, 2), ("alexnet.net", {}, 100, 2),
-])
+@pytest.mark.parametrize(
+    "source, params, limit, kinds",
+    [
+        (JOINS, {}, 60, 2),
+        (FULLY_CONV, {}, 60, 2),
+        ("lenet5.net", {}, 40, 2),
+        ("resnet_cifar.net", {"depth": 8}, 70, 1),
+        ("googlenet.net", {}, 40, 2),
+        ("alexnet.net", {}, 100, 2),
+    ],
+)
 def test_the_verdict_is_pytorch_s_at_random_sizes(source, params, limit, kinds):
     source = SPECS / source if source.endswith(".net") else source
     pairs = sample(limit, 40, seed=len(str(source)))
@@ -123,15 +135,18 @@ def test_resnets_take_every_size():
     assert found["coupled"] is None  # adaptive pooling fixes the features
 
 
-@pytest.mark.parametrize("mask, text", [
-    (lambda x: x >= 32, "every H >= 32"),
-    (lambda x: (x >= 8) & (x % 2 == 0), "H >= 8 with H ≡ 0 (mod 2)"),
-    (lambda x: x % 32 == 0, "H >= 32 with H ≡ 0 (mod 32)"),
-    (lambda x: (x >= 5) & (x % 4 != 1), "H >= 6 with H ≢ 1 (mod 4)"),
-    (lambda x: (x == 3) | (x == 5) | (x >= 9) & (x % 2 == 1), "H >= 9 with H ≡ 1 (mod 2); also 3, 5"),
-    (lambda x: x < 5, "1..4"),
-    (lambda x: x < 0, "none"),
-])
+@pytest.mark.parametrize(
+    "mask, text",
+    [
+        (lambda x: x >= 32, "every H >= 32"),
+        (lambda x: (x >= 8) & (x % 2 == 0), "H >= 8 with H ≡ 0 (mod 2)"),
+        (lambda x: x % 32 == 0, "H >= 32 with H ≡ 0 (mod 32)"),
+        (lambda x: (x >= 5) & (x % 4 != 1), "H >= 6 with H ≢ 1 (mod 4)"),
+        (lambda x: (x == 3) | (x == 5) | (x >= 9) & (x % 2 == 1), "H >= 9 with H ≡ 1 (mod 2); also 3, 5"),
+        (lambda x: x < 5, "1..4"),
+        (lambda x: x < 0, "none"),
+    ],
+)
 def test_patterns_are_compact_and_exact(mask, text):
     x = np.arange(1, 4097)
     m = mask(x)
@@ -139,7 +154,7 @@ def test_patterns_are_compact_and_exact(mask, text):
     assert p.text() == text and p.count == m.sum()
     rebuilt = np.zeros(4096, dtype=bool)  # the description, read back, is the set itself
     for a, b in p.runs:
-        rebuilt[a - 1: b] = True
+        rebuilt[a - 1 : b] = True
     if p.modulus:
         rebuilt |= (x >= p.start) & np.isin(x % p.modulus, p.residues)
     assert (rebuilt == m).all()
@@ -147,8 +162,11 @@ def test_patterns_are_compact_and_exact(mask, text):
 
 def test_cli_text_and_json(cli):
     code, out, _ = cli("sizes", str(SPECS / "googlenet.net"))
-    line = next(i for i, row in enumerate((SPECS / "googlenet.net").read_text().splitlines(), 1)
-                if row.lstrip().startswith("maxpool3:"))
+    line = next(
+        i
+        for i, row in enumerate((SPECS / "googlenet.net").read_text().splitlines(), 1)
+        if row.lstrip().startswith("maxpool3:")
+    )
     assert code == 0 and "height (width 224): every H >= 15" in out
     assert "7..14:  maxpool3 (" in out and f"googlenet.net:{line}:18) output height collapses below 1" in out
     code, out, _ = cli("sizes", str(SPECS / "googlenet.net"), "--max", "512", "--json")

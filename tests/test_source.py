@@ -126,13 +126,20 @@ def test_forward_lines_carry_shape_and_spec_line():
 
 def test_compile_to_stdout_and_file_agree(tmp_path):
     out = tmp_path / "resnet18.py"
-    printed = subprocess.run([NETSPEC, "compile", str(SPECS / "resnet18.net")], capture_output=True, text=True,
-                             check=True).stdout
-    done = subprocess.run([NETSPEC, "compile", str(SPECS / "resnet18.net"), "-o", str(out)], capture_output=True,
-                          text=True, check=True)
+    printed = subprocess.run(
+        [NETSPEC, "compile", str(SPECS / "resnet18.net")], capture_output=True, text=True, check=True
+    ).stdout
+    done = subprocess.run(
+        [NETSPEC, "compile", str(SPECS / "resnet18.net"), "-o", str(out)], capture_output=True, text=True, check=True
+    )
     assert out.read_text() == printed and "from resnet18 import ResNet18" in done.stderr
-    dash = subprocess.run([NETSPEC, "compile", str(SPECS / "resnet18.net"), "-o", "-"], capture_output=True, text=True,
-                          check=True, cwd=tmp_path)
+    dash = subprocess.run(
+        [NETSPEC, "compile", str(SPECS / "resnet18.net"), "-o", "-"],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=tmp_path,
+    )
     assert dash.stdout == printed and not (tmp_path / "-").exists()  # `-o -` is stdout, not a file named `-`
     check = "from resnet18 import ResNet18; import sys; m = ResNet18(); assert 'netspec' not in sys.modules"
     subprocess.run([sys.executable, "-c", check], cwd=tmp_path, check=True)
@@ -140,8 +147,11 @@ def test_compile_to_stdout_and_file_agree(tmp_path):
 
 def test_compile_with_parameters(tmp_path):
     out = tmp_path / "cifar.py"
-    subprocess.run([NETSPEC, "compile", str(SPECS / "resnet18.net"), "--set", "classes=10", "-o", str(out)],
-                   check=True, capture_output=True)
+    subprocess.run(
+        [NETSPEC, "compile", str(SPECS / "resnet18.net"), "--set", "classes=10", "-o", str(out)],
+        check=True,
+        capture_output=True,
+    )
     code = out.read_text()
     assert "def __init__(self, classes: int = 10) -> None:" in code and "nn.Linear(512, classes)" in code
     assert network_class(module_from(code))().fc.out_features == 10
@@ -153,12 +163,15 @@ def _outputs(model, x):
         return model.eval()(x)
 
 
-@pytest.mark.parametrize("spec, params, changed", [
-    ("alexnet.net", {}, {"classes": 7, "dropout": 0.1}),
-    ("squeezenet.net", {"version": 1.1}, {"classes": 5}),  # classes is a conv's channels there, not a linear's
-    ("convnext.net", {"size": "tiny"}, {"classes": 3, "layer_scale": 0.5}),  # passed into every block
-    ("googlenet.net", {}, {"classes": 4}),
-])
+@pytest.mark.parametrize(
+    "spec, params, changed",
+    [
+        ("alexnet.net", {}, {"classes": 7, "dropout": 0.1}),
+        ("squeezenet.net", {"version": 1.1}, {"classes": 5}),  # classes is a conv's channels there, not a linear's
+        ("convnext.net", {"size": "tiny"}, {"classes": 3, "layer_scale": 0.5}),  # passed into every block
+        ("googlenet.net", {}, {"classes": 4}),
+    ],
+)
 def test_network_parameters_are_constructor_arguments(spec, params, changed):
     """The network's class takes the parameters that only move numbers, with the compiled values as defaults;
     built with other values it is the model the spec gives for them (same keys, shapes and outputs)."""
@@ -201,8 +214,9 @@ def test_unwritable_output_is_a_clear_error_and_leaves_nothing(tmp_path, target)
     (tmp_path / "missing").write_text("a file where a directory should be")
     (tmp_path / "a_directory").mkdir()
     before = sorted(p.name for p in tmp_path.rglob("*"))
-    result = subprocess.run([NETSPEC, "compile", str(SPECS / "lenet5.net"), "-o", str(tmp_path / target)],
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        [NETSPEC, "compile", str(SPECS / "lenet5.net"), "-o", str(tmp_path / target)], capture_output=True, text=True
+    )
     assert result.returncode == 1
     assert "error: cannot write" in result.stderr and "Traceback" not in result.stderr
     assert sorted(p.name for p in tmp_path.rglob("*")) == before
@@ -219,6 +233,7 @@ def test_existing_output_is_replaced_whole(tmp_path):
 def test_spec_errors_are_reported_not_compiled(tmp_path):
     bad = tmp_path / "bad.net"
     bad.write_text("network Bad {\n    input [3, 8, 8]\n    conv(4, 9)\n}\n")
-    result = subprocess.run([NETSPEC, "compile", str(bad), "-o", str(tmp_path / "bad.py")], capture_output=True,
-                            text=True)
+    result = subprocess.run(
+        [NETSPEC, "compile", str(bad), "-o", str(tmp_path / "bad.py")], capture_output=True, text=True
+    )
     assert result.returncode == 1 and "collapses" in result.stderr and not (tmp_path / "bad.py").exists()

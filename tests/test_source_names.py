@@ -122,7 +122,7 @@ def test_attributes_that_are_not_safe_use_getattr():
     for name in ["0", "class", "None", "_private", "forward", "training", "a b", "é"]:
         assert not safe_attribute(name)
         assert attribute("self", name).startswith("getattr(self, ")
-        assert ast.literal_eval(attribute("self", name)[len("getattr(self, "):-1]) == name
+        assert ast.literal_eval(attribute("self", name)[len("getattr(self, ") : -1]) == name
 
 
 def test_module_attributes_list_is_complete():
@@ -136,7 +136,7 @@ def test_literals_round_trip(value):
     assert ast.literal_eval(literal(value)) == value
 
 
-@pytest.mark.parametrize("text", ['a\nb', 'x"""y', "back\\slash\\N{x}", "\r\x00\u2028", "\\"])
+@pytest.mark.parametrize("text", ["a\nb", 'x"""y', "back\\slash\\N{x}", "\r\x00\u2028", "\\"])
 def test_comments_cannot_break_out(text):
     doc = comment(text)
     assert "\n" not in doc and "\r" not in doc and '"' not in doc
@@ -169,11 +169,61 @@ from hypothesis import strategies as st  # noqa: E402
 from strategies import specs  # noqa: E402
 
 # Identifiers the generated code itself uses (imports, variables, helpers, Python's own names), and random ones.
-GENERATED_CODE_NAMES = ("torch", "nn", "F", "OrderedDict", "Tensor", "self", "x", "x_1", "out", "out_1", "value",
-                        "init", "init_1", "super", "object", "type", "print", "len", "range", "int", "str", "list",
-                        "math", "sys", "os", "Module", "Sequential", "Conv2d", "ReLU", "cls", "None", "True",
-                        "class", "def", "lambda", "return", "import", "pass", "in", "is", "not", "and", "or", "with",
-                        "match", "case", "Random", "Blk0", "main", "functional", "pad_channels", "List", "Optional")
+GENERATED_CODE_NAMES = (
+    "torch",
+    "nn",
+    "F",
+    "OrderedDict",
+    "Tensor",
+    "self",
+    "x",
+    "x_1",
+    "out",
+    "out_1",
+    "value",
+    "init",
+    "init_1",
+    "super",
+    "object",
+    "type",
+    "print",
+    "len",
+    "range",
+    "int",
+    "str",
+    "list",
+    "math",
+    "sys",
+    "os",
+    "Module",
+    "Sequential",
+    "Conv2d",
+    "ReLU",
+    "cls",
+    "None",
+    "True",
+    "class",
+    "def",
+    "lambda",
+    "return",
+    "import",
+    "pass",
+    "in",
+    "is",
+    "not",
+    "and",
+    "or",
+    "with",
+    "match",
+    "case",
+    "Random",
+    "Blk0",
+    "main",
+    "functional",
+    "pad_channels",
+    "List",
+    "Optional",
+)
 
 
 def accepted(name: str) -> bool:
@@ -182,13 +232,19 @@ def accepted(name: str) -> bool:
     from netspec.ops import LAYERS
     from netspec.parse.parser import _KEYWORDS
 
-    return (name.isidentifier() and name.isascii() and name not in RESERVED and name not in LAYERS
-            and name not in _KEYWORDS
-            and name not in ("true", "false", "then", "and", "or", "not", "in", "def", "inline", "mul", "add"))
+    return (
+        name.isidentifier()
+        and name.isascii()
+        and name not in RESERVED
+        and name not in LAYERS
+        and name not in _KEYWORDS
+        and name not in ("true", "false", "then", "and", "or", "not", "in", "def", "inline", "mul", "add")
+    )
 
 
-NAMES = st.one_of(st.sampled_from(GENERATED_CODE_NAMES), st.from_regex(r"[A-Za-z][A-Za-z0-9_]{0,6}", fullmatch=True)
-                  ).filter(accepted)
+NAMES = st.one_of(
+    st.sampled_from(GENERATED_CODE_NAMES), st.from_regex(r"[A-Za-z][A-Za-z0-9_]{0,6}", fullmatch=True)
+).filter(accepted)
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
@@ -210,8 +266,10 @@ def test_random_specs_with_hostile_names_compile_to_the_live_module(spec):
 @pytest.mark.parametrize("name", [n for n in GENERATED_CODE_NAMES if accepted(n)])
 def test_each_name_the_generated_code_uses_works_as_network_block_and_label(name):
     """The same name for the network, a block, a label in the block and a group: each becomes a distinct identifier."""
-    text = (f"network {name} {{\n    input [3, 6, 6]\n    block {name}() {{\n        {name}: conv(2, 3)\n    }}\n"
-            f"    {name}: {{ {name}()  relu() }}\n    add {{ identity()  relu() }}\n}}\n")
+    text = (
+        f"network {name} {{\n    input [3, 6, 6]\n    block {name}() {{\n        {name}: conv(2, 3)\n    }}\n"
+        f"    {name}: {{ {name}()  relu() }}\n    add {{ identity()  relu() }}\n}}\n"
+    )
     graph = netspec.build(text)
     module = type(sys)("generated")
     exec(compile(emit_source(graph).text, "<generated>", "exec"), module.__dict__)

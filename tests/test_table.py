@@ -16,8 +16,10 @@ SPECS = sorted(ROOT.glob("specs/*.net"))
 
 
 def cells(report, depth):
-    return [("  " * row.depth + row.label, row.op, row.shape, f"{row.params:,}", f"{row.macs:,}", row.rf)
-            for row in table.rows(report, depth)]
+    return [
+        ("  " * row.depth + row.label, row.op, row.shape, f"{row.params:,}", f"{row.macs:,}", row.rf)
+        for row in table.rows(report, depth)
+    ]
 
 
 @pytest.mark.parametrize("path", SPECS, ids=[p.stem for p in SPECS])
@@ -45,8 +47,11 @@ WORD = st.text(st.characters(min_codepoint=32, max_codepoint=126), max_size=12)
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.text(st.characters(min_codepoint=32, max_codepoint=126), min_size=1, max_size=40),
-       st.lists(st.tuples(*[WORD] * 6), min_size=1, max_size=5), st.integers(20, 160))
+@given(
+    st.text(st.characters(min_codepoint=32, max_codepoint=126), min_size=1, max_size=40),
+    st.lists(st.tuples(*[WORD] * 6), min_size=1, max_size=5),
+    st.integers(20, 160),
+)
 def test_any_table_drawn_directly_is_what_rich_draws(title, rows, width):
     plain = table._plain(title, rows, width)
     if plain is not None:
@@ -56,8 +61,10 @@ def test_any_table_drawn_directly_is_what_rich_draws(title, rows, width):
 def test_depth_speaks_the_diagram_vocabulary():
     report = netspec.analyse(ROOT / "specs/resnet18.net")
     assert table.rows(report, "full") == table.rows(report, None) and len(table.rows(report)) == len(report.layers) - 1
-    assert [r.op for r in table.rows(report, "blocks") if r.name.startswith("layer2")] == ["Basic(128, stride=2)",
-                                                                                         "Basic(128)"]
+    assert [r.op for r in table.rows(report, "blocks") if r.name.startswith("layer2")] == [
+        "Basic(128, stride=2)",
+        "Basic(128)",
+    ]
     assert [r.name for r in table.rows(report, 1)][4:9] == ["layer1", "layer2", "layer3", "layer4", "avgpool"]
     for bad in (0, -1, "deep", True):
         with pytest.raises(ValueError, match="depth"):
@@ -82,8 +89,10 @@ def test_receptive_fields_wider_than_the_input_are_marked():
     assert "* receptive field" not in table.text(netspec.analyse(ROOT / "specs/lecture.net"))
 
 
-@pytest.mark.parametrize("n, text", [(0, "0 bytes"), (1216, "1.2 KiB"), (1023, "1,023 bytes"),
-                                     (46_796_528, "44.63 MiB"), (3 * 2**30 // 2, "1.50 GiB")])
+@pytest.mark.parametrize(
+    "n, text",
+    [(0, "0 bytes"), (1216, "1.2 KiB"), (1023, "1,023 bytes"), (46_796_528, "44.63 MiB"), (3 * 2**30 // 2, "1.50 GiB")],
+)
 def test_sizes_are_shown_in_units_that_fit(n, text):
     assert table.fmt_bytes(n) == text
 

@@ -13,21 +13,34 @@ from netspec.parse import tables
 SPECS = sorted(Path(__file__).parent.parent.glob("specs/*.net"))
 BAD = sorted(Path(__file__).parent.glob("bad/*.net"))
 BROKEN = ["network N { relu }", "network N { conv(64 3) }", "network N {", "network N { a: conv(1, 3, x=) }"]
-KEYWORDS = ["network N { input [3, 8, 8]\n block: { relu() } expect: relu() in: relu() params: relu() }",
-            "network N { input [3, 8, 8] expect params == 11.7M expect layer4.rf >= 2_24 expect macs < 1.5G }",
-            "network N { input [in.channels, 2] let expect = 1 }", "network N { expect 3 }", "block B() { 1.5K }"]
+KEYWORDS = [
+    "network N { input [3, 8, 8]\n block: { relu() } expect: relu() in: relu() params: relu() }",
+    "network N { input [3, 8, 8] expect params == 11.7M expect layer4.rf >= 2_24 expect macs < 1.5G }",
+    "network N { input [in.channels, 2] let expect = 1 }",
+    "network N { expect 3 }",
+    "block B() { 1.5K }",
+]
 
 
 def outcome(parser: Lark, text: str):
     try:
         tree = parser.parse(text, start="start")
     except Exception as e:  # noqa: BLE001 - the error itself is what is compared
-        return type(e).__name__, getattr(e, "line", None), getattr(e, "column", None), sorted(
-            getattr(e, "expected", None) or getattr(e, "allowed", None) or [])
-    spans = [(t.meta.line, t.meta.column, t.meta.end_line, t.meta.end_column)
-             for t in tree.iter_subtrees() if not t.meta.empty]
-    tokens = [(t.type, str(t), t.line, t.column, t.end_line, t.end_column)
-              for t in tree.scan_values(lambda v: isinstance(v, Token))]
+        return (
+            type(e).__name__,
+            getattr(e, "line", None),
+            getattr(e, "column", None),
+            sorted(getattr(e, "expected", None) or getattr(e, "allowed", None) or []),
+        )
+    spans = [
+        (t.meta.line, t.meta.column, t.meta.end_line, t.meta.end_column)
+        for t in tree.iter_subtrees()
+        if not t.meta.empty
+    ]
+    tokens = [
+        (t.type, str(t), t.line, t.column, t.end_line, t.end_column)
+        for t in tree.scan_values(lambda v: isinstance(v, Token))
+    ]
     return tree, spans, tokens
 
 
@@ -58,8 +71,11 @@ def test_the_shared_scanner_lexes_as_lark_does():
     valid = tables.load_parser()
     for path in SPECS:
         valid.parse(path.read_text(), start="start")
-    built = {id(x.own) for x in valid.parser.lexer.lexers.values()
-             if isinstance(x, tables._SharedFirst) and x.own._scanner is not None}
+    built = {
+        id(x.own)
+        for x in valid.parser.lexer.lexers.values()
+        if isinstance(x, tables._SharedFirst) and x.own._scanner is not None
+    }
     assert len(built) <= 3  # on valid specs the states' own scanners are rarely needed (lark builds 37 for one)
 
 

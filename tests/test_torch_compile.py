@@ -89,7 +89,7 @@ def test_torch_export_with_a_dynamic_batch(kind):
             torch.testing.assert_close(exported(x), model(x), rtol=1e-5, atol=1e-6)
 
 
-WORKER = '''
+WORKER = """
 import json, os, sys
 import torch
 import torch.distributed as dist
@@ -117,7 +117,7 @@ with open(os.path.join(sys.argv[2], f"rank{rank}.json"), "w") as f:
     json.dump(result, f)
 dist.barrier()  # neither rank may close its gloo connections while the other still uses them (it aborts)
 dist.destroy_process_group()
-'''
+"""
 
 
 def test_distributed_data_parallel_on_gloo_keeps_ranks_equal(tmp_path):
@@ -125,8 +125,16 @@ def test_distributed_data_parallel_on_gloo_keeps_ranks_equal(tmp_path):
     spec, worker = tmp_path / "small.net", tmp_path / "train.py"
     spec.write_text(SPEC)
     worker.write_text(textwrap.dedent(WORKER))
-    command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node=2",
-               str(worker), str(spec), str(tmp_path)]
+    command = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--standalone",
+        "--nproc-per-node=2",
+        str(worker),
+        str(spec),
+        str(tmp_path),
+    ]
     done = subprocess.run(command, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
     results = [json.loads((tmp_path / f"rank{r}.json").read_text()) for r in (0, 1)]

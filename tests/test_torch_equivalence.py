@@ -26,8 +26,13 @@ from netspec.backends.torch.layout import layout
 SPECS = Path(__file__).parent.parent / "specs"
 ZOO = sorted(SPECS.glob("*.net"))
 MAC_OPS = {"convolution", "mm", "addmm"}
-RANDOM = settings(max_examples=200, deadline=None, derandomize=True, database=None,
-                  suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+RANDOM = settings(
+    max_examples=200,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 
 
 pytestmark = pytest.mark.usefixtures("torch_one_thread")
@@ -44,11 +49,13 @@ def expected_shapes(graph) -> dict[str, tuple]:
 def hooked_shapes(model: nn.Module, x: torch.Tensor) -> dict[str, tuple]:
     seen, handles = {}, []
     for name, module in model.named_modules():
+
         def hook(module, inputs, output, name=name):
             if isinstance(output, dict):  # a network's named outputs: the main one is `out`, else the first
                 output = output["out"] if "out" in output else next(iter(output.values()))
             main = output[0] if isinstance(output, tuple) else output  # values read outside come after the main one
             seen[name] = tuple(main.shape[1:])
+
         handles.append(module.register_forward_hook(hook))
     with torch.no_grad():
         model(x)
@@ -133,8 +140,10 @@ def test_zoo_state_dicts_match_the_reference_implementations(name):
     assert all(ours[k].shape == theirs[k].shape for k in ours)
 
 
-@pytest.mark.parametrize("spec, reference, shape", [("resnet_cifar.net", lambda: cifar_resnet(20), (3, 32, 32)),
-                                                    ("lenet5.net", lenet5, (1, 32, 32))])
+@pytest.mark.parametrize(
+    "spec, reference, shape",
+    [("resnet_cifar.net", lambda: cifar_resnet(20), (3, 32, 32)), ("lenet5.net", lenet5, (1, 32, 32))],
+)
 def test_small_zoo_outputs_match_the_references(spec, reference, shape):
     torch.manual_seed(0)
     ref = reference().eval()

@@ -90,8 +90,15 @@ class Dag:
         if self.outputs and self.draw(st.booleans()):
             lines.append("output final")
             self.outputs.append(("final", shape))
-        text = "\n".join([*self.blocks, "network Dag {", f"    input [{', '.join(map(str, first))}]",
-                          *("    " + line for line in lines), "}"])
+        text = "\n".join(
+            [
+                *self.blocks,
+                "network Dag {",
+                f"    input [{', '.join(map(str, first))}]",
+                *("    " + line for line in lines),
+                "}",
+            ]
+        )
         return DagSpec(text, self.outputs or [("", shape)])
 
     def body(self, stack: list[Scope], shape, depth: int) -> tuple[list[str], tuple]:
@@ -165,8 +172,9 @@ class Dag:
             return self.conv(stack, shape, depth)
         text, other = self.draw(st.sampled_from(refs))
         name = f"B{len(self.blocks)}"
-        self.blocks.append(f"block {name}(c: int, skip: tensor) {{ conv(c, 3, padding=1)  relu()  "
-                           f"concat {{ @skip  identity() }} }}")
+        self.blocks.append(
+            f"block {name}(c: int, skip: tensor) {{ conv(c, 3, padding=1)  relu()  concat {{ @skip  identity() }} }}"
+        )
         new = (out + other[0], h, w)
         return self.named(stack, f"{name}({out}, skip={text})", new), new
 
@@ -219,7 +227,6 @@ def test_random_dags_onnx_equals_torch(spec):
     names = [o.name for o in result.model.graph.output]
     assert names == [name or "output" for name, _ in spec.outputs]
     assert result.verification.max_diff <= 1e-4
-
 
 
 # ---- targeted ------------------------------------------------------------------------------------

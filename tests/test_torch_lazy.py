@@ -27,9 +27,11 @@ def python(code: str) -> subprocess.CompletedProcess:
 
 
 def test_import_netspec_does_not_import_torch():
-    done = python("import sys, netspec, netspec.backends.torch as backend\n"
-                  "netspec.load, netspec.compile_source, backend.__all__\n"
-                  "assert 'torch' not in sys.modules")
+    done = python(
+        "import sys, netspec, netspec.backends.torch as backend\n"
+        "netspec.load, netspec.compile_source, backend.__all__\n"
+        "assert 'torch' not in sys.modules"
+    )
     assert done.returncode == 0, done.stderr
 
 
@@ -40,6 +42,5 @@ def test_commands_do_not_import_torch(args):
 
 
 def test_load_does_import_torch():
-    done = python("import sys, netspec\nnetspec.load(" + repr(SPEC) + ")\n"
-                  "assert 'torch' in sys.modules")
+    done = python("import sys, netspec\nnetspec.load(" + repr(SPEC) + ")\nassert 'torch' in sys.modules")
     assert done.returncode == 0, done.stderr

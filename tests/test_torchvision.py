@@ -38,12 +38,28 @@ BUILDER = {  # torchvision's arguments beyond weights=None, as the index entries
     "inception_v3": {"aux_logits": False, "init_weights": True},
     **{name: SEGMENTATION for name in ("fcn_resnet50", "fcn_resnet101", "deeplabv3_resnet50", "deeplabv3_resnet101")},
 }
-SMALL = {"vgg.net": (3, 32, 32), "inception_v3.net": (3, 75, 75),  # spec -> input of the weight checks
-         "fcn.net": (3, 67, 91), "deeplabv3.net": (3, 67, 91)}
+SMALL = {
+    "vgg.net": (3, 32, 32),
+    "inception_v3.net": (3, 75, 75),  # spec -> input of the weight checks
+    "fcn.net": (3, 67, 91),
+    "deeplabv3.net": (3, 67, 91),
+}
 SMALL_DEFAULT = (3, 64, 64)
 CLASSES = 10
-NOT_CNNS = {"maxvit_t", "swin_b", "swin_s", "swin_t", "swin_v2_b", "swin_v2_s", "swin_v2_t",
-            "vit_b_16", "vit_b_32", "vit_h_14", "vit_l_16", "vit_l_32"}  # transformers: not this zoo's business
+NOT_CNNS = {
+    "maxvit_t",
+    "swin_b",
+    "swin_s",
+    "swin_t",
+    "swin_v2_b",
+    "swin_v2_s",
+    "swin_v2_t",
+    "vit_b_16",
+    "vit_b_32",
+    "vit_h_14",
+    "vit_l_16",
+    "vit_l_32",
+}  # transformers: not this zoo's business
 META_ONLY = {"regnet_y_128gf"}  # 645M parameters: keys and shapes on the meta device; regnet_y_32gf runs in full
 STOCHASTIC_DEPTH = ["efficientnet_b0", "efficientnet_v2_s", "convnext_tiny"]  # train-mode behaviour compared
 
@@ -67,18 +83,35 @@ class Case:
 
 
 CASES = {name: Case(e.spec, e.params, name, BUILDER.get(name, {})) for name, e in ENTRIES.items()}
-CASES["resnet50_dilated"] = Case(SPECS / "resnet.net", {"depth": 50, "dilate": [False, True, True]},
-                                 "resnet50", {"replace_stride_with_dilation": [False, True, True]})
-CASES["fcn_resnet50_no_aux"] = Case(SPECS / "fcn.net", {"aux": False}, "fcn_resnet50",
-                                    {**SEGMENTATION, "aux_loss": False})
-CASES["googlenet_aux"] = Case(SPECS / "googlenet.net", {"aux": True}, "googlenet",
-                              {"aux_logits": True, "init_weights": True}, names=("out", "aux2", "aux1"),
-                              heads={"aux1": ("inception4a", "aux1"), "aux2": ("inception4d", "aux2")})
-CASES["inception_v3_aux"] = Case(SPECS / "inception_v3.net", {"aux": True}, "inception_v3",
-                                 {"aux_logits": True, "init_weights": True}, names=("out", "aux"),
-                                 heads={"aux": ("Mixed_6e", "AuxLogits")}, small=(3, 299, 299))  # its least size
-SEGMENTATION_ENTRIES = {name for name, case in CASES.items() if case.kwargs.get("weights_backbone", 0) is None
-                        and name in ENTRIES}
+CASES["resnet50_dilated"] = Case(
+    SPECS / "resnet.net",
+    {"depth": 50, "dilate": [False, True, True]},
+    "resnet50",
+    {"replace_stride_with_dilation": [False, True, True]},
+)
+CASES["fcn_resnet50_no_aux"] = Case(
+    SPECS / "fcn.net", {"aux": False}, "fcn_resnet50", {**SEGMENTATION, "aux_loss": False}
+)
+CASES["googlenet_aux"] = Case(
+    SPECS / "googlenet.net",
+    {"aux": True},
+    "googlenet",
+    {"aux_logits": True, "init_weights": True},
+    names=("out", "aux2", "aux1"),
+    heads={"aux1": ("inception4a", "aux1"), "aux2": ("inception4d", "aux2")},
+)
+CASES["inception_v3_aux"] = Case(
+    SPECS / "inception_v3.net",
+    {"aux": True},
+    "inception_v3",
+    {"aux_logits": True, "init_weights": True},
+    names=("out", "aux"),
+    heads={"aux": ("Mixed_6e", "AuxLogits")},
+    small=(3, 299, 299),
+)  # its least size
+SEGMENTATION_ENTRIES = {
+    name for name, case in CASES.items() if case.kwargs.get("weights_backbone", 0) is None and name in ENTRIES
+}
 
 
 def test_index_holds_every_torchvision_cnn():
@@ -188,8 +221,10 @@ def reference_outputs(case: Case, reference: nn.Module, x: torch.Tensor) -> dict
     """torchvision's eval outputs under netspec's names, and each training-only head applied by torchvision to
     the map it reads (caught with a forward hook)."""
     maps = {}
-    hooks = [getattr(reference, source).register_forward_hook(lambda m, i, y, k=k: maps.__setitem__(k, y))
-             for k, (source, _) in case.heads.items()]
+    hooks = [
+        getattr(reference, source).register_forward_hook(lambda m, i, y, k=k: maps.__setitem__(k, y))
+        for k, (source, _) in case.heads.items()
+    ]
     outputs = named(case, reference(x))
     for hook in hooks:
         hook.remove()
@@ -201,8 +236,9 @@ def assert_outputs_match(got: dict, expected: dict, scale_check: bool = True) ->
     for name, want in expected.items():
         scale = want.abs().max().item()
         assert not scale_check or 1e-3 < scale < 1e3, "the statistics are not realistic: outputs vanish or explode"
-        torch.testing.assert_close(got[name], want, rtol=1e-4, atol=1e-5 * scale,
-                                   msg=lambda m, name=name: f"{name}: {m}")
+        torch.testing.assert_close(
+            got[name], want, rtol=1e-4, atol=1e-5 * scale, msg=lambda m, name=name: f"{name}: {m}"
+        )
 
 
 @pytest.mark.parametrize("name", sorted(set(CASES) - META_ONLY))

@@ -32,8 +32,11 @@ def test_default_unet_has_the_reference_keys_shapes_and_31_million_parameters():
         ours, theirs = netspec.load(SPEC).state_dict(), UNet().state_dict()
     assert list(ours) == list(theirs)
     assert all(ours[k].shape == theirs[k].shape for k in ours)
-    assert report.totals.params == sum(t.numel() for k, t in theirs.items() if "running" not in k
-                                       and "num_batches" not in k) == 31_037_698
+    assert (
+        report.totals.params
+        == sum(t.numel() for k, t in theirs.items() if "running" not in k and "num_batches" not in k)
+        == 31_037_698
+    )
     assert report.output == [2, 256, 256] and report.layer("up1.up").shape == [512, 32, 32]
 
 

@@ -98,10 +98,13 @@ def test_dilated_resnet_keeps_the_size_and_the_weights():
     assert [dilation[f"layer{i}.1.conv2"] for i in (2, 3, 4)] == [(1, 1), (2, 2), (4, 4)]
 
 
-@pytest.mark.parametrize("params, message", [
-    ({"depth": 18, "dilate": [False, True, True]}, "dilate needs depth 50"),
-    ({"depth": 50, "dilate": [True, True]}, "one bool for each of layer2, layer3 and layer4"),
-])
+@pytest.mark.parametrize(
+    "params, message",
+    [
+        ({"depth": 18, "dilate": [False, True, True]}, "dilate needs depth 50"),
+        ({"depth": 50, "dilate": [True, True]}, "one bool for each of layer2, layer3 and layer4"),
+    ],
+)
 def test_resnet_rejects_impossible_dilation(params, message):
     with pytest.raises(netspec.NetspecError, match=message):
         netspec.build(SPECS / "resnet.net", params)
@@ -256,8 +259,14 @@ def test_zoo_lists_the_index_with_static_figures(cli):
     data = json.loads(out)
     models = {m["name"]: m for m in data["models"]}
     assert list(models) == [entry.name for entry in read_index(SPECS / "index.toml")]
-    assert models["resnet50"] == {"name": "resnet50", "spec": "resnet.net", "set": {"depth": 50},
-                                  "set_text": "depth=50", "params": 25_557_032, "macs": 4_089_184_256}
+    assert models["resnet50"] == {
+        "name": "resnet50",
+        "spec": "resnet.net",
+        "set": {"depth": 50},
+        "set_text": "depth=50",
+        "params": 25_557_032,
+        "macs": 4_089_184_256,
+    }
     assert models["resnext50_32x4d"]["params"] == 25_028_904  # torchvision's published figure
     assert models["deeplabv3_resnet50"]["params"] == 42_004_074
 
@@ -266,8 +275,15 @@ def test_zoo_table(cli):
     code, out, _ = cli("zoo")
     assert code == 0
     line = next(row for row in out.splitlines() if row.startswith("resnext50_32x4d "))
-    assert line.split() == ["resnext50_32x4d", "resnet.net", "depth=50", "groups=32", "width_per_group=4",
-                            "25,028,904", "4,230,479,872"]
+    assert line.split() == [
+        "resnext50_32x4d",
+        "resnet.net",
+        "depth=50",
+        "groups=32",
+        "width_per_group=4",
+        "25,028,904",
+        "4,230,479,872",
+    ]
 
 
 def bad_index(tmp_path, text: str) -> Path:
@@ -277,14 +293,17 @@ def bad_index(tmp_path, text: str) -> Path:
     return path
 
 
-@pytest.mark.parametrize("text, line, message", [
-    ('[models.a]\nspec = "tiny.net"\n[models.b]\nspec = "missing.net"\n', 3, "no spec file 'missing.net'"),
-    ('[models.a]\nspec = "tiny.net"\nsets = { width = 2 }\n', 1, "unknown key 'sets'"),
-    ('[models.a]\nset = { width = 2 }\n', 1, "`spec` (a file name) is missing"),
-    ('[models.a]\nspec = "tiny.net"\nset = 3\n', 1, "`set` is a table"),
-    ('[models.a]\nspec = "tiny.net"\nset = { width = }\n', 3, "cannot read the index"),
-    ('[model.a]\nspec = "tiny.net"\n', 1, "the index holds one table, `models`"),
-])
+@pytest.mark.parametrize(
+    "text, line, message",
+    [
+        ('[models.a]\nspec = "tiny.net"\n[models.b]\nspec = "missing.net"\n', 3, "no spec file 'missing.net'"),
+        ('[models.a]\nspec = "tiny.net"\nsets = { width = 2 }\n', 1, "unknown key 'sets'"),
+        ("[models.a]\nset = { width = 2 }\n", 1, "`spec` (a file name) is missing"),
+        ('[models.a]\nspec = "tiny.net"\nset = 3\n', 1, "`set` is a table"),
+        ('[models.a]\nspec = "tiny.net"\nset = { width = }\n', 3, "cannot read the index"),
+        ('[model.a]\nspec = "tiny.net"\n', 1, "the index holds one table, `models`"),
+    ],
+)
 def test_zoo_index_mistakes_are_located(tmp_path, cli, text, line, message):
     code, out, err = cli("zoo", str(bad_index(tmp_path, text)))
     assert code == 1 and out == ""
@@ -292,8 +311,11 @@ def test_zoo_index_mistakes_are_located(tmp_path, cli, text, line, message):
 
 
 def test_zoo_reports_a_failing_spec_and_lists_the_rest(tmp_path, cli):
-    path = bad_index(tmp_path, '[models.ok]\nspec = "tiny.net"\n[models.bad]\nspec = "tiny.net"\n'
-                               'set = { width = 0 }\n[models.typo]\nspec = "tiny.net"\nset = { widht = 2 }\n')
+    path = bad_index(
+        tmp_path,
+        '[models.ok]\nspec = "tiny.net"\n[models.bad]\nspec = "tiny.net"\n'
+        'set = { width = 0 }\n[models.typo]\nspec = "tiny.net"\nset = { widht = 2 }\n',
+    )
     code, out, err = cli("zoo", str(path), "--json")
     assert code == 1
     assert [m["name"] for m in json.loads(out)["models"]] == ["ok"]

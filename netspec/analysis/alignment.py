@@ -23,10 +23,33 @@ from netspec.ops.conv import explicit_padding
 Grid = tuple[int, int, int]  # (input dim: 0 rows, 1 columns; jump; twice the offset, an integer)
 Place = tuple[Grid | None, ...] | None  # per axis of the value: its grid, None for the channel axis; None: unknown
 JOINS = frozenset({"add", "concat", "mul"})
-KEEPS = frozenset({"batchnorm", "layernorm2d", "lrn", "dropout", "stochastic_depth", "layerscale", "identity",
-                   "channel_shuffle", "chunk", "relu", "leaky_relu", "relu6", "elu", "sigmoid", "tanh", "gelu",
-                   "silu", "hardswish", "hardsigmoid", "softmax", "groupnorm", "instancenorm",
-                   "dropout2d"})  # each output pixel is its input pixel
+KEEPS = frozenset(
+    {
+        "batchnorm",
+        "layernorm2d",
+        "lrn",
+        "dropout",
+        "stochastic_depth",
+        "layerscale",
+        "identity",
+        "channel_shuffle",
+        "chunk",
+        "relu",
+        "leaky_relu",
+        "relu6",
+        "elu",
+        "sigmoid",
+        "tanh",
+        "gelu",
+        "silu",
+        "hardswish",
+        "hardsigmoid",
+        "softmax",
+        "groupnorm",
+        "instancenorm",
+        "dropout2d",
+    }
+)  # each output pixel is its input pixel
 LAST_AXIS = frozenset({"linear", "layernorm"})  # per pixel when the last axis is the channels (ConvNeXt's MLP)
 ADAPTIVE = frozenset({"adaptive_avgpool", "adaptive_maxpool", "global_avgpool", "global_maxpool"})
 WINDOWS = frozenset({"conv", "maxpool", "avgpool"})
@@ -111,8 +134,14 @@ def _can_shift(graph: Graph) -> bool:
     equal sizes mean equal grids. Strides, adaptive pools, `pad` and an odd total of `same` padding can."""
     for node in graph.nodes:
         op, a = node.op, node.attrs
-        if op in WINDOWS and ((a.stride or a.kernel) != (1, 1) or (op == "conv" and a.padding == "same" and any(
-                (k - 1) * d % 2 for k, d in zip(a.kernel, a.dilation, strict=True)))):
+        if op in WINDOWS and (
+            (a.stride or a.kernel) != (1, 1)
+            or (
+                op == "conv"
+                and a.padding == "same"
+                and any((k - 1) * d % 2 for k, d in zip(a.kernel, a.dilation, strict=True))
+            )
+        ):
             return True
         if op in ADAPTIVE or op == "pad":
             return True
@@ -139,18 +168,23 @@ def _warning(node: Node, graph: Graph, a, b, axes: list[int]) -> Diagnostic:
     (ia, pa), (ib, pb) = a, b
     if any(pa[k][1] != pb[k][1] for k in axes):
         message = f"the paths of this {node.op} have equal shapes but different strides"
-        help = "the same size from different strides is a coincidence of this input size: give both paths " \
-               "the same cumulative stride"
+        help = (
+            "the same size from different strides is a coincidence of this input size: give both paths "
+            "the same cumulative stride"
+        )
     else:
         apart = [(k, abs(pb[k][2] - pa[k][2])) for k in axes if pa[k][2] != pb[k][2]]
         shift = " and ".join(f"{_fmt(Fraction(d, 2))} {'rows' if pa[k][0] == 0 else 'columns'}" for k, d in apart)
         pixels = {Fraction(d, 2 * pa[k][1]) for k, d in apart}
         of_map = f" ({_fmt(pixels.pop())} pixels of this map)" if len(pixels) == 1 and pa[axes[0]][1] > 1 else ""
         message = f"the paths of this {node.op} are {shift} of the input apart{of_map}"
-        help = "pad both paths so that their windows are centred alike (padding = (K - 1) * D / 2 for odd K), or " \
-               "accept it with `# netspec: allow(misaligned-join)`"
-    label = "; ".join(f"{_name(graph, i)} puts output pixel (i, j) on input ({_where(p)})"
-                      for i, p in ((ia, pa), (ib, pb)))
+        help = (
+            "pad both paths so that their windows are centred alike (padding = (K - 1) * D / 2 for odd K), or "
+            "accept it with `# netspec: allow(misaligned-join)`"
+        )
+    label = "; ".join(
+        f"{_name(graph, i)} puts output pixel (i, j) on input ({_where(p)})" for i, p in ((ia, pa), (ib, pb))
+    )
     return Diagnostic("warning", message, node.span, label, help, "misaligned-join")
 
 

@@ -12,8 +12,22 @@ from netspec.ir import Graph
 
 DEFAULT_MAX_BYTES = 8 * 2**30
 MAX_BYTES_ENV = "NETSPEC_MAX_BYTES"
-_UNITS = {"": 1, "b": 1, "k": 10**3, "kb": 10**3, "kib": 2**10, "m": 10**6, "mb": 10**6, "mib": 2**20,
-          "g": 10**9, "gb": 10**9, "gib": 2**30, "t": 10**12, "tb": 10**12, "tib": 2**40}
+_UNITS = {
+    "": 1,
+    "b": 1,
+    "k": 10**3,
+    "kb": 10**3,
+    "kib": 2**10,
+    "m": 10**6,
+    "mb": 10**6,
+    "mib": 2**20,
+    "g": 10**9,
+    "gb": 10**9,
+    "gib": 2**30,
+    "t": 10**12,
+    "tb": 10**12,
+    "tib": 2**40,
+}
 _SIZE = re.compile(r"\s*([0-9]+(?:\.[0-9]+)?)\s*([a-zA-Z]*)\s*\Z")
 BYTES = 4  # float32, as build_module makes it
 
@@ -30,8 +44,9 @@ def max_bytes(value: int | str | None = None) -> int:
         return value
     match = _SIZE.match(value)
     if match is None or match.group(2).lower() not in _UNITS:
-        raise ValueError(f"cannot read the size {value!r} (from {MAX_BYTES_ENV} or max_bytes): write e.g. 16GiB, "
-                         "500MB or 1000000")
+        raise ValueError(
+            f"cannot read the size {value!r} (from {MAX_BYTES_ENV} or max_bytes): write e.g. 16GiB, 500MB or 1000000"
+        )
     return max(1, int(float(match.group(1)) * _UNITS[match.group(2).lower()]))
 
 
@@ -50,11 +65,14 @@ def check_memory(graph: Graph, limit: int | str | None = None) -> None:
         return
     largest = max(range(len(graph.nodes)), key=lambda i: weights[i] + outputs[i])
     diags = Diagnostics()
-    diags.error(f"building `{graph.name}` needs {size(params + activations)}: parameters and buffers "
-                f"{size(params)}, activations of one sample {size(activations)}; the limit is {size(limit)}",
-                graph.nodes[largest].span, f"the largest layer: {size(weights[largest] + outputs[largest])}",
-                f"if the machine has the memory, raise the limit: max_bytes= in netspec.load/export_onnx, "
-                f"--max-bytes in netspec export, or {MAX_BYTES_ENV}=64GiB")
+    diags.error(
+        f"building `{graph.name}` needs {size(params + activations)}: parameters and buffers "
+        f"{size(params)}, activations of one sample {size(activations)}; the limit is {size(limit)}",
+        graph.nodes[largest].span,
+        f"the largest layer: {size(weights[largest] + outputs[largest])}",
+        f"if the machine has the memory, raise the limit: max_bytes= in netspec.load/export_onnx, "
+        f"--max-bytes in netspec export, or {MAX_BYTES_ENV}=64GiB",
+    )
     raise NetspecError(diags.items, graph.sources)
 
 

@@ -22,11 +22,22 @@ def analyse(graph: Graph, dtype: str = "float32", expectations: bool = True) -> 
     layers = _layers(graph, size)
     scopes = _scopes(graph, layers)
     totals = _totals(layers, size, dtype)
-    report = Report(network=graph.name, file=graph.file, params=dict(graph.params), input=list(graph.input.shape),
-                    output=list(graph.output.shape), layers=layers, scopes=scopes, totals=totals,
-                    warnings=[_warning(d) for d in lint(graph)], graph=graph,
-                    outputs=[{"name": name, "layer": graph.nodes[i].path, "shape": list(graph.nodes[i].shape)}
-                             for name, i in graph.outputs])
+    report = Report(
+        network=graph.name,
+        file=graph.file,
+        params=dict(graph.params),
+        input=list(graph.input.shape),
+        output=list(graph.output.shape),
+        layers=layers,
+        scopes=scopes,
+        totals=totals,
+        warnings=[_warning(d) for d in lint(graph)],
+        graph=graph,
+        outputs=[
+            {"name": name, "layer": graph.nodes[i].path, "shape": list(graph.nodes[i].shape)}
+            for name, i in graph.outputs
+        ],
+    )
     if expectations and graph.expectations:
         from netspec.analysis.expect import check_expectations  # imported for the specs that state figures
 
@@ -49,11 +60,22 @@ def _layers(graph: Graph, size: int) -> list[Layer]:
 def _layer(node: Node, shapes, rf, jump, size: int) -> Layer:
     op = node.kind
     return Layer(
-        id=node.id, name=node.path, op=node.op, label=node.describe(), attrs=node.attrs.as_dict(),
-        inputs=list(node.inputs), scope=node.scope, shape=list(node.shape),
-        params=op.params(node.attrs, shapes, node.shape), buffers=op.buffers(node.attrs, shapes, node.shape),
-        macs=op.macs(node.attrs, shapes, node.shape), rf=[_exact(v) for v in rf], jump=[_exact(v) for v in jump],
-        activation_bytes=math.prod(node.shape) * size, at=_location(node.span))
+        id=node.id,
+        name=node.path,
+        op=node.op,
+        label=node.describe(),
+        attrs=node.attrs.as_dict(),
+        inputs=list(node.inputs),
+        scope=node.scope,
+        shape=list(node.shape),
+        params=op.params(node.attrs, shapes, node.shape),
+        buffers=op.buffers(node.attrs, shapes, node.shape),
+        macs=op.macs(node.attrs, shapes, node.shape),
+        rf=[_exact(v) for v in rf],
+        jump=[_exact(v) for v in jump],
+        activation_bytes=math.prod(node.shape) * size,
+        at=_location(node.span),
+    )
 
 
 def _exact(value: int | Fraction) -> int | Fraction:
@@ -73,8 +95,9 @@ def _receptive_field(node: Node, shapes, fields) -> tuple[tuple[int, int], tuple
         reads = [node.inputs[i] for i in node.kind.field_inputs(node.attrs, len(node.inputs))]
         rf = tuple(max(fields[i][0][d] for i in reads) for d in range(2))
         # a broadcast path (a [C, 1, 1] gate) has no grid of its own: the output's grid is the other paths'
-        grid = [i for i, shape in zip(node.inputs, shapes, strict=True)
-                if i in reads and shape[1:] == node.shape[1:]] or reads
+        grid = [
+            i for i, shape in zip(node.inputs, shapes, strict=True) if i in reads and shape[1:] == node.shape[1:]
+        ] or reads
         jump = tuple(max(fields[i][1][d] for i in grid) for d in range(2))
     window = node.kind.window(node.attrs, shapes, node.shape)
     if window is None:
@@ -96,10 +119,22 @@ def _scopes(graph: Graph, layers: list[Layer]) -> list[ScopeSummary]:
     for scope in graph.scopes:
         ids = members[scope.id]
         last = layers[ids[-1]].shape if ids else []
-        out.append(ScopeSummary(id=scope.id, parent=scope.parent, kind=scope.kind, path=scope.path,
-                                label=scope.label, depth=scope.depth, block=scope.block,
-                                params=sum(layers[i].params for i in ids), macs=sum(layers[i].macs for i in ids),
-                                layers=ids, shape=last, at=_location(scope.span)))
+        out.append(
+            ScopeSummary(
+                id=scope.id,
+                parent=scope.parent,
+                kind=scope.kind,
+                path=scope.path,
+                label=scope.label,
+                depth=scope.depth,
+                block=scope.block,
+                params=sum(layers[i].params for i in ids),
+                macs=sum(layers[i].macs for i in ids),
+                layers=ids,
+                shape=last,
+                at=_location(scope.span),
+            )
+        )
     return out
 
 
@@ -107,10 +142,17 @@ def _totals(layers: list[Layer], size: int, dtype: str) -> Totals:
     params = sum(layer.params for layer in layers)
     buffers = sum(layer.buffers for layer in layers)
     macs = sum(layer.macs for layer in layers)
-    return Totals(layers=sum(1 for layer in layers if layer.op != "input"), params=params, trainable_params=params,
-                  buffers=buffers, macs=macs, flops=2 * macs,
-                  activation_bytes=sum(layer.activation_bytes for layer in layers),
-                  param_bytes=(params + buffers) * size, dtype=dtype)
+    return Totals(
+        layers=sum(1 for layer in layers if layer.op != "input"),
+        params=params,
+        trainable_params=params,
+        buffers=buffers,
+        macs=macs,
+        flops=2 * macs,
+        activation_bytes=sum(layer.activation_bytes for layer in layers),
+        param_bytes=(params + buffers) * size,
+        dtype=dtype,
+    )
 
 
 def _location(span: Span) -> Location:
@@ -118,5 +160,4 @@ def _location(span: Span) -> Location:
 
 
 def _warning(d: Diagnostic) -> Warning:
-    return Warning(code=d.code, message=d.message, label=d.label, help=d.help,
-                   at=_location(d.span) if d.span else None)
+    return Warning(code=d.code, message=d.message, label=d.label, help=d.help, at=_location(d.span) if d.span else None)

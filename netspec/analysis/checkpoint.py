@@ -30,12 +30,16 @@ def tensors(node: Node, graph: Graph) -> list[Entry]:
     shapes = graph.in_shapes(node)
     found = rule(node.attrs, shapes, node.out_shape) if rule is not None else []
     kind = node.kind
-    for what, expected in (("parameter", kind.params(node.attrs, shapes, node.out_shape)),
-                           ("buffer", kind.buffers(node.attrs, shapes, node.out_shape))):
+    for what, expected in (
+        ("parameter", kind.params(node.attrs, shapes, node.out_shape)),
+        ("buffer", kind.buffers(node.attrs, shapes, node.out_shape)),
+    ):
         counted = sum(math.prod(shape) for _, shape, k in found if k == what)
         if counted != expected:
-            raise ValueError(f"{node.path} ({node.op}): the checkpoint rule gives {counted:,} {what} values, the op "
-                             f"table {expected:,}")
+            raise ValueError(
+                f"{node.path} ({node.op}): the checkpoint rule gives {counted:,} {what} values, the op "
+                f"table {expected:,}"
+            )
     return found
 
 
@@ -52,8 +56,11 @@ def _linear(a, shapes, out) -> list[Entry]:
 def _batchnorm(a, shapes, out) -> list[Entry]:
     c = shapes[0][0]
     affine = [("weight", (c,), "parameter"), ("bias", (c,), "parameter")] if a.affine else []
-    return affine + [("running_mean", (c,), "buffer"), ("running_var", (c,), "buffer"),
-                     ("num_batches_tracked", (), "buffer")]
+    return affine + [
+        ("running_mean", (c,), "buffer"),
+        ("running_var", (c,), "buffer"),
+        ("num_batches_tracked", (), "buffer"),
+    ]
 
 
 def _norm(c: int, affine: bool) -> list[Entry]:

@@ -31,10 +31,42 @@ MAX_SIZES = 256  # each size is one elaboration (~25 ms for ResNet-50)
 QUANTITIES = ("params", "macs", "activation_bytes")
 SLIDING = frozenset({"conv", "maxpool", "avgpool", "pad"})  # floor((x + c) / s) + 1, or ceil(x / s)
 CONSTANT = frozenset({"adaptive_avgpool", "adaptive_maxpool", "global_avgpool", "global_maxpool"})
-AFFINE = SLIDING | CONSTANT | frozenset({
-    "input", "add", "mul", "concat", "flatten", "linear", "batchnorm", "layernorm", "layernorm2d", "layerscale",
-    "lrn", "dropout", "stochastic_depth", "permute", "chunk", "channel_shuffle", "identity", "relu", "leaky_relu",
-    "relu6", "elu", "sigmoid", "tanh", "gelu", "silu", "hardswish", "hardsigmoid", "softmax"})
+AFFINE = (
+    SLIDING
+    | CONSTANT
+    | frozenset(
+        {
+            "input",
+            "add",
+            "mul",
+            "concat",
+            "flatten",
+            "linear",
+            "batchnorm",
+            "layernorm",
+            "layernorm2d",
+            "layerscale",
+            "lrn",
+            "dropout",
+            "stochastic_depth",
+            "permute",
+            "chunk",
+            "channel_shuffle",
+            "identity",
+            "relu",
+            "leaky_relu",
+            "relu6",
+            "elu",
+            "sigmoid",
+            "tanh",
+            "gelu",
+            "silu",
+            "hardswish",
+            "hardsigmoid",
+            "softmax",
+        }
+    )
+)
 CHECKS = ((2, 3), (5, 1), (3, 7))  # further points of the lattice (i, j periods from the base) checked
 MAX_CLASSES = 4  # formulas derived for at most this many residue classes of one request
 
@@ -53,8 +85,9 @@ def parse_sizes(text: str) -> list[tuple[int, int, int]]:
         elif len(parts) == 3:
             shapes += [(c, h, w) for c in parts[0] for h in parts[1] for w in parts[2]]
         else:
-            raise ValueError(f"cannot read {item!r}: write channels x height x width, e.g. 3x224x224, or 3x224 "
-                             "for a square")
+            raise ValueError(
+                f"cannot read {item!r}: write channels x height x width, e.g. 3x224x224, or 3x224 for a square"
+            )
         if len(shapes) > MAX_SIZES:
             raise ValueError(f"more than {MAX_SIZES} sizes: use a coarser step")
     return list(dict.fromkeys(shapes))
@@ -80,8 +113,9 @@ def _values(part: str) -> list[int]:
     elif m := re.fullmatch(r"\{" + _INT + r"\.\." + _INT + r"(?:\.\." + _INT + r")?\}", part):
         low, high, step = int(m[1]), int(m[2]), int(m[3] or 1)
         if step < 1 or high < low:
-            raise ValueError(f"cannot read {part!r}: a range is {{low..high}} or {{low..high..step}}, low <= high, "
-                             "step >= 1")
+            raise ValueError(
+                f"cannot read {part!r}: a range is {{low..high}} or {{low..high..step}}, low <= high, step >= 1"
+            )
         values = list(range(low, high + 1, step))
     elif m := re.fullmatch(r"\{(" + _INT + r"(?:," + _INT + r")*)\}", part):
         values = [int(v) for v in m[1].split(",")]
@@ -126,8 +160,10 @@ class Poly:
 
     def coefficients(self) -> dict[str, list[int]]:
         """Each coefficient as [numerator, denominator], for JSON."""
-        return {k: [v.numerator, v.denominator] for k, v in (("H*W", self.hw), ("H", self.h), ("W", self.w),
-                                                             ("1", self.one))}
+        return {
+            k: [v.numerator, v.denominator]
+            for k, v in (("H*W", self.hw), ("H", self.h), ("W", self.w), ("1", self.one))
+        }
 
     def text(self) -> str:
         """`81,920·H·W + 2,048,000`, `H/32`, `3·H/2 - 1/2`; `0` when all vanish."""
@@ -176,21 +212,38 @@ class Costs:
     notes: list[str] = field(default_factory=list)  # what holds for the formulas, or why there are none
 
     def to_dict(self) -> dict[str, Any]:
-        return {"network": self.network, "file": self.file, "params_set": self.params_set, "dtype": self.dtype,
-                "points": [_point_dict(p) for p in self.points],
-                "formulas": [_formula_dict(f) for f in self.formulas], "notes": list(self.notes)}
+        return {
+            "network": self.network,
+            "file": self.file,
+            "params_set": self.params_set,
+            "dtype": self.dtype,
+            "points": [_point_dict(p) for p in self.points],
+            "formulas": [_formula_dict(f) for f in self.formulas],
+            "notes": list(self.notes),
+        }
 
 
 def _point_dict(p: Point) -> dict[str, Any]:
-    return {"input": list(p.input), "output": list(p.output) if p.output else None, "params": p.params,
-            "macs": p.macs, "activation_bytes": p.activation_bytes, "error": p.error}
+    return {
+        "input": list(p.input),
+        "output": list(p.output) if p.output else None,
+        "params": p.params,
+        "macs": p.macs,
+        "activation_bytes": p.activation_bytes,
+        "error": p.error,
+    }
 
 
 def _formula_dict(f: Formula) -> dict[str, Any]:
-    return {"modulus": list(f.modulus), "residue": list(f.residue), "proven": f.proven, "note": f.note,
-            "derived_from": [list(s) for s in f.derived_from], "checked": [list(s) for s in f.checked],
-            "terms": {name: {"text": poly.text(), "coefficients": poly.coefficients()}
-                      for name, poly in f.terms.items()}}
+    return {
+        "modulus": list(f.modulus),
+        "residue": list(f.residue),
+        "proven": f.proven,
+        "note": f.note,
+        "derived_from": [list(s) for s in f.derived_from],
+        "checked": [list(s) for s in f.checked],
+        "terms": {name: {"text": poly.text(), "coefficients": poly.coefficients()} for name, poly in f.terms.items()},
+    }
 
 
 # ---- computing them -------------------------------------------------------------------------------------
@@ -262,8 +315,10 @@ def _derive(members: list[tuple[int, ...]], modulus: tuple[int, int], at) -> For
     points = [at((c, h, w)) for h, w in corners]
     failed = next((p for p in points if p.error), None)
     if failed is not None:
-        return f"no formula for H ≡ {h0 % mh} (mod {mh}), W ≡ {w0 % mw} (mod {mw}): at {_shape(failed.input)} " \
-               f"{failed.error}"
+        return (
+            f"no formula for H ≡ {h0 % mh} (mod {mh}), W ≡ {w0 % mw} (mod {mw}): at {_shape(failed.input)} "
+            f"{failed.error}"
+        )
     terms = {name: _solve([p.value(name) for p in points], (h0, w0), modulus) for name in _names(points[0])}
     formula = Formula(modulus, (h0 % mh, w0 % mw), terms, corners, [], True)
     return _check(formula, members, c, at)
@@ -277,8 +332,10 @@ def _check(formula: Formula, members, c: int, at) -> Formula | str:
         if point.error is not None:
             continue  # a size of the class the network rejects says nothing about the formula
         if not formula.holds_at(point):
-            return f"no exact formula for H ≡ {formula.residue[0]} (mod {mh}), W ≡ {formula.residue[1]} " \
-                   f"(mod {mw}): the costs at {_shape(shape)} differ from those the period's corners give"
+            return (
+                f"no exact formula for H ≡ {formula.residue[0]} (mod {mh}), W ≡ {formula.residue[1]} "
+                f"(mod {mw}): the costs at {_shape(shape)} differ from those the period's corners give"
+            )
         formula.checked.append((shape[1], shape[2]))
     return formula
 

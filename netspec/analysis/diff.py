@@ -36,8 +36,11 @@ class Change:
         return "added" if self.a is None else "removed" if self.b is None else "changed"
 
     def to_dict(self) -> dict[str, Any]:
-        side = lambda p: None if p is None else {"what": p.what, "params": p.params, "macs": p.macs,  # noqa: E731
-                                                 "shape": list(p.shape)}
+        def side(p: Part | None) -> dict[str, Any] | None:
+            if p is None:
+                return None
+            return {"what": p.what, "params": p.params, "macs": p.macs, "shape": list(p.shape)}
+
         return {"path": self.path, "status": self.status, "a": side(self.a), "b": side(self.b)}
 
 
@@ -65,11 +68,16 @@ class Checkpoint:
         return "strict" if self.strict else "non-strict" if self.non_strict else "no"
 
     def to_dict(self) -> dict[str, Any]:
-        return {"loads": self.verdict, "strict": self.strict, "non_strict": self.non_strict, "same": self.same,
-                "num_batches_tracked_set_to_0": list(self.counted),
-                "missing": {k: list(v) for k, v in self.missing.items()},
-                "unexpected": {k: list(v) for k, v in self.unexpected.items()},
-                "reshaped": {k: {"a": list(a), "b": list(b)} for k, (a, b) in self.reshaped.items()}}
+        return {
+            "loads": self.verdict,
+            "strict": self.strict,
+            "non_strict": self.non_strict,
+            "same": self.same,
+            "num_batches_tracked_set_to_0": list(self.counted),
+            "missing": {k: list(v) for k, v in self.missing.items()},
+            "unexpected": {k: list(v) for k, v in self.unexpected.items()},
+            "reshaped": {k: {"a": list(a), "b": list(b)} for k, (a, b) in self.reshaped.items()},
+        }
 
 
 @dataclass(slots=True)
@@ -84,24 +92,40 @@ class Diff:
     totals: dict[str, tuple[Any, Any]] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        sides = {name: {"label": label, "network": r.network, "file": r.file, "params_set": r.params,
-                        "input": r.input, "output": r.output}
-                 for name, label, r in (("a", self.labels[0], self.a), ("b", self.labels[1], self.b))}
-        return {**sides, "totals": {k: {"a": a, "b": b} for k, (a, b) in self.totals.items()},
-                "changes": [c.to_dict() for c in self.changes], "checkpoint": self.checkpoint.to_dict()}
+        sides = {
+            name: {
+                "label": label,
+                "network": r.network,
+                "file": r.file,
+                "params_set": r.params,
+                "input": r.input,
+                "output": r.output,
+            }
+            for name, label, r in (("a", self.labels[0], self.a), ("b", self.labels[1], self.b))
+        }
+        return {
+            **sides,
+            "totals": {k: {"a": a, "b": b} for k, (a, b) in self.totals.items()},
+            "changes": [c.to_dict() for c in self.changes],
+            "checkpoint": self.checkpoint.to_dict(),
+        }
 
 
 def diff(a: Report, b: Report, labels: tuple[str, str] = ("A", "B")) -> Diff:
     """Every scope and layer whose parameters, MACs or output shape differ, in B's order (A's removed ones
     after), and the checkpoint compatibility of A's weights with B."""
     parts_a, parts_b = parts(a), parts(b)
-    changes = [Change(path, parts_a.get(path), part) for path, part in parts_b.items()
-               if _differs(parts_a.get(path), part)]
+    changes = [
+        Change(path, parts_a.get(path), part) for path, part in parts_b.items() if _differs(parts_a.get(path), part)
+    ]
     changes += [Change(path, part, None) for path, part in parts_a.items() if path not in parts_b]
-    totals = {"params": (a.totals.params, b.totals.params), "buffers": (a.totals.buffers, b.totals.buffers),
-              "macs": (a.totals.macs, b.totals.macs),
-              "activation_bytes": (a.totals.activation_bytes, b.totals.activation_bytes),
-              "output": (list(a.output), list(b.output))}
+    totals = {
+        "params": (a.totals.params, b.totals.params),
+        "buffers": (a.totals.buffers, b.totals.buffers),
+        "macs": (a.totals.macs, b.totals.macs),
+        "activation_bytes": (a.totals.activation_bytes, b.totals.activation_bytes),
+        "output": (list(a.output), list(b.output)),
+    }
     return Diff(a, b, changes, compatibility(state_dict(a.graph), state_dict(b.graph)), labels, totals)
 
 

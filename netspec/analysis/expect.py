@@ -12,7 +12,12 @@ from netspec.diagnostics import Diagnostic, did_you_mean
 from netspec.ir import Expectation
 
 _COMPARE: dict[str, Callable[[Any, Any], bool]] = {
-    "==": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge,
+    "==": operator.eq,
+    "!=": operator.ne,
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
 }
 
 # Subjects of the whole network (at its top level) or of the group or block an `expect` stands in.
@@ -31,14 +36,24 @@ TOTALS: dict[str, Callable[[Report], Any]] = {
 
 # Attributes of one layer, or of a group or block (its sums, and the shape and field of its last layer).
 LAYER: dict[str, Callable[[Layer], Any]] = {
-    "params": lambda x: x.params, "buffers": lambda x: x.buffers, "macs": lambda x: x.macs,
-    "flops": lambda x: 2 * x.macs, "shape": lambda x: tuple(x.shape), "output": lambda x: tuple(x.shape),
-    "rf": lambda x: _pair(x.rf), "jump": lambda x: _pair(x.jump), "activation_memory": lambda x: x.activation_bytes,
+    "params": lambda x: x.params,
+    "buffers": lambda x: x.buffers,
+    "macs": lambda x: x.macs,
+    "flops": lambda x: 2 * x.macs,
+    "shape": lambda x: tuple(x.shape),
+    "output": lambda x: tuple(x.shape),
+    "rf": lambda x: _pair(x.rf),
+    "jump": lambda x: _pair(x.jump),
+    "activation_memory": lambda x: x.activation_bytes,
 }
 SCOPE: dict[str, Callable[[ScopeSummary, Layer], Any]] = {
-    "params": lambda s, last: s.params, "macs": lambda s, last: s.macs, "flops": lambda s, last: 2 * s.macs,
-    "shape": lambda s, last: tuple(s.shape), "output": lambda s, last: tuple(s.shape),
-    "rf": lambda s, last: _pair(last.rf), "jump": lambda s, last: _pair(last.jump),
+    "params": lambda s, last: s.params,
+    "macs": lambda s, last: s.macs,
+    "flops": lambda s, last: 2 * s.macs,
+    "shape": lambda s, last: tuple(s.shape),
+    "output": lambda s, last: tuple(s.shape),
+    "rf": lambda s, last: _pair(last.rf),
+    "jump": lambda s, last: _pair(last.jump),
 }
 
 
@@ -54,15 +69,24 @@ def check_expectations(report: Report, expectations: list[Expectation]) -> list[
         try:
             actual = subject_value(report, e.subject, e.scope)
         except SubjectError as err:
-            found.append(Diagnostic("error", f"`expect {e.subject}`: no such figure", e.span, err.label, err.help,
-                                    "expect"))
+            found.append(
+                Diagnostic("error", f"`expect {e.subject}`: no such figure", e.span, err.label, err.help, "expect")
+            )
             continue
         problem = _mismatch(e, actual)
         if problem is not None and e.scope != 0:
             problem += f" in `{report.scopes[e.scope].path or report.scopes[e.scope].label}`"
         if problem is not None:
-            found.append(Diagnostic("error", f"expectation failed: {e.subject} {e.op} {e.shown}", e.span,
-                                    problem, _help(e, actual), "expect"))
+            found.append(
+                Diagnostic(
+                    "error",
+                    f"expectation failed: {e.subject} {e.op} {e.shown}",
+                    e.span,
+                    problem,
+                    _help(e, actual),
+                    "expect",
+                )
+            )
     return found
 
 
@@ -78,24 +102,30 @@ def subject_value(report: Report, subject: str, scope: int = 0) -> Any:
         if subject in SCOPE and scope != 0:
             return SCOPE[subject](base, report.layers[base.layers[-1]])
         names = list(TOTALS) if scope == 0 else list(SCOPE)
-        raise SubjectError(f"`{subject}` is not a figure netspec knows",
-                           did_you_mean(subject, names) or "figures: " + ", ".join(names))
+        raise SubjectError(
+            f"`{subject}` is not a figure netspec knows", did_you_mean(subject, names) or "figures: " + ", ".join(names)
+        )
     path, _, attr = subject.rpartition(".")
     full = f"{base.path}.{path}" if base.path else path
     layer = next((x for x in report.layers if x.name == full and x.op != "input"), None)
     if layer is not None:
         if attr not in LAYER:
-            raise SubjectError(f"a layer has no figure `{attr}`", did_you_mean(attr, LAYER) or
-                               "layer figures: " + ", ".join(LAYER))
+            raise SubjectError(
+                f"a layer has no figure `{attr}`", did_you_mean(attr, LAYER) or "layer figures: " + ", ".join(LAYER)
+            )
         return LAYER[attr](layer)
     group = next((s for s in report.scopes if s.path == full and s.layers), None)
     if group is None:
-        raise SubjectError(f"no layer, group or block named `{full}`",
-                           did_you_mean(full, [x.name for x in report.layers] + [s.path for s in report.scopes])
-                           or "use a name as `netspec summary` shows it, e.g. layer1.0.conv1.rf")
+        raise SubjectError(
+            f"no layer, group or block named `{full}`",
+            did_you_mean(full, [x.name for x in report.layers] + [s.path for s in report.scopes])
+            or "use a name as `netspec summary` shows it, e.g. layer1.0.conv1.rf",
+        )
     if attr not in SCOPE:
-        raise SubjectError(f"a group or block has no figure `{attr}`", did_you_mean(attr, SCOPE) or
-                           "group figures: " + ", ".join(SCOPE))
+        raise SubjectError(
+            f"a group or block has no figure `{attr}`",
+            did_you_mean(attr, SCOPE) or "group figures: " + ", ".join(SCOPE),
+        )
     return SCOPE[attr](group, report.layers[group.layers[-1]])
 
 
@@ -132,8 +162,18 @@ def _show(value: Any) -> str:
     return f"{value:,}" if isinstance(value, int) else f"{value:,g}"
 
 
-_SCALE = {"K": 1000, "M": 1000**2, "G": 1000**3, "KB": 1000, "MB": 1000**2, "GB": 1000**3,
-          "KiB": 1024, "MiB": 1024**2, "GiB": 1024**3, "B": 1}
+_SCALE = {
+    "K": 1000,
+    "M": 1000**2,
+    "G": 1000**3,
+    "KB": 1000,
+    "MB": 1000**2,
+    "GB": 1000**3,
+    "KiB": 1024,
+    "MiB": 1024**2,
+    "GiB": 1024**3,
+    "B": 1,
+}
 
 
 def _help(e: Expectation, actual: Any) -> str:

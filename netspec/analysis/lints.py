@@ -49,9 +49,13 @@ def unseen_border(graph: Graph, users) -> Iterator[Diagnostic]:
             lost = w - 1 - reach
             if lost > 0:
                 what = f"the last {lost} {axis} of the input are" if lost > 1 else f"the last {axis[:-1]} is"
-                yield _warn("unseen-border", node, f"{what} never seen",
-                            f"({w} + 2*{p} - {d * (k - 1) + 1}) % {s} = {(w + 2 * p - d * (k - 1) - 1) % s}",
-                            "change the padding or stride so the windows cover the input, or use ceil_mode=true")
+                yield _warn(
+                    "unseen-border",
+                    node,
+                    f"{what} never seen",
+                    f"({w} + 2*{p} - {d * (k - 1) + 1}) % {s} = {(w + 2 * p - d * (k - 1) - 1) % s}",
+                    "change the padding or stride so the windows cover the input, or use ceil_mode=true",
+                )
                 break
 
 
@@ -63,9 +67,13 @@ def bias_before_batchnorm(graph: Graph, users) -> Iterator[Diagnostic]:
             continue
         norm = graph.nodes[users[node.id][0]].op
         if norm in ("batchnorm", "instancenorm"):
-            yield _warn("bias-before-batchnorm", node, f"{node.op} bias before {norm} has no effect",
-                        f"{node.attrs.out} bias parameters are subtracted out by the {norm}",
-                        "pass bias=false")
+            yield _warn(
+                "bias-before-batchnorm",
+                node,
+                f"{node.op} bias before {norm} has no effect",
+                f"{node.attrs.out} bias parameters are subtracted out by the {norm}",
+                "pass bias=false",
+            )
 
 
 def uneven_overlap(graph: Graph, users) -> Iterator[Diagnostic]:
@@ -76,19 +84,26 @@ def uneven_overlap(graph: Graph, users) -> Iterator[Diagnostic]:
             continue
         a = node.attrs
         if any(k % s for k, s in zip(a.kernel, a.stride, strict=True)):
-            yield _warn("uneven-overlap", node, "kernel is not a multiple of the stride: uneven overlap",
-                        f"kernel {list(a.kernel)}, stride {list(a.stride)}: some outputs get more taps than others "
-                        "(checkerboard artefacts)",
-                        "use a kernel divisible by the stride (2 with stride 2, as U-Net), "
-                        "or upsample() followed by conv()")
+            yield _warn(
+                "uneven-overlap",
+                node,
+                "kernel is not a multiple of the stride: uneven overlap",
+                f"kernel {list(a.kernel)}, stride {list(a.stride)}: some outputs get more taps than others "
+                "(checkerboard artefacts)",
+                "use a kernel divisible by the stride (2 with stride 2, as U-Net), or upsample() followed by conv()",
+            )
 
 
 def dropout_before_batchnorm(graph: Graph, users) -> Iterator[Diagnostic]:
     for node in graph.nodes:
         if node.op in ("dropout", "dropout2d") and _only_user(graph, users, node, "batchnorm"):
-            yield _warn("dropout-before-batchnorm", node, f"{node.op} right before batchnorm",
-                        "batchnorm's running variance is learnt with dropout on and used with it off",
-                        "put dropout after the normalisation (Li et al., 2019)")
+            yield _warn(
+                "dropout-before-batchnorm",
+                node,
+                f"{node.op} right before batchnorm",
+                "batchnorm's running variance is learnt with dropout on and used with it off",
+                "put dropout after the normalisation (Li et al., 2019)",
+            )
 
 
 def softmax_placement(graph: Graph, users) -> Iterator[Diagnostic]:
@@ -96,20 +111,34 @@ def softmax_placement(graph: Graph, users) -> Iterator[Diagnostic]:
         if node.op != "softmax":
             continue
         if users[node.id]:
-            yield _warn("softmax-inside", node, "softmax in the middle of the network",
-                        "its output is fed to more layers", "softmax normally ends a classifier")
+            yield _warn(
+                "softmax-inside",
+                node,
+                "softmax in the middle of the network",
+                "its output is fed to more layers",
+                "softmax normally ends a classifier",
+            )
         else:
-            yield _warn("softmax-output", node, "the network ends in softmax",
-                        "nn.CrossEntropyLoss expects logits and applies log-softmax itself",
-                        "drop it for training, or apply it at inference time")
+            yield _warn(
+                "softmax-output",
+                node,
+                "the network ends in softmax",
+                "nn.CrossEntropyLoss expects logits and applies log-softmax itself",
+                "drop it for training, or apply it at inference time",
+            )
 
 
 def stacked_activations(graph: Graph, users) -> Iterator[Diagnostic]:
     for node in graph.nodes:
         source = graph.nodes[node.inputs[0]] if node.inputs else None
         if node.op in ACTIVATIONS and source is not None and source.op in ACTIVATIONS and len(users[source.id]) == 1:
-            yield _warn("double-activation", node, f"{node.op} right after {source.op}", "",
-                        "one activation between layers is enough")
+            yield _warn(
+                "double-activation",
+                node,
+                f"{node.op} right after {source.op}",
+                "",
+                "one activation between layers is enough",
+            )
 
 
 def skipping_windows(graph: Graph, users) -> Iterator[Diagnostic]:
@@ -117,8 +146,13 @@ def skipping_windows(graph: Graph, users) -> Iterator[Diagnostic]:
     for node in _sliding(graph):
         kernel, stride, _, dilation = _geometry(node)
         if any(s > d * (k - 1) + 1 for k, s, d in zip(kernel, stride, dilation, strict=True)):
-            yield _warn("gaps", node, "stride is larger than the window: pixels between windows are skipped",
-                        f"window {kernel}, stride {stride}", "use a stride no larger than the kernel")
+            yield _warn(
+                "gaps",
+                node,
+                "stride is larger than the window: pixels between windows are skipped",
+                f"window {kernel}, stride {stride}",
+                "use a stride no larger than the kernel",
+            )
 
 
 def channels_last(graph: Graph, users) -> Iterator[Diagnostic]:
@@ -126,9 +160,13 @@ def channels_last(graph: Graph, users) -> Iterator[Diagnostic]:
     shape = graph.input.shape
     if len(shape) == 3 and shape[2] in (1, 3, 4) and shape[0] >= 8 and shape[0] == shape[1]:
         c, h, w = shape[2], shape[0], shape[1]
-        yield _warn("channels-last", graph.input, f"the input reads as {shape[0]} channels of {h}x{shape[2]}",
-                    f"[{shape[0]}, {shape[1]}, {shape[2]}] looks like height, width, channels",
-                    f"netspec's order is [C, H, W]: `input [{c}, {h}, {w}]`")
+        yield _warn(
+            "channels-last",
+            graph.input,
+            f"the input reads as {shape[0]} channels of {h}x{shape[2]}",
+            f"[{shape[0]}, {shape[1]}, {shape[2]}] looks like height, width, channels",
+            f"netspec's order is [C, H, W]: `input [{c}, {h}, {w}]`",
+        )
 
 
 def torch_argument_order(graph: Graph, users) -> Iterator[Diagnostic]:
@@ -139,10 +177,14 @@ def torch_argument_order(graph: Graph, users) -> Iterator[Diagnostic]:
         a, c_in = node.attrs, graph.nodes[node.inputs[0]].shape[0]
         kernel, stride = a.kernel[0], (a.stride or a.kernel)[0]
         if a.out == c_in and kernel >= 8 and 1 < stride <= 7 and kernel != stride:
-            yield _warn("torch-argument-order", node, f"this reads as out={a.out}, kernel={kernel}, stride={stride}",
-                        "conv's arguments are (out, kernel, stride); PyTorch's Conv2d takes (in, out, kernel)",
-                        f"for a {stride}x{stride} conv to {kernel} channels write `conv({kernel}, {stride})`: "
-                        "the input channels are inferred")
+            yield _warn(
+                "torch-argument-order",
+                node,
+                f"this reads as out={a.out}, kernel={kernel}, stride={stride}",
+                "conv's arguments are (out, kernel, stride); PyTorch's Conv2d takes (in, out, kernel)",
+                f"for a {stride}x{stride} conv to {kernel} channels write `conv({kernel}, {stride})`: "
+                "the input channels are inferred",
+            )
 
 
 def _only_user(graph: Graph, users, node: Node, op: str) -> bool:
@@ -157,20 +199,45 @@ def unused(graph: Graph, users) -> Iterator[Diagnostic]:
             live.update(node.inputs)
     for node in graph.nodes[1:]:
         if node.id not in live and not users[node.id]:  # the end of a dead chain: one warning for it
-            yield _warn("unused", node, "this layer's output is never used",
-                        f"`{node.path}` ({node.op}): no network output depends on it",
-                        "remove it, use it with `@name`, or declare it with `output NAME`")
+            yield _warn(
+                "unused",
+                node,
+                "this layer's output is never used",
+                f"`{node.path}` ({node.op}): no network output depends on it",
+                "remove it, use it with `@name`, or declare it with `output NAME`",
+            )
 
 
-RULES = (unseen_border, bias_before_batchnorm, dropout_before_batchnorm, softmax_placement, stacked_activations,
-         skipping_windows, channels_last, torch_argument_order, unused, misaligned_join,
-         uneven_overlap)
+RULES = (
+    unseen_border,
+    bias_before_batchnorm,
+    dropout_before_batchnorm,
+    softmax_placement,
+    stacked_activations,
+    skipping_windows,
+    channels_last,
+    torch_argument_order,
+    unused,
+    misaligned_join,
+    uneven_overlap,
+)
 
 
 # What the rules above report; `# netspec: allow(code)` names them.
-CODES = ("unseen-border", "bias-before-batchnorm", "dropout-before-batchnorm", "softmax-inside", "softmax-output",
-         "double-activation", "gaps", "channels-last", "torch-argument-order", "unused", "misaligned-join",
-         "uneven-overlap")
+CODES = (
+    "unseen-border",
+    "bias-before-batchnorm",
+    "dropout-before-batchnorm",
+    "softmax-inside",
+    "softmax-output",
+    "double-activation",
+    "gaps",
+    "channels-last",
+    "torch-argument-order",
+    "unused",
+    "misaligned-join",
+    "uneven-overlap",
+)
 
 
 def lint(graph: Graph) -> list[Diagnostic]:
@@ -191,8 +258,14 @@ def lint(graph: Graph) -> list[Diagnostic]:
 def _unknown_allows(graph: Graph) -> Iterator[Diagnostic]:
     for code, span in graph.allowed:
         if code not in CODES:
-            yield Diagnostic("warning", f"`{code}` is not a lint netspec knows", span, "in this allow comment",
-                             did_you_mean(code, CODES) or f"the lints: {', '.join(CODES)}", "unknown-lint")
+            yield Diagnostic(
+                "warning",
+                f"`{code}` is not a lint netspec knows",
+                span,
+                "in this allow comment",
+                did_you_mean(code, CODES) or f"the lints: {', '.join(CODES)}",
+                "unknown-lint",
+            )
 
 
 def _once(same: list[Diagnostic]) -> Diagnostic:

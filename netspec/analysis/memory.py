@@ -26,10 +26,27 @@ STATE_COPIES = {"sgd": 0, "momentum": 1, "adam": 2, "adamw": 2}  # buffers of ea
 SCALAR_STEP = {"adam", "adamw"}  # plus a float32 `step` tensor per parameter tensor
 # What each op saves for backward: its input ("in"), its output ("out"), nothing (absent).
 SAVES = {
-    "conv": "in", "linear": "in", "batchnorm": "in", "avgpool": "in", "maxpool": "in", "adaptive_maxpool": "in",
-    "global_maxpool": "in", "lrn": "in", "relu": "out", "sigmoid": "out", "tanh": "out", "softmax": "out",
-    "leaky_relu": "in", "relu6": "in", "elu": "in", "gelu": "in", "silu": "in", "hardswish": "in",
-    "convtranspose": "in", "groupnorm": "in", "instancenorm": "in",
+    "conv": "in",
+    "linear": "in",
+    "batchnorm": "in",
+    "avgpool": "in",
+    "maxpool": "in",
+    "adaptive_maxpool": "in",
+    "global_maxpool": "in",
+    "lrn": "in",
+    "relu": "out",
+    "sigmoid": "out",
+    "tanh": "out",
+    "softmax": "out",
+    "leaky_relu": "in",
+    "relu6": "in",
+    "elu": "in",
+    "gelu": "in",
+    "silu": "in",
+    "hardswish": "in",
+    "convtranspose": "in",
+    "groupnorm": "in",
+    "instancenorm": "in",
 }  # upsample, interpolate and zeropad save nothing: their backward needs only the sizes
 RESULT_WHEN_INPLACE = {"leaky_relu", "relu6", "elu", "silu", "hardswish"}  # the `_` forms save their result
 ALIASES = {"flatten", "identity"}
@@ -137,8 +154,11 @@ def _saves(graph: Graph, node: Node, users, storage, dtype: str) -> list[Saved]:
         found.append(Saved(node.id, "batch statistics", 2 * node.shape[0], "float32", per_sample=False))
     if node.op == "lrn":  # F.local_response_norm: avg_pool3d keeps the padded squares, pow its base, the
         c, h, w = node.shape  # division the power (and the input, counted above)
-        found += [Saved(node.id, "padded squares", (c + node.attrs.size - 1) * h * w, dtype),
-                  Saved(node.id, "k + alpha * mean", c * h * w, dtype), Saved(node.id, "denominator", c * h * w, dtype)]
+        found += [
+            Saved(node.id, "padded squares", (c + node.attrs.size - 1) * h * w, dtype),
+            Saved(node.id, "k + alpha * mean", c * h * w, dtype),
+            Saved(node.id, "denominator", c * h * w, dtype),
+        ]
     if node.op == "dropout" and 0 < node.attrs.p < 1:
         found.append(Saved(node.id, "mask", math.prod(node.shape), dtype))
     return found + _saves_of_new_norms(node, dtype)

@@ -137,8 +137,10 @@ def _plain(value: Any) -> Any:
     if type(value) in _SCALARS:  # most values: answered first (--json of 100k layers)
         return value
     if dataclasses.is_dataclass(value):
-        return {name: _plain(getattr(value, name)) for name in _field_names(value if isinstance(value, type)
-                                                                            else type(value))}
+        return {
+            name: _plain(getattr(value, name))
+            for name in _field_names(value if isinstance(value, type) else type(value))
+        }
     if isinstance(value, (list, tuple)):
         return [_plain(v) for v in value]
     if isinstance(value, dict):

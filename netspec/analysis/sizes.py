@@ -24,8 +24,25 @@ from netspec.ops import ShapeError
 from netspec.ops.conv import explicit_padding
 
 DIMS = ("height", "width")
-SAME = frozenset({"batchnorm", "lrn", "dropout", "relu", "leaky_relu", "relu6", "elu", "sigmoid", "tanh", "gelu",
-                  "silu", "hardswish", "softmax", "identity", "dropout2d"})  # keep the shape, any size
+SAME = frozenset(
+    {
+        "batchnorm",
+        "lrn",
+        "dropout",
+        "relu",
+        "leaky_relu",
+        "relu6",
+        "elu",
+        "sigmoid",
+        "tanh",
+        "gelu",
+        "silu",
+        "hardswish",
+        "softmax",
+        "identity",
+        "dropout2d",
+    }
+)  # keep the shape, any size
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,7 +118,6 @@ class Sizes:
             ok &= c.after[dim] * fixed == c.area
         return ok
 
-
     def rejections(self, dim: str) -> list[Rejection]:
         """Why each size of `dim` (the other at its declared size) fails: the per-dim rules, then the coupling."""
         found = list(self.dims[dim].rejections)
@@ -111,11 +127,17 @@ class Sizes:
             before = self.graph.nodes[self.graph.nodes[c.flatten].inputs[0]].shape
             first = int(np.flatnonzero(coupled)[0])
             other = "width" if dim == "height" else "height"
-            found.append(Rejection(c.consumer, "weights",
-                                   f"its weights were built for {before[0]}*{before[1]}*{before[2]} = "
-                                   f"{before[0] * c.area:,} features after flatten",
-                                   first + 1, f"flatten gets {dim} {int(c.after[dim][first])}, {other} "
-                                   f"{before[2 if dim == 'height' else 1]}", np.flatnonzero(coupled) + 1))
+            found.append(
+                Rejection(
+                    c.consumer,
+                    "weights",
+                    f"its weights were built for {before[0]}*{before[1]}*{before[2]} = "
+                    f"{before[0] * c.area:,} features after flatten",
+                    first + 1,
+                    f"flatten gets {dim} {int(c.after[dim][first])}, {other} {before[2 if dim == 'height' else 1]}",
+                    np.flatnonzero(coupled) + 1,
+                )
+            )
         return found
 
     def to_dict(self) -> dict:
@@ -124,9 +146,11 @@ class Sizes:
         out = {"network": self.graph.name, "file": self.graph.file, "input": [c, h, w], "limit": self.limit}
         for dim, fixed in (("height", {"width": w}), ("width", {"height": h})):
             name = dim[0].upper()
-            out[dim] = {"fixed": fixed, **_described(self.legal_mask(dim), name),
-                        "rejected": [self._rejection(r, name) for r in sorted(self.rejections(dim),
-                                                                              key=lambda r: r.example)]}
+            out[dim] = {
+                "fixed": fixed,
+                **_described(self.legal_mask(dim), name),
+                "rejected": [self._rejection(r, name) for r in sorted(self.rejections(dim), key=lambda r: r.example)],
+            }
         out["coupled"] = self._coupling()
         return out
 
@@ -135,28 +159,49 @@ class Sizes:
         mask = np.zeros(self.limit, dtype=bool)
         mask[r.sizes - 1] = True
         s = node.span
-        return {"layer": node.path, "op": node.op, "at": {"file": s.file, "line": s.line, "col": s.col},
-                "reason": r.reason, "message": r.message, "example": r.example, "detail": r.detail,
-                **_described(mask, name)}
+        return {
+            "layer": node.path,
+            "op": node.op,
+            "at": {"file": s.file, "line": s.line, "col": s.col},
+            "reason": r.reason,
+            "message": r.message,
+            "example": r.example,
+            "detail": r.detail,
+            **_described(mask, name),
+        }
 
     def _coupling(self) -> dict | None:
         c = self.coupling
         if c is None:
             return None
         flatten, consumer = self.graph.nodes[c.flatten], self.graph.nodes[c.consumer]
-        return {"flatten": flatten.path, "layer": consumer.path, "area": c.area,
-                "at": {"file": consumer.span.file, "line": consumer.span.line, "col": consumer.span.col},
-                "flatten_at": {"file": flatten.span.file, "line": flatten.span.line, "col": flatten.span.col}}
+        return {
+            "flatten": flatten.path,
+            "layer": consumer.path,
+            "area": c.area,
+            "at": {"file": consumer.span.file, "line": consumer.span.line, "col": consumer.span.col},
+            "flatten_at": {"file": flatten.span.file, "line": flatten.span.line, "col": flatten.span.col},
+        }
 
 
 def _described(mask: np.ndarray, name: str) -> dict:
     """Count, minimum, text; the sizes as ranges, or (when periodic) the ranges below the period and the period."""
     p = pattern(mask)
     if p.modulus:
-        return {"count": p.count, "minimum": p.minimum, "text": p.text(name), "sizes": [list(r) for r in p.runs],
-                "then": {"from": p.start, "modulus": p.modulus, "residues": list(p.residues)}}
-    return {"count": p.count, "minimum": p.minimum, "text": p.text(name),
-            "sizes": [list(r) for r in ranges(np.flatnonzero(mask) + 1)], "then": None}
+        return {
+            "count": p.count,
+            "minimum": p.minimum,
+            "text": p.text(name),
+            "sizes": [list(r) for r in p.runs],
+            "then": {"from": p.start, "modulus": p.modulus, "residues": list(p.residues)},
+        }
+    return {
+        "count": p.count,
+        "minimum": p.minimum,
+        "text": p.text(name),
+        "sizes": [list(r) for r in ranges(np.flatnonzero(mask) + 1)],
+        "then": None,
+    }
 
 
 def sizes(graph: Graph, limit: int = 4096) -> Sizes:
@@ -196,8 +241,10 @@ class _Walk:
     def run(self) -> DimSizes:
         for node in self.graph.nodes:
             self.values[node.id] = self.step(node)
-        rejections = [Rejection(node, reason, *found, np.flatnonzero(self.masks[node, reason]) + 1)
-                      for (node, reason), found in self.reasons.items()]
+        rejections = [
+            Rejection(node, reason, *found, np.flatnonzero(self.masks[node, reason]) + 1)
+            for (node, reason), found in self.reasons.items()
+        ]
         return DimSizes(self.dim, self.alive, self.failed_at, rejections, self.values[self.graph.output.id])
 
     def step(self, node: Node) -> np.ndarray | None:
@@ -250,6 +297,7 @@ class _Walk:
     def join(self, node: Node, ins) -> np.ndarray:
         first = ins[0]
         for n, other in enumerate(ins[1:], start=2):
+
             def explain(size: int, other=other, n=n) -> str:
                 return f"path 1 gives {int(first[size - 1])}, path {n} gives {int(other[size - 1])}"
 
@@ -265,8 +313,7 @@ class _Walk:
         if self.coupling is None and weights:
             flatten = self.graph.nodes[source]
             before = self.graph.nodes[flatten.inputs[0]].shape
-            self.coupling = Coupling(source, node.id, before[1] * before[2],
-                                     {self.dim: self.values[flatten.inputs[0]]})
+            self.coupling = Coupling(source, node.id, before[1] * before[2], {self.dim: self.values[flatten.inputs[0]]})
         return None
 
     def fallback(self, node: Node, ins) -> np.ndarray:
@@ -284,9 +331,15 @@ class _Walk:
             try:
                 shape = op.infer(node.attrs, shapes)
                 out[j] = shape[1 + self.d]
-                status.append(None if op.params(node.attrs, shapes, shape) == want else
-                              ("weights", f"its weights were built for {self.dim} {declared[0][1 + self.d]}",
-                               f"{self.dim} {int(row[0])} changes its parameter count"))
+                status.append(
+                    None
+                    if op.params(node.attrs, shapes, shape) == want
+                    else (
+                        "weights",
+                        f"its weights were built for {self.dim} {declared[0][1 + self.d]}",
+                        f"{self.dim} {int(row[0])} changes its parameter count",
+                    )
+                )
             except ShapeError as e:
                 status.append(("shape", e.message, e.label))
         where = where.reshape(-1)
@@ -299,7 +352,7 @@ class _Walk:
 
 
 def _with(shape, d: int, value: int):
-    return (*shape[: 1 + d], value, *shape[2 + d:])
+    return (*shape[: 1 + d], value, *shape[2 + d :])
 
 
 def _conv(walk: _Walk, node: Node, ins):
@@ -338,9 +391,15 @@ def _resample(walk: _Walk, node: Node, ins):
         return np.full_like(x, a.size[d])
     out = np.floor(x * float(a.scale[d])).astype(np.int64)
     scale = a.scale[d]
-    walk.reject(node, out < 1, "collapses", f"output {walk.dim} collapses below 1",
-                lambda size: f"its input {walk.dim} is {int(x[size - 1])}, floor({int(x[size - 1])} * {scale:g}) = "
-                             f"{int(out[size - 1])}")
+    walk.reject(
+        node,
+        out < 1,
+        "collapses",
+        f"output {walk.dim} collapses below 1",
+        lambda size: (
+            f"its input {walk.dim} is {int(x[size - 1])}, floor({int(x[size - 1])} * {scale:g}) = {int(out[size - 1])}"
+        ),
+    )
     return np.maximum(out, 1)
 
 
@@ -351,8 +410,13 @@ def _single(walk: _Walk, node: Node, ins):
         walk.single[node.id] = ins[0]
         other = walk.graph.in_shapes(node)[0][2 - walk.d]
         if other == 1:
-            walk.reject(node, ins[0] == 1, "shape", f"{node.op} needs more than one pixel",
-                        lambda size: f"its input is 1x1 at {walk.dim} {size}")
+            walk.reject(
+                node,
+                ins[0] == 1,
+                "shape",
+                f"{node.op} needs more than one pixel",
+                lambda size: f"its input is 1x1 at {walk.dim} {size}",
+            )
     return ins[0]
 
 
@@ -378,16 +442,34 @@ def _linear(walk: _Walk, node: Node, ins):
     """A linear on [C, H, W] acts on the last axis: the width is fixed by its weights."""
     if walk.d == 1:
         built = walk.graph.in_shapes(node)[0][2]
-        walk.reject(node, ins[0] != built, "weights", f"its weights were built for width {built}",
-                    lambda size: f"the input width is {int(ins[0][size - 1])}")
+        walk.reject(
+            node,
+            ins[0] != built,
+            "weights",
+            f"its weights were built for width {built}",
+            lambda size: f"the input width is {int(ins[0][size - 1])}",
+        )
     return ins[0]
 
 
 _RULES: dict[str, Callable] = {
-    "conv": _conv, "maxpool": _pool, "avgpool": _pool, "convtranspose": _convtranspose, "upsample": _resample,
-    "interpolate": _resample, "zeropad": _zeropad, "instancenorm": _single, "groupnorm": _single,
-    "adaptive_avgpool": _adaptive, "adaptive_maxpool": _adaptive, "global_avgpool": _adaptive,
-    "global_maxpool": _adaptive, "pad": _pad, "flatten": _flatten, "linear": _linear,
-    "add": lambda walk, node, ins: walk.join(node, ins), "concat": lambda walk, node, ins: walk.join(node, ins),
+    "conv": _conv,
+    "maxpool": _pool,
+    "avgpool": _pool,
+    "convtranspose": _convtranspose,
+    "upsample": _resample,
+    "interpolate": _resample,
+    "zeropad": _zeropad,
+    "instancenorm": _single,
+    "groupnorm": _single,
+    "adaptive_avgpool": _adaptive,
+    "adaptive_maxpool": _adaptive,
+    "global_avgpool": _adaptive,
+    "global_maxpool": _adaptive,
+    "pad": _pad,
+    "flatten": _flatten,
+    "linear": _linear,
+    "add": lambda walk, node, ins: walk.join(node, ins),
+    "concat": lambda walk, node, ins: walk.join(node, ins),
     **{op: (lambda walk, node, ins: ins[0]) for op in SAME},
 }

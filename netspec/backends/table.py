@@ -34,15 +34,36 @@ def rows(report: Report, depth: int | str | None = None) -> list[Row]:
     for layer in report.layers[1:]:
         fold = outermost_folded(scopes, layer.scope, folded_ids) if folded_ids else None
         if fold is None:
-            out.append(Row(layer.name, readable_name(layer.name, layer.op), layer.label, fmt_shape(layer.shape),
-                           layer.params, layer.macs, _rf(layer.rf, size), module_depth(layer.name) - 1,
-                           _exceeds(layer.rf, size)))
+            out.append(
+                Row(
+                    layer.name,
+                    readable_name(layer.name, layer.op),
+                    layer.label,
+                    fmt_shape(layer.shape),
+                    layer.params,
+                    layer.macs,
+                    _rf(layer.rf, size),
+                    module_depth(layer.name) - 1,
+                    _exceeds(layer.rf, size),
+                )
+            )
         elif fold.id not in done:
             done.add(fold.id)
             last = report.layers[fold.layers[-1]]
             what = fold.label if fold.kind == "block" else f"{fold.kind} of {len(fold.layers)} layers"
-            out.append(Row(fold.path, fold.path, what, fmt_shape(fold.shape), fold.params, fold.macs,
-                           _rf(last.rf, size), module_depth(fold.path) - 1, _exceeds(last.rf, size)))
+            out.append(
+                Row(
+                    fold.path,
+                    fold.path,
+                    what,
+                    fmt_shape(fold.shape),
+                    fold.params,
+                    fold.macs,
+                    _rf(last.rf, size),
+                    module_depth(fold.path) - 1,
+                    _exceeds(last.rf, size),
+                )
+            )
     return out
 
 
@@ -63,13 +84,22 @@ def totals_lines(report: Report, marked: bool = False, incomplete: str | None = 
     """The totals under the table; `marked`: a note for the rows whose RF is marked `*`; `incomplete`: the
     errors that cut the analysis short (the totals then count the rows shown)."""
     t = report.totals
-    note = [f"* receptive field larger than the {report.input[1]}x{report.input[2]} input: each output there "
-            "sees the whole input and some padding"] if marked else []
+    note = (
+        [
+            f"* receptive field larger than the {report.input[1]}x{report.input[2]} input: each output there "
+            "sees the whole input and some padding"
+        ]
+        if marked
+        else []
+    )
     if incomplete:
         note.append(f"incomplete: {incomplete}; what it affects is missing, the figures count the rows shown")
     last = report.layers[-1]
-    end = f"last layer built: {readable_name(last.name, last.op)} {fmt_shape(report.output)}" if incomplete else \
-        outputs_text(report)
+    end = (
+        f"last layer built: {readable_name(last.name, last.op)} {fmt_shape(report.output)}"
+        if incomplete
+        else outputs_text(report)
+    )
     return note + [
         f"input {fmt_shape(report.input)} -> {end}",
         f"params: {t.params:,} (trainable {t.trainable_params:,}), buffers: {t.buffers:,}",
@@ -97,35 +127,71 @@ def fmt_bytes(n: int) -> str:
     raise AssertionError(n)
 
 
-COLUMNS = (("layer", "left"), ("op", "left"), ("output", "left"), ("params", "right"), ("MACs", "right"),
-           ("RF", "right"))
+COLUMNS = (
+    ("layer", "left"),
+    ("op", "left"),
+    ("output", "left"),
+    ("params", "right"),
+    ("MACs", "right"),
+    ("RF", "right"),
+)
 
 
-def text(report: Report, depth: int | str | None = None, width: int | None = None,
-         incomplete: str | None = None) -> str:
+def text(
+    report: Report, depth: int | str | None = None, width: int | None = None, incomplete: str | None = None
+) -> str:
     """The summary as a rich table rendered to plain text; `incomplete`, for the report of a spec with errors
     (netspec.api.analyse_partial), says so in the title and under the table."""
     from netspec.render import printable  # spec text (labels, string arguments, the path) made inert
 
     title = printable(f"{report.network} ({report.file})" + (" - incomplete, see the errors" if incomplete else ""))
     listed = rows(report, depth)
-    cells = [("  " * row.depth + printable(row.label), printable(row.op), row.shape, f"{row.params:,}",
-              f"{row.macs:,}", row.rf) for row in listed]
+    cells = [
+        (
+            "  " * row.depth + printable(row.label),
+            printable(row.op),
+            row.shape,
+            f"{row.params:,}",
+            f"{row.macs:,}",
+            row.rf,
+        )
+        for row in listed
+    ]
     table = _plain(title, cells, width or 160) or _rich(title, cells, width or 160)
     marked = any(row.rf_exceeds_input for row in listed)
     return table + "\n\n" + "\n".join(totals_lines(report, marked, incomplete))
 
 
-COMPARED = (("design", "left"), ("network", "left"), ("output", "left"), ("params", "right"), ("", "right"),
-            ("MACs", "right"), ("", "right"), ("activations", "right"), ("RF", "right"))
+COMPARED = (
+    ("design", "left"),
+    ("network", "left"),
+    ("output", "left"),
+    ("params", "right"),
+    ("", "right"),
+    ("MACs", "right"),
+    ("", "right"),
+    ("activations", "right"),
+    ("RF", "right"),
+)
 
 
 def compare(designs: list[tuple[str, Report]], width: int | None = None) -> str:
     """Several designs side by side, one row each: totals, and params and MACs relative to the first."""
     first = designs[0][1].totals
-    cells = [(name, r.network, fmt_shape(r.output), f"{r.totals.params:,}", _ratio(r.totals.params, first.params),
-              f"{r.totals.macs:,}", _ratio(r.totals.macs, first.macs), fmt_bytes(r.totals.activation_bytes),
-              _rf(r.layers[-1].rf, _input_size(r))) for name, r in designs]
+    cells = [
+        (
+            name,
+            r.network,
+            fmt_shape(r.output),
+            f"{r.totals.params:,}",
+            _ratio(r.totals.params, first.params),
+            f"{r.totals.macs:,}",
+            _ratio(r.totals.macs, first.macs),
+            fmt_bytes(r.totals.activation_bytes),
+            _rf(r.layers[-1].rf, _input_size(r)),
+        )
+        for name, r in designs
+    ]
     title = f"{len(designs)} designs (x: relative to the first)"
     text = _plain(title, cells, width or 160, COMPARED) or _rich(title, cells, width or 160, COMPARED)
     marked = any(_exceeds(r.layers[-1].rf, _input_size(r)) for _, r in designs)
@@ -175,8 +241,9 @@ def _plain(title: str, cells: list[tuple[str, ...]], width: int, columns=COLUMNS
     """
     table = [tuple(header for header, _ in columns), *cells]
     texts = [title, *(c for row in cells for c in row)]
-    if not cells or not all(c.isascii() and c.isprintable() and not _MARKUP.search(c) and c == c.rstrip()
-                            for c in texts):
+    if not cells or not all(
+        c.isascii() and c.isprintable() and not _MARKUP.search(c) and c == c.rstrip() for c in texts
+    ):
         return None
     widths = [max(len(row[i]) for row in table) for i in range(len(columns))]
     total = sum(widths) + 3 * (len(widths) - 1)  # a space either side of each inner rule, and the rule
@@ -184,8 +251,10 @@ def _plain(title: str, cells: list[tuple[str, ...]], width: int, columns=COLUMNS
         return None
 
     def line(row: tuple[str, ...], rule: str) -> str:
-        return f" {rule} ".join(c.ljust(w) if justify == "left" else c.rjust(w)
-                                for c, w, (_, justify) in zip(row, widths, columns, strict=True))
+        return f" {rule} ".join(
+            c.ljust(w) if justify == "left" else c.rjust(w)
+            for c, w, (_, justify) in zip(row, widths, columns, strict=True)
+        )
 
     lines = [title.ljust(total), line(table[0], "┃"), "╇".join("━" * (w + 2) for w in widths)[1:-1]]
     lines += [line(row, "│") for row in cells]
@@ -201,10 +270,13 @@ def html(report: Report, depth: int | str | None = None) -> str:
         f"{_html.escape(row.label)}</td>"
         f"<td style='text-align:left'>{_html.escape(row.op)}</td><td>{row.shape}</td>"
         f"<td>{row.params:,}</td><td>{row.macs:,}</td><td>{row.rf}</td></tr>"
-        for row in listed)
+        for row in listed
+    )
     foot = "<br>".join(_html.escape(line) for line in totals_lines(report, any(r.rf_exceeds_input for r in listed)))
-    return (f"<b>{_html.escape(report.network)}</b><table><thead><tr>{head}</tr></thead>"
-            f"<tbody>{body}</tbody></table><p>{foot}</p>")
+    return (
+        f"<b>{_html.escape(report.network)}</b><table><thead><tr>{head}</tr></thead>"
+        f"<tbody>{body}</tbody></table><p>{foot}</p>"
+    )
 
 
 class _Null:

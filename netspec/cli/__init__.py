@@ -12,9 +12,19 @@ import importlib
 from netspec.cli.app import main
 
 MODULES = {  # command -> the module of netspec.cli that defines it, in the order of `netspec --help`
-    "check": "inspect", "summary": "inspect", "explain": "inspect", "diagram": "diagram", "compile": "compile",
-    "export": "export", "fmt": "fmt", "lsp": "lsp", "memory": "memory", "sizes": "sizes", "diff": "diff",
-    "zoo": "zoo", "completion": "completion",
+    "check": "inspect",
+    "summary": "inspect",
+    "explain": "inspect",
+    "diagram": "diagram",
+    "compile": "compile",
+    "export": "export",
+    "fmt": "fmt",
+    "lsp": "lsp",
+    "memory": "memory",
+    "sizes": "sizes",
+    "diff": "diff",
+    "zoo": "zoo",
+    "completion": "completion",
 }
 
 
@@ -27,8 +37,9 @@ def register(command: str | None = None) -> dict:
         importlib.import_module(f"netspec.cli.{name}")
     if command not in MODULES:
         order = list(MODULES)
-        ordered = sorted(app.COMMANDS.items(),
-                         key=lambda item: order.index(item[0]) if item[0] in order else len(order))
+        ordered = sorted(
+            app.COMMANDS.items(), key=lambda item: order.index(item[0]) if item[0] in order else len(order)
+        )
         app.COMMANDS.clear()
         app.COMMANDS.update(ordered)
     return app.COMMANDS

@@ -68,10 +68,12 @@ COMMANDS: dict[str, Command] = {}  # in the order `netspec --help` lists them (c
 
 def command(*args: Arg, name: str | None = None):
     """Register the decorated function as `netspec NAME`, called with one keyword per Arg."""
+
     def register(function: Callable[..., None]) -> Callable[..., None]:
         key = name or function.__name__.rstrip("_")
         COMMANDS[key] = Command(key, function, args)
         return function
+
     return register
 
 
@@ -85,12 +87,15 @@ def option(dest: str, *names: str, help: str, **settings: Any) -> Arg:
 
 def whole(low: int, high: int | None = None) -> Callable[[str], int]:
     """The type of an option taking a whole number in [low, high]: its usage error in the user's words."""
+
     def read(text: str) -> int:
         ok = re.fullmatch(r"[+-]?[0-9]{1,18}", text.strip())
         if not ok or int(text) < low or (high is not None and int(text) > high):
-            raise ArgumentTypeError(f"{text!r} is not a whole number >= {low}" +
-                                    (f" and <= {high:,}" if high is not None else ""))
+            raise ArgumentTypeError(
+                f"{text!r} is not a whole number >= {low}" + (f" and <= {high:,}" if high is not None else "")
+            )
         return int(text)
+
     return read
 
 
@@ -103,16 +108,19 @@ def number(low: float) -> Callable[[str], float]:
         if not value >= low or value == float("inf"):
             raise ArgumentTypeError(f"{text!r} is not a number >= {low:g}")
         return value
+
     return read
 
 
 def one_of(*choices: str) -> Callable[[str], str]:
     """The type of an option taking one of a few words, in any case (`--rankdir lr`)."""
+
     def read(text: str) -> str:
         for choice in choices:
             if text.lower() == choice.lower():
                 return choice
         raise ArgumentTypeError(f"{text!r} is not one of {', '.join(choices)}")
+
     return read
 
 
@@ -134,12 +142,21 @@ def _spec_params(values: dict[str, Any]) -> list[str]:
     return spec_params(values)
 
 
-SpecArgument = argument("file", "The spec (- reads it from standard input).", metavar="FILE", type=Path,
-                        complete="spec")
-SpecsArgument = argument("files", "Spec files (- reads one from standard input).", metavar="FILE", type=Path,
-                         many=True, complete="spec")
-SetOption = option("set", "--set", "-s", metavar="NAME=VALUE", many=True, complete=_spec_params,
-                   help="Override a network parameter, e.g. --set classes=10.")
+SpecArgument = argument(
+    "file", "The spec (- reads it from standard input).", metavar="FILE", type=Path, complete="spec"
+)
+SpecsArgument = argument(
+    "files", "Spec files (- reads one from standard input).", metavar="FILE", type=Path, many=True, complete="spec"
+)
+SetOption = option(
+    "set",
+    "--set",
+    "-s",
+    metavar="NAME=VALUE",
+    many=True,
+    complete=_spec_params,
+    help="Override a network parameter, e.g. --set classes=10.",
+)
 InputOption = option("input", "--input", "-i", metavar="CxHxW", help="Override the input shape, e.g. 3x32x32.")
 JsonOption = option("json_", "--json", flag=True, help="Print the result as JSON.")
 
@@ -208,8 +225,9 @@ def read_sets(values: list[str] | None) -> list[tuple[str, Any, str]]:
         sources[source] = item
         where = Span.point(source, 1, 1, max(1, len(item)))
         if not sep or not name.strip().isidentifier():
-            diags.error(f"cannot read --set {item!r}", where, help="write --set name=value, e.g. --set classes=10",
-                        code="usage")
+            diags.error(
+                f"cannot read --set {item!r}", where, help="write --set name=value, e.g. --set classes=10", code="usage"
+            )
             continue
         try:  # the value is parsed in place, so spans point into `item` itself
             out.append((name.strip(), evaluate(parse_expr(" " * (len(name) + 1) + text, source), Env()), text))
@@ -236,8 +254,12 @@ def parse_input(text: str | None) -> tuple[int, ...] | None:
     parts = text.lower().replace(",", "x").split("x")
     if not all(re.fullmatch(r"[0-9]{1,10}", p.strip()) for p in parts) or len(parts) not in (1, 3):
         diags = Diagnostics()
-        diags.error(f"cannot read --input {text!r}", Span.point("--input", 1, 1, max(1, len(text))),
-                    help="write channels x height x width, e.g. --input 3x224x224", code="usage")
+        diags.error(
+            f"cannot read --input {text!r}",
+            Span.point("--input", 1, 1, max(1, len(text))),
+            help="write channels x height x width, e.g. --input 3x224x224",
+            code="usage",
+        )
         raise UsageError(diags.items, {"--input": text})
     return tuple(int(p) for p in parts)
 

@@ -18,8 +18,15 @@ from netspec.cli.app import (
 )
 from netspec.files import shown
 
-OUTPUT = option("output", "--output", "-o", metavar="FILE", type=Path, complete="file",
-                help="The .py file to write (default: stdout).")
+OUTPUT = option(
+    "output",
+    "--output",
+    "-o",
+    metavar="FILE",
+    type=Path,
+    complete="file",
+    help="The .py file to write (default: stdout).",
+)
 
 
 @command(SpecArgument, OUTPUT, SetOption, InputOption, name="compile")
@@ -40,8 +47,11 @@ def compile_(file: Path, output: Path | None, set: list[str] | None, input: str 
         return
     write_output(output, text, spec_files(report.graph))
     module = output.stem if output.stem.isidentifier() else "<module>"
-    print(f"wrote {shown(output)}: {report.network}, {len(text.splitlines())} lines; "
-          f"use it with `from {module} import {_class_name(text)}`", file=sys.stderr)
+    print(
+        f"wrote {shown(output)}: {report.network}, {len(text.splitlines())} lines; "
+        f"use it with `from {module} import {_class_name(text)}`",
+        file=sys.stderr,
+    )
 
 
 def _class_name(text: str) -> str:

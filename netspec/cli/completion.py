@@ -149,7 +149,7 @@ def complete_words(words: list[str]) -> None:
         print(name)
 
 
-BASH = r'''# bash completion for netspec: eval "$(netspec completion bash)"
+BASH = r"""# bash completion for netspec: eval "$(netspec completion bash)"
 _netspec() {
     local line="${COMP_LINE:0:COMP_POINT}" cur="" word prefix candidate
     local -a words=() reply=()
@@ -170,9 +170,9 @@ _netspec() {
     COMPREPLY=("${reply[@]}")
 }
 complete -F _netspec netspec
-'''
+"""
 
-ZSH = r'''#compdef netspec
+ZSH = r"""#compdef netspec
 # zsh completion for netspec: eval "$(netspec completion zsh)", or save as _netspec in your $fpath
 _netspec() {
     local -a found plain ending
@@ -191,9 +191,9 @@ _netspec() {
     return 0
 }
 compdef _netspec netspec
-'''
+"""
 
-FISH = r'''# fish completion for netspec: netspec completion fish > ~/.config/fish/completions/netspec.fish
+FISH = r"""# fish completion for netspec: netspec completion fish > ~/.config/fish/completions/netspec.fish
 function __netspec_complete
     set -l words (commandline -opc)
     set -l current (commandline -ct)
@@ -209,7 +209,7 @@ function __netspec_complete
     end
 end
 complete -c netspec -f -a '(__netspec_complete)'
-'''
+"""
 
 SCRIPTS = {"bash": BASH, "zsh": ZSH, "fish": FISH}
 

@@ -9,8 +9,7 @@ from typing import Any
 from netspec.cli.app import UsageError, fail, parse_input, spec_source
 from netspec.diagnostics import Diagnostics, NetspecError, Span
 
-COLUMNS = (("input", "left"), ("output", "left"), ("params", "right"), ("MACs", "right"),
-           ("activations", "right"))
+COLUMNS = (("input", "left"), ("output", "left"), ("params", "right"), ("MACs", "right"), ("activations", "right"))
 SHOWN = (("params", "params"), ("macs", "MACs"), ("activation_bytes", "activations (bytes)"))
 
 
@@ -27,14 +26,16 @@ def read_inputs(text: str | None) -> list[tuple[int, ...]] | None:
         return parse_sizes(text)
     except ValueError as e:
         diags = Diagnostics()
-        diags.error(f"cannot read --input {text!r}: {e}", Span.point("--input", 1, 1, max(1, len(text))),
-                    help="write sizes as 3x224x224,3x320x320 or a range 3x{224..512..32} (C x S is S x S)",
-                    code="usage")
+        diags.error(
+            f"cannot read --input {text!r}: {e}",
+            Span.point("--input", 1, 1, max(1, len(text))),
+            help="write sizes as 3x224x224,3x320x320 or a range 3x{224..512..32} (C x S is S x S)",
+            code="usage",
+        )
         raise UsageError(diags.items, {"--input": text}) from None
 
 
-def summary_by_size(file: Path, label: str, params: dict[str, Any], shapes: list[tuple[int, ...]],
-                    json_: bool) -> None:
+def summary_by_size(file: Path, label: str, params: dict[str, Any], shapes: list[tuple[int, ...]], json_: bool) -> None:
     """Print the costs at every shape (a table and the formulas, or JSON)."""
     from netspec.api import costs
 
@@ -52,9 +53,12 @@ def text(found, label: str = "") -> str:
     from netspec.ops import fmt_shape
     from netspec.render import printable
 
-    cells = [(_size(p.input), fmt_shape(p.output), f"{p.params:,}", f"{p.macs:,}", fmt_bytes(p.activation_bytes))
-             if p.error is None else (_size(p.input), "rejected: " + printable(p.error), "", "", "")
-             for p in found.points]
+    cells = [
+        (_size(p.input), fmt_shape(p.output), f"{p.params:,}", f"{p.macs:,}", fmt_bytes(p.activation_bytes))
+        if p.error is None
+        else (_size(p.input), "rejected: " + printable(p.error), "", "", "")
+        for p in found.points
+    ]
     where = f"{found.file}, {label}" if label else found.file
     title = printable(f"{found.network} ({where})" if found.network else "costs by input size")
     lines = [grid(title, cells, COLUMNS)]
@@ -69,8 +73,11 @@ def _formula(f) -> list[str]:
     (mh, mw), (rh, rw) = f.modulus, f.residue
     how = "exact" if f.proven else "checked"
     sizes = ", ".join(f"{h}x{w}" for h, w in f.checked)
-    lines = ["", f"{how} for every H ≡ {rh} (mod {mh}), W ≡ {rw} (mod {mw}) at which the network runs "
-                 f"(solved at {f.derived_from[0][0]}x{f.derived_from[0][1]} and one period on; checked at {sizes}):"]
+    lines = [
+        "",
+        f"{how} for every H ≡ {rh} (mod {mh}), W ≡ {rw} (mod {mw}) at which the network runs "
+        f"(solved at {f.derived_from[0][0]}x{f.derived_from[0][1]} and one period on; checked at {sizes}):",
+    ]
     width = max(len(label) for _, label in SHOWN)
     lines += [f"  {label:<{width}} = {f.terms[name].text()}" for name, label in SHOWN]
     output = [f.terms[name].text().replace(",", "") for name in sorted(n for n in f.terms if n.startswith("output."))]

@@ -36,9 +36,15 @@ ARGS = (
     argument("a", "The first spec.", metavar="A", type=Path, complete="spec"),
     argument("b", "The second spec (A again when left out).", metavar="B", type=Path, optional=True, complete="spec"),
     SetOption,
-    option("vs", "--vs", metavar="NAME=VALUE", many=True,
-           help="A network parameter of B (on top of --set when B is A's file), e.g. --vs depth=101."),
-    InputOption, JsonOption,
+    option(
+        "vs",
+        "--vs",
+        metavar="NAME=VALUE",
+        many=True,
+        help="A network parameter of B (on top of --set when B is A's file), e.g. --vs depth=101.",
+    ),
+    InputOption,
+    JsonOption,
 )
 
 
@@ -52,12 +58,15 @@ def diff(a: Path, b: Path | None, set: list[str] | None, vs: list[str] | None, i
 
     params, override = parse_sets(set), parse_sets(vs)
     if b is None and not override:
-        _usage("nothing to compare: give a second spec or --vs", "netspec diff specs/resnet.net --set depth=50 "
-               "--vs depth=101, or netspec diff a.net b.net")
+        _usage(
+            "nothing to compare: give a second spec or --vs",
+            "netspec diff specs/resnet.net --set depth=50 --vs depth=101, or netspec diff a.net b.net",
+        )
     labels = (_label(a, set), _label(b or a, _overridden(set, vs) if b is None else vs))
     try:
-        found = compare(spec_source(a), None if b is None else spec_source(b), vs=override,
-                        input=parse_input(input), **params)
+        found = compare(
+            spec_source(a), None if b is None else spec_source(b), vs=override, input=parse_input(input), **params
+        )
     except NetspecError as e:
         fail(e)
     found.labels = labels
@@ -86,8 +95,13 @@ def _usage(message: str, hint: str) -> None:
 def text(found) -> str:
     from netspec.backends.table import to_ascii
 
-    lines = [f"A: {found.labels[0]}: {found.a.network}, input {found.a.input}",
-             f"B: {found.labels[1]}: {found.b.network}, input {found.b.input}", "", _totals(found), ""]
+    lines = [
+        f"A: {found.labels[0]}: {found.a.network}, input {found.a.input}",
+        f"B: {found.labels[1]}: {found.b.network}, input {found.b.input}",
+        "",
+        _totals(found),
+        "",
+    ]
     lines += [_changes(found), ""] if found.changes else ["no scope or layer changed", ""]
     lines += _checkpoint(found.checkpoint)
     out = "\n".join(lines)
@@ -98,11 +112,21 @@ def _totals(found) -> str:
     from netspec.backends.table import fmt_bytes, grid
 
     t = found.totals
-    cells = [(name, fmt(t[key][0]), fmt(t[key][1]), _delta(*t[key], fmt) if key != "output" else
-              ("same" if t[key][0] == t[key][1] else "changed"))
-             for name, key, fmt in (("params", "params", "{:,}".format), ("buffers", "buffers", "{:,}".format),
-                                    ("MACs", "macs", "{:,}".format), ("activations", "activation_bytes", fmt_bytes),
-                                    ("output", "output", _shape))]
+    cells = [
+        (
+            name,
+            fmt(t[key][0]),
+            fmt(t[key][1]),
+            _delta(*t[key], fmt) if key != "output" else ("same" if t[key][0] == t[key][1] else "changed"),
+        )
+        for name, key, fmt in (
+            ("params", "params", "{:,}".format),
+            ("buffers", "buffers", "{:,}".format),
+            ("MACs", "macs", "{:,}".format),
+            ("activations", "activation_bytes", fmt_bytes),
+            ("output", "output", _shape),
+        )
+    ]
     return grid("totals", cells, (("", "left"), ("A", "right"), ("B", "right"), ("change", "right")))
 
 
@@ -110,11 +134,15 @@ def _changes(found) -> str:
     from netspec.backends.table import grid
     from netspec.render import printable
 
-    cells = [(printable(path or "(network)"), printable(a), printable(b), _delta(pa, pb), _delta(ma, mb), shape)
-             for path, a, b, pa, pb, ma, mb, shape in _rows(found.changes)]
-    return grid("what changed (a scope added or removed stands for everything in it)", cells,
-                (("path", "left"), ("A", "left"), ("B", "left"), ("params", "right"), ("MACs", "right"),
-                 ("output", "left")))
+    cells = [
+        (printable(path or "(network)"), printable(a), printable(b), _delta(pa, pb), _delta(ma, mb), shape)
+        for path, a, b, pa, pb, ma, mb, shape in _rows(found.changes)
+    ]
+    return grid(
+        "what changed (a scope added or removed stands for everything in it)",
+        cells,
+        (("path", "left"), ("A", "left"), ("B", "left"), ("params", "right"), ("MACs", "right"), ("output", "left")),
+    )
 
 
 def _rows(changes) -> list[tuple]:
@@ -136,8 +164,14 @@ _NUMBERED = re.compile(r"(.*)\.([0-9]+)\Z")
 
 def _next_sibling(x, y) -> bool:
     mx, my = _NUMBERED.match(x.path), _NUMBERED.match(y.path)
-    return (x.status == y.status != "changed" and mx is not None and my is not None and mx[1] == my[1]
-            and int(my[2]) == int(mx[2]) + 1 and _what(x) == _what(y))
+    return (
+        x.status == y.status != "changed"
+        and mx is not None
+        and my is not None
+        and mx[1] == my[1]
+        and int(my[2]) == int(mx[2]) + 1
+        and _what(x) == _what(y)
+    )
 
 
 def _what(c) -> str:
@@ -173,20 +207,30 @@ def _shape(shape) -> str:
 
 
 def _checkpoint(c) -> list[str]:
-    verdict = {"strict": "loads with strict=True (exit status 0)",
-               "non-strict": "loads only with strict=False (exit status 3)",
-               "no": "does not load, not even with strict=False: tensors change shape (exit status 4)"}[c.verdict]
+    verdict = {
+        "strict": "loads with strict=True (exit status 0)",
+        "non-strict": "loads only with strict=False (exit status 3)",
+        "no": "does not load, not even with strict=False: tensors change shape (exit status 4)",
+    }[c.verdict]
     lines = [f"a checkpoint of A in B: {verdict}; {c.same:,} of B's keys load as they are"]
-    lines += _keys(f"{len(c.missing):,} of B's keys are not in A's checkpoint (they keep B's initialisation)",
-                   [f"{k} {_shape(s)}" for k, s in c.missing.items()])
+    lines += _keys(
+        f"{len(c.missing):,} of B's keys are not in A's checkpoint (they keep B's initialisation)",
+        [f"{k} {_shape(s)}" for k, s in c.missing.items()],
+    )
     if c.counted:
-        lines.append(f"  {len(c.counted):,} num_batches_tracked counters absent from A's checkpoint start at 0 "
-                     "(torch's BatchNorm fills them in; not missing keys)")
-    lines += _keys(f"{len(c.unexpected):,} keys of A's checkpoint have no place in B (unexpected)",
-                   [f"{k} {_shape(s)}" for k, s in c.unexpected.items()])
-    lines += _keys(f"{len(c.reshaped):,} keys change shape (load_state_dict raises even with strict=False; drop "
-                   "them from the checkpoint to fine-tune)",
-                   [f"{k} {_shape(x)} -> {_shape(y)}" for k, (x, y) in c.reshaped.items()])
+        lines.append(
+            f"  {len(c.counted):,} num_batches_tracked counters absent from A's checkpoint start at 0 "
+            "(torch's BatchNorm fills them in; not missing keys)"
+        )
+    lines += _keys(
+        f"{len(c.unexpected):,} keys of A's checkpoint have no place in B (unexpected)",
+        [f"{k} {_shape(s)}" for k, s in c.unexpected.items()],
+    )
+    lines += _keys(
+        f"{len(c.reshaped):,} keys change shape (load_state_dict raises even with strict=False; drop "
+        "them from the checkpoint to fine-tune)",
+        [f"{k} {_shape(x)} -> {_shape(y)}" for k, (x, y) in c.reshaped.items()],
+    )
     return lines
 
 

@@ -25,39 +25,98 @@ from netspec.cli.app import (
 )
 from netspec.diagnostics import NetspecError
 
-STAGES = {"build": "building the PyTorch module", "export": "exporting to ONNX", "trace": "tracing nodes to the spec",
-          "check": "checking with onnx.checker", "verify": "comparing onnxruntime with PyTorch"}
+STAGES = {
+    "build": "building the PyTorch module",
+    "export": "exporting to ONNX",
+    "trace": "tracing nodes to the spec",
+    "check": "checking with onnx.checker",
+    "verify": "comparing onnxruntime with PyTorch",
+}
 
 
 ARGS = (
     SpecArgument,
-    option("output", "--output", "-o", metavar="FILE", required=True, type=Path, complete="file",
-           help="The .onnx file to write."),
-    option("weights", "--weights", "-w", metavar="FILE", type=Path, complete="file",
-           help="A state_dict saved with torch.save."),
+    option(
+        "output",
+        "--output",
+        "-o",
+        metavar="FILE",
+        required=True,
+        type=Path,
+        complete="file",
+        help="The .onnx file to write.",
+    ),
+    option(
+        "weights",
+        "--weights",
+        "-w",
+        metavar="FILE",
+        type=Path,
+        complete="file",
+        help="A state_dict saved with torch.save.",
+    ),
     option("opset", "--opset", metavar="N", type=whole(1), default=20, help="The ONNX opset."),
     option("dynamic_batch", "--dynamic-batch", flag=True, help="Leave the batch axis free (named `batch`)."),
-    option("verify", "--verify", flag=True, negatable=True, default=True,
-           help="Check the model and compare onnxruntime with PyTorch."),
-    option("tolerance", "--tolerance", metavar="X", type=number(0), default=1e-4,
-           help="Largest absolute difference allowed."),
-    SetOption, InputOption,
+    option(
+        "verify",
+        "--verify",
+        flag=True,
+        negatable=True,
+        default=True,
+        help="Check the model and compare onnxruntime with PyTorch.",
+    ),
+    option(
+        "tolerance",
+        "--tolerance",
+        metavar="X",
+        type=number(0),
+        default=1e-4,
+        help="Largest absolute difference allowed.",
+    ),
+    SetOption,
+    InputOption,
     option("verbose", "--verbose", "-v", flag=True, help="Show the exporter's own output."),
-    option("max_bytes", "--max-bytes", metavar="SIZE",
-           help="Refuse to build a module whose parameters and one sample's activations need more (default: "
-                "$NETSPEC_MAX_BYTES, else 8GiB)."),
+    option(
+        "max_bytes",
+        "--max-bytes",
+        metavar="SIZE",
+        help="Refuse to build a module whose parameters and one sample's activations need more (default: "
+        "$NETSPEC_MAX_BYTES, else 8GiB).",
+    ),
     JsonOption,
 )
 
 
 @command(*ARGS)
-def export(file: Path, output: Path, weights: Path | None, opset: int, dynamic_batch: bool, verify: bool,
-           tolerance: float, set: list[str] | None, input: str | None, verbose: bool, max_bytes: str | None,
-           json_: bool) -> None:
+def export(
+    file: Path,
+    output: Path,
+    weights: Path | None,
+    opset: int,
+    dynamic_batch: bool,
+    verify: bool,
+    tolerance: float,
+    set: list[str] | None,
+    input: str | None,
+    verbose: bool,
+    max_bytes: str | None,
+    json_: bool,
+) -> None:
     """Export a spec to ONNX; the model is checked and compared with PyTorch before the file is written."""
     with _reported(json_):
-        result = _export(file, output, weights, input, set, opset=opset, dynamic_batch=dynamic_batch, verify=verify,
-                         tolerance=tolerance, verbose=verbose, max_bytes=max_bytes)
+        result = _export(
+            file,
+            output,
+            weights,
+            input,
+            set,
+            opset=opset,
+            dynamic_batch=dynamic_batch,
+            verify=verify,
+            tolerance=tolerance,
+            verbose=verbose,
+            max_bytes=max_bytes,
+        )
     result.path = output
     if json_:
         print(json.dumps({"ok": True, **result.to_dict()}, indent=2))
@@ -109,7 +168,8 @@ def _progress(enabled: bool):
     with os.fdopen(os.dup(sys.stderr.fileno()), "w") as terminal:
         columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
         # No redirection of sys.stdout/stderr through the console: loggers bound to it would outlive the silence
-        with Progress(*columns, console=Console(file=terminal), transient=True, redirect_stdout=False,
-                      redirect_stderr=False) as progress:
+        with Progress(
+            *columns, console=Console(file=terminal), transient=True, redirect_stdout=False, redirect_stderr=False
+        ) as progress:
             task = progress.add_task("starting")
             yield lambda stage: progress.update(task, description=STAGES.get(stage, stage))

@@ -14,8 +14,14 @@ from netspec.files import write as write_file
 MAX_FILE_BYTES = 2_000_000
 
 
-FILES = argument("files", "Spec files to format; `-` reads stdin and writes stdout.", metavar="FILE", type=Path,
-                 many=True, complete="spec")
+FILES = argument(
+    "files",
+    "Spec files to format; `-` reads stdin and writes stdout.",
+    metavar="FILE",
+    type=Path,
+    many=True,
+    complete="spec",
+)
 CHECK = option("check", "--check", flag=True, help="Change nothing; exit status 1 if a file would change.")
 
 

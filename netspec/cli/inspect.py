@@ -39,8 +39,11 @@ def check(files: list[Path], set: list[str] | None, input: str | None, strict: b
     """Check specs: every shape, parameter and name. Prints all errors and warnings; exit status 1 on errors.
 
     A --set name given more than once checks each value (every combination when several names repeat)."""
-    results = [_checked(file, label, params, parse_input(input), strict)
-               for file in files for label, params in parse_variants(set)]
+    results = [
+        _checked(file, label, params, parse_input(input), strict)
+        for file in files
+        for label, params in parse_variants(set)
+    ]
     failed = any(not data["ok"] for data, _ in results)
     if json_:
         print(json.dumps({"ok": not failed, "files": [data for data, _ in results]}, indent=2))
@@ -81,13 +84,19 @@ def _library(file: Path, label: str) -> tuple[dict, str]:
         error = NetspecError(diags.items, loader.sources) if diags else None
         if error is None:
             found = Diagnostics()
-            found.error(f"{file} defines no network and no blocks", None, help="a spec needs `network Name { ... }`",
-                        code="no-network")
+            found.error(
+                f"{file} defines no network and no blocks",
+                None,
+                help="a spec needs `network Name { ... }`",
+                code="no-network",
+            )
             error = NetspecError(found.items)
         return _failure(file, label, error)
     data = {"file": str(file), "set": label, "ok": True, "library": blocks, "diagnostics": []}
-    return data, (f"ok: {shown(file)}: a library of {len(blocks)} block{'s' * (len(blocks) != 1)} "
-                  f"({', '.join(blocks)}), checked where a network uses them")
+    return data, (
+        f"ok: {shown(file)}: a library of {len(blocks)} block{'s' * (len(blocks) != 1)} "
+        f"({', '.join(blocks)}), checked where a network uses them"
+    )
 
 
 def _closing(results: list[tuple[dict, str]]) -> str:
@@ -95,8 +104,11 @@ def _closing(results: list[tuple[dict, str]]) -> str:
     ok = sum(data["ok"] for data, _ in results)
     warned = sum(data["ok"] and any(d["severity"] == "warning" for d in data["diagnostics"]) for data, _ in results)
     files = len({data["file"] for data, _ in results})
-    what = f"{files} file{'s' * (files != 1)}" if files == len(results) else \
-        f"{files} file{'s' * (files != 1)}, {len(results)} variants"
+    what = (
+        f"{files} file{'s' * (files != 1)}"
+        if files == len(results)
+        else f"{files} file{'s' * (files != 1)}, {len(results)} variants"
+    )
     parts = [f"{ok} ok" + (f" ({warned} with warnings)" if warned else "")]
     if len(results) > ok:
         parts.append(f"{len(results) - ok} with errors")
@@ -116,15 +128,26 @@ def _success(file: Path, label: str, report, strict: bool) -> tuple[dict, str]:
     warnings = [Diagnostic(severity, w.message, _span(w), w.label, w.help, w.code) for w in report.warnings]
     t = report.totals
     ok = not (strict and warnings)
-    data = {"file": str(file), "set": label, "ok": ok, "network": report.network, "params_set": report.params,
-            "input": report.input, "output": report.output, "params": t.params, "macs": t.macs,
-            "diagnostics": [d.as_dict() for d in warnings]}
+    data = {
+        "file": str(file),
+        "set": label,
+        "ok": ok,
+        "network": report.network,
+        "params_set": report.params,
+        "input": report.input,
+        "output": report.output,
+        "params": t.params,
+        "macs": t.macs,
+        "diagnostics": [d.as_dict() for d in warnings],
+    }
     stream = sys.stdout if ok else sys.stderr
     lines = [render(w, report.graph.sources, colour(stream)) + "\n" for w in warnings]
     where = f"{shown(file)} ({label})" if label else shown(file)
     count = f", {len(warnings)} warning(s)" + (" (errors with --strict)" if strict else "") if warnings else ""
-    lines.append(f"{'ok' if ok else 'error'}: {where}: {report.network}, {t.params:,} params, {t.macs:,} MACs, "
-                 f"output {report.output}{count}")
+    lines.append(
+        f"{'ok' if ok else 'error'}: {where}: {report.network}, {t.params:,} params, {t.macs:,} MACs, "
+        f"output {report.output}{count}"
+    )
     return data, "\n".join(lines)
 
 
@@ -144,9 +167,16 @@ def show_warnings(report) -> None:
         print(render(diagnostic, report.graph.sources, colour()) + "\n", file=sys.stderr)
 
 
-DEPTH = option("depth", "--depth", "-d", metavar="N|blocks|full", type=depth_word, choices=("blocks", "full", "1", "2"),
-               help="What to fold into one row, as in `netspec diagram`. full (the default): every layer; blocks: "
-                    "every block that holds no other block; N: every group or block at module depth N (layer1 is 1).")
+DEPTH = option(
+    "depth",
+    "--depth",
+    "-d",
+    metavar="N|blocks|full",
+    type=depth_word,
+    choices=("blocks", "full", "1", "2"),
+    help="What to fold into one row, as in `netspec diagram`. full (the default): every layer; blocks: "
+    "every block that holds no other block; N: every group or block at module depth N (layer1 is 1).",
+)
 
 
 @command(SpecsArgument, DEPTH, SetOption, InputOption, JsonOption)
@@ -178,8 +208,13 @@ def summary(files: list[Path], depth: str | None, set: list[str] | None, input: 
         if len(results) == 1 and shown_:
             text = table.text(shown_[0][1], folding, incomplete=incomplete(shown_[0][2]))
         else:
-            text = table.compare([(name + " (incomplete)" * (error is not None), report)
-                                  for name, report, error in shown_]) if shown_ else ""
+            text = (
+                table.compare(
+                    [(name + " (incomplete)" * (error is not None), report) for name, report, error in shown_]
+                )
+                if shown_
+                else ""
+            )
         missing = [name for name, report, _ in results if report is None]
         if len(results) > 1 and missing:
             text += ("\n\n" if text else "") + f"not analysed (errors above): {', '.join(missing)}"
@@ -229,8 +264,12 @@ def _one_design(variants: list[tuple[Path, str, dict]], depth: str | None) -> tu
         return variants[0]
     diags = Diagnostics()
     what = "--depth" if depth is not None else "several designs"
-    diags.error(f"several input sizes cannot be combined with {what}", None, code="usage",
-                help="give one file and one value per --set with a list of sizes, or one size to compare designs")
+    diags.error(
+        f"several input sizes cannot be combined with {what}",
+        None,
+        code="usage",
+        help="give one file and one value per --set with a list of sizes, or one size to compare designs",
+    )
     raise UsageError(diags.items)
 
 
@@ -244,8 +283,12 @@ def _layer_names(values: dict) -> list[str]:
     return layer_names(values)
 
 
-LAYER = argument("layer", "A layer's or block's name as the summary shows it, e.g. layer1.0.conv1 or layer1.0.",
-                 metavar="NAME", complete=_layer_names)
+LAYER = argument(
+    "layer",
+    "A layer's or block's name as the summary shows it, e.g. layer1.0.conv1 or layer1.0.",
+    metavar="NAME",
+    complete=_layer_names,
+)
 
 
 @command(SpecArgument, LAYER, SetOption, InputOption, JsonOption)

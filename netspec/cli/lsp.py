@@ -13,7 +13,6 @@ def lsp() -> None:
         from netspec.lsp.server import serve
     except ImportError as e:
         diags = Diagnostics()
-        diags.error(f"netspec lsp needs pygls ({e.name} is not installed)", None,
-                    help="pip install 'netspec[lsp]'")
+        diags.error(f"netspec lsp needs pygls ({e.name} is not installed)", None, help="pip install 'netspec[lsp]'")
         diags.raise_if_errors()
     serve()

@@ -21,6 +21,8 @@ from netspec.cli.app import (
 from netspec.diagnostics import NetspecError
 
 BATCH = option("batch", "--batch", "-b", metavar="N", type=whole(1), default=1, help="Samples per batch.")
+
+
 def _optimizer(text: str) -> str:
     from netspec.analysis.memory import OPTIMIZERS  # looked up when used: every netspec process reads this module
 
@@ -33,8 +35,15 @@ def _optimizers(_read: dict) -> list[str]:
     return list(OPTIMIZERS)
 
 
-OPTIMIZER = option("optimizer", "--optimizer", metavar="NAME", type=_optimizer, default="sgd", complete=_optimizers,
-                   help="sgd, momentum, adam or adamw.")
+OPTIMIZER = option(
+    "optimizer",
+    "--optimizer",
+    metavar="NAME",
+    type=_optimizer,
+    default="sgd",
+    complete=_optimizers,
+    help="sgd, momentum, adam or adamw.",
+)
 
 
 @command(SpecArgument, BATCH, OPTIMIZER, SetOption, InputOption, JsonOption)
@@ -54,24 +63,48 @@ def memory(file: Path, batch: int, optimizer: str, set: list[str] | None, input:
 
 
 def _data(graph, m) -> dict:
-    rows = [{"layer": graph.nodes[i].path, "op": graph.nodes[i].op, "bytes": n,
-             "saved": [s.what + f" ({s.dtype})" for s in m.saved if s.node == i]}
-            for i, n in sorted(m.per_layer.items())]
-    return {"network": graph.name, "file": graph.file, "batch": m.batch, "optimizer": m.optimizer,
-            "dtype": m.dtype, "params": m.params, "buffers": m.buffers, "gradients": m.gradients,
-            "optimizer_state": m.optimizer_state, "activations": m.activations, "peak": m.peak, "layers": rows}
+    rows = [
+        {
+            "layer": graph.nodes[i].path,
+            "op": graph.nodes[i].op,
+            "bytes": n,
+            "saved": [s.what + f" ({s.dtype})" for s in m.saved if s.node == i],
+        }
+        for i, n in sorted(m.per_layer.items())
+    ]
+    return {
+        "network": graph.name,
+        "file": graph.file,
+        "batch": m.batch,
+        "optimizer": m.optimizer,
+        "dtype": m.dtype,
+        "params": m.params,
+        "buffers": m.buffers,
+        "gradients": m.gradients,
+        "optimizer_state": m.optimizer_state,
+        "activations": m.activations,
+        "peak": m.peak,
+        "layers": rows,
+    }
 
 
 def _text(d: dict) -> str:
     width = max((len(r["layer"]) for r in d["layers"]), default=5)
-    lines = [f"{d['network']} ({d['file']}): batch {d['batch']}, {d['optimizer']}, {d['dtype']}",
-             f"{'layer':<{width}}  {'saved for backward':<46}  {'bytes':>14}"]
+    lines = [
+        f"{d['network']} ({d['file']}): batch {d['batch']}, {d['optimizer']}, {d['dtype']}",
+        f"{'layer':<{width}}  {'saved for backward':<46}  {'bytes':>14}",
+    ]
     for r in d["layers"]:
         lines.append(f"{r['layer']:<{width}}  {', '.join(r['saved']):<46}  {r['bytes']:>14,}")
     lines.append("")
-    for name, key in (("parameters", "params"), ("buffers", "buffers"), ("gradients", "gradients"),
-                      ("optimizer state", "optimizer_state"), ("saved activations", "activations"),
-                      ("peak (end of forward, gradients kept)", "peak")):
+    for name, key in (
+        ("parameters", "params"),
+        ("buffers", "buffers"),
+        ("gradients", "gradients"),
+        ("optimizer state", "optimizer_state"),
+        ("saved activations", "activations"),
+        ("peak (end of forward, gradients kept)", "peak"),
+    ):
         lines.append(f"{name:<38} {d[key]:>16,} B  {_mib(d[key]):>10}")
     return "\n".join(lines)
 

@@ -73,8 +73,9 @@ def arguments(command: Command, words: list[str]) -> dict[str, Any]:
 
 
 def build(command: Command) -> Parser:
-    parser = Parser(prog=f"netspec {command.name}", description=command.help, allow_abbrev=False,
-                    formatter_class=_Formatter)
+    parser = Parser(
+        prog=f"netspec {command.name}", description=command.help, allow_abbrev=False, formatter_class=_Formatter
+    )
     for arg in command.args:
         parser.add_argument(*arg.names, **_settings(arg))
     return parser
@@ -83,21 +84,34 @@ def build(command: Command) -> Parser:
 def _settings(arg: Arg) -> dict[str, Any]:
     if not arg.option:
         nargs = "+" if arg.many else "?" if arg.optional else None
-        return {"dest": arg.dest, "help": arg.help, "metavar": arg.metavar or arg.dest.upper(), "type": arg.type,
-                "nargs": nargs, "default": arg.default}
+        return {
+            "dest": arg.dest,
+            "help": arg.help,
+            "metavar": arg.metavar or arg.dest.upper(),
+            "type": arg.type,
+            "nargs": nargs,
+            "default": arg.default,
+        }
     settings: dict[str, Any] = {"dest": arg.dest, "help": arg.help, "default": arg.default}
     if arg.flag:
         action = argparse.BooleanOptionalAction if arg.negatable else "store_true"
         return {**settings, "action": action, "default": bool(arg.default)}
-    return {**settings, "metavar": arg.metavar, "type": arg.type, "required": arg.required,
-            "action": "append" if arg.many else "store"}
+    return {
+        **settings,
+        "metavar": arg.metavar,
+        "type": arg.type,
+        "required": arg.required,
+        "action": "append" if arg.many else "store",
+    }
 
 
 def _unknown_command(word: str) -> UsageError:
     names = list(register())
     if word.startswith("-"):
-        return usage(f"unknown option `{word}` before a command",
-                     f"write the command first, e.g. `netspec check FILE {word}`; `netspec --help` lists the commands")
+        return usage(
+            f"unknown option `{word}` before a command",
+            f"write the command first, e.g. `netspec check FILE {word}`; `netspec --help` lists the commands",
+        )
     hint = did_you_mean(word, names) or f"the commands: {', '.join(names)}"
     return usage(f"unknown command `{word}`", hint)
 
@@ -109,8 +123,10 @@ def _unknown_word(command: Command, word: str) -> UsageError:
         name = word.split("=", 1)[0]
         hint = did_you_mean(name, options) or f"`netspec {command.name} --help` lists its options"
         return usage(f"`netspec {command.name}` has no option `{name}`", hint)
-    return usage(f"unexpected argument `{word}` for `netspec {command.name}`",
-                 f"`netspec {command.name} --help` says what it takes")
+    return usage(
+        f"unexpected argument `{word}` for `netspec {command.name}`",
+        f"`netspec {command.name} --help` says what it takes",
+    )
 
 
 def top_help() -> str:
@@ -119,11 +135,18 @@ def top_help() -> str:
     width = max(len(name) for name in COMMANDS) + 4
     lines = ["usage: netspec COMMAND [ARGUMENTS] [OPTIONS]", "", HELP, "", "Commands:"]
     for name, command in COMMANDS.items():
-        lines += textwrap.wrap(command.summary, COLUMNS, initial_indent=f"  {name:<{width - 2}}",
-                               subsequent_indent=" " * width)
-    lines += ["", "Options:", "  -h, --help     show this help", "  -V, --version  print the version", "",
-              "`netspec COMMAND --help` explains a command's arguments and options. Exit status: 0 ok, 1 errors in",
-              "the spec, 2 a command line netspec cannot use."]
+        lines += textwrap.wrap(
+            command.summary, COLUMNS, initial_indent=f"  {name:<{width - 2}}", subsequent_indent=" " * width
+        )
+    lines += [
+        "",
+        "Options:",
+        "  -h, --help     show this help",
+        "  -V, --version  print the version",
+        "",
+        "`netspec COMMAND --help` explains a command's arguments and options. Exit status: 0 ok, 1 errors in",
+        "the spec, 2 a command line netspec cannot use.",
+    ]
     return "\n".join(lines)
 
 

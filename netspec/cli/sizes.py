@@ -19,8 +19,14 @@ from netspec.cli.app import (
 )
 from netspec.diagnostics import NetspecError
 
-LIMIT = option("limit", "--max", metavar="MAX", type=whole(1, 1_000_000), default=4096,
-               help="Check input sizes 1..MAX in each dimension.")
+LIMIT = option(
+    "limit",
+    "--max",
+    metavar="MAX",
+    type=whole(1, 1_000_000),
+    default=4096,
+    help="Check input sizes 1..MAX in each dimension.",
+)
 
 
 @command(SpecArgument, LIMIT, SetOption, InputOption, JsonOption)
@@ -42,17 +48,21 @@ def sizes(file: Path, limit: int, set: list[str] | None, input: str | None, json
 def text(data: dict) -> str:
     """The human-readable form of Sizes.to_dict()."""
     c, h, w = data["input"]
-    lines = [f"{data['network']} ({data['file']}): input [{c}, H, W] declared [{c}, {h}, {w}]; "
-             f"sizes 1..{data['limit']:,} checked"]
+    lines = [
+        f"{data['network']} ({data['file']}): input [{c}, H, W] declared [{c}, {h}, {w}]; "
+        f"sizes 1..{data['limit']:,} checked"
+    ]
     for dim in ("height", "width"):
         lines += _dim(dim, data[dim], data["limit"])
     coupled = data["coupled"]
     if coupled is not None:
         at = coupled["at"]
         flat = coupled["flatten_at"]
-        lines.append(f"height and width are coupled: {coupled['layer']} ({at['file']}:{at['line']}) needs "
-                     f"H' * W' = {coupled['area']:,} at the flatten ({flat['file']}:{flat['line']}); the lines "
-                     "above keep the other dim as declared, netspec.sizes(...).legal(h, w) answers any pair")
+        lines.append(
+            f"height and width are coupled: {coupled['layer']} ({at['file']}:{at['line']}) needs "
+            f"H' * W' = {coupled['area']:,} at the flatten ({flat['file']}:{flat['line']}); the lines "
+            "above keep the other dim as declared, netspec.sizes(...).legal(h, w) answers any pair"
+        )
     return "\n".join(lines)
 
 
@@ -64,8 +74,10 @@ def _dim(dim: str, d: dict, limit: int) -> list[str]:
     width = min(24, max((len(r["text"]) for r in d["rejected"]), default=0))
     for r in d["rejected"]:
         at = r["at"]
-        lines.append(f"    {r['text'] + ':':<{width + 1}}  {r['layer']} ({at['file']}:{at['line']}:{at['col']}) "
-                     f"{r['message']} (at {dim[0].upper()} = {r['example']} {r['detail']})")
+        lines.append(
+            f"    {r['text'] + ':':<{width + 1}}  {r['layer']} ({at['file']}:{at['line']}:{at['col']}) "
+            f"{r['message']} (at {dim[0].upper()} = {r['example']} {r['detail']})"
+        )
     return lines
 
 

@@ -12,8 +12,9 @@ from netspec.diagnostics import NetspecError
 COLUMNS = ("model", "spec", "set", "params", "MACs")
 
 
-INDEX = argument("index", "The index file (default: specs/index.toml).", metavar="INDEX", type=Path, optional=True,
-                 complete="file")
+INDEX = argument(
+    "index", "The index file (default: specs/index.toml).", metavar="INDEX", type=Path, optional=True, complete="file"
+)
 
 
 @command(INDEX, JsonOption)
@@ -40,8 +41,15 @@ def zoo(index: Path | None, json_: bool) -> None:
 def _row(entry, root: Path) -> dict:
     from netspec.api import analyse
 
-    row = {"name": entry.name, "spec": entry.spec.relative_to(root).as_posix(), "set": entry.params,
-           "set_text": entry.set_text, "params": None, "macs": None, "error": None}
+    row = {
+        "name": entry.name,
+        "spec": entry.spec.relative_to(root).as_posix(),
+        "set": entry.params,
+        "set_text": entry.set_text,
+        "params": None,
+        "macs": None,
+        "error": None,
+    }
     try:
         totals = analyse(entry.spec, **entry.params).totals
     except NetspecError as e:
@@ -55,7 +63,11 @@ def _table(rows: list[dict]) -> str:
     cells = [COLUMNS] + [(r["name"], r["spec"], r["set_text"], f"{r['params']:,}", f"{r['macs']:,}") for r in rows]
     widths = [max(len(row[i]) for row in cells) for i in range(len(COLUMNS))]
     right = {3, 4}
-    lines = ["  ".join(c.rjust(w) if i in right else c.ljust(w)
-                       for i, (c, w) in enumerate(zip(row, widths, strict=True))).rstrip() for row in cells]
+    lines = [
+        "  ".join(
+            c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(row, widths, strict=True))
+        ).rstrip()
+        for row in cells
+    ]
     lines.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(lines) + f"\n\n{len(rows)} models; MACs count conv and linear layers (FLOPs = 2 x MACs)"

@@ -17,16 +17,18 @@ from netspec.parse import ast
 __all__ = ["Loader", "elaborate", "elaborate_partial"]
 
 
-def elaborate(spec: ast.Spec, loader: Loader, params: dict[str, Any] | None = None,
-              input_shape: tuple[int, ...] | None = None) -> Graph:
+def elaborate(
+    spec: ast.Spec, loader: Loader, params: dict[str, Any] | None = None, input_shape: tuple[int, ...] | None = None
+) -> Graph:
     """Expand the file's network with `params` overriding its defaults; raise NetspecError on any error."""
     graph = elaborate_partial(spec, loader, params, input_shape)
     loader.diags.raise_if_errors(loader.sources)
     return graph
 
 
-def elaborate_partial(spec: ast.Spec, loader: Loader, params: dict[str, Any] | None = None,
-                      input_shape: tuple[int, ...] | None = None) -> Graph:
+def elaborate_partial(
+    spec: ast.Spec, loader: Loader, params: dict[str, Any] | None = None, input_shape: tuple[int, ...] | None = None
+) -> Graph:
     """As `elaborate`, but never raises: the graph holds what did elaborate (a shape is None where an error
     left it unknown) and `loader.diags` every finding. For editors, which show what they can while typing."""
     graph = Graph("?", {}, sources=loader.sources, file=spec.file, allowed=loader.allowed)
@@ -54,12 +56,21 @@ def _network(spec: ast.Spec, diags: Diagnostics) -> ast.NetworkDef | None:
     if len(spec.networks) == 1:
         return spec.networks[0]
     if not spec.networks:
-        diags.error(f"{spec.file} defines no network", Span.point(spec.file, 1, 1), "",
-                    "a spec needs `network Name { ... }`; a file of blocks only is a library to import",
-                    code="no-network")
+        diags.error(
+            f"{spec.file} defines no network",
+            Span.point(spec.file, 1, 1),
+            "",
+            "a spec needs `network Name { ... }`; a file of blocks only is a library to import",
+            code="no-network",
+        )
     for extra in spec.networks[1:]:
-        diags.error("a file holds one network", extra.name_span, f"`{spec.networks[0].name}` came first",
-                    "move it into a file of its own", code="one-network")
+        diags.error(
+            "a file holds one network",
+            extra.name_span,
+            f"`{spec.networks[0].name}` came first",
+            "move it into a file of its own",
+            code="one-network",
+        )
     return None
 
 
@@ -68,9 +79,13 @@ def _bind_network(net: ast.NetworkDef, params: dict[str, Any], top: Env, diags: 
     given = {}
     for name, value in params.items():
         if name not in names:
-            diags.error(f"network `{net.name}` has no parameter `{name}`", net.name_span, "set from outside",
-                        did_you_mean(name, names) or f"its parameters: {', '.join(names) or 'none'}",
-                        code="unknown-parameter")
+            diags.error(
+                f"network `{net.name}` has no parameter `{name}`",
+                net.name_span,
+                "set from outside",
+                did_you_mean(name, names) or f"its parameters: {', '.join(names) or 'none'}",
+                code="unknown-parameter",
+            )
         else:
             given[name] = Given(_from_python(value), net.name_span)
     try:
@@ -89,8 +104,13 @@ def _input_shape(net: ast.NetworkDef, env: Env, override, diags: Diagnostics) ->
     if override is not None:
         return _check_shape(tuple(override), net.name_span, diags)
     if stmt is None:
-        diags.error(f"network `{net.name}` has no input shape", net.name_span, "",
-                    "add `input [3, 224, 224]` (channels, height, width) or pass --input 3x224x224", code="input")
+        diags.error(
+            f"network `{net.name}` has no input shape",
+            net.name_span,
+            "",
+            "add `input [3, 224, 224]` (channels, height, width) or pass --input 3x224x224",
+            code="input",
+        )
         return None
     try:
         return _check_shape(evaluate(stmt.shape, env), stmt.shape.span, diags)
@@ -104,9 +124,14 @@ def _check_shape(value: Any, span: Span, diags: Diagnostics) -> tuple[int, ...] 
     ok = ok and all(isinstance(d, int) and not isinstance(d, bool) and 1 <= d <= 2**31 - 1 for d in value)
     if not ok:
         two = isinstance(value, tuple) and len(value) == 2 and all(isinstance(d, int) for d in value)
-        diags.error("the input shape must be [C, H, W] (or [features]) of positive integers", span,
-                    f"got {describe(value)}",
-                    f"a one-channel image is `input [1, {value[0]}, {value[1]}]`; the batch dimension is implicit"
-                    if two else "e.g. `input [3, 224, 224]`; the batch dimension is implicit", code="input")
+        diags.error(
+            "the input shape must be [C, H, W] (or [features]) of positive integers",
+            span,
+            f"got {describe(value)}",
+            f"a one-channel image is `input [1, {value[0]}, {value[1]}]`; the batch dimension is implicit"
+            if two
+            else "e.g. `input [3, 224, 224]`; the batch dimension is implicit",
+            code="input",
+        )
         return None
     return value

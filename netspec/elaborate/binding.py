@@ -43,12 +43,19 @@ def _parameter(call: ast.Call, i: int, names: list[str], given: dict[str, Given]
     arg = call.args[i]
     if arg.name is None:
         if any(a.name is not None for a in call.args[:i]):
-            raise EvalError("positional argument after a keyword argument", arg.span,
-                            help="write positional arguments first", code="argument")
+            raise EvalError(
+                "positional argument after a keyword argument",
+                arg.span,
+                help="write positional arguments first",
+                code="argument",
+            )
         if i >= len(names):
-            raise EvalError(f"too many arguments for {what}", arg.span,
-                            f"it takes at most {len(names)}: {', '.join(names)}" if names else "it takes none",
-                            code="argument")
+            raise EvalError(
+                f"too many arguments for {what}",
+                arg.span,
+                f"it takes at most {len(names)}: {', '.join(names)}" if names else "it takes none",
+                code="argument",
+            )
         return names[i]
     if arg.name not in names:
         hint = did_you_mean(arg.name, names) or f"it takes: {', '.join(names) or 'no arguments'}"
@@ -76,8 +83,13 @@ def layer_attrs(op: Op, call: ast.Call, env: Env, cache: dict | None = None):
     given = collect(call, op.Attrs.names(), env, f"`{op.name}`")
     missing = [name for name in op.Attrs.required() if name not in given]
     if missing:
-        raise EvalError(f"`{op.name}` is missing its argument `{missing[0]}`", call.span,
-                        f"`{op.name}` needs {', '.join(op.Attrs.required())}", op.summary, code="argument")
+        raise EvalError(
+            f"`{op.name}` is missing its argument `{missing[0]}`",
+            call.span,
+            f"`{op.name}` needs {', '.join(op.Attrs.required())}",
+            op.summary,
+            code="argument",
+        )
     if cache is None:
         return _checked(op, call, given)
     key = (id(call), op.name, tuple((name, _exact(g.value)) for name, g in given.items()))
@@ -92,8 +104,9 @@ def _checked(op: Op, call: ast.Call, given: dict[str, Given]):
     except AttrError as e:
         span = given[e.name].span if e.name in given else call.span
         more = tuple(_invalid(op, name, message, given[name].span) for name, message in _others(op, given, e.name))
-        raise EvalError(f"invalid `{e.name}` for `{op.name}`", span, e.message, op.summary, more,
-                        code="argument") from None
+        raise EvalError(
+            f"invalid `{e.name}` for `{op.name}`", span, e.message, op.summary, more, code="argument"
+        ) from None
 
 
 def _others(op: Op, given: dict[str, Given], first: str):
@@ -166,29 +179,47 @@ def _tensor(value: Any) -> Any:
     return value
 
 
-_SCALARS = {"int": _scalar("an int", int), "float": _scalar("a float", int, float),
-            "bool": _scalar("a bool", bool), "str": _scalar("a string", str), "tensor": _tensor}
+_SCALARS = {
+    "int": _scalar("an int", int),
+    "float": _scalar("a float", int, float),
+    "bool": _scalar("a bool", bool),
+    "str": _scalar("a string", str),
+    "tensor": _tensor,
+}
 
 
-def bind_params(params: tuple[ast.Param, ...], given: dict[str, Given], env: Env, what: str,
-                call_span: Span) -> Env:
+def bind_params(params: tuple[ast.Param, ...], given: dict[str, Given], env: Env, what: str, call_span: Span) -> Env:
     """Typed parameters with defaults -> a new Env; defaults may use earlier parameters."""
     scope = env.child()
     for param in params:
         for name, span in type_names(param.type):
             if name not in TYPES:
-                raise EvalError(f"unknown type `{name}`", span, f"types are {', '.join(TYPES)}",
-                                did_you_mean(name, TYPES), code="type")
+                raise EvalError(
+                    f"unknown type `{name}`",
+                    span,
+                    f"types are {', '.join(TYPES)}",
+                    did_you_mean(name, TYPES),
+                    code="type",
+                )
         if param.name in given:
             value, span = given[param.name].value, given[param.name].span
         elif param.default is not None:
             value, span = evaluate(param.default, scope), param.default.span
         else:
-            raise EvalError(f"{what} is missing its argument `{param.name}`", call_span,
-                            f"`{param.name}: {param.type}` has no default", code="argument")
+            raise EvalError(
+                f"{what} is missing its argument `{param.name}`",
+                call_span,
+                f"`{param.name}: {param.type}` has no default",
+                code="argument",
+            )
         try:
             scope.values[param.name] = check_type(value, param.type)
         except ValueError as e:
-            raise EvalError(f"invalid `{param.name}` for {what}", span, str(e),
-                            f"declared as `{param.name}: {param.type}`", code="type") from None
+            raise EvalError(
+                f"invalid `{param.name}` for {what}",
+                span,
+                str(e),
+                f"declared as `{param.name}: {param.type}`",
+                code="type",
+            ) from None
     return scope

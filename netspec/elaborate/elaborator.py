@@ -26,8 +26,14 @@ MAX_DEPTH = 64  # nested bodies while expanding (elaboration recurses per level)
 
 _CONTROL = (ast.Repeat, ast.For, ast.If)  # members that expand to other members
 _LABEL = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_-]*\Z")  # what a computed label may be: a module name without dots
-_HANDLERS = {ast.Call: "call", ast.Group: "group", ast.Residual: "residual", ast.Paths: "paths", ast.Ref: "reference",
-             ast.Output: "output"}
+_HANDLERS = {
+    ast.Call: "call",
+    ast.Group: "group",
+    ast.Residual: "residual",
+    ast.Paths: "paths",
+    ast.Ref: "reference",
+    ast.Output: "output",
+}
 
 
 class Abort(Exception):
@@ -112,9 +118,13 @@ class Elaborator:
 
     def node(self, op: str, attrs: Attrs, inputs: tuple[int, ...], shape, path: str, ctx: Ctx, span: Span) -> int:
         if len(self.graph.nodes) >= MAX_NODES:
-            self.diags.error(f"the network expands to more than {MAX_NODES:,} layers", span,
-                             "this is where the limit was reached", "check the counts of repeat and for loops",
-                             code="limit")
+            self.diags.error(
+                f"the network expands to more than {MAX_NODES:,} layers",
+                span,
+                "this is where the limit was reached",
+                "check the counts of repeat and for loops",
+                code="limit",
+            )
             raise Abort
         node = Node(len(self.graph.nodes), op, attrs, inputs, shape, path, ctx.scope, span)
         self.graph.nodes.append(node)
@@ -123,8 +133,13 @@ class Elaborator:
     def step(self, span: Span) -> None:
         self.steps += 1
         if self.steps > MAX_STEPS:
-            self.diags.error(f"the network takes more than {MAX_STEPS:,} expansion steps", span,
-                             "this loop runs too often", "check the counts of repeat and for loops", code="limit")
+            self.diags.error(
+                f"the network takes more than {MAX_STEPS:,} expansion steps",
+                span,
+                "this loop runs too often",
+                "check the counts of repeat and for loops",
+                code="limit",
+            )
             raise Abort
 
     def shape(self, node_id: int | None):
@@ -152,9 +167,13 @@ class Elaborator:
         outputs = []
         for member, member_ctx in self.members(body, ctx):
             if type(member) is ast.Output:
-                self.diags.error("`output` cannot be a path of a join", member.span, "a path must give a value",
-                                 "declare the output before or after the join, or in a path's own `{ ... }`",
-                                 code="output")
+                self.diags.error(
+                    "`output` cannot be a path of a join",
+                    member.span,
+                    "a path must give a value",
+                    "declare the output before or after the join, or in a path's own `{ ... }`",
+                    code="output",
+                )
                 continue
             outputs.append(self.member(member, x, member_ctx))
         return outputs
@@ -163,9 +182,13 @@ class Elaborator:
         """The members of a body with control flow expanded: lets bound, loops unrolled, ifs decided."""
         if ctx.depth >= MAX_DEPTH:
             where = body[0].span if body else self.graph.scopes[ctx.scope].span
-            self.diags.error(f"the network nests more than {MAX_DEPTH} levels deep", where,
-                             "blocks, groups and loops inside one another reach this far",
-                             "flatten the structure; a chain of blocks each using the next one adds up", code="limit")
+            self.diags.error(
+                f"the network nests more than {MAX_DEPTH} levels deep",
+                where,
+                "blocks, groups and loops inside one another reach this far",
+                "flatten the structure; a chain of blocks each using the next one adds up",
+                code="limit",
+            )
             raise Abort
         if not body:  # nothing to bind or yield (empty loop bodies count their steps and nothing else)
             return
@@ -173,12 +196,21 @@ class Elaborator:
         blocks = dict(ctx.blocks) if definitions else ctx.blocks  # copied only when this body adds to it
         bodies = (*ctx.bodies, body)
         where = (ctx.ns.path, ctx.owner, ctx.root, ctx.entry, bodies)
-        ctx = ctx.evolve(env=ctx.env.child({REFS: functools.partial(self.resolve, where)}), blocks=blocks,
-                         depth=ctx.depth + 1, bodies=bodies)
+        ctx = ctx.evolve(
+            env=ctx.env.child({REFS: functools.partial(self.resolve, where)}),
+            blocks=blocks,
+            depth=ctx.depth + 1,
+            bodies=bodies,
+        )
         for stmt in definitions:
             if stmt.name in LAYERS:  # as at the top level: a block never replaces a layer
-                self.diags.error(f"block `{stmt.name}` has the name of a layer", stmt.name_span,
-                                 f"`{stmt.name}` is a built-in layer", "give the block another name", code="name")
+                self.diags.error(
+                    f"block `{stmt.name}` has the name of a layer",
+                    stmt.name_span,
+                    f"`{stmt.name}` is a built-in layer",
+                    "give the block another name",
+                    code="name",
+                )
                 continue
             ctx.blocks[stmt.name] = Block(stmt, ctx.env, ctx.blocks)
         for stmt in body:
@@ -198,16 +230,25 @@ class Elaborator:
             self.expect(stmt, ctx)
         elif isinstance(stmt, ast.Input):
             if ctx.scope != 0 or self.graph.nodes[-1].op != "input":
-                self.diags.error("`input` belongs at the top of the network body", stmt.span,
-                                 help="give the input shape once, before the first layer", code="input")
+                self.diags.error(
+                    "`input` belongs at the top of the network body",
+                    stmt.span,
+                    help="give the input shape once, before the first layer",
+                    code="input",
+                )
         elif isinstance(stmt, ast.Member):
             yield from self.control(stmt, ctx)
         elif isinstance(stmt, ast.Output):
             yield stmt, ctx  # it reads the chain's value where it stands: handled as a member
+
     def let(self, stmt: ast.Let, ctx: Ctx) -> None:
         if stmt.name in ctx.env.values:
-            self.diags.error(f"`{stmt.name}` is already defined in this body", stmt.span,
-                             help="use another name", code="duplicate-name")
+            self.diags.error(
+                f"`{stmt.name}` is already defined in this body",
+                stmt.span,
+                help="use another name",
+                code="duplicate-name",
+            )
             return
         try:
             ctx.env.values[stmt.name] = evaluate(stmt.value, ctx.env)
@@ -227,13 +268,18 @@ class Elaborator:
         try:
             ok = evaluate(stmt.test, ctx.env)
             if not isinstance(ok, bool):
-                raise EvalError("`assert` needs true or false", stmt.test.span, f"got {describe(ok)}",
-                                "compare it, e.g. `n > 0`")
+                raise EvalError(
+                    "`assert` needs true or false", stmt.test.span, f"got {describe(ok)}", "compare it, e.g. `n > 0`"
+                )
         except EvalError as e:
             return self.report(e)
         if not ok:
-            self.diags.error(stmt.message or "assertion failed", stmt.test.span,
-                             _values_shown(stmt.test, ctx.env) or "this is false", code="assert")
+            self.diags.error(
+                stmt.message or "assertion failed",
+                stmt.test.span,
+                _values_shown(stmt.test, ctx.env) or "this is false",
+                code="assert",
+            )
 
     def expect(self, stmt: ast.Expect, ctx: Ctx) -> None:
         from netspec.elaborate.expect import expectation  # imported for the specs that state figures
@@ -275,13 +321,15 @@ class Elaborator:
             if isinstance(count, bool) or not isinstance(count, int) or count < 0:
                 raise EvalError("`repeat` needs a count >= 0", item.count.span, f"got {describe(count)}")
             if count > MAX_STEPS:
-                raise EvalError(f"`repeat {count:,}` is too many", item.count.span,
-                                f"the limit is {MAX_STEPS:,} expansion steps")
+                raise EvalError(
+                    f"`repeat {count:,}` is too many", item.count.span, f"the limit is {MAX_STEPS:,} expansion steps"
+                )
             return None, range(count)
         values = evaluate(item.iterable, ctx.env)
         if not isinstance(values, tuple):
-            raise EvalError("`for` needs a list", item.iterable.span, f"got {describe(values)}",
-                            "use range(n) for 0, 1, ..., n-1")
+            raise EvalError(
+                "`for` needs a list", item.iterable.span, f"got {describe(values)}", "use range(n) for 0, 1, ..., n-1"
+            )
         return item.var, values
 
     # ---- members ----------------------------------------------------------------------------------
@@ -309,9 +357,13 @@ class Elaborator:
         except EvalError as e:
             return self.report(e)
         if not _LABEL.match(name):
-            self.diags.error(f"`{name}` cannot name a layer" if name else "the label is empty", member.label_span,
-                             f'"{name}" is what the label computes to',
-                             "a name is letters, digits, `_` and `-`, and holds no `.`", code="name")
+            self.diags.error(
+                f"`{name}` cannot name a layer" if name else "the label is empty",
+                member.label_span,
+                f'"{name}" is what the label computes to',
+                "a name is letters, digits, `_` and `-`, and holds no `.`",
+                code="name",
+            )
             return None
         return replace(member, label=name)
 
@@ -324,21 +376,33 @@ class Elaborator:
             name = str(index)
             if name in ctx.ns.used:
                 first = ctx.ns.used[name]
-                self.diags.error(f"this unnamed member is number {index}, a name already used", member.span,
-                                 f"`{name}` is the label at line {first.line}",
-                                 "unnamed members are numbered like nn.Sequential; name this one",
-                                 code="duplicate-name")
+                self.diags.error(
+                    f"this unnamed member is number {index}, a name already used",
+                    member.span,
+                    f"`{name}` is the label at line {first.line}",
+                    "unnamed members are numbered like nn.Sequential; name this one",
+                    code="duplicate-name",
+                )
             ctx.ns.used[name] = member.span
             return name
         span = member.label_span or member.span
         if label in RESERVED:
-            self.diags.error(f"`{label}` cannot name a layer", span,
-                             "PyTorch modules already use this name", "choose another name", code="name")
+            self.diags.error(
+                f"`{label}` cannot name a layer",
+                span,
+                "PyTorch modules already use this name",
+                "choose another name",
+                code="name",
+            )
         elif label in ctx.ns.used:
             first = ctx.ns.used[label]
-            self.diags.error(f"duplicate name `{label}`", span,
-                             f"first used at line {first.line}", "every member of a group needs its own name",
-                             code="duplicate-name")
+            self.diags.error(
+                f"duplicate name `{label}`",
+                span,
+                f"first used at line {first.line}",
+                "every member of a group needs its own name",
+                code="duplicate-name",
+            )
         ctx.ns.used[label] = span
         return label
 
@@ -367,9 +431,15 @@ class Elaborator:
         if call.name in LAYERS:
             return self.layer(member, x, ctx)
         self.claim(member, ctx)
-        self.diags.error(f"unknown layer or block `{call.name}`", call.name_span, "not defined here",
-                         did_you_mean(call.name, list(LAYERS) + list(ctx.blocks)) or foreign_name(call.name) or
-                         "define it with `block` or import it", code="unknown-layer")
+        self.diags.error(
+            f"unknown layer or block `{call.name}`",
+            call.name_span,
+            "not defined here",
+            did_you_mean(call.name, list(LAYERS) + list(ctx.blocks))
+            or foreign_name(call.name)
+            or "define it with `block` or import it",
+            code="unknown-layer",
+        )
         return None
 
     def layer(self, member: ast.Member, x, ctx: Ctx):
@@ -377,8 +447,13 @@ class Elaborator:
         assert isinstance(call, ast.Call)
         op = LAYERS[call.name]
         if member.inline:
-            self.diags.error(f"`inline` is for groups and blocks, not the layer `{call.name}`", member.span,
-                             "a layer has no members to inline", "remove `inline`", code="syntax")
+            self.diags.error(
+                f"`inline` is for groups and blocks, not the layer `{call.name}`",
+                member.span,
+                "a layer has no members to inline",
+                "remove `inline`",
+                code="syntax",
+            )
         # a function of its input (chunk, channel_shuffle) is no module: it takes no nn.Sequential number
         name = call.name if member.label is None and not op.module else self.claim(member, ctx)
         path = ctx.ns.qualify(name)
@@ -422,10 +497,15 @@ class Elaborator:
         assert isinstance(call, ast.Call)
         what = f"block `{definition.name}`"
         if definition.name in self.instantiating:
-            cycle = " -> ".join(self.instantiating[self.instantiating.index(definition.name):] + [definition.name])
+            cycle = " -> ".join(self.instantiating[self.instantiating.index(definition.name) :] + [definition.name])
             self.claim(member, ctx)
-            self.diags.error(f"block `{definition.name}` instantiates itself", call.span, cycle,
-                             "blocks cannot be recursive; use repeat or for", code="recursion")
+            self.diags.error(
+                f"block `{definition.name}` instantiates itself",
+                call.span,
+                cycle,
+                "blocks cannot be recursive; use repeat or for",
+                code="recursion",
+            )
             return None
         try:
             given = collect(call, [p.name for p in definition.params], ctx.env, what)
@@ -455,9 +535,13 @@ class Elaborator:
         """`@down3` as a member: the path goes on from that member's output (the chain's value is left)."""
         ref: ast.Ref = member.item
         if member.label is not None:
-            self.diags.error("a reference cannot be labelled", member.label_span or member.span,
-                             f"`{ref}` names a value computed elsewhere",
-                             f"use `{ref}` where the value is needed; it already has a name", code="name")
+            self.diags.error(
+                "a reference cannot be labelled",
+                member.label_span or member.span,
+                f"`{ref}` names a value computed elsewhere",
+                f"use `{ref}` where the value is needed; it already has a name",
+                code="name",
+            )
             return None
         try:
             return evaluate(ref, ctx.env).node
@@ -473,8 +557,13 @@ class Elaborator:
         first, rest = parts[0], parts[1:]
         if ref.parts[0] == INPUT:
             if rest:
-                raise EvalError(f"`@in` has no member `{rest[0]}`", ref.span, "`@in` is the input itself",
-                                "name the member you mean, e.g. `@stem.conv1`", code="reference")
+                raise EvalError(
+                    f"`@in` has no member `{rest[0]}`",
+                    ref.span,
+                    "`@in` is the input itself",
+                    "name the member you mean, e.g. `@stem.conv1`",
+                    code="reference",
+                )
             return Tensor(entry, text)
         try:
             value = env.lookup(first)
@@ -482,8 +571,13 @@ class Elaborator:
             value = None
         if isinstance(value, Tensor):  # a tensor parameter or a let bound to a reference
             if rest:
-                raise EvalError(f"`@{first}` has no member `{rest[0]}`", ref.span, f"`{first}` is a tensor passed in",
-                                "pass the member itself, e.g. `skip=@enc.stage2`", code="reference")
+                raise EvalError(
+                    f"`@{first}` has no member `{rest[0]}`",
+                    ref.span,
+                    f"`{first}` is a tensor passed in",
+                    "pass the member itself, e.g. `skip=@enc.stage2`",
+                    code="reference",
+                )
             return Tensor(value.node, text)
         found = self.search(first, path, owner, root)
         if found is None:
@@ -492,11 +586,16 @@ class Elaborator:
         for part in rest:
             inner = f"{full}.{part}"
             if inner not in self.named:
-                children = [p[len(full) + 1:] for p in self.named if p.startswith(full + ".") and
-                            "." not in p[len(full) + 1:]]
-                raise EvalError(f"`@{full}` has no member `{part}`", ref.span,
-                                f"its members: {', '.join(children[:8])}" if children else "it has no named members",
-                                did_you_mean(part, children) or "", code="reference")
+                children = [
+                    p[len(full) + 1 :] for p in self.named if p.startswith(full + ".") and "." not in p[len(full) + 1 :]
+                ]
+                raise EvalError(
+                    f"`@{full}` has no member `{part}`",
+                    ref.span,
+                    f"its members: {', '.join(children[:8])}" if children else "it has no named members",
+                    did_you_mean(part, children) or "",
+                    code="reference",
+                )
             full, node = inner, self.named[inner][0]
         return Tensor(node, text)
 
@@ -505,9 +604,13 @@ class Elaborator:
             return part
         name = evaluate(part, env)
         if not _LABEL.match(name):
-            raise EvalError(f"`{name}` cannot name a layer" if name else "the name is empty", part.span,
-                            f'"{name}" is what the name computes to', "a name holds letters, digits, `_` and `-`",
-                            code="reference")
+            raise EvalError(
+                f"`{name}` cannot name a layer" if name else "the name is empty",
+                part.span,
+                f'"{name}" is what the name computes to',
+                "a name holds letters, digits, `_` and `-`",
+                code="reference",
+            )
         return name
 
     def search(self, name: str, path: str, owner: int, root: str):
@@ -524,19 +627,38 @@ class Elaborator:
     def unresolved(self, ref: ast.Ref, name: str, value, path: str, owner: int, root: str, bodies) -> EvalError:
         later = _labelled(name, bodies)
         if later is not None:
-            return EvalError(f"`@{name}` is not computed yet", ref.span, f"`{name}` is defined at line {later.line}",
-                             "a reference names a member above it (or an enclosing one that has finished)",
-                             code="reference")
+            return EvalError(
+                f"`@{name}` is not computed yet",
+                ref.span,
+                f"`{name}` is defined at line {later.line}",
+                "a reference names a member above it (or an enclosing one that has finished)",
+                code="reference",
+            )
         if value is not None:
-            return EvalError(f"`{name}` is a value, not a tensor", ref.span, f"it is {describe(value)}",
-                             f"write `{name}` (without `@`) to use the value", code="reference")
-        visible = [p.rpartition(".")[2] for p, (_, o, _) in self.named.items() if o == owner and
-                   p.rpartition(".")[0] in _prefixes(path, root)]
-        return EvalError(f"no member named `{name}` here", ref.span, "not a label above this point",
-                         did_you_mean(name, visible) or ("a block sees only its own members: pass the tensor as "
-                                                         "a parameter, `block B(x: tensor)`" if owner else
-                                                         "label the member you mean: `name: layer(...)`"),
-                         code="reference")
+            return EvalError(
+                f"`{name}` is a value, not a tensor",
+                ref.span,
+                f"it is {describe(value)}",
+                f"write `{name}` (without `@`) to use the value",
+                code="reference",
+            )
+        visible = [
+            p.rpartition(".")[2]
+            for p, (_, o, _) in self.named.items()
+            if o == owner and p.rpartition(".")[0] in _prefixes(path, root)
+        ]
+        return EvalError(
+            f"no member named `{name}` here",
+            ref.span,
+            "not a label above this point",
+            did_you_mean(name, visible)
+            or (
+                "a block sees only its own members: pass the tensor as a parameter, `block B(x: tensor)`"
+                if owner
+                else "label the member you mean: `name: layer(...)`"
+            ),
+            code="reference",
+        )
 
     def output(self, stmt: ast.Output, x, ctx: Ctx):
         """`output out` / `output aux { ... }`: a network output; the chain goes on with its value unchanged."""
@@ -546,16 +668,24 @@ class Elaborator:
             self.report(e)
             return x
         if ctx.owner:
-            self.diags.error("`output` belongs to the network, not to a block", stmt.span,
-                             f"inside block `{self.instantiating[-1]}`",
-                             "a block has one output, its last member's; declare the outputs in the network",
-                             code="output")
+            self.diags.error(
+                "`output` belongs to the network, not to a block",
+                stmt.span,
+                f"inside block `{self.instantiating[-1]}`",
+                "a block has one output, its last member's; declare the outputs in the network",
+                code="output",
+            )
             return x
         if name in self.outputs:
             first = self.outputs[name]
-            self.diags.error(f"output `{name}` is declared twice", stmt.name_span, "declared again here",
-                             "every output needs its own name", code="output",
-                             related=((first, f"`{name}` is first declared here"),))
+            self.diags.error(
+                f"output `{name}` is declared twice",
+                stmt.name_span,
+                "declared again here",
+                "every output needs its own name",
+                code="output",
+                related=((first, f"`{name}` is first declared here"),),
+            )
             return x
         self.outputs[name] = stmt.name_span
         value = x
@@ -589,19 +719,29 @@ class Elaborator:
             shortcut = self.explicit_shortcut(item.shortcut, x, inner)
         else:
             shortcut = SHORTCUTS[kind](self, item, x, body, inner)
-        if self.shape(body) is not None and self.shape(shortcut) is not None and \
-                self.shape(body) != self.shape(shortcut):
+        if (
+            self.shape(body) is not None
+            and self.shape(shortcut) is not None
+            and self.shape(body) != self.shape(shortcut)
+        ):
             return self.mismatch(item, kind, self.shape(body), self.shape(shortcut))
         return self.apply("add", OPS["add"].Attrs(), (body, shortcut), inner.ns.qualify("add"), join_ctx, item.span)
 
     def mismatch(self, item: ast.Residual, kind: str, body, shortcut) -> None:
         """A residual whose body and shortcut disagree, in those words (not `path 1` and `path 2`)."""
-        fix = ("`shortcut auto` projects x with a 1x1 conv and batchnorm" if kind == "identity" else
-               "make the shortcut produce the body's shape")
-        self.diags.error("the residual's body and shortcut give different shapes", item.span,
-                         f"the body gives {fmt_shape(body)}, the {'' if kind == 'body' else kind + ' '}shortcut "
-                         f"gives {fmt_shape(shortcut)}",
-                         f"F(x) + x needs both the same: {fix}", code="shape")
+        fix = (
+            "`shortcut auto` projects x with a 1x1 conv and batchnorm"
+            if kind == "identity"
+            else "make the shortcut produce the body's shape"
+        )
+        self.diags.error(
+            "the residual's body and shortcut give different shapes",
+            item.span,
+            f"the body gives {fmt_shape(body)}, the {'' if kind == 'body' else kind + ' '}shortcut "
+            f"gives {fmt_shape(shortcut)}",
+            f"F(x) + x needs both the same: {fix}",
+            code="shape",
+        )
 
     def explicit_shortcut(self, shortcut: ast.Shortcut, x, ctx: Ctx):
         member = ast.Member(shortcut.label, ast.Group(shortcut.body, shortcut.span), shortcut.span)
@@ -617,11 +757,15 @@ class Elaborator:
             return None
 
         def sources():  # paths that bring a value from before the join (a skip, the input): where it is made
-            return tuple((self.graph.nodes[o].span, f"path {n} gives {fmt_shape(self.shape(o))}, made here")
-                         for n, o in enumerate(outputs, 1) if o is not None and o < start)
+            return tuple(
+                (self.graph.nodes[o].span, f"path {n} gives {fmt_shape(self.shape(o))}, made here")
+                for n, o in enumerate(outputs, 1)
+                if o is not None and o < start
+            )
 
-        return self.apply(item.op, OPS[item.op].Attrs(), tuple(outputs), inner.ns.qualify(item.op), inner,
-                          item.span, related=sources)
+        return self.apply(
+            item.op, OPS[item.op].Attrs(), tuple(outputs), inner.ns.qualify(item.op), inner, item.span, related=sources
+        )
 
 
 def _labelled(name: str, bodies) -> Span | None:
@@ -687,8 +831,23 @@ def _values_shown(expr: ast.Expr, env: Env) -> str:
 def _names_in(expr) -> Iterator[str]:
     if isinstance(expr, ast.Name):
         yield expr.id
-    for child in (getattr(expr, f, None) for f in ("operand", "left", "right", "test", "then", "orelse",
-                                                   "target", "index", "item", "iterable", "start", "stop")):
+    for child in (
+        getattr(expr, f, None)
+        for f in (
+            "operand",
+            "left",
+            "right",
+            "test",
+            "then",
+            "orelse",
+            "target",
+            "index",
+            "item",
+            "iterable",
+            "start",
+            "stop",
+        )
+    ):
         if child is not None:
             yield from _names_in(child)
     for child in getattr(expr, "items", ()) + getattr(expr, "args", ()):

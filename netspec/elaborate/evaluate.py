@@ -23,8 +23,9 @@ Value = int | float | bool | str | tuple
 
 
 class EvalError(Exception):
-    def __init__(self, message: str, span: Span, label: str = "", help: str = "", more: tuple = (),
-                 code: str = "value"):
+    def __init__(
+        self, message: str, span: Span, label: str = "", help: str = "", more: tuple = (), code: str = "value"
+    ):
         super().__init__(message)
         self.message, self.span, self.label, self.help, self.code = message, span, label, help, code
         self.more: tuple[EvalError, ...] = more  # further errors found in the same place (a call's other arguments)
@@ -165,19 +166,30 @@ class Function:
 def define(d: ast.Def, env: Env) -> Function:
     """A `def` checked where it stands: distinct parameters, and every call to a builtin or an earlier def."""
     if d.name in BUILTINS:
-        raise EvalError(f"`{d.name}` is a builtin function", d.name_span, "cannot be redefined",
-                        "give your function another name")
+        raise EvalError(
+            f"`{d.name}` is a builtin function", d.name_span, "cannot be redefined", "give your function another name"
+        )
     if len(set(d.params)) != len(d.params):
         raise EvalError(f"`{d.name}` names a parameter twice", d.span)
     depth, callees = 1, {}
     for call in _calls(d.body):
         callee = _callee(call.name, env)
         if call.name == d.name and not isinstance(callee, Function):
-            raise EvalError(f"`{d.name}` calls itself", call.span, "functions cannot be recursive",
-                            "write the steps out, or use a block with repeat/for", code="recursion")
+            raise EvalError(
+                f"`{d.name}` calls itself",
+                call.span,
+                "functions cannot be recursive",
+                "write the steps out, or use a block with repeat/for",
+                code="recursion",
+            )
         if callee is None:
-            raise EvalError(f"unknown function `{call.name}`", call.span, "not defined before this `def`",
-                            did_you_mean(call.name, _functions(env)) or "define it first", code="unknown-name")
+            raise EvalError(
+                f"unknown function `{call.name}`",
+                call.span,
+                "not defined before this `def`",
+                did_you_mean(call.name, _functions(env)) or "define it first",
+                code="unknown-name",
+            )
         if isinstance(callee, Function) and call.name not in d.params:
             depth = max(depth, callee.depth + 1)
             callees[call.name] = callee
@@ -190,8 +202,9 @@ def bind_function(d: ast.Def, env: Env) -> None:
     """A `def` into the names of its body or file; EvalError if it is wrong (its name is then UNKNOWN, so its
     calls are not reported again) or the name is taken there."""
     if d.name in env.values:
-        raise EvalError(f"`{d.name}` is already defined here", d.name_span, help="use another name",
-                        code="duplicate-name")
+        raise EvalError(
+            f"`{d.name}` is already defined here", d.name_span, help="use another name", code="duplicate-name"
+        )
     try:
         env.values[d.name] = define(d, env)
     except EvalError:
@@ -205,8 +218,20 @@ def _calls(expr) -> list[ast.FuncCall]:
         node = stack.pop()
         if isinstance(node, ast.FuncCall):
             found.append(node)
-        for name in ("operand", "left", "right", "test", "then", "orelse", "target", "index", "item", "iterable",
-                     "start", "stop"):
+        for name in (
+            "operand",
+            "left",
+            "right",
+            "test",
+            "then",
+            "orelse",
+            "target",
+            "index",
+            "item",
+            "iterable",
+            "start",
+            "stop",
+        ):
             child = getattr(node, name, None)
             if child is not None:
                 stack.append(child)
@@ -238,13 +263,16 @@ def _functions(env: Env) -> list[str]:
 def _call_user(fn: Function, span: Span, args: tuple) -> Value:
     d = fn.definition
     if len(args) != len(d.params):
-        raise EvalError(f"`{d.name}` takes {len(d.params)} argument{'s' * (len(d.params) != 1)}", span,
-                        f"got {len(args)}", f"def {d.name}({', '.join(d.params)})")
+        raise EvalError(
+            f"`{d.name}` takes {len(d.params)} argument{'s' * (len(d.params) != 1)}",
+            span,
+            f"got {len(args)}",
+            f"def {d.name}({', '.join(d.params)})",
+        )
     return evaluate(d.body, fn.env.child({**dict(fn.callees), **dict(zip(d.params, args, strict=True))}))
 
+
 CONSTANTS = {"same": "same", "valid": "valid"}
-
-
 
 
 def _is_int(v: Any) -> TypeGuard[int]:
@@ -255,10 +283,23 @@ def _is_number(v: Any) -> TypeGuard[int | float]:
     return isinstance(v, (int, float)) and not isinstance(v, bool)
 
 
-_ARITH = {"+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv,
-          "//": operator.floordiv, "%": operator.mod, "**": operator.pow}
-_COMPARE = {"==": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le,
-            ">": operator.gt, ">=": operator.ge}
+_ARITH = {
+    "+": operator.add,
+    "-": operator.sub,
+    "*": operator.mul,
+    "/": operator.truediv,
+    "//": operator.floordiv,
+    "%": operator.mod,
+    "**": operator.pow,
+}
+_COMPARE = {
+    "==": operator.eq,
+    "!=": operator.ne,
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+}
 
 
 def evaluate(expr: ast.Expr, env: Env) -> Value:
@@ -280,18 +321,31 @@ def _name(e: ast.Name, env: Env) -> Value:
     if isinstance(value, Function):
         raise EvalError(f"`{e.id}` is a function", e.span, "not a value", f"call it: {e.id}(...)")
     if isinstance(value, Tensor):
-        raise EvalError(f"`{e.id}` is a tensor", e.span, "not a number: a tensor parameter is used as `@" + e.id + "`",
-                        f"write `@{e.id}` to use it as a path or pass it on", code="type")
+        raise EvalError(
+            f"`{e.id}` is a tensor",
+            e.span,
+            "not a number: a tensor parameter is used as `@" + e.id + "`",
+            f"write `@{e.id}` to use it as a path or pass it on",
+            code="type",
+        )
     if value is not None:
         return value
     if e.id in CONSTANTS:
         return CONSTANTS[e.id]
-    raise EvalError(f"unknown name `{e.id}`", e.span, "not a parameter or `let` in scope",
-                    _PYTHON_NAMES.get(e.id) or did_you_mean(e.id, env.names() | CONSTANTS.keys()), code="unknown-name")
+    raise EvalError(
+        f"unknown name `{e.id}`",
+        e.span,
+        "not a parameter or `let` in scope",
+        _PYTHON_NAMES.get(e.id) or did_you_mean(e.id, env.names() | CONSTANTS.keys()),
+        code="unknown-name",
+    )
 
 
-_PYTHON_NAMES = {"True": "booleans are written in lower case: `true`", "False": "booleans are written in lower case: "
-                 "`false`", "None": "there is no `None`; leave the argument out to take its default"}
+_PYTHON_NAMES = {
+    "True": "booleans are written in lower case: `true`",
+    "False": "booleans are written in lower case: `false`",
+    "None": "there is no `None`; leave the argument out to take its default",
+}
 
 
 def _list(e: ast.ListExpr, env: Env) -> Value:
@@ -340,8 +394,9 @@ def _contains(e: ast.Binary, left: Value, right: Value) -> bool:
         return left in right
     if isinstance(right, str) and isinstance(left, str):
         return left in right
-    raise EvalError("`in` needs a list on its right", e.right.span, f"got {describe(right)}",
-                    "e.g. `depth in [18, 34, 50]`")
+    raise EvalError(
+        "`in` needs a list on its right", e.right.span, f"got {describe(right)}", "e.g. `depth in [18, 34, 50]`"
+    )
 
 
 def _arith(e: ast.Binary, left: Value, right: Value) -> Value:
@@ -363,8 +418,12 @@ def _arith(e: ast.Binary, left: Value, right: Value) -> Value:
     except OverflowError:  # float ** float beyond 1e308
         raise EvalError("number too large", e.span, f"{left} {e.op} {right}", "values are limited to 2**62") from None
     if isinstance(result, complex):
-        raise EvalError("result is not a real number", e.span, f"({left}) ** {right}",
-                        "a negative number has no real fractional power")
+        raise EvalError(
+            "result is not a real number",
+            e.span,
+            f"({left}) ** {right}",
+            "a negative number has no real fractional power",
+        )
     if abs(result) > MAX_VALUE or result != result:
         raise EvalError("number too large", e.span, f"{left} {e.op} {right}", "values are limited to 2**62")
     return result
@@ -374,8 +433,12 @@ def _bounded_list(items: tuple, span: Span) -> tuple:
     """A list within MAX_LIST items, counted through nested lists (`let b = [a, a]` doubles), and MAX_DEPTH deep."""
     size, depth = _measure(items, {})
     if size > MAX_LIST:
-        raise EvalError(f"list of {size:,} items is too long", span,
-                        "counting the items of nested lists", f"the limit is {MAX_LIST:,}")
+        raise EvalError(
+            f"list of {size:,} items is too long",
+            span,
+            "counting the items of nested lists",
+            f"the limit is {MAX_LIST:,}",
+        )
     if depth > MAX_DEPTH:
         raise EvalError(f"lists are nested more than {MAX_DEPTH} deep", span, help="use a flatter list")
     return items
@@ -406,8 +469,11 @@ def _index(e: ast.Index, env: Env) -> Value:
     if not _is_int(index):
         raise EvalError("a list index must be an integer", e.index.span, f"got {describe(index)}")
     if not -len(target) <= index < len(target):
-        raise EvalError("list index out of range", e.index.span,
-                        f"index {index}, but the list has {len(target)} item{'s' * (len(target) != 1)}")
+        raise EvalError(
+            "list index out of range",
+            e.index.span,
+            f"index {index}, but the list has {len(target)} item{'s' * (len(target) != 1)}",
+        )
     return target[index]
 
 
@@ -425,7 +491,7 @@ def _slice(e: ast.Slice, env: Env) -> Value:
         if not _is_int(value):
             raise EvalError("a slice bound must be an integer", bound.span, f"got {describe(value)}")
         bounds.append(value)
-    return target[bounds[0]:bounds[1]]
+    return target[bounds[0] : bounds[1]]
 
 
 class _Iterations:
@@ -443,14 +509,22 @@ def _comprehension(e: ast.Comprehension, env: Env) -> Value:
     """`[f(c) for c in cs if test]`: the item evaluated for each value of the list, with `c` bound to it."""
     values = evaluate(e.iterable, env)
     if not isinstance(values, tuple):
-        raise EvalError("`for` in a list needs a list", e.iterable.span, f"got {describe(values)}",
-                        "use range(n) for 0, 1, ..., n-1")
+        raise EvalError(
+            "`for` in a list needs a list",
+            e.iterable.span,
+            f"got {describe(values)}",
+            "use range(n) for 0, 1, ..., n-1",
+        )
     items = []
     for value in values:
         _Iterations.left -= 1
         if _Iterations.left < 0:
-            raise EvalError(f"list comprehensions compute more than {MAX_ITERATIONS:,} items", e.span,
-                            "nested comprehensions multiply", "use smaller lists")
+            raise EvalError(
+                f"list comprehensions compute more than {MAX_ITERATIONS:,} items",
+                e.span,
+                "nested comprehensions multiply",
+                "use smaller lists",
+            )
         inner = env.child({e.var: value})
         if e.test is None or _truth(evaluate(e.test, inner), e.test.span):
             items.append(evaluate(e.item, inner))
@@ -462,9 +536,13 @@ def _func(e: ast.FuncCall, env: Env) -> Value:
         raise Reported(f"`{e.name}` is unknown: its definition failed", e.span)
     fn = _callee(e.name, env)
     if fn is None:
-        raise EvalError(f"unknown function `{e.name}`", e.span, "",
-                        did_you_mean(e.name, _functions(env)) or f"functions: {', '.join(sorted(BUILTINS))}",
-                        code="unknown-name")
+        raise EvalError(
+            f"unknown function `{e.name}`",
+            e.span,
+            "",
+            did_you_mean(e.name, _functions(env)) or f"functions: {', '.join(sorted(BUILTINS))}",
+            code="unknown-name",
+        )
     args = tuple(evaluate(a, env) for a in e.args)
     if isinstance(fn, Function):
         return _call_user(fn, e.span, args)
@@ -473,8 +551,9 @@ def _func(e: ast.FuncCall, env: Env) -> Value:
     except OverflowError:
         result = math.inf
     if _is_number(result) and not abs(result) <= MAX_VALUE:  # int(1e300), round(1e300) are numbers too large
-        raise EvalError("number too large", e.span, f"{e.name} of {args[0] if args else '?'}",
-                        "values are limited to 2**62")
+        raise EvalError(
+            "number too large", e.span, f"{e.name} of {args[0] if args else '?'}", "values are limited to 2**62"
+        )
     return result
 
 
@@ -487,9 +566,15 @@ def _ref(e: ast.Ref, env: Env) -> Value:
     try:
         resolve = env.lookup(REFS)
     except KeyError:
-        raise EvalError(f"`{e}` is not known here", e.span, "references name layers of a network or block",
-                        "pass a tensor where the network is built, e.g. `Up(64, skip=@down3)`") from None
+        raise EvalError(
+            f"`{e}` is not known here",
+            e.span,
+            "references name layers of a network or block",
+            "pass a tensor where the network is built, e.g. `Up(64, skip=@down3)`",
+        ) from None
     return resolve(e, env)
+
+
 _SHAPE_ATTRS = {"channels": 0, "height": 1, "width": 2}
 
 
@@ -503,12 +588,20 @@ def _input_attr(e: ast.InputAttr, env: Env) -> Value:
     if e.attr == "shape":
         return shape
     if e.attr not in _SHAPE_ATTRS:
-        raise EvalError(f"`in` has no `{e.attr}`", e.span, "", did_you_mean(e.attr, [*_SHAPE_ATTRS, "shape"]) or
-                        "use in.channels, in.height, in.width or in.shape")
+        raise EvalError(
+            f"`in` has no `{e.attr}`",
+            e.span,
+            "",
+            did_you_mean(e.attr, [*_SHAPE_ATTRS, "shape"]) or "use in.channels, in.height, in.width or in.shape",
+        )
     axis = _SHAPE_ATTRS[e.attr]
     if axis >= len(shape):
-        raise EvalError(f"the input has no {e.attr}", e.span, f"it is {_fmt(shape)}",
-                        "in.height and in.width need an image input [C, H, W]")
+        raise EvalError(
+            f"the input has no {e.attr}",
+            e.span,
+            f"it is {_fmt(shape)}",
+            "in.height and in.width need an image input [C, H, W]",
+        )
     return shape[axis]
 
 
@@ -524,13 +617,28 @@ def _template(e: ast.Template, env: Env) -> Value:
             continue
         value = evaluate(part, env)
         if not (_is_int(value) or isinstance(value, str)):
-            raise EvalError("a label part must be an integer or a string", part.span, f"got {describe(value)}",
-                            "use int(...) for a number computed with `/`")
+            raise EvalError(
+                "a label part must be an integer or a string",
+                part.span,
+                f"got {describe(value)}",
+                "use int(...) for a number computed with `/`",
+            )
         out.append(str(value))
     return _bounded_str("".join(out), e.span)
 
 
 _EVAL: dict[type, Callable[[Any, Env], Value]] = {
-    ast.Literal: _literal, ast.Name: _name, ast.ListExpr: _list, ast.Unary: _unary, ast.Binary: _binary,
-    ast.Cond: _cond, ast.Index: _index, ast.FuncCall: _func, ast.InputAttr: _input_attr, ast.Template: _template,
-    ast.Ref: _ref, ast.Slice: _slice, ast.Comprehension: _comprehension}
+    ast.Literal: _literal,
+    ast.Name: _name,
+    ast.ListExpr: _list,
+    ast.Unary: _unary,
+    ast.Binary: _binary,
+    ast.Cond: _cond,
+    ast.Index: _index,
+    ast.FuncCall: _func,
+    ast.InputAttr: _input_attr,
+    ast.Template: _template,
+    ast.Ref: _ref,
+    ast.Slice: _slice,
+    ast.Comprehension: _comprehension,
+}

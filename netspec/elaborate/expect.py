@@ -17,8 +17,12 @@ def expectation(stmt: ast.Expect, env: Env, scope: int) -> Expectation:
         return Expectation(stmt.subject, stmt.op, q.value, q.text, tolerance, scope, stmt.span, suffix, q.decimals)
     value = evaluate(stmt.value, env)
     if not _comparable(value):
-        raise EvalError("`expect` compares with a number or a list of integers", stmt.value.span,
-                        f"got {describe(value)}", "e.g. `expect params == 11_689_512` or `expect output == [1000]`")
+        raise EvalError(
+            "`expect` compares with a number or a list of integers",
+            stmt.value.span,
+            f"got {describe(value)}",
+            "e.g. `expect params == 11_689_512` or `expect output == [1000]`",
+        )
     return Expectation(stmt.subject, stmt.op, value, _shown(value), 0.0, scope, stmt.span)
 
 

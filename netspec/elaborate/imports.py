@@ -49,8 +49,9 @@ class Loader:
         try:
             st = path.stat()
             if not stat.S_ISREG(st.st_mode) and not path.is_dir():  # /dev/zero, a pipe: never ends
-                self.diags.error(f"cannot read {shown(name)}: not a regular file", span, help="check the path",
-                                 code="io")
+                self.diags.error(
+                    f"cannot read {shown(name)}: not a regular file", span, help="check the path", code="io"
+                )
                 return None
             key = (st.st_dev, st.st_ino)
             if key in self.specs:
@@ -58,12 +59,22 @@ class Loader:
             with path.open("rb") as handle:  # at most one byte more than allowed, however large the file
                 data = handle.read(MAX_FILE_BYTES + 1)
         except (OSError, ValueError) as e:  # ValueError: a path with a NUL character
-            self.diags.error(f"cannot read {name!r}" if isinstance(e, ValueError) else
-                             f"cannot read {shown(name)}: {e.strerror or e}", span, help="check the path", code="io")
+            self.diags.error(
+                f"cannot read {name!r}"
+                if isinstance(e, ValueError)
+                else f"cannot read {shown(name)}: {e.strerror or e}",
+                span,
+                help="check the path",
+                code="io",
+            )
             return None
         if len(data) > MAX_FILE_BYTES:
-            self.diags.error(f"{shown(name)} is too large (over {MAX_FILE_BYTES:,} bytes)", span,
-                             help=f"the limit is {MAX_FILE_BYTES:,} bytes", code="limit")
+            self.diags.error(
+                f"{shown(name)} is too large (over {MAX_FILE_BYTES:,} bytes)",
+                span,
+                help=f"the limit is {MAX_FILE_BYTES:,} bytes",
+                code="limit",
+            )
             return None
         self.identities[name] = key
         self.specs[key] = spec = self.parse(data, name)
@@ -98,24 +109,36 @@ class Loader:
         for imp in spec.imports:
             for name, block in self.imported(spec, imp, stack + (spec.file,), env).items():
                 if name in visible and visible[name].definition is not block.definition:
-                    self.diags.error(f"two blocks named `{name}`: from {_origin(visible[name])} and from "
-                                     f"{_origin(block)}", imp.span, "the second import",
-                                     f'import only the one you mean, e.g. from "{imp.path}" import ...',
-                                     code="duplicate-name")
+                    self.diags.error(
+                        f"two blocks named `{name}`: from {_origin(visible[name])} and from {_origin(block)}",
+                        imp.span,
+                        "the second import",
+                        f'import only the one you mean, e.g. from "{imp.path}" import ...',
+                        code="duplicate-name",
+                    )
                 visible.setdefault(name, block)
         for function in spec.defs:
             self.define(function, env)
         for definition in spec.blocks:
             if definition.name in LAYERS:
-                self.diags.error(f"block `{definition.name}` has the name of a layer", definition.name_span,
-                                 help="give the block another name", code="name")
+                self.diags.error(
+                    f"block `{definition.name}` has the name of a layer",
+                    definition.name_span,
+                    help="give the block another name",
+                    code="name",
+                )
             elif definition.name in own:
-                self.diags.error(f"block `{definition.name}` is defined twice", definition.name_span,
-                                 code="duplicate-name")
+                self.diags.error(
+                    f"block `{definition.name}` is defined twice", definition.name_span, code="duplicate-name"
+                )
             elif definition.name in visible:
                 origin = _origin(visible[definition.name])
-                self.diags.error(f"block `{definition.name}` is also imported, from {origin}", definition.name_span,
-                                 help="rename one of them, or leave it out of the import", code="duplicate-name")
+                self.diags.error(
+                    f"block `{definition.name}` is also imported, from {origin}",
+                    definition.name_span,
+                    help="rename one of them, or leave it out of the import",
+                    code="duplicate-name",
+                )
             own.add(definition.name)
             visible[definition.name] = Block(definition, env, visible)
         self.done[spec.file] = visible
@@ -136,12 +159,14 @@ class Loader:
         if key in stack or (own is not None and own in {self.identities.get(s) for s in stack}):
             start = next((i for i, s in enumerate(stack) if s == key or self.identities.get(s) == own), 0)
             cycle = " -> ".join([*stack[start:], key])
-            self.diags.error("import cycle", imp.span, shown(cycle), "a block library cannot import itself",
-                             code="import")
+            self.diags.error(
+                "import cycle", imp.span, shown(cycle), "a block library cannot import itself", code="import"
+            )
             return {}
         if len(stack) > MAX_IMPORT_DEPTH:
-            self.diags.error("imports nest too deeply", imp.span, help=f"the limit is {MAX_IMPORT_DEPTH}",
-                             code="import")
+            self.diags.error(
+                "imports nest too deeply", imp.span, help=f"the limit is {MAX_IMPORT_DEPTH}", code="import"
+            )
             return {}
         library = self.read(path, imp.span)
         if library is None:
@@ -153,8 +178,9 @@ class Loader:
             return dict(found)
         return self._picked(found, functions, imp, key, env)
 
-    def _picked(self, found: dict[str, Block], functions: dict, imp: ast.Import, key: str,
-                env: Env) -> dict[str, Block]:
+    def _picked(
+        self, found: dict[str, Block], functions: dict, imp: ast.Import, key: str, env: Env
+    ) -> dict[str, Block]:
         picked = {}
         for name in imp.names or ():  # the caller took None (every block of the file)
             if name in found:
@@ -162,9 +188,14 @@ class Loader:
             elif name in functions:
                 env.values[name] = functions[name]
             else:
-                self.diags.error(f"{shown(key)} has no block `{name}`", imp.span, "",
-                                 did_you_mean(name, [*found, *functions]) or
-                                 f"it defines: {', '.join([*found, *functions]) or 'no blocks'}", code="import")
+                self.diags.error(
+                    f"{shown(key)} has no block `{name}`",
+                    imp.span,
+                    "",
+                    did_you_mean(name, [*found, *functions])
+                    or f"it defines: {', '.join([*found, *functions]) or 'no blocks'}",
+                    code="import",
+                )
         return picked
 
     def _may_read(self, path: Path, imp: ast.Import) -> bool:
@@ -176,15 +207,24 @@ class Loader:
         real = os.path.realpath(path)
         if not (_is_spec_name(key) and (_is_spec_name(real) or not os.path.exists(real))):
             what = "it is not a .net file" if not _is_spec_name(key) else f"it links to {shown(real)}, not a .net file"
-            self.diags.error(f"cannot read {shown(key)}: {what}", imp.span, "imports read .net files only",
-                             "import a block library, a file named like lib/blocks.net", code="io")
+            self.diags.error(
+                f"cannot read {shown(key)}: {what}",
+                imp.span,
+                "imports read .net files only",
+                "import a block library, a file named like lib/blocks.net",
+                code="io",
+            )
             return False
         roots = self.roots if self.roots is not None else import_roots(Path.cwd())
         if not any(real == root or real.startswith(root.rstrip(os.sep) + os.sep) for root in roots):
-            self.diags.error(f"cannot read {shown(key)}: it is outside the project", imp.span,
-                             f"resolves to {shown(real)}",
-                             f"imports may read .net files under {shown(roots[0])}; to allow another "
-                             f"directory, set {IMPORT_PATH}=DIR (several separated by `{os.pathsep}`)", code="io")
+            self.diags.error(
+                f"cannot read {shown(key)}: it is outside the project",
+                imp.span,
+                f"resolves to {shown(real)}",
+                f"imports may read .net files under {shown(roots[0])}; to allow another "
+                f"directory, set {IMPORT_PATH}=DIR (several separated by `{os.pathsep}`)",
+                code="io",
+            )
             return False
         return True
 
@@ -208,5 +248,13 @@ def _origin(block: Block) -> str:
 def _contentless(diagnostics: list[Diagnostic], name: str) -> list[Diagnostic]:
     """The first error of a file that is not named .net, told without a word of what the file holds."""
     first = next((d for d in diagnostics if d.severity == "error"), diagnostics[0])
-    return [Diagnostic("error", f"{shown(name)} is not spec text", first.span, "",
-                       "specs are .net files; netspec does not quote files of other kinds", "syntax")]
+    return [
+        Diagnostic(
+            "error",
+            f"{shown(name)} is not spec text",
+            first.span,
+            "",
+            "specs are .net files; netspec does not quote files of other kinds",
+            "syntax",
+        )
+    ]

@@ -29,8 +29,11 @@ def shortcut_kind(shortcut: ast.Shortcut | None, env: Env) -> str:
         if kind is UNKNOWN:
             raise Reported(f"`{shortcut.kind}` is unknown", shortcut.span)
     if kind not in KINDS:
-        raise EvalError(f"unknown shortcut `{shortcut.kind}`", shortcut.span,
-                        f"a shortcut is {', '.join(KINDS)}, or a body {{ ... }}")
+        raise EvalError(
+            f"unknown shortcut `{shortcut.kind}`",
+            shortcut.span,
+            f"a shortcut is {', '.join(KINDS)}, or a body {{ ... }}",
+        )
     return kind
 
 
@@ -62,9 +65,13 @@ def _auto(el: Elaborator, item: ast.Residual, x, body, ctx: Ctx):
         return x
     stride = stride_between(x_shape, y_shape)
     if stride is None:
-        el.diags.error("`shortcut auto` cannot project the input to the branch's shape", shortcut.span,
-                       f"input {fmt_shape(x_shape)}, branch output {fmt_shape(y_shape)}",
-                       "a 1x1 conv projects channels and strides; give an explicit shortcut body", code="shape")
+        el.diags.error(
+            "`shortcut auto` cannot project the input to the branch's shape",
+            shortcut.span,
+            f"input {fmt_shape(x_shape)}, branch output {fmt_shape(y_shape)}",
+            "a 1x1 conv projects channels and strides; give an explicit shortcut body",
+            code="shape",
+        )
         return None
     member = ast.Member(shortcut.label, ast.Group((), shortcut.span), shortcut.span)
     inner = el.nested(member, ctx, "shortcut", shortcut.label or "shortcut")
@@ -83,9 +90,13 @@ def _pad(el: Elaborator, item: ast.Residual, x, body, ctx: Ctx):
     stride = stride_between(x_shape, y_shape)
     extra = y_shape[0] - x_shape[0] if len(y_shape) == 3 and len(x_shape) == 3 else -1
     if stride is None or extra < 0:
-        el.diags.error("`shortcut pad` cannot reach the branch's shape", shortcut.span,
-                       f"input {fmt_shape(x_shape)}, branch output {fmt_shape(y_shape)}",
-                       "pad subsamples and adds zero channels; it cannot remove channels", code="shape")
+        el.diags.error(
+            "`shortcut pad` cannot reach the branch's shape",
+            shortcut.span,
+            f"input {fmt_shape(x_shape)}, branch output {fmt_shape(y_shape)}",
+            "pad subsamples and adds zero channels; it cannot remove channels",
+            code="shape",
+        )
         return None
     attrs = OPS["pad"].Attrs(stride=stride, front=extra // 2, back=extra - extra // 2)
     return el.apply("pad", attrs, (x,), ctx.ns.qualify(shortcut.label or "pad"), ctx, shortcut.span)

@@ -27,9 +27,13 @@ def format_text(text: str, path: str = "<input>") -> str:
     again = parse(out, path)
     if not same_meaning(spec, again) or _comments(source) != _comments(Source(out)):
         diags = Diagnostics()
-        diags.error(f"netspec fmt could not format {path} without changing it", Span.point(path, 1, 1),
-                    "the file is left as it is", "this is a bug in netspec fmt; please report it with the file",
-                    code="format")
+        diags.error(
+            f"netspec fmt could not format {path} without changing it",
+            Span.point(path, 1, 1),
+            "the file is left as it is",
+            "this is a bug in netspec fmt; please report it with the file",
+            code="format",
+        )
         raise NetspecError(diags.items, {path: text})
     return out
 

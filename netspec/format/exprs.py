@@ -6,8 +6,18 @@ from netspec.parse import ast
 
 # Binding strength of each operator, as grammars/netspec.lark layers them; an atom binds tightest.
 COND, OR, AND, NOT, COMPARE, SUM, PRODUCT, UNARY, POWER, POSTFIX = range(10)
-_BINARY = {"or": OR, "and": AND, "in": COMPARE, "+": SUM, "-": SUM, "*": PRODUCT, "/": PRODUCT,
-           "//": PRODUCT, "%": PRODUCT, "**": POWER}
+_BINARY = {
+    "or": OR,
+    "and": AND,
+    "in": COMPARE,
+    "+": SUM,
+    "-": SUM,
+    "*": PRODUCT,
+    "/": PRODUCT,
+    "//": PRODUCT,
+    "%": PRODUCT,
+    "**": POWER,
+}
 _COMPARISONS = ("==", "!=", "<=", ">=", "<", ">")
 
 
@@ -33,7 +43,7 @@ class ExprPrinter:
     def _written(self, span) -> str:
         if span.line != span.end_line or span.line > len(self.lines):
             return ""
-        return self.lines[span.line - 1][span.col - 1: span.end_col - 1]
+        return self.lines[span.line - 1][span.col - 1 : span.end_col - 1]
 
     def Name(self, node: ast.Name):
         return node.id, POSTFIX + 1

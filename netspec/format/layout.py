@@ -40,8 +40,10 @@ def _label_runs(lines: list[Line]) -> list[list[Line]]:
 def _aligned(run: list[Line]) -> list[str]:
     width = max((len(line.label) for line in run if line.label), default=0)
     codes = _tables(run)
-    return [INDENT * line.depth + (line.label.ljust(width) + " " if line.label else "") + code
-            for line, code in zip(run, codes, strict=True)]
+    return [
+        INDENT * line.depth + (line.label.ljust(width) + " " if line.label else "") + code
+        for line, code in zip(run, codes, strict=True)
+    ]
 
 
 def _tables(run: list[Line]) -> list[str]:
@@ -68,8 +70,9 @@ def _tables(run: list[Line]) -> list[str]:
 def _align_comments(lines: list[Line], texts: list[str]) -> None:
     """Trailing comments of a paragraph (lines at one depth without a blank one between) start in one column,
     two spaces after the longest line that has one."""
-    starts = [i for i, line in enumerate(lines)
-              if i == 0 or line.blank_before or line.depth != lines[i - 1].depth] + [len(lines)]
+    starts = [i for i, line in enumerate(lines) if i == 0 or line.blank_before or line.depth != lines[i - 1].depth] + [
+        len(lines)
+    ]
     for first, stop in itertools.pairwise(starts):
         rows = [k for k in range(first, stop) if lines[k].comments]
         column = max((len(texts[k]) for k in rows), default=0) + 2

@@ -55,8 +55,9 @@ class Printer:
 
     # ---- writing ----------------------------------------------------------------------------------
 
-    def emit(self, code: str, at: Pos | None, label: str | None = None, member: bool = False,
-             blank_kept: bool = True) -> None:
+    def emit(
+        self, code: str, at: Pos | None, label: str | None = None, member: bool = False, blank_kept: bool = True
+    ) -> None:
         if at is not None:
             self.flush(at)
         blank = self.want_blank or (blank_kept and at is not None and self.src.blank_before(at[0]))
@@ -79,8 +80,9 @@ class Printer:
     # ---- the file ---------------------------------------------------------------------------------
 
     def spec(self, spec: ast.Spec) -> list[Line]:
-        items = sorted([*spec.imports, *getattr(spec, "defs", ()), *spec.blocks, *spec.networks],
-                       key=lambda n: start(n.span))
+        items = sorted(
+            [*spec.imports, *getattr(spec, "defs", ()), *spec.blocks, *spec.networks], key=lambda n: start(n.span)
+        )
         previous = None
         for item in items:
             together = type(item) is type(previous) and type(item).__name__ in ("Import", "Def")
@@ -119,8 +121,9 @@ class Printer:
     def header(self, keyword: str, node) -> str:
         if not node.params:
             return f"{keyword} {node.name} "
-        return Items(f"{keyword} {node.name}(", [self.param(p) for p in node.params],
-                     [start(p.span) for p in node.params], ") ")
+        return Items(
+            f"{keyword} {node.name}(", [self.param(p) for p in node.params], [start(p.span) for p in node.params], ") "
+        )
 
     def param(self, node: ast.Param) -> str:
         default = f" = {self.expr(node.default)}" if node.default is not None else ""
@@ -244,8 +247,12 @@ class Printer:
         if not node.orelse:
             return pieces
         only = node.orelse[0]
-        if len(node.orelse) == 1 and isinstance(only, ast.Member) and isinstance(only.item, ast.If) \
-                and only.label is None:
+        if (
+            len(node.orelse) == 1
+            and isinstance(only, ast.Member)
+            and isinstance(only.item, ast.If)
+            and only.label is None
+        ):
             return [*pieces, " else ", *self.item_If(only.item)]  # `else if`, as written or as `else { if }`
         return [*pieces, " else ", Body(node.orelse, self.src.body_at(then.after)[1])]
 
@@ -291,7 +298,7 @@ class Printer:
             return False
         k = found[-1]
         head = " ".join(filter(None, [label, "".join(pieces[:k])])).rstrip() or None
-        self.emit(self.wrap(pieces[k], at, head) + "".join(pieces[k + 1:]), None)
+        self.emit(self.wrap(pieces[k], at, head) + "".join(pieces[k + 1 :]), None)
         return True
 
     def wrap(self, items: Items, at: Pos, label: str | None) -> str:

@@ -37,7 +37,7 @@ class Source:
                 continue
             elif ch == "#":
                 own = not line[: col - 1].strip()
-                self.comments.append(Comment((number, col), line[col - 1:].rstrip(), own))
+                self.comments.append(Comment((number, col), line[col - 1 :].rstrip(), own))
                 return
             elif ch == "{":
                 stack.append((number, col))

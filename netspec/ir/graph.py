@@ -144,8 +144,10 @@ class Graph:
         lines = [f"network {self.name}({', '.join(f'{k}={v!r}' for k, v in self.params.items())})"]
         for node in self.nodes:
             args = ", ".join(f"%{i}" for i in node.inputs)
-            lines.append(f"  %{node.id} {node.path} = {node.describe()} ({args}) -> {fmt_shape(node.shape)}"
-                         f"  # {self._where(node.span)}")
+            lines.append(
+                f"  %{node.id} {node.path} = {node.describe()} ({args}) -> {fmt_shape(node.shape)}"
+                f"  # {self._where(node.span)}"
+            )
         if self.named_outputs:
             lines.append("  outputs " + ", ".join(f"{name} = %{i}" for name, i in self.outputs))
         return "\n".join(lines)

@@ -15,8 +15,24 @@ from netspec.lsp.symbols import Index, Symbol
 from netspec.ops import LAYERS, Attrs, fmt_shape
 from netspec.parse import ast
 
-KEYWORDS = ("input", "let", "assert", "expect", "block", "residual", "shortcut", "concat", "add", "repeat", "for", "if",
-            "else", "import", "from", "network")
+KEYWORDS = (
+    "input",
+    "let",
+    "assert",
+    "expect",
+    "block",
+    "residual",
+    "shortcut",
+    "concat",
+    "add",
+    "repeat",
+    "for",
+    "if",
+    "else",
+    "import",
+    "from",
+    "network",
+)
 _SEVERITY = {"error": lsp.DiagnosticSeverity.Error, "warning": lsp.DiagnosticSeverity.Warning}
 _SHOWN_SHAPES = 3
 
@@ -39,8 +55,16 @@ def diagnostics(doc: Document, index: Index | None) -> list[lsp.Diagnostic]:
     for d in doc.diagnostics:
         span = d.span if d.span is not None and d.span.file == doc.path else _import_span(doc, d)
         message = d.message + (f": {d.label}" if d.label else "") + (f"\nhelp: {d.help}" if d.help else "")
-        out.append(lsp.Diagnostic(to_range(span), message, _SEVERITY[d.severity], d.code or d.severity,
-                                  source="netspec", related_information=_related(d, index) or None))
+        out.append(
+            lsp.Diagnostic(
+                to_range(span),
+                message,
+                _SEVERITY[d.severity],
+                d.code or d.severity,
+                source="netspec",
+                related_information=_related(d, index) or None,
+            )
+        )
     return out
 
 
@@ -48,8 +72,10 @@ def needs_index(doc: Document) -> bool:
     """Whether the diagnostics need the name index (for related places): a finding inside a block or a
     duplicate name. Most changes have neither, and skip building it."""
     blocks = [b.span for b in _block_defs(doc.spec)] if doc.spec is not None else []
-    return any(d.span is not None and ("first used at line" in d.label or any(_inside(d.span, b) for b in blocks))
-               for d in doc.diagnostics)
+    return any(
+        d.span is not None and ("first used at line" in d.label or any(_inside(d.span, b) for b in blocks))
+        for d in doc.diagnostics
+    )
 
 
 def _block_defs(spec):
@@ -81,16 +107,20 @@ def _related(d: Diagnostic, index: Index | None) -> list[lsp.DiagnosticRelatedIn
             out.append(lsp.DiagnosticRelatedInformation(to_location(use), f"`{block.name}` is used here"))
     first = re.search(r"first used at line (\d+)", d.label)
     if first and d.span.file == index.path:
-        name = next((s for s in index.defs if s.kind == "label" and s.span.line == int(first.group(1))
-                     and s.name in d.message), None)
+        name = next(
+            (s for s in index.defs if s.kind == "label" and s.span.line == int(first.group(1)) and s.name in d.message),
+            None,
+        )
         if name is not None:
             out.append(lsp.DiagnosticRelatedInformation(to_location(name.span), "first used here"))
     return out
 
 
 def _inside(span: Span, outer: Span) -> bool:
-    return span.file == outer.file and (outer.line, outer.col) <= (span.line, span.col) <= (outer.end_line,
-                                                                                          outer.end_col)
+    return span.file == outer.file and (outer.line, outer.col) <= (span.line, span.col) <= (
+        outer.end_line,
+        outer.end_col,
+    )
 
 
 # ---- inlay hints ----------------------------------------------------------------------------------
@@ -107,10 +137,15 @@ def inlay_hints(doc: Document, first: int = 0, last: int | None = None, cost: bo
             continue
         uses = outputs[line]
         label = _hint_label(uses) + (_cost_label(uses) if cost else "")
-        hints.append(lsp.InlayHint(lsp.Position(line - 1, len(lines[line - 1].rstrip())), label,
-                                   kind=lsp.InlayHintKind.Type, padding_left=True,
-                                   tooltip="\n".join(f"{u.path}: {u.shape}" for u in uses[:20])
-                                   + ("\n..." if len(uses) > 20 else "")))
+        hints.append(
+            lsp.InlayHint(
+                lsp.Position(line - 1, len(lines[line - 1].rstrip())),
+                label,
+                kind=lsp.InlayHintKind.Type,
+                padding_left=True,
+                tooltip="\n".join(f"{u.path}: {u.shape}" for u in uses[:20]) + ("\n..." if len(uses) > 20 else ""),
+            )
+        )
     return hints
 
 
@@ -143,8 +178,9 @@ def _outputs_by_line(doc: Document) -> dict[int, list[_Use]]:
             if scope.depth < outermost.get(line, scope.depth + 1):
                 outermost[line], by_line[line] = scope.depth, []
             if scope.depth == outermost[line]:
-                by_line[line].append(_Use(scope.path or scope.label, _shape(last_node[scope.id].shape),
-                                          *totals.get(scope.id, (0, 0))))
+                by_line[line].append(
+                    _Use(scope.path or scope.label, _shape(last_node[scope.id].shape), *totals.get(scope.id, (0, 0)))
+                )
     for net in doc.spec.networks if doc.spec is not None else ():
         for stmt in (s for s in net.body if type(s).__name__ == "Input"):
             by_line[stmt.span.end_line].append(_Use("input", _shape(graph.input.shape)))
@@ -200,11 +236,21 @@ def hover(doc: Document, index: Index | None, line: int, col: int) -> lsp.Hover 
 def _explain_at(doc: Document, line: int, col: int) -> str | None:
     from netspec.analysis.explain import explain
 
-    if doc.report is None or doc.graph is None or (_on_call_name(doc, line, col) is None
-                                                   and _label_at(doc, line, col) is None):
+    if (
+        doc.report is None
+        or doc.graph is None
+        or (_on_call_name(doc, line, col) is None and _label_at(doc, line, col) is None)
+    ):
         return None
-    nodes = [n for n in doc.graph.nodes if n.span.file == doc.path and n.span.line == line and n.op != "input"
-             and n.span.col <= col <= n.span.end_col + 1 and n.span.end_line == line]
+    nodes = [
+        n
+        for n in doc.graph.nodes
+        if n.span.file == doc.path
+        and n.span.line == line
+        and n.op != "input"
+        and n.span.col <= col <= n.span.end_col + 1
+        and n.span.end_line == line
+    ]
     nodes = [n for n in nodes if n.is_module] or nodes
     if not nodes or len({n.span for n in nodes}) != 1:
         return None
@@ -218,15 +264,20 @@ def _totals_at(doc: Document, line: int, col: int) -> str | None:
     on_block = name is not None and name not in LAYERS and name[:1].isupper()
     if doc.report is None or not (on_block or _label_at(doc, line, col) or _on_brace(doc, line, col)):
         return None
-    scopes = [s for s in doc.report.scopes if s.at.file == doc.path and s.at.line == line
-              and s.kind in ("group", "block") and s.at.col <= col]
+    scopes = [
+        s
+        for s in doc.report.scopes
+        if s.at.file == doc.path and s.at.line == line and s.kind in ("group", "block") and s.at.col <= col
+    ]
     if not scopes:
         return None
     s = scopes[0]
     runs = f" (one of {len(scopes)} instances)" if len(scopes) > 1 else ""
-    return (f"**{s.path or s.label}**: {s.label}{runs}\n\n"
-            f"- output: `{fmt_shape(tuple(s.shape))}`\n- layers: {len(s.layers)}\n"
-            f"- params: {s.params:,}\n- MACs: {s.macs:,}")
+    return (
+        f"**{s.path or s.label}**: {s.label}{runs}\n\n"
+        f"- output: `{fmt_shape(tuple(s.shape))}`\n- layers: {len(s.layers)}\n"
+        f"- params: {s.params:,}\n- MACs: {s.macs:,}"
+    )
 
 
 def _definition_text(symbol: Symbol) -> str:
@@ -305,12 +356,25 @@ def rename(index: Index, line: int, col: int, new_name: str) -> lsp.WorkspaceEdi
 
 def symbols(index: Index) -> list[lsp.DocumentSymbol]:
     """The outline: networks and blocks, with their parameters, lets and named members inside."""
-    kinds = {"network": lsp.SymbolKind.Class, "block": lsp.SymbolKind.Module, "def": lsp.SymbolKind.Function,
-             "param": lsp.SymbolKind.Variable,
-             "let": lsp.SymbolKind.Constant, "label": lsp.SymbolKind.Field, "var": lsp.SymbolKind.Variable}
-    made = [(d, lsp.DocumentSymbol(d.name, kinds[d.kind], to_range(d.extent), to_range(d.span), detail=d.detail,
-                                   children=[]))
-            for d in index.defs if d.kind in kinds and d.span.file == index.path]
+    kinds = {
+        "network": lsp.SymbolKind.Class,
+        "block": lsp.SymbolKind.Module,
+        "def": lsp.SymbolKind.Function,
+        "param": lsp.SymbolKind.Variable,
+        "let": lsp.SymbolKind.Constant,
+        "label": lsp.SymbolKind.Field,
+        "var": lsp.SymbolKind.Variable,
+    }
+    made = [
+        (
+            d,
+            lsp.DocumentSymbol(
+                d.name, kinds[d.kind], to_range(d.extent), to_range(d.span), detail=d.detail, children=[]
+            ),
+        )
+        for d in index.defs
+        if d.kind in kinds and d.span.file == index.path
+    ]
     roots: list[lsp.DocumentSymbol] = []
     for d, symbol in made:
         parent = _innermost(d, made)
@@ -323,8 +387,13 @@ def symbols(index: Index) -> list[lsp.DocumentSymbol]:
 def _innermost(d: Symbol, made) -> lsp.DocumentSymbol | None:
     best = None
     for other, symbol in made:
-        if other is not d and other.kind in ("network", "block", "label") and _inside(d.extent, other.extent) \
-                and other.extent != d.extent and (best is None or _inside(other.extent, best[0].extent)):
+        if (
+            other is not d
+            and other.kind in ("network", "block", "label")
+            and _inside(d.extent, other.extent)
+            and other.extent != d.extent
+            and (best is None or _inside(other.extent, best[0].extent))
+        ):
             best = (other, symbol)
     return best[1] if best else None
 
@@ -334,8 +403,11 @@ def _innermost(d: Symbol, made) -> lsp.DocumentSymbol | None:
 
 def completion(doc: Document, index: Index | None, line: int, col: int) -> list[lsp.CompletionItem]:
     """Argument names inside a call (with types and defaults), else layers, blocks, names and keywords."""
-    before = "\n".join(doc.lines[max(0, line - 6): line - 1] + [doc.lines[line - 1][: col - 1]]) \
-        if line <= len(doc.lines) else ""
+    before = (
+        "\n".join(doc.lines[max(0, line - 6) : line - 1] + [doc.lines[line - 1][: col - 1]])
+        if line <= len(doc.lines)
+        else ""
+    )
     call = _open_call(before)
     items = _arguments(call, index, line, col) if call else []
     visible = index.visible(line, col) if index is not None else []
@@ -344,8 +416,7 @@ def completion(doc: Document, index: Index | None, line: int, col: int) -> list[
         items += [lsp.CompletionItem(k, kind=lsp.CompletionItemKind.Keyword) for k in KEYWORDS]
     for s in visible:
         if s.kind in ("block", "import") and not call:
-            items.append(lsp.CompletionItem(s.name, kind=lsp.CompletionItemKind.Class,
-                                            detail=(s.target or s).detail))
+            items.append(lsp.CompletionItem(s.name, kind=lsp.CompletionItemKind.Class, detail=(s.target or s).detail))
         elif s.kind in ("param", "let", "var", "def"):
             items.append(lsp.CompletionItem(s.name, kind=lsp.CompletionItemKind.Variable, detail=s.detail))
     return items
@@ -370,17 +441,28 @@ def _open_call(text: str) -> str | None:
 
 def _arguments(call: str, index: Index | None, line: int, col: int) -> list[lsp.CompletionItem]:
     if call in LAYERS:
-        return [lsp.CompletionItem(f.name + "=", kind=lsp.CompletionItemKind.Property,
-                                   detail=_arg_detail(LAYERS[call].Attrs, f),
-                                   insert_text=f.name + "=")
-                for f in dataclasses.fields(LAYERS[call].Attrs)]
-    block = next((s for s in (index.visible(line, col) if index else []) if s.name == call
-                  and s.kind in ("block", "import")), None)
+        return [
+            lsp.CompletionItem(
+                f.name + "=",
+                kind=lsp.CompletionItemKind.Property,
+                detail=_arg_detail(LAYERS[call].Attrs, f),
+                insert_text=f.name + "=",
+            )
+            for f in dataclasses.fields(LAYERS[call].Attrs)
+        ]
+    block = next(
+        (s for s in (index.visible(line, col) if index else []) if s.name == call and s.kind in ("block", "import")),
+        None,
+    )
     params = (block.target or block).params if block is not None else ()
     from netspec.lsp.symbols import _param
 
-    return [lsp.CompletionItem(p.name + "=", kind=lsp.CompletionItemKind.Property, detail=_param(p),
-                               insert_text=p.name + "=") for p in params]
+    return [
+        lsp.CompletionItem(
+            p.name + "=", kind=lsp.CompletionItemKind.Property, detail=_param(p), insert_text=p.name + "="
+        )
+        for p in params
+    ]
 
 
 def _arg_detail(attrs: type[Attrs], f: dataclasses.Field) -> str:
@@ -388,5 +470,6 @@ def _arg_detail(attrs: type[Attrs], f: dataclasses.Field) -> str:
 
 
 def _layer_item(name: str) -> lsp.CompletionItem:
-    return lsp.CompletionItem(name, kind=lsp.CompletionItemKind.Function, detail=_signature(name),
-                              documentation=LAYERS[name].summary)
+    return lsp.CompletionItem(
+        name, kind=lsp.CompletionItemKind.Function, detail=_signature(name), documentation=LAYERS[name].summary
+    )

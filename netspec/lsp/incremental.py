@@ -38,7 +38,7 @@ def find_change(old_text: str, old: ast.Spec, new_text: str) -> Change | None:
     if stmt is None or stmt.span.line < 2 or not _alone(stmt.span, old_lines):
         return None
     line, end = stmt.span.line, stmt.span.end_line
-    text = "\n" * (line - 2) + _WRAPPER + "\n" + "\n".join(new_lines[line - 1:end]) + "\n}\n"
+    text = "\n" * (line - 2) + _WRAPPER + "\n" + "\n".join(new_lines[line - 1 : end]) + "\n}\n"
     return Change(stmt, text)
 
 
@@ -52,8 +52,11 @@ def reparse(change: Change, old: ast.Spec, path: str) -> ast.Spec:
 
 def splice(spec: ast.Spec, target, replacement: tuple) -> ast.Spec:
     """`spec` with the statement `target` replaced by the statements `replacement` (none: dropped)."""
-    return dataclasses.replace(spec, blocks=[_replace(b, target, replacement) for b in spec.blocks],
-                               networks=[_replace(n, target, replacement) for n in spec.networks])
+    return dataclasses.replace(
+        spec,
+        blocks=[_replace(b, target, replacement) for b in spec.blocks],
+        networks=[_replace(n, target, replacement) for n in spec.networks],
+    )
 
 
 def _replace(node, target, replacement):
@@ -99,10 +102,12 @@ def _innermost(spec: ast.Spec, first: int, last: int):
 def _alone(span, lines: list[str]) -> bool:
     """Whether the statement's lines hold nothing else: blanks before it, blanks or a comment after."""
     before = lines[span.line - 1][: span.col - 1]
-    after = lines[span.end_line - 1][span.end_col - 1:].strip()
+    after = lines[span.end_line - 1][span.end_col - 1 :].strip()
     return not before.strip() and (not after or after.startswith("#"))
 
 
 def _contains(outer, inner) -> bool:
-    return (outer.line, outer.col) <= (inner.line, inner.col) and \
-        (inner.end_line, inner.end_col) <= (outer.end_line, outer.end_col)
+    return (outer.line, outer.col) <= (inner.line, inner.col) and (inner.end_line, inner.end_col) <= (
+        outer.end_line,
+        outer.end_col,
+    )

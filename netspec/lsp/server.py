@@ -24,8 +24,7 @@ def _refresh(uri: str) -> None:
     _indexes.pop(uri, None)
     index = _index(uri, doc) if features.needs_index(doc) else None
     _docs[uri] = (doc, index)
-    server.text_document_publish_diagnostics(
-        lsp.PublishDiagnosticsParams(uri, features.diagnostics(doc, index)))
+    server.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(uri, features.diagnostics(doc, index)))
 
 
 def _index(uri: str, doc: Document) -> Index | None:
@@ -53,8 +52,11 @@ _options = {"cost": False}  # initializationOptions {"inlayHints": {"cost": true
 
 @server.feature(lsp.INITIALIZE)
 def initialize(params: lsp.InitializeParams) -> None:
-    hints = (params.initialization_options or {}).get("inlayHints", {}) if isinstance(
-        params.initialization_options, dict) else {}
+    hints = (
+        (params.initialization_options or {}).get("inlayHints", {})
+        if isinstance(params.initialization_options, dict)
+        else {}
+    )
     _options["cost"] = bool(hints.get("cost", False))
 
 

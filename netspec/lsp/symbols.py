@@ -80,8 +80,11 @@ class Index:
     def uses(self, symbol: Symbol) -> list[Span]:
         """The definition (when in this file) and every use of `symbol`."""
         spans = [symbol.span] if symbol.span.file == self.path else []
-        return spans + [r.span for r in self.refs if r.target is symbol or
-                        (r.target is not None and r.target.kind == "import" and r.target.target is symbol)]
+        return spans + [
+            r.span
+            for r in self.refs
+            if r.target is symbol or (r.target is not None and r.target.kind == "import" and r.target.target is symbol)
+        ]
 
     def visible(self, line: int, col: int) -> list[Symbol]:
         """Values and blocks one could write at (line, col)."""
@@ -135,8 +138,9 @@ class Index:
         for param in node.params:
             if param.default is not None:
                 self.visit(param.default, scope)
-            span = Span(param.span.file, param.span.line, param.span.col, param.span.line,
-                        param.span.col + len(param.name))
+            span = Span(
+                param.span.file, param.span.line, param.span.col, param.span.line, param.span.col + len(param.name)
+            )
             self._define(Symbol(param.name, "param", span, param.span, _param(param), node.span), inner)
         self.body(node.body, inner)
 
@@ -163,16 +167,18 @@ class Index:
         inner = _Scope(scope, owner=node.span)
         for name in node.params:
             span = self._word(node.span, name, skip=4 + len(node.name))
-            self._define(Symbol(name, "param", span, node.span, f"{name} (a parameter of {node.name})",
-                                node.span), inner)
+            self._define(
+                Symbol(name, "param", span, node.span, f"{name} (a parameter of {node.name})", node.span), inner
+            )
         self.visit(node.body, inner)
         detail = f"def {node.name}({', '.join(node.params)})"
         self._define(Symbol(node.name, "def", node.name_span, node.span, detail, scope.owner), scope)
 
     def visit_FuncCall(self, node, scope: _Scope) -> None:
         found = scope.find(node.name)
-        self.refs.append(Ref(node.name, self._word(node.span, node.name), found if found and found.kind == "def"
-                             else None))
+        self.refs.append(
+            Ref(node.name, self._word(node.span, node.name), found if found and found.kind == "def" else None)
+        )
         for arg in node.args:
             self.visit(arg, scope)
 
@@ -184,8 +190,11 @@ class Index:
         owner = definition.extent if definition is not None else None
         for arg in node.args:
             if arg.name is not None:
-                target = next((d for d in self.defs if d.kind == "param" and d.owner == owner
-                               and d.name == arg.name), None) if arg.name in params else None
+                target = (
+                    next((d for d in self.defs if d.kind == "param" and d.owner == owner and d.name == arg.name), None)
+                    if arg.name in params
+                    else None
+                )
                 span = Span(arg.span.file, arg.span.line, arg.span.col, arg.span.line, arg.span.col + len(arg.name))
                 self.refs.append(Ref(arg.name, span, target))
             self.visit(arg.value, scope)
@@ -194,10 +203,12 @@ class Index:
         self.visit(node.iterable, scope)
         inner = _Scope(scope, owner=scope.owner)
         at = node.item.span
-        span = self._word(Span(at.file, at.end_line, at.end_col, node.span.end_line, node.span.end_col), node.var,
-                          skip=0)
-        self._define(Symbol(node.var, "var", span, node.span, f"{node.var} (a comprehension variable)", node.span),
-                     inner)
+        span = self._word(
+            Span(at.file, at.end_line, at.end_col, node.span.end_line, node.span.end_col), node.var, skip=0
+        )
+        self._define(
+            Symbol(node.var, "var", span, node.span, f"{node.var} (a comprehension variable)", node.span), inner
+        )
         self.visit(node.item, inner)
         if node.test is not None:
             self.visit(node.test, inner)
@@ -213,8 +224,10 @@ class Index:
             return
         target = scope.find(first)
         if target is None or target.kind not in ("param", "let"):
-            target = next((d for d in reversed(self.defs) if d.kind == "label" and d.name == first
-                           and d.owner == scope.owner), None)
+            target = next(
+                (d for d in reversed(self.defs) if d.kind == "label" and d.name == first and d.owner == scope.owner),
+                None,
+            )
         at = node.span
         self.refs.append(Ref(first, Span(at.file, at.line, at.col + 1, at.line, at.col + 1 + len(first)), target))
 
@@ -231,8 +244,9 @@ class Index:
         if node.name in scope.blocks:
             return
         params = ", ".join(_param(p) for p in node.params)
-        symbol = Symbol(node.name, "block", node.name_span, node.span, f"block {node.name}({params})",
-                        scope.owner, node.params)
+        symbol = Symbol(
+            node.name, "block", node.name_span, node.span, f"block {node.name}({params})", scope.owner, node.params
+        )
         self.defs.append(symbol)
         scope.blocks[node.name] = symbol
 
@@ -244,11 +258,13 @@ class Index:
             target = None
             if found is not None:
                 params = ", ".join(_param(p) for p in found.params)
-                target = Symbol(name, "block", found.name_span, found.span, f"block {name}({params})",
-                                None, found.params)
+                target = Symbol(
+                    name, "block", found.name_span, found.span, f"block {name}({params})", None, found.params
+                )
             span = self._word(imp.span, name, skip=len(imp.path) + 6) if imp.names is not None else imp.span
-            symbol = Symbol(name, "import", span, imp.span, f'from "{imp.path}"', None,
-                            target.params if target else (), target)
+            symbol = Symbol(
+                name, "import", span, imp.span, f'from "{imp.path}"', None, target.params if target else (), target
+            )
             self.defs.append(symbol)
             scope.blocks[name] = symbol
 

@@ -196,8 +196,9 @@ class Attrs:
         cls._checks = tuple((name, check.fn) for name, check in checks.items())  # Check.fn: one call less
         cls._kinds = {name: check.kind for name, check in checks.items()}
         cls._names = tuple(checks)
-        cls._required = tuple(f.name for f in fields
-                              if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING)
+        cls._required = tuple(
+            f.name for f in fields if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+        )
 
     def __post_init__(self):
         for name, check in self._checks:
@@ -259,18 +260,26 @@ class Op:
         if self.layout == "channels":
             for a in axes:
                 if a != canonical(len(a)):
-                    raise ShapeError(f"{self.name} needs channels first", f"its input's axes are {fmt_axes(a)}",
-                                     "permute back first, e.g. permute([2, 0, 1]) after permute([1, 2, 0])")
+                    raise ShapeError(
+                        f"{self.name} needs channels first",
+                        f"its input's axes are {fmt_axes(a)}",
+                        "permute back first, e.g. permute([2, 0, 1]) after permute([1, 2, 0])",
+                    )
             return None
         first = axes[0]
         for a in axes[1:]:
             if a != first:
-                raise ShapeError("paths have different axis orders", f"{fmt_axes(first)} and {fmt_axes(a)}",
-                                 "permute one of them so that both agree")
+                raise ShapeError(
+                    "paths have different axis orders",
+                    f"{fmt_axes(first)} and {fmt_axes(a)}",
+                    "permute one of them so that both agree",
+                )
         if self.layout == "last" and len(first) > 1 and first[-1] != "C":
-            raise ShapeError(f"{self.name} acts on the last axis, and that is not the channels",
-                             f"its input's axes are {fmt_axes(first)}",
-                             "add flatten() before it, or permute([1, 2, 0]) for channels last")
+            raise ShapeError(
+                f"{self.name} acts on the last axis, and that is not the channels",
+                f"its input's axes are {fmt_axes(first)}",
+                "add flatten() before it, or permute([1, 2, 0]) for channels last",
+            )
         return first
 
     def infer(self, attrs, shapes: list[Shape]) -> Shape:
@@ -323,5 +332,8 @@ def fmt_pair(pair: tuple[int, int], sep: str = "x") -> str:
 
 def require_image(op: str, shape: Shape) -> None:
     if len(shape) != 3:
-        raise ShapeError(f"{op} needs an image input [C, H, W]", f"input is {fmt_shape(shape)}",
-                         "spatial layers must come before flatten()")
+        raise ShapeError(
+            f"{op} needs an image input [C, H, W]",
+            f"input is {fmt_shape(shape)}",
+            "spatial layers must come before flatten()",
+        )

@@ -65,14 +65,19 @@ class Conv(Op):
         require_image("conv", shape)
         c = shape[0]
         if c % a.groups or a.out % a.groups:
-            raise ShapeError(f"channels are not divisible by groups={a.groups}",
-                             f"input channels {c} % {a.groups} = {c % a.groups}, "
-                             f"output channels {a.out} % {a.groups} = {a.out % a.groups}",
-                             "groups must divide both the input and the output channels")
+            raise ShapeError(
+                f"channels are not divisible by groups={a.groups}",
+                f"input channels {c} % {a.groups} = {c % a.groups}, "
+                f"output channels {a.out} % {a.groups} = {a.out % a.groups}",
+                "groups must divide both the input and the output channels",
+            )
         if a.padding == "same":
             if a.stride != (1, 1):
-                raise ShapeError('padding="same" needs stride 1', f"stride is {fmt_pair(a.stride)}",
-                                 "PyTorch supports same padding only for stride 1; give the padding as a number")
+                raise ShapeError(
+                    'padding="same" needs stride 1',
+                    f"stride is {fmt_pair(a.stride)}",
+                    "PyTorch supports same padding only for stride 1; give the padding as a number",
+                )
             return (a.out, shape[1], shape[2])
         (h, w), _ = spatial("conv", shape, a.kernel, a.stride, explicit_padding(a), a.dilation)
         return (a.out, h, w)
@@ -93,8 +98,10 @@ class Conv(Op):
         shape = shapes[0]
         kh, kw = a.kernel
         c_in = shape[0] // a.groups
-        lines = [f"input {fmt_shape(shape)}, {a.out} filters of {kh}x{kw}x{c_in}"
-                 + (f" (groups={a.groups})" if a.groups > 1 else "")]
+        lines = [
+            f"input {fmt_shape(shape)}, {a.out} filters of {kh}x{kw}x{c_in}"
+            + (f" (groups={a.groups})" if a.groups > 1 else "")
+        ]
         if a.padding == "same":
             lines.append(f'padding="same", stride 1: output keeps H, W = {shape[1]}, {shape[2]}')
         else:
@@ -102,8 +109,10 @@ class Conv(Op):
         lines.append(f"output shape = {fmt_shape(out)}")
         bias = f" + {a.out}" if a.bias else ""
         weights = self.weights(a, shape[0])
-        lines.append(f"params = K_h*K_w*(C_in/groups)*C_out + bias = {kh}*{kw}*{c_in}*{a.out}{bias}"
-                     f" = {self.params(a, shapes, out):,}")
+        lines.append(
+            f"params = K_h*K_w*(C_in/groups)*C_out + bias = {kh}*{kw}*{c_in}*{a.out}{bias}"
+            f" = {self.params(a, shapes, out):,}"
+        )
         lines.append(f"MACs = weights*H_out*W_out = {weights:,}*{out[1]}*{out[2]} = {self.macs(a, shapes, out):,}")
         return lines
 
@@ -116,7 +125,6 @@ class Conv(Op):
         if a.groups > 1:
             text += f", g{a.groups}"
         return text
-
 
 
 class ConvTransposeAttrs(Attrs):
@@ -150,33 +158,44 @@ class ConvTranspose(Op):
     name = "convtranspose"
     Attrs = ConvTransposeAttrs
     ranks = (3,)
-    summary = ("transposed 2-D convolution (upsampling): convtranspose(out, kernel, stride=1, padding=0, "
-               "output_padding=0, groups=1, dilation=1, bias=true)")
+    summary = (
+        "transposed 2-D convolution (upsampling): convtranspose(out, kernel, stride=1, padding=0, "
+        "output_padding=0, groups=1, dilation=1, bias=true)"
+    )
 
     def infer(self, a: ConvTransposeAttrs, shapes):
         (shape,) = shapes
         require_image("convtranspose", shape)
         c = shape[0]
         if c % a.groups or a.out % a.groups:
-            raise ShapeError(f"channels are not divisible by groups={a.groups}",
-                             f"input channels {c} % {a.groups} = {c % a.groups}, "
-                             f"output channels {a.out} % {a.groups} = {a.out % a.groups}",
-                             "groups must divide both the input and the output channels")
+            raise ShapeError(
+                f"channels are not divisible by groups={a.groups}",
+                f"input channels {c} % {a.groups} = {c % a.groups}, "
+                f"output channels {a.out} % {a.groups} = {a.out % a.groups}",
+                "groups must divide both the input and the output channels",
+            )
         for dim, extra, s, d in zip(("height", "width"), a.output_padding, a.stride, a.dilation, strict=True):
             if extra >= max(s, d):
-                raise ShapeError(f"output_padding {extra} must be smaller than the stride or the dilation",
-                                 f"{dim}: output_padding {extra} >= max(stride {s}, dilation {d})",
-                                 "output_padding only picks one of the stride's possible sizes: use 0..stride-1")
+                raise ShapeError(
+                    f"output_padding {extra} must be smaller than the stride or the dilation",
+                    f"{dim}: output_padding {extra} >= max(stride {s}, dilation {d})",
+                    "output_padding only picks one of the stride's possible sizes: use 0..stride-1",
+                )
         sizes = self.sizes(a, shape)
         for dim, (value, formula) in zip(("height", "width"), sizes, strict=True):
             if value < 1:
-                raise ShapeError(f"output {dim} collapses to {value}", f"input is {fmt_shape(shape)}; {formula}",
-                                 "use less padding or a larger kernel or stride")
+                raise ShapeError(
+                    f"output {dim} collapses to {value}",
+                    f"input is {fmt_shape(shape)}; {formula}",
+                    "use less padding or a larger kernel or stride",
+                )
         return (a.out, sizes[0][0], sizes[1][0])
 
     def sizes(self, a: ConvTransposeAttrs, shape) -> list[tuple[int, str]]:
-        return [transposed_size(shape[1 + i], a.kernel[i], a.stride[i], a.padding[i], a.dilation[i],
-                                a.output_padding[i]) for i in range(2)]
+        return [
+            transposed_size(shape[1 + i], a.kernel[i], a.stride[i], a.padding[i], a.dilation[i], a.output_padding[i])
+            for i in range(2)
+        ]
 
     def weights(self, a: ConvTransposeAttrs, c_in: int) -> int:
         return a.kernel[0] * a.kernel[1] * c_in * (a.out // a.groups)
@@ -195,18 +214,25 @@ class ConvTranspose(Op):
     def explain(self, a: ConvTransposeAttrs, shapes, out):
         shape = shapes[0]
         kh, kw = a.kernel
-        lines = [f"input {fmt_shape(shape)}, {a.out} filters of {kh}x{kw}, each input pixel spreads over a "
-                 f"{kh}x{kw} patch, patches {fmt_pair(a.stride)} apart"
-                 + (f" (groups={a.groups})" if a.groups > 1 else "")]
-        lines += [f"{dim}: (W-1)*S - 2P + D*(K-1) + output_padding + 1 = {formula}"
-                  for dim, (_, formula) in zip(("H_out", "W_out"), self.sizes(a, shape), strict=True)]
+        lines = [
+            f"input {fmt_shape(shape)}, {a.out} filters of {kh}x{kw}, each input pixel spreads over a "
+            f"{kh}x{kw} patch, patches {fmt_pair(a.stride)} apart" + (f" (groups={a.groups})" if a.groups > 1 else "")
+        ]
+        lines += [
+            f"{dim}: (W-1)*S - 2P + D*(K-1) + output_padding + 1 = {formula}"
+            for dim, (_, formula) in zip(("H_out", "W_out"), self.sizes(a, shape), strict=True)
+        ]
         lines.append(f"output shape = {fmt_shape(out)}")
         bias = f" + {a.out}" if a.bias else ""
         weights = self.weights(a, shape[0])
-        lines.append(f"params = K_h*K_w*C_in*(C_out/groups) + bias = {kh}*{kw}*{shape[0]}*{a.out // a.groups}{bias}"
-                     f" = {self.params(a, shapes, out):,}")
-        lines.append(f"MACs = weights*H_in*W_in (as the conv it transposes) = {weights:,}*{shape[1]}*{shape[2]}"
-                     f" = {self.macs(a, shapes, out):,}")
+        lines.append(
+            f"params = K_h*K_w*C_in*(C_out/groups) + bias = {kh}*{kw}*{shape[0]}*{a.out // a.groups}{bias}"
+            f" = {self.params(a, shapes, out):,}"
+        )
+        lines.append(
+            f"MACs = weights*H_in*W_in (as the conv it transposes) = {weights:,}*{shape[1]}*{shape[2]}"
+            f" = {self.macs(a, shapes, out):,}"
+        )
         return lines
 
     def describe(self, a: ConvTransposeAttrs) -> str:

@@ -23,8 +23,11 @@ class Linear(Op):
         (shape,), (names,) = shapes, axes
         if len(shape) > 1 and names[-1] != "C":
             features = " * ".join(str(d) for d in shape)
-            raise ShapeError("linear needs a flat input", f"input is {fmt_shape(shape)}",
-                             f"add flatten() before it ({features} = {math.prod(shape):,} features)")
+            raise ShapeError(
+                "linear needs a flat input",
+                f"input is {fmt_shape(shape)}",
+                f"add flatten() before it ({features} = {math.prod(shape):,} features)",
+            )
         return names
 
     def infer(self, a: LinearAttrs, shapes):
@@ -40,10 +43,12 @@ class Linear(Op):
         n, positions = shapes[0][-1], math.prod(shapes[0][:-1])
         bias = f" + {a.out}" if a.bias else ""
         where = f"*{positions} positions" if positions > 1 else ""
-        return [f"input {fmt_shape(shapes[0])} -> output {fmt_shape(out)}"
-                + (f" (the last axis, at each of {positions:,} positions)" if positions > 1 else ""),
-                f"params = in*out + bias = {n}*{a.out}{bias} = {self.params(a, shapes, out):,}",
-                f"MACs = in*out{where} = {n}*{a.out}{where.replace(' positions', '')} = {self.macs(a, shapes, out):,}"]
+        return [
+            f"input {fmt_shape(shapes[0])} -> output {fmt_shape(out)}"
+            + (f" (the last axis, at each of {positions:,} positions)" if positions > 1 else ""),
+            f"params = in*out + bias = {n}*{a.out}{bias} = {self.params(a, shapes, out):,}",
+            f"MACs = in*out{where} = {n}*{a.out}{where.replace(' positions', '')} = {self.macs(a, shapes, out):,}",
+        ]
 
     def describe(self, a: LinearAttrs) -> str:
         return f"linear {a.out}"
@@ -66,4 +71,3 @@ class Flatten(Op):
 
     def explain(self, a, shapes, out):
         return [f"{' * '.join(str(d) for d in shapes[0])} = {out[0]:,} features"]
-

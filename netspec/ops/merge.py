@@ -33,9 +33,11 @@ class Add(Op):
         first = shapes[0]
         for i, shape in enumerate(shapes[1:], start=2):
             if shape != first:
-                raise ShapeError("paths cannot be added: their shapes differ",
-                                 f"path 1 gives {fmt_shape(first)}, path {i} gives {fmt_shape(shape)}",
-                                 "make every path produce the same shape (for a residual, `shortcut auto` projects)")
+                raise ShapeError(
+                    "paths cannot be added: their shapes differ",
+                    f"path 1 gives {fmt_shape(first)}, path {i} gives {fmt_shape(shape)}",
+                    "make every path produce the same shape (for a residual, `shortcut auto` projects)",
+                )
         return first
 
     def explain(self, a, shapes, out):
@@ -57,16 +59,21 @@ class Mul(Op):
         out = shapes[0]
         for i, shape in enumerate(shapes[1:], start=2):
             if len(shape) != len(out) or any(p != q and 1 not in (p, q) for p, q in zip(out, shape, strict=True)):
-                raise ShapeError("paths cannot be multiplied: their shapes differ",
-                                 f"path 1 gives {fmt_shape(shapes[0])}, path {i} gives {fmt_shape(shape)}",
-                                 "each axis must agree or be 1 (a gate of [C, 1, 1] scales a [C, H, W] map)")
+                raise ShapeError(
+                    "paths cannot be multiplied: their shapes differ",
+                    f"path 1 gives {fmt_shape(shapes[0])}, path {i} gives {fmt_shape(shape)}",
+                    "each axis must agree or be 1 (a gate of [C, 1, 1] scales a [C, H, W] map)",
+                )
             out = tuple(max(p, q) for p, q in zip(out, shape, strict=True))
         return out
 
     def explain(self, a, shapes, out):
-        return [" * ".join(fmt_shape(s) for s in shapes) + f" -> {fmt_shape(out)}"
-                + (" (size-1 axes are repeated)" if any(s != out for s in shapes) else ""),
-                "params = 0, MACs = 0 (elementwise products are not counted, as additions are not)"]
+        return [
+            " * ".join(fmt_shape(s) for s in shapes)
+            + f" -> {fmt_shape(out)}"
+            + (" (size-1 axes are repeated)" if any(s != out for s in shapes) else ""),
+            "params = 0, MACs = 0 (elementwise products are not counted, as additions are not)",
+        ]
 
     def describe(self, a) -> str:
         return "mul"
@@ -83,9 +90,11 @@ class Concat(Op):
         first = shapes[0]
         for i, shape in enumerate(shapes[1:], start=2):
             if len(shape) != len(first) or shape[1:] != first[1:]:
-                raise ShapeError("paths cannot be concatenated: their sizes differ beyond channels",
-                                 f"path 1 gives {fmt_shape(first)}, path {i} gives {fmt_shape(shape)}",
-                                 "concat joins along channels; every path needs the same height and width")
+                raise ShapeError(
+                    "paths cannot be concatenated: their sizes differ beyond channels",
+                    f"path 1 gives {fmt_shape(first)}, path {i} gives {fmt_shape(shape)}",
+                    "concat joins along channels; every path needs the same height and width",
+                )
         return (sum(s[0] for s in shapes), *first[1:])
 
     def explain(self, a, shapes, out):
@@ -119,8 +128,11 @@ class PadShortcut(Op):
         return Window((1, 1), (a.stride, a.stride))
 
     def explain(self, a: PadAttrs, shapes, out):
-        return [f"take every {a.stride}th row and column of {fmt_shape(shapes[0])}",
-                f"add {a.front} + {a.back} zero channels -> {fmt_shape(out)}", "params = 0 (option A shortcut)"]
+        return [
+            f"take every {a.stride}th row and column of {fmt_shape(shapes[0])}",
+            f"add {a.front} + {a.back} zero channels -> {fmt_shape(out)}",
+            "params = 0 (option A shortcut)",
+        ]
 
     def describe(self, a: PadAttrs) -> str:
         return f"pad /{a.stride}, +{a.front + a.back}ch"

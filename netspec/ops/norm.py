@@ -39,9 +39,11 @@ class BatchNorm(Op):
 
     def explain(self, a: BatchNormAttrs, shapes, out):
         c = shapes[0][0]
-        return [f"input {fmt_shape(shapes[0])}: one scale and one shift per channel",
-                f"params = 2*C = 2*{c} = {self.params(a, shapes, out):,}" if a.affine else "params = 0 (affine=false)",
-                f"buffers (not trained) = running mean + running var + batch count = 2*{c} + 1 = {2 * c + 1:,}"]
+        return [
+            f"input {fmt_shape(shapes[0])}: one scale and one shift per channel",
+            f"params = 2*C = 2*{c} = {self.params(a, shapes, out):,}" if a.affine else "params = 0 (affine=false)",
+            f"buffers (not trained) = running mean + running var + batch count = 2*{c} + 1 = {2 * c + 1:,}",
+        ]
 
     def describe(self, a) -> str:
         return "batchnorm"
@@ -100,9 +102,10 @@ class LayerNorm(Op):
 
     def explain(self, a: LayerNormAttrs, shapes, out):
         c = shapes[0][-1]
-        return [f"input {fmt_shape(shapes[0])}: each position normalised over its {c} channels, "
-                "then scaled and shifted",
-                f"params = 2*C = 2*{c} = {2 * c:,}" if a.affine else "params = 0 (affine=false)"]
+        return [
+            f"input {fmt_shape(shapes[0])}: each position normalised over its {c} channels, then scaled and shifted",
+            f"params = 2*C = 2*{c} = {2 * c:,}" if a.affine else "params = 0 (affine=false)",
+        ]
 
     def describe(self, a) -> str:
         return "layernorm"
@@ -125,8 +128,10 @@ class LayerNorm2d(LayerNorm):
 
     def explain(self, a: LayerNormAttrs, shapes, out):
         c = shapes[0][0]
-        return [f"input {fmt_shape(shapes[0])}: each pixel normalised over its {c} channels, then scaled and shifted",
-                f"params = 2*C = 2*{c} = {2 * c:,}" if a.affine else "params = 0 (affine=false)"]
+        return [
+            f"input {fmt_shape(shapes[0])}: each pixel normalised over its {c} channels, then scaled and shifted",
+            f"params = 2*C = 2*{c} = {2 * c:,}" if a.affine else "params = 0 (affine=false)",
+        ]
 
     def describe(self, a) -> str:
         return "layernorm2d"
@@ -152,8 +157,11 @@ class LayerScale(Op):
 
     def explain(self, a: LayerScaleAttrs, shapes, out):
         c = shapes[0][0]
-        return [f"input {fmt_shape(shapes[0])} times a learned scale per channel, each starting at {a.init:g}",
-                f"params = C = {c:,}", "MACs = 0 (elementwise products are not counted)"]
+        return [
+            f"input {fmt_shape(shapes[0])} times a learned scale per channel, each starting at {a.init:g}",
+            f"params = C = {c:,}",
+            "MACs = 0 (elementwise products are not counted)",
+        ]
 
     def describe(self, a: LayerScaleAttrs) -> str:
         return f"layerscale {a.init:g}"
@@ -177,8 +185,11 @@ class StochasticDepth(Op):
 
     def explain(self, a: StochasticDepthAttrs, shapes, out):
         per = "each sample" if a.mode == "row" else "the whole batch"
-        return [f"training: for {per}, zero the input with probability {a.p:g}, else divide it by {1 - a.p:g}",
-                f"eval: the identity; output shape = {fmt_shape(out)}", "params = 0"]
+        return [
+            f"training: for {per}, zero the input with probability {a.p:g}, else divide it by {1 - a.p:g}",
+            f"eval: the identity; output shape = {fmt_shape(out)}",
+            "params = 0",
+        ]
 
     def describe(self, a: StochasticDepthAttrs) -> str:
         return f"stochastic depth {a.p:g}"
@@ -201,13 +212,18 @@ class GroupNorm(Op):
         shape = shapes[0]
         c = shape[0]
         if c % a.groups:
-            raise ShapeError(f"{c} channels do not split into {a.groups} groups",
-                             f"input is {fmt_shape(shape)}; {c} % {a.groups} = {c % a.groups}",
-                             "the group count must divide the channels")
+            raise ShapeError(
+                f"{c} channels do not split into {a.groups} groups",
+                f"input is {fmt_shape(shape)}; {c} % {a.groups} = {c % a.groups}",
+                "the group count must divide the channels",
+            )
         if self.needs_pixels(a, shapes) and math.prod(shape[1:]) == 1:
-            raise ShapeError("groupnorm of one value per group", f"input is {fmt_shape(shape)}, {a.groups} groups",
-                             "a single value has no spread (the output would be the bias alone): "
-                             "use fewer groups, or normalise before the map shrinks to 1x1")
+            raise ShapeError(
+                "groupnorm of one value per group",
+                f"input is {fmt_shape(shape)}, {a.groups} groups",
+                "a single value has no spread (the output would be the bias alone): "
+                "use fewer groups, or normalise before the map shrinks to 1x1",
+            )
         return shape
 
     def needs_pixels(self, a: GroupNormAttrs, shapes) -> bool:
@@ -219,10 +235,12 @@ class GroupNorm(Op):
 
     def explain(self, a: GroupNormAttrs, shapes, out):
         c = shapes[0][0]
-        return [f"input {fmt_shape(shapes[0])}: {a.groups} groups of {c // a.groups} channels, each normalised "
-                "over its channels and pixels, then one scale and shift per channel",
-                f"params = 2*C = 2*{c} = {2 * c:,}" if a.affine else "params = 0 (affine=false)",
-                "buffers = 0 (no running statistics: train and eval compute the same)"]
+        return [
+            f"input {fmt_shape(shapes[0])}: {a.groups} groups of {c // a.groups} channels, each normalised "
+            "over its channels and pixels, then one scale and shift per channel",
+            f"params = 2*C = 2*{c} = {2 * c:,}" if a.affine else "params = 0 (affine=false)",
+            "buffers = 0 (no running statistics: train and eval compute the same)",
+        ]
 
     def describe(self, a: GroupNormAttrs) -> str:
         return f"groupnorm {a.groups}"
@@ -247,8 +265,11 @@ class InstanceNorm(Op):
         shape = shapes[0]
         require_image("instancenorm", shape)
         if shape[1] * shape[2] == 1 and self.needs_pixels(a, shapes):
-            raise ShapeError("instancenorm needs more than one pixel", f"input is {fmt_shape(shape)}",
-                             "a single pixel has no variance; normalise before the map shrinks to 1x1")
+            raise ShapeError(
+                "instancenorm needs more than one pixel",
+                f"input is {fmt_shape(shape)}",
+                "a single pixel has no variance; normalise before the map shrinks to 1x1",
+            )
         return shape
 
     def needs_pixels(self, a: InstanceNormAttrs, shapes) -> bool:
@@ -263,9 +284,11 @@ class InstanceNorm(Op):
 
     def explain(self, a: InstanceNormAttrs, shapes, out):
         c, h, w = shapes[0]
-        return [f"input {fmt_shape(shapes[0])}: each of the {c} channels normalised over its own {h}x{w} pixels",
-                f"params = 2*C = 2*{c} = {2 * c:,}" if a.affine else "params = 0 (affine=false, as nn.InstanceNorm2d)",
-                f"buffers = 2*C + 1 = {2 * c + 1:,}" if a.track_running_stats else "buffers = 0"]
+        return [
+            f"input {fmt_shape(shapes[0])}: each of the {c} channels normalised over its own {h}x{w} pixels",
+            f"params = 2*C = 2*{c} = {2 * c:,}" if a.affine else "params = 0 (affine=false, as nn.InstanceNorm2d)",
+            f"buffers = 2*C + 1 = {2 * c + 1:,}" if a.track_running_stats else "buffers = 0",
+        ]
 
     def describe(self, a) -> str:
         return "instancenorm"

@@ -58,9 +58,11 @@ class Pool(Op):
         return Window(a.kernel, _stride(a), _dilation(a))
 
     def explain(self, a: PoolAttrs, shapes, out):
-        lines = [f"input {fmt_shape(shapes[0])}, window {fmt_pair(a.kernel)}, stride {fmt_pair(_stride(a))}"
-                 + (" (defaults to the kernel)" if a.stride is None else "")
-                 + (", ceil_mode" if a.ceil_mode else "")]
+        lines = [
+            f"input {fmt_shape(shapes[0])}, window {fmt_pair(a.kernel)}, stride {fmt_pair(_stride(a))}"
+            + (" (defaults to the kernel)" if a.stride is None else "")
+            + (", ceil_mode" if a.ceil_mode else "")
+        ]
         lines += spatial(self.name, shapes[0], a.kernel, _stride(a), a.padding, _dilation(a), a.ceil_mode)[1]
         return lines + [f"output shape = {fmt_shape(out)}", "params = 0 (pooling has no weights)"]
 
@@ -104,8 +106,11 @@ class Adaptive(Op):
         return Window(tuple(min(k, w) for k, w in zip(kernel, size, strict=True)), stride)
 
     def explain(self, a, shapes, out):
-        return [f"input {fmt_shape(shapes[0])} pooled to {fmt_pair(a.output)} whatever its size",
-                f"output shape = {fmt_shape(out)}", "params = 0"]
+        return [
+            f"input {fmt_shape(shapes[0])} pooled to {fmt_pair(a.output)} whatever its size",
+            f"output shape = {fmt_shape(out)}",
+            "params = 0",
+        ]
 
     def describe(self, a: AdaptiveAttrs) -> str:
         return f"{self.name} -> {fmt_pair(a.output)}"
@@ -139,8 +144,11 @@ class GlobalAvgPool(AdaptiveAvgPool):
     def explain(self, a, shapes, out):
         how = "the maximum" if self.name == "global_maxpool" else "the mean"
         h, w = shapes[0][1:]
-        return [f"input {fmt_shape(shapes[0])}: {how} over all {h}x{w} = {h * w:,} positions of each channel",
-                f"output shape = {fmt_shape(out)}", "params = 0"]
+        return [
+            f"input {fmt_shape(shapes[0])}: {how} over all {h}x{w} = {h * w:,} positions of each channel",
+            f"output shape = {fmt_shape(out)}",
+            "params = 0",
+        ]
 
     def describe(self, a) -> str:
         return "global avgpool"
@@ -152,4 +160,3 @@ class GlobalMaxPool(GlobalAvgPool):
 
     def describe(self, a) -> str:
         return "global maxpool"
-

@@ -94,33 +94,47 @@ class Resample(Op):
         sizes = self.sizes(a, shapes)
         for dim, (value, formula) in zip(_DIMS, sizes, strict=True):
             if value < 1:
-                raise ShapeError(f"output {dim} collapses to {value}", f"input is {fmt_shape(shape)}; {formula}",
-                                 "use a larger scale, or give the size: size=[h, w]")
+                raise ShapeError(
+                    f"output {dim} collapses to {value}",
+                    f"input is {fmt_shape(shape)}; {formula}",
+                    "use a larger scale, or give the size: size=[h, w]",
+                )
         return (shape[0], sizes[0][0], sizes[1][0])
 
     def check(self, a) -> None:
         given = [f"{k}=" for k in ("scale", "size", "like") if getattr(a, k, None) is not None]
         if len(given) != 1:
             which = " or ".join(f"{k}=" for k in ("scale", "size", "like") if hasattr(a, k))
-            raise ShapeError(f"{self.name} needs one of {which}", f"{' and '.join(given) or 'none'} given",
-                             f"e.g. {self.name}(scale=2) or {self.name}(size=[64, 64])"
-                             + (" or interpolate(like=@in)" if hasattr(a, "like") else ""))
+            raise ShapeError(
+                f"{self.name} needs one of {which}",
+                f"{' and '.join(given) or 'none'} given",
+                f"e.g. {self.name}(scale=2) or {self.name}(size=[64, 64])"
+                + (" or interpolate(like=@in)" if hasattr(a, "like") else ""),
+            )
         if a.align_corners is not None and a.mode == "nearest":
-            raise ShapeError("align_corners is for interpolating modes", 'mode is "nearest"',
-                             'use mode="bilinear" (or bicubic), or leave align_corners out')
+            raise ShapeError(
+                "align_corners is for interpolating modes",
+                'mode is "nearest"',
+                'use mode="bilinear" (or bicubic), or leave align_corners out',
+            )
 
     def sizes(self, a: ResampleAttrs, shapes) -> list[tuple[int, str]]:
         like = getattr(a, "like", None)
         if like is not None:
             target = shapes[like]
             if len(target) != 3:
-                raise ShapeError("like= needs an image [C, H, W] to take the size of", f"it is {fmt_shape(target)}",
-                                 "refer to a member before flatten()")
+                raise ShapeError(
+                    "like= needs an image [C, H, W] to take the size of",
+                    f"it is {fmt_shape(target)}",
+                    "refer to a member before flatten()",
+                )
             return [(n, f"the size of its `like` tensor {fmt_shape(target)}: {n}") for n in target[1:]]
         if a.size is not None:
             return [(n, f"size {n}") for n in a.size]
-        return [(math.floor(w * s), f"floor({w} * {s:g}) = {math.floor(w * s)}")
-                for w, s in zip(shapes[0][1:], a.scale, strict=True)]
+        return [
+            (math.floor(w * s), f"floor({w} * {s:g}) = {math.floor(w * s)}")
+            for w, s in zip(shapes[0][1:], a.scale, strict=True)
+        ]
 
     def field_inputs(self, a, inputs: int) -> tuple[int, ...]:
         return (0,)  # a `like` tensor gives its size only, no values
@@ -137,14 +151,21 @@ class Resample(Op):
         return 1 / exact(a.scale[d]) if a.scale is not None else Fraction(w, n)
 
     def explain(self, a: ResampleAttrs, shapes, out):
-        how = {"nearest": "copies its nearest input pixel", "bilinear": "mixes its 2x2 nearest input pixels",
-               "bicubic": "mixes its 4x4 nearest input pixels"}[a.mode]
-        lines = [f"input {fmt_shape(shapes[0])}, mode {a.mode}: each output pixel {how}"
-                 + (" (align_corners: the corner pixels' centres coincide)" if a.align_corners else "")]
+        how = {
+            "nearest": "copies its nearest input pixel",
+            "bilinear": "mixes its 2x2 nearest input pixels",
+            "bicubic": "mixes its 4x4 nearest input pixels",
+        }[a.mode]
+        lines = [
+            f"input {fmt_shape(shapes[0])}, mode {a.mode}: each output pixel {how}"
+            + (" (align_corners: the corner pixels' centres coincide)" if a.align_corners else "")
+        ]
         sizes = zip(("H_out", "W_out"), self.sizes(a, shapes), strict=True)
         lines += [f"{dim}: {formula}" for dim, (_, formula) in sizes]
-        return lines + [f"output shape = {fmt_shape(out)}",
-                        "params = 0, MACs = 0 (fixed interpolation weights are not counted, as in FlopCounterMode)"]
+        return lines + [
+            f"output shape = {fmt_shape(out)}",
+            "params = 0, MACs = 0 (fixed interpolation weights are not counted, as in FlopCounterMode)",
+        ]
 
     def describe(self, a: ResampleAttrs) -> str:
         if getattr(a, "like", None) is not None:
@@ -158,13 +179,17 @@ class Resample(Op):
 
 class Upsample(Resample):
     name = "upsample"
-    summary = ('nn.Upsample: resize by a scale or to a size: upsample(scale=2, mode="nearest"|"bilinear"|"bicubic", '
-               "align_corners=none) or upsample(size=[h, w])")
+    summary = (
+        'nn.Upsample: resize by a scale or to a size: upsample(scale=2, mode="nearest"|"bilinear"|"bicubic", '
+        "align_corners=none) or upsample(size=[h, w])"
+    )
 
 
 class Interpolate(Resample):
     name = "interpolate"
     Attrs = InterpolateAttrs
     module = False  # F.interpolate in the forward: no submodule, no nn.Sequential number
-    summary = ('F.interpolate: resize to a size, by a scale or to the size of another tensor: '
-               'interpolate(size=[h, w] | scale=s | like=@ref, mode="nearest", align_corners=none)')
+    summary = (
+        "F.interpolate: resize to a size, by a scale or to the size of another tensor: "
+        'interpolate(size=[h, w] | scale=s | like=@ref, mode="nearest", align_corners=none)'
+    )

@@ -18,8 +18,11 @@ from netspec.ops.base import (
 
 
 def _dims(value) -> tuple[int, ...]:
-    if not isinstance(value, tuple) or not value or not all(isinstance(d, int) and not isinstance(d, bool)
-                                                             for d in value):
+    if (
+        not isinstance(value, tuple)
+        or not value
+        or not all(isinstance(d, int) and not isinstance(d, bool) for d in value)
+    ):
         raise ValueError(f"expected a list of axes such as [1, 2, 0], got {describe(value)}")
     if sorted(value) != list(range(len(value))):
         raise ValueError(f"{describe(value)} is not an order of the axes 0..{len(value) - 1}")
@@ -41,8 +44,11 @@ class Permute(Op):
     def axes(self, a: PermuteAttrs, shapes, axes):
         names = axes[0]
         if len(a.dims) != len(names):
-            raise ShapeError(f"permute({list(a.dims)}) orders {len(a.dims)} axes, but the input has {len(names)}",
-                             f"input is {fmt_shape(shapes[0])}", "give one position per axis, e.g. [1, 2, 0]")
+            raise ShapeError(
+                f"permute({list(a.dims)}) orders {len(a.dims)} axes, but the input has {len(names)}",
+                f"input is {fmt_shape(shapes[0])}",
+                "give one position per axis, e.g. [1, 2, 0]",
+            )
         out = tuple(names[d] for d in a.dims)
         return None if out == canonical(len(out)) else out
 
@@ -73,17 +79,22 @@ class Chunk(Op):
     def infer(self, a: ChunkAttrs, shapes):
         c = shapes[0][0]
         if c % a.chunks:
-            raise ShapeError(f"{c} channels do not split into {a.chunks} equal chunks",
-                             f"input is {fmt_shape(shapes[0])}; {c} % {a.chunks} = {c % a.chunks}",
-                             "give the layer before it a multiple of the chunk count")
+            raise ShapeError(
+                f"{c} channels do not split into {a.chunks} equal chunks",
+                f"input is {fmt_shape(shapes[0])}; {c} % {a.chunks} = {c % a.chunks}",
+                "give the layer before it a multiple of the chunk count",
+            )
         if a.index >= a.chunks:
             raise ShapeError(f"chunk {a.index} of {a.chunks} does not exist", f"chunks are 0..{a.chunks - 1}")
         return (c // a.chunks, *shapes[0][1:])
 
     def explain(self, a: ChunkAttrs, shapes, out):
         size = out[0]
-        return [f"channels {a.index * size}..{(a.index + 1) * size - 1} of {shapes[0][0]} "
-                f"({a.chunks} chunks of {size}) -> {fmt_shape(out)}", "params = 0 (a view)"]
+        return [
+            f"channels {a.index * size}..{(a.index + 1) * size - 1} of {shapes[0][0]} "
+            f"({a.chunks} chunks of {size}) -> {fmt_shape(out)}",
+            "params = 0 (a view)",
+        ]
 
     def describe(self, a: ChunkAttrs) -> str:
         return f"chunk {a.index}/{a.chunks}"
@@ -105,14 +116,20 @@ class ChannelShuffle(Op):
     def infer(self, a: ShuffleAttrs, shapes):
         c = shapes[0][0]
         if c % a.groups:
-            raise ShapeError(f"{c} channels do not split into {a.groups} groups",
-                             f"input is {fmt_shape(shapes[0])}; {c} % {a.groups} = {c % a.groups}")
+            raise ShapeError(
+                f"{c} channels do not split into {a.groups} groups",
+                f"input is {fmt_shape(shapes[0])}; {c} % {a.groups} = {c % a.groups}",
+            )
         return shapes[0]
 
     def explain(self, a: ShuffleAttrs, shapes, out):
         c = shapes[0][0]
-        return [f"{c} channels as {a.groups} groups of {c // a.groups}, transposed: channel k*{a.groups}+g "
-                f"comes from group g", f"output shape = {fmt_shape(out)}", "params = 0"]
+        return [
+            f"{c} channels as {a.groups} groups of {c // a.groups}, transposed: channel k*{a.groups}+g "
+            f"comes from group g",
+            f"output shape = {fmt_shape(out)}",
+            "params = 0",
+        ]
 
     def describe(self, a: ShuffleAttrs) -> str:
         return f"channel shuffle {a.groups}"
@@ -152,8 +169,11 @@ class ZeroPad(Op):
     def explain(self, a: ZeroPadAttrs, shapes, out):
         left, right, top, bottom = a.padding
         _, h, w = shapes[0]
-        return [f"H_out = {top} + {h} + {bottom} = {out[1]}, W_out = {left} + {w} + {right} = {out[2]}",
-                f"output shape = {fmt_shape(out)}", "params = 0"]
+        return [
+            f"H_out = {top} + {h} + {bottom} = {out[1]}, W_out = {left} + {w} + {right} = {out[2]}",
+            f"output shape = {fmt_shape(out)}",
+            "params = 0",
+        ]
 
     def describe(self, a: ZeroPadAttrs) -> str:
         p = a.padding

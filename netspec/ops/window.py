@@ -36,9 +36,11 @@ def spatial(op: str, shape: Shape, kernel, stride, padding, dilation, ceil: bool
     sizes = [output_size(shape[1 + i], kernel[i], stride[i], padding[i], dilation[i], ceil) for i in range(2)]
     for dim, size in zip(_DIMS, sizes, strict=True):
         if size.value < 1:
-            raise ShapeError(f"output {dim} collapses to {size.value}",
-                             f"input is {fmt_shape(shape)}; {size.formula}",
-                             "use a smaller kernel or stride, add padding, or feed a larger input")
+            raise ShapeError(
+                f"output {dim} collapses to {size.value}",
+                f"input is {fmt_shape(shape)}; {size.formula}",
+                "use a smaller kernel or stride, add padding, or feed a larger input",
+            )
     formulas = [f"{dim}: {s.formula}" for dim, s in zip(("H_out", "W_out"), sizes, strict=True)]
     return (sizes[0].value, sizes[1].value), formulas
 
@@ -48,8 +50,11 @@ def check_padding(op: str, kernel, padding, dilation=(1, 1)) -> None:
     for dim, k, p, d in zip(_DIMS, kernel, padding, dilation, strict=True):
         effective = d * (k - 1) + 1
         if 2 * p > effective:
-            raise ShapeError(f"{op} padding {p} is more than half the kernel {effective}",
-                             f"{dim}: 2*{p} > {effective}", "PyTorch requires padding <= kernel / 2")
+            raise ShapeError(
+                f"{op} padding {p} is more than half the kernel {effective}",
+                f"{dim}: 2*{p} > {effective}",
+                "PyTorch requires padding <= kernel / 2",
+            )
 
 
 def dropped(w: int, k: int, s: int, p: int, d: int) -> int:

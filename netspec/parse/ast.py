@@ -111,11 +111,24 @@ class Ref:
     span: Span
 
     def __str__(self) -> str:
-        return "@" + ".".join(p if isinstance(p, str) else "\"...\"" for p in self.parts)
+        return "@" + ".".join(p if isinstance(p, str) else '"..."' for p in self.parts)
 
 
-Expr = (Literal | Name | ListExpr | Unary | Binary | Cond | Index | Slice | Comprehension | FuncCall | InputAttr
-        | Template | Ref)
+Expr = (
+    Literal
+    | Name
+    | ListExpr
+    | Unary
+    | Binary
+    | Cond
+    | Index
+    | Slice
+    | Comprehension
+    | FuncCall
+    | InputAttr
+    | Template
+    | Ref
+)
 
 # ---- statements --------------------------------------------------------------------------------
 

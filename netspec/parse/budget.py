@@ -15,19 +15,48 @@ MAX_CHAIN = 256  # operators in one expression at one bracket level; no one writ
 MAX_ITEMS = 100_000  # items of one list or call, as evaluation allows
 
 _TOKENS = re.compile(r'"[^"\n]*"?|#[^\n]*|[A-Za-z0-9_.]+|\S')
-_STEPS = re.compile(r'"[^"\n]*"?|#[^\n]*|\*\*|//|[=!<>]=|[-+*/%<>()\[\]{},=:;]|\b(?:and|or|not|let|assert|if|then|'
-                    r'else|for|in|repeat|import|from|network|block|input|def|residual|shortcut|concat|add|mul)\b')
+_STEPS = re.compile(
+    r'"[^"\n]*"?|#[^\n]*|\*\*|//|[=!<>]=|[-+*/%<>()\[\]{},=:;]|\b(?:and|or|not|let|assert|if|then|'
+    r"else|for|in|repeat|import|from|network|block|input|def|residual|shortcut|concat|add|mul)\b"
+)
 _OPEN, _CLOSE = "([{", ")]}"
-_RESET = frozenset({",", "=", ":", ";", "let", "assert", "if", "then", "else", "for", "in", "repeat", "import",
-                    "from", "network", "block", "input", "def", "residual", "shortcut", "concat", "add", "mul"})
+_RESET = frozenset(
+    {
+        ",",
+        "=",
+        ":",
+        ";",
+        "let",
+        "assert",
+        "if",
+        "then",
+        "else",
+        "for",
+        "in",
+        "repeat",
+        "import",
+        "from",
+        "network",
+        "block",
+        "input",
+        "def",
+        "residual",
+        "shortcut",
+        "concat",
+        "add",
+        "mul",
+    }
+)
 
 
 def overrun(text: str) -> tuple[int, tuple[str, str]] | None:
     """(offset, (message, help)) of the first place the text exceeds a budget; None when it stays within them."""
     tokens = sum(1 for m in _TOKENS.finditer(text) if m.group()[0] != "#")
     if tokens > MAX_TOKENS:
-        return 0, (f"file has too many tokens ({tokens:,}; the limit is {MAX_TOKENS:,})",
-                   "split it into block libraries and import them")
+        return 0, (
+            f"file has too many tokens ({tokens:,}; the limit is {MAX_TOKENS:,})",
+            "split it into block libraries and import them",
+        )
     return _chain(text)
 
 
@@ -39,12 +68,14 @@ def _chain(text: str):
             closed = -1
             continue
         operator = step not in _OPEN and step not in _CLOSE and step not in _RESET
-        postfix = step in _OPEN and closed >= 0 and not text[closed:m.start()].strip()  # `f(x)(y)`, `a[0][1]`
+        postfix = step in _OPEN and closed >= 0 and not text[closed : m.start()].strip()  # `f(x)(y)`, `a[0][1]`
         if operator or postfix:
             counts[-1] += 1
             if counts[-1] > MAX_CHAIN:
-                return m.start(), (f"expression has more than {MAX_CHAIN} operators in a row",
-                                   "name parts of it with `let`, or build the list with range()")
+                return m.start(), (
+                    f"expression has more than {MAX_CHAIN} operators in a row",
+                    "name parts of it with `let`, or build the list with range()",
+                )
         if step in _OPEN:
             counts.append(0)
             items.append(0)
@@ -55,7 +86,9 @@ def _chain(text: str):
             counts[-1] = 0
             items[-1] += step == ","
             if items[-1] >= MAX_ITEMS:
-                return m.start(), (f"more than {MAX_ITEMS:,} items in one list or call",
-                                   "build long lists with range()")
+                return m.start(), (
+                    f"more than {MAX_ITEMS:,} items in one list or call",
+                    "build long lists with range()",
+                )
         closed = m.end() if step in _CLOSE else -1
     return None

@@ -41,14 +41,23 @@ def _read(match: re.Match, line: int, path: str, diags: Diagnostics) -> list[ast
     span = Span(path, line, match.start("what") + 1, line, match.end("what") + 1)
     args = match["args"]
     if match["word"] != "allow" or args is None:
-        diags.error("unknown netspec directive", span, "expected `netspec: allow(lint-code, ...)`",
-                    "e.g. `# netspec: allow(bias-before-batchnorm)` after the layer", code="directive")
+        diags.error(
+            "unknown netspec directive",
+            span,
+            "expected `netspec: allow(lint-code, ...)`",
+            "e.g. `# netspec: allow(bias-before-batchnorm)` after the layer",
+            code="directive",
+        )
         return []
     codes = [c.strip() for c in args[1:-1].split(",")]
     bad = [c for c in codes if not _CODE.match(c)]
     if bad or not codes:
-        diags.error(f"cannot read lint code {bad[0]!r}" if bad and bad[0] else "allow() names no lint", span,
-                    "lint codes are written like `bias-before-batchnorm`",
-                    "`netspec check` shows each warning's code in brackets", code="directive")
+        diags.error(
+            f"cannot read lint code {bad[0]!r}" if bad and bad[0] else "allow() names no lint",
+            span,
+            "lint codes are written like `bias-before-batchnorm`",
+            "`netspec check` shows each warning's code in brackets",
+            code="directive",
+        )
         return []
     return [ast.Allow(code, line, span) for code in codes]

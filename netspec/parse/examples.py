@@ -67,6 +67,6 @@ SYNTAX_EXAMPLES: dict[str, list[str]] = {
         "let a = 1",
         "network N { }  conv(1, 3)",
         "network N { }  input [1, 2, 3]",
-        "import \"a.net\"  conv(1, 3)",
+        'import "a.net"  conv(1, 3)',
     ],
 }

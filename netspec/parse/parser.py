@@ -65,9 +65,14 @@ def decode(data: bytes, path: str) -> str:
         before = data[: e.start].decode("utf-8", "replace")
         line = before.count("\n") + 1
         col = len(before) - (before.rfind("\n") + 1) + 1
-        raise NetspecError(_one(f"{path} is not UTF-8 text", Span.point(path, line, col),
-                                f"byte 0x{data[e.start]:02x} cannot start a character",
-                                "a .net file is plain text; is this the right file?")) from None
+        raise NetspecError(
+            _one(
+                f"{path} is not UTF-8 text",
+                Span.point(path, line, col),
+                f"byte 0x{data[e.start]:02x} cannot start a character",
+                "a .net file is plain text; is this the right file?",
+            )
+        ) from None
 
 
 def _one(message, span, label="", help=""):
@@ -79,8 +84,11 @@ def _one(message, span, label="", help=""):
 def _precheck(text: str, path: str, diags: Diagnostics) -> None:
     """Reject what would make the parser slow or deep before it runs: size, control bytes, nesting."""
     if len(text) > MAX_SOURCE_BYTES:
-        diags.error(f"file is too large ({len(text):,} characters; the limit is {MAX_SOURCE_BYTES:,})",
-                    Span.point(path, 1, 1), help="split it into block libraries and import them")
+        diags.error(
+            f"file is too large ({len(text):,} characters; the limit is {MAX_SOURCE_BYTES:,})",
+            Span.point(path, 1, 1),
+            help="split it into block libraries and import them",
+        )
         return
     if (over := budget.overrun(text)) is not None:  # before the parser spends time and memory on it
         at, (message, hint) = over[0], over[1]
@@ -96,23 +104,36 @@ def _precheck(text: str, path: str, diags: Diagnostics) -> None:
             continue
         elif ch == "#":
             in_comment = True
-        elif ch == "/" and text.startswith(("//", "/*"), at) and not text[at - col + 1:at].strip():
-            diags.error("comments start with `#`", Span.point(path, line, col, 2), "not a comment here",
-                        "write `# ...`; `//` is floor division (`a // b`)", code="syntax")
+        elif ch == "/" and text.startswith(("//", "/*"), at) and not text[at - col + 1 : at].strip():
+            diags.error(
+                "comments start with `#`",
+                Span.point(path, line, col, 2),
+                "not a comment here",
+                "write `# ...`; `//` is floor division (`a // b`)",
+                code="syntax",
+            )
             return
         elif ch == '"':
             in_string = not in_string
         elif ch == "\x00" or (not ch.isprintable() and ch not in "\t\r\f\v"):
-            diags.error("unexpected control character in source", Span.point(path, line, col),
-                        f"character U+{ord(ch):04X}", "a .net file is plain text; is this the right file?",
-                        code="syntax")
+            diags.error(
+                "unexpected control character in source",
+                Span.point(path, line, col),
+                f"character U+{ord(ch):04X}",
+                "a .net file is plain text; is this the right file?",
+                code="syntax",
+            )
             return
         elif ch in "([{":
             depth += 1
             if depth > MAX_NESTING:
-                diags.error(f"nesting is deeper than {MAX_NESTING} levels", Span.point(path, line, col),
-                            "too deep here", "name a block and instantiate it instead of nesting further",
-                            code="syntax")
+                diags.error(
+                    f"nesting is deeper than {MAX_NESTING} levels",
+                    Span.point(path, line, col),
+                    "too deep here",
+                    "name a block and instantiate it instead of nesting further",
+                    code="syntax",
+                )
                 return
         elif ch in ")]}":
             depth = max(0, depth - 1)
@@ -148,8 +169,12 @@ def _describe(e: UnexpectedInput, text: str, path: str) -> tuple[str, Span, str,
         opened = unclosed(text)
         if opened is not None:
             where = Span.point(path, *opened)
-            return f"this `{text[_offset(text, *opened)]}` is never closed", where, "opened here", \
-                "nothing closes it before the end; add its closing bracket where the body or list ends"
+            return (
+                f"this `{text[_offset(text, *opened)]}` is never closed",
+                where,
+                "opened here",
+                "nothing closes it before the end; add its closing bracket where the body or list ends",
+            )
         last = text.rstrip().split("\n")  # lines as lark counts them
         span = Span.point(path, len(last), len(last[-1]) + 1)
         return "unexpected end of file", span, _expected(e), hint or "is a closing `}` or `)` missing?"
@@ -164,8 +189,12 @@ def _describe(e: UnexpectedInput, text: str, path: str) -> tuple[str, Span, str,
     keyword = _misspelt_keyword((str(token.value), (line, col)), before)
     if keyword is not None:
         word, at, suggestion = keyword
-        return f"unknown keyword `{word}`", Span.point(path, *at, len(word)), "not a keyword", \
-            f"did you mean `{suggestion}`?"
+        return (
+            f"unknown keyword `{word}`",
+            Span.point(path, *at, len(word)),
+            "not a keyword",
+            f"did you mean `{suggestion}`?",
+        )
     if before is not None and before[1][0] < line and hint.startswith("a layer is called with parentheses"):
         word, at = before  # `relu` at the end of a line: point at it, not at the next line's first word
         return f"`{word}` needs parentheses", Span.point(path, *at, len(word)), "a layer without `()`", hint
@@ -174,13 +203,15 @@ def _describe(e: UnexpectedInput, text: str, path: str) -> tuple[str, Span, str,
     return f"unexpected {_show_token(token)}", span, _expected(e), hint
 
 
-_DEF_HINT = ("`def` defines a function of one expression, e.g. `def half(c) = c // 2`; "
-             "a block is defined with `block Name(param: int) { ... }`")
+_DEF_HINT = (
+    "`def` defines a function of one expression, e.g. `def half(c) = c // 2`; "
+    "a block is defined with `block Name(param: int) { ... }`"
+)
 
 
 def _line_of(text: str, token: Token) -> str:
     start = getattr(token, "start_pos", 0) or 0
-    return text[text.rfind("\n", 0, start) + 1:].split("\n", 1)[0]
+    return text[text.rfind("\n", 0, start) + 1 :].split("\n", 1)[0]
 
 
 _WORD_HINTS = {  # words of other languages, where netspec has its own
@@ -193,15 +224,30 @@ _WORD_HINTS = {  # words of other languages, where netspec has its own
 
 def _assignment_hint(text: str, token: Token, hint: str) -> str:
     """`width = 64` binds a value (`let`); `conv1 = conv(...)` names a layer (`conv1: conv(...)`)."""
-    after = text[getattr(token, "end_pos", 0):].lstrip()
+    after = text[getattr(token, "end_pos", 0) :].lstrip()
     if re.match(r"[A-Za-z_][A-Za-z_0-9]*\s*\(", after):
         return hint
-    line = text[text.rfind("\n", 0, token.start_pos) + 1:].split("\n", 1)[0].strip()
+    line = text[text.rfind("\n", 0, token.start_pos) + 1 :].split("\n", 1)[0].strip()
     return f"a value is bound with `let`: `let {line}`"
 
 
-_KEYWORDS = ("network", "block", "import", "from", "residual", "shortcut", "concat", "repeat", "input", "let",
-             "assert", "expect", "for", "if", "else")
+_KEYWORDS = (
+    "network",
+    "block",
+    "import",
+    "from",
+    "residual",
+    "shortcut",
+    "concat",
+    "repeat",
+    "input",
+    "let",
+    "assert",
+    "expect",
+    "for",
+    "if",
+    "else",
+)
 
 
 def _word_before(text: str, token: Token) -> tuple[str, tuple[int, int]] | None:
@@ -302,7 +348,7 @@ def _state(e: UnexpectedInput):
 def _offender(e: UnexpectedInput, text: str) -> str:
     if isinstance(e, UnexpectedCharacters):
         at = e.pos_in_stream or 0  # always set for a character the lexer stopped at
-        return text[at: at + 1]
+        return text[at : at + 1]
     token = getattr(e, "token", None)
     return token.type if token is not None else "$END"
 
@@ -352,9 +398,13 @@ def _nested(method):
         node = method(self, meta, children)
         depth = 1 + max((self.depths.get(id(c), 1) for c in children), default=1)
         if depth > MAX_EXPR_DEPTH:
-            self.diags.error("expression is nested too deeply", node.span,
-                             f"more than {MAX_EXPR_DEPTH} operators inside one another",
-                             "split it into steps with `let`", code="syntax")
+            self.diags.error(
+                "expression is nested too deeply",
+                node.span,
+                f"more than {MAX_EXPR_DEPTH} operators inside one another",
+                "split it into steps with `let`",
+                code="syntax",
+            )
             raise NetspecError(self.diags.items)
         self.depths[id(node)] = depth
         return node
@@ -364,6 +414,7 @@ def _nested(method):
 
 def _binary_rule(op: str):
     """The transformer method for one binary operator's rule."""
+
     def method(self, meta, children):
         return ast.Binary(op, children[0], children[1], self.s(meta))
 
@@ -388,8 +439,12 @@ class _ToAst(Transformer_NonRecursive):
     # -- top level
     def start(self, meta, items):
         spec = ast.Spec(self.path, "")
-        lists: dict[type, list[Any]] = {ast.Import: spec.imports, ast.BlockDef: spec.blocks,
-                                         ast.NetworkDef: spec.networks, ast.Def: spec.defs}
+        lists: dict[type, list[Any]] = {
+            ast.Import: spec.imports,
+            ast.BlockDef: spec.blocks,
+            ast.NetworkDef: spec.networks,
+            ast.Def: spec.defs,
+        }
         for item in items:
             lists[type(item)].append(item)
         return spec
@@ -435,10 +490,14 @@ class _ToAst(Transformer_NonRecursive):
         if branch is not None:
             line, body = branch
             if line != span.end_line:  # `output out` and then a group on the next line: not its side branch
-                self.diags.error("the `{` of `output NAME { ... }` belongs on the same line", span,
-                                 f"`output {name}` ends here and a `{{` follows on line {line}",
-                                 f"write `output {name} {{` to give the output a side branch, or label the group "
-                                 "that follows (`name: { ... }`)", code="syntax")
+                self.diags.error(
+                    "the `{` of `output NAME { ... }` belongs on the same line",
+                    span,
+                    f"`output {name}` ends here and a `{{` follows on line {line}",
+                    f"write `output {name} {{` to give the output a side branch, or label the group "
+                    "that follows (`name: { ... }`)",
+                    code="syntax",
+                )
                 raise NetspecError(self.diags.items)
         label = self._template(name, span) if name.type == "STRING" else str(name)
         return ast.Output(label, body, self.s(meta), span)
@@ -451,8 +510,9 @@ class _ToAst(Transformer_NonRecursive):
 
     def def_stmt(self, meta, children):
         name, *params, body = children
-        return ast.Def(str(name), tuple(str(p) for p in params if p is not None), body, self.s(meta),
-                       _token_span(self.path, name))
+        return ast.Def(
+            str(name), tuple(str(p) for p in params if p is not None), body, self.s(meta), _token_span(self.path, name)
+        )
 
     def assert_stmt(self, meta, children):
         test, message = children
@@ -499,19 +559,29 @@ class _ToAst(Transformer_NonRecursive):
                 break
             end = text.find("}", start)
             if end < 0 or "}" in text[at:start]:
-                self.diags.error("unbalanced `{` or `}` in a label", span, "every {expr} needs both braces",
-                                 'e.g. "denselayer{i + 1}"', code="syntax")
+                self.diags.error(
+                    "unbalanced `{` or `}` in a label",
+                    span,
+                    "every {expr} needs both braces",
+                    'e.g. "denselayer{i + 1}"',
+                    code="syntax",
+                )
                 raise NetspecError(self.diags.items)
             if start > at:
                 parts.append(text[at:start])
-            parts.append(self._part(text[start + 1:end], span.line, span.col + 1 + start + 1))
+            parts.append(self._part(text[start + 1 : end], span.line, span.col + 1 + start + 1))
             at = end + 1
         return ast.Template(tuple(parts), span)
 
     def _part(self, source: str, line: int, col: int) -> ast.Expr:
         if not source.strip():
-            self.diags.error("empty {} in a label", Span.point(self.path, line, col - 1, 2), "no expression",
-                             'put an expression inside, e.g. "layer{i}"', code="syntax")
+            self.diags.error(
+                "empty {} in a label",
+                Span.point(self.path, line, col - 1, 2),
+                "no expression",
+                'put an expression inside, e.g. "layer{i}"',
+                code="syntax",
+            )
             raise NetspecError(self.diags.items)
         try:
             expr = _run(source, self.path, "expr", Diagnostics())
@@ -574,13 +644,21 @@ class _ToAst(Transformer_NonRecursive):
     def _number(self, token: Token, kind):
         digits = str(token).replace("_", "")
         if len(digits) > MAX_INT_DIGITS and kind is int:
-            self.diags.error("number too large", _token_span(self.path, token),
-                             f"{len(digits)} digits; integers have at most {MAX_INT_DIGITS}", code="syntax")
+            self.diags.error(
+                "number too large",
+                _token_span(self.path, token),
+                f"{len(digits)} digits; integers have at most {MAX_INT_DIGITS}",
+                code="syntax",
+            )
             raise NetspecError(self.diags.items)
         value = kind(digits)
         if value in (float("inf"), float("-inf")):
-            self.diags.error("number too large", _token_span(self.path, token),
-                             "beyond the largest float, about 1.8e308", code="syntax")
+            self.diags.error(
+                "number too large",
+                _token_span(self.path, token),
+                "beyond the largest float, about 1.8e308",
+                code="syntax",
+            )
             raise NetspecError(self.diags.items)
         return value
 
@@ -656,15 +734,25 @@ class _ToAst(Transformer_NonRecursive):
 _METHODS = tuple(name for name in dir(_ToAst) if hasattr(getattr(_ToAst, name), "visit_wrapper"))
 
 
-_UNITS = {"K": 1000, "M": 1000**2, "G": 1000**3, "KB": 1000, "MB": 1000**2, "GB": 1000**3,
-          "KiB": 1024, "MiB": 1024**2, "GiB": 1024**3, "B": 1}
+_UNITS = {
+    "K": 1000,
+    "M": 1000**2,
+    "G": 1000**3,
+    "KB": 1000,
+    "MB": 1000**2,
+    "GB": 1000**3,
+    "KiB": 1024,
+    "MiB": 1024**2,
+    "GiB": 1024**3,
+    "B": 1,
+}
 
 
 def _quantity(token: Token, span) -> ast.Quantity:
     """`11.7M` -> 11,700,000 with one decimal of precision; integral values stay ints."""
     text = str(token)
     digits = text.rstrip("KMGiB")
-    unit = _UNITS[text[len(digits):]]
+    unit = _UNITS[text[len(digits) :]]
     number = digits.replace("_", "")
     decimals = len(number.partition(".")[2])
     value = int(number.replace(".", "")) * unit

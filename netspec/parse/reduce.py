@@ -67,6 +67,7 @@ def _callback(rule, builder) -> Callable[[list], Any]:
 
 def _plain(kept: tuple[int, ...], through: bool, method) -> Callable[[list], Extent]:
     """The common reduction: some children kept, none spliced, no placeholders."""
+
     def reduce(raw: list) -> Extent:
         extent = Extent(raw)
         children = [c.value if c.__class__ is Extent else c for c in map(raw.__getitem__, kept)]

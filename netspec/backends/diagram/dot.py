@@ -16,12 +16,35 @@ from netspec.ops import OPS, describe
 
 RANKDIRS = ("TB", "LR", "BT", "RL")
 FONT = "Helvetica"
-GRAPH = {"newrank": "true", "fontname": FONT, "fontsize": "11", "nodesep": "0.18", "ranksep": "0.12", "labelloc": "t",
-         "labeljust": "l", "margin": "0.1", "bgcolor": "white"}
-NODE = {"shape": "box", "style": "rounded,filled", "fontname": FONT, "fontsize": "10", "penwidth": "0.8",
-        "margin": "0.08,0.02", "height": "0.2", "color": "#555555"}
-EDGE = {"fontname": FONT, "fontsize": "8", "fontcolor": labels.MUTED, "color": "#444444", "arrowsize": "0.6",
-        "penwidth": "0.8"}
+GRAPH = {
+    "newrank": "true",
+    "fontname": FONT,
+    "fontsize": "11",
+    "nodesep": "0.18",
+    "ranksep": "0.12",
+    "labelloc": "t",
+    "labeljust": "l",
+    "margin": "0.1",
+    "bgcolor": "white",
+}
+NODE = {
+    "shape": "box",
+    "style": "rounded,filled",
+    "fontname": FONT,
+    "fontsize": "10",
+    "penwidth": "0.8",
+    "margin": "0.08,0.02",
+    "height": "0.2",
+    "color": "#555555",
+}
+EDGE = {
+    "fontname": FONT,
+    "fontsize": "8",
+    "fontcolor": labels.MUTED,
+    "color": "#444444",
+    "arrowsize": "0.6",
+    "penwidth": "0.8",
+}
 ERROR = "#b00020"
 SKIP = {"style": "dashed", "color": "#8a8a8a"}
 # a value taken from far back (U-Net's skips, an aux head's tap): strong enough to follow across the drawing,
@@ -31,10 +54,24 @@ LOOP = {"label": "+x", "fontsize": "9", "dir": "none", "headport": "e", "tailpor
 # newrank: ranks across clusters, which also keeps a concat's branches in the spec's order, left to right
 # How a few ops look, by name; every other layer is a rounded box filled by its family's colour.
 OP_STYLE = {
-    "add": {"shape": "circle", "label": "+", "width": "0.28", "height": "0.28", "fixedsize": "true",
-            "fontsize": "13", "margin": "0"},
-    "mul": {"shape": "circle", "label": "×", "width": "0.28", "height": "0.28", "fixedsize": "true",
-            "fontsize": "13", "margin": "0"},
+    "add": {
+        "shape": "circle",
+        "label": "+",
+        "width": "0.28",
+        "height": "0.28",
+        "fixedsize": "true",
+        "fontsize": "13",
+        "margin": "0",
+    },
+    "mul": {
+        "shape": "circle",
+        "label": "×",
+        "width": "0.28",
+        "height": "0.28",
+        "fixedsize": "true",
+        "fontsize": "13",
+        "margin": "0",
+    },
     "concat": {"shape": "invtrapezium", "style": "filled", "margin": "0.04,0.02"},
     "input": {"shape": "oval", "style": "filled"},
 }
@@ -56,8 +93,9 @@ def emit(drawing: View, rankdir: str = "TB", incomplete: str | None = None) -> s
     import graphviz
 
     title = _title(drawing.report, incomplete)
-    graph = graphviz.Digraph("netspec", graph_attr={**GRAPH, "rankdir": rankdir, "label": title},
-                             node_attr=NODE, edge_attr=EDGE)
+    graph = graphviz.Digraph(
+        "netspec", graph_attr={**GRAPH, "rankdir": rankdir, "label": title}, node_attr=NODE, edge_attr=EDGE
+    )
     _Writer(drawing, bool(incomplete)).fill(graph, drawing.root, "")
     for edge in drawing.edges:
         if edge.up:  # declared head to tail, the arrow turned round: dot ranks it upwards
@@ -121,8 +159,7 @@ class _Writer:
         run = [self.scopes[i] for i in cluster.run]
         what = scope.label if scope.kind == "block" else ("" if scope.kind == "group" else scope.kind)
         label = labels.html(_span(run), _cost(run), aside=_times(what, len(run)), frame=True)
-        return {**CLUSTER, **CLUSTER_STYLE.get(scope.kind, {}), "label": label,
-                "tooltip": _where(scope.path, scope.at)}
+        return {**CLUSTER, **CLUSTER_STYLE.get(scope.kind, {}), "label": label, "tooltip": _where(scope.path, scope.at)}
 
     # ---- boxes ------------------------------------------------------------------------------------
 
@@ -132,15 +169,23 @@ class _Writer:
         if box.scope is not None:
             return self.folded([self.scopes[i] for i in box.run])
         if self.incomplete:
-            return {"label": labels.html("errors", "not analysed further"), "shape": "octagon", "color": ERROR,
-                    "fontcolor": ERROR, "fillcolor": "#fdecef"}
+            return {
+                "label": labels.html("errors", "not analysed further"),
+                "shape": "octagon",
+                "color": ERROR,
+                "fontcolor": ERROR,
+                "fillcolor": "#fdecef",
+            }
         return {"label": labels.html(box.output or "output"), "shape": "oval", "fillcolor": "#ffffff"}
 
     def layer(self, layer: Layer, path: str) -> dict[str, str]:
-        name = layer.name[len(path) + 1:] if path and layer.name.startswith(path + ".") else layer.name
+        name = layer.name[len(path) + 1 :] if path and layer.name.startswith(path + ".") else layer.name
         shown = "" if name == layer.op or name.rpartition(".")[2].isdigit() or not OPS[layer.op].module else name
-        attrs = {"label": labels.html(layer.label, labels.join(shown, labels.cost(layer.params, layer.macs))),
-                 "fillcolor": labels.fill(layer.op), "tooltip": _where(layer.name, layer.at)}
+        attrs = {
+            "label": labels.html(layer.label, labels.join(shown, labels.cost(layer.params, layer.macs))),
+            "fillcolor": labels.fill(layer.op),
+            "tooltip": _where(layer.name, layer.at),
+        }
         return {**attrs, **OP_STYLE.get(layer.op, {})}
 
     def folded(self, run: list[ScopeSummary]) -> dict[str, str]:
@@ -148,8 +193,11 @@ class _Writer:
         contents = self.contents(scope)
         title = _times(scope.label if scope.kind == "block" else _span(run), len(run))
         line = labels.join(_span(run) if scope.kind == "block" else "", contents, _cost(run))
-        return {"label": labels.html(title, line), "tooltip": _where(scope.path, scope.at),
-                "fillcolor": labels.FOLD_FILL.get(scope.kind, labels.FOLD_FILL["group"])}
+        return {
+            "label": labels.html(title, line),
+            "tooltip": _where(scope.path, scope.at),
+            "fillcolor": labels.FOLD_FILL.get(scope.kind, labels.FOLD_FILL["group"]),
+        }
 
     def contents(self, scope: ScopeSummary) -> str:
         """What a folded scope holds: `Bottleneck x 36`; a group without blocks: `12 layers`."""

@@ -22,8 +22,14 @@ class DotMissing(Exception):
     """graphviz's `dot` program is not on PATH (or the graphviz Python package is not installed)."""
 
 
-def render(report: Report, path: str | os.PathLike, depth: int | str | None = None, rankdir: str = "TB",
-           collapse_repeats: bool = True, incomplete: str | None = None) -> str | None:
+def render(
+    report: Report,
+    path: str | os.PathLike,
+    depth: int | str | None = None,
+    rankdir: str = "TB",
+    collapse_repeats: bool = True,
+    incomplete: str | None = None,
+) -> str | None:
     """Write the diagram to `path` in the format its suffix names (.svg, .png, .pdf, .dot); `incomplete`, for
     the report of a spec with errors (netspec.api.analyse_partial), is said under the title.
 
@@ -35,9 +41,12 @@ def render(report: Report, path: str | os.PathLike, depth: int | str | None = No
     fmt = output_format(path)
     drawing = _view(report, depth, rankdir, collapse_repeats)
     if fmt in RENDERED and drawing.boxes() > MAX_BOXES:
-        raise _error(f"the diagram has {drawing.boxes():,} boxes; graphviz's `dot` needs minutes to lay out more "
-                     f"than {MAX_BOXES:,}", "fold more of it (--depth N, or keep repeats collapsed), or write "
-                     "the .dot source and run `dot` on it yourself")
+        raise _error(
+            f"the diagram has {drawing.boxes():,} boxes; graphviz's `dot` needs minutes to lay out more "
+            f"than {MAX_BOXES:,}",
+            "fold more of it (--depth N, or keep repeats collapsed), or write "
+            "the .dot source and run `dot` on it yourself",
+        )
     try:
         source = emit(drawing, rankdir, incomplete)
     except ImportError:
@@ -64,18 +73,23 @@ def write_source(source: str, path: Path, inputs=()) -> str | None:
     except DotMissing:
         fallback = path.with_suffix(".dot")
         if os.path.lexists(fallback):
-            raise _error(f"graphviz's `dot` program is not installed, so {shown(path)} cannot be drawn, and "
-                         f"{shown(fallback)} already exists", f"`{INSTALL}`, or write the source with -o "
-                         f"{shown(fallback)} (which replaces it) or another .dot name") from None
+            raise _error(
+                f"graphviz's `dot` program is not installed, so {shown(path)} cannot be drawn, and "
+                f"{shown(fallback)} already exists",
+                f"`{INSTALL}`, or write the source with -o {shown(fallback)} (which replaces it) or another .dot name",
+            ) from None
         write(fallback, source.encode(), inputs)
-        return (f"note: graphviz's `dot` program is not installed, so {shown(fallback)} was written instead of "
-                f"{shown(path)}; `{INSTALL}`, then `dot -T{fmt} {shown(fallback)} -o {shown(path)}`")
+        return (
+            f"note: graphviz's `dot` program is not installed, so {shown(fallback)} was written instead of "
+            f"{shown(path)}; `{INSTALL}`, then `dot -T{fmt} {shown(fallback)} -o {shown(path)}`"
+        )
     write(path, data, inputs)
     return None
 
 
-def svg(report: Report, depth: int | str | None = None, rankdir: str = "TB", collapse_repeats: bool = True
-        ) -> str | None:
+def svg(
+    report: Report, depth: int | str | None = None, rankdir: str = "TB", collapse_repeats: bool = True
+) -> str | None:
     """The diagram as SVG text; None when graphviz (the package or `dot`) is missing or it is too big for `dot`."""
     drawing = _view(report, depth, rankdir, collapse_repeats)
     if drawing.boxes() > MAX_BOXES:
@@ -97,8 +111,10 @@ def source_svg(source: str) -> str | None:
 def output_format(path: Path) -> str:
     fmt = path.suffix.lower().lstrip(".")
     if fmt not in RENDERED + SOURCE:
-        raise _error(f"cannot draw to {path}: unknown format `{path.suffix or '(no suffix)'}`",
-                     "name the output .svg, .png, .pdf or .dot")
+        raise _error(
+            f"cannot draw to {path}: unknown format `{path.suffix or '(no suffix)'}`",
+            "name the output .svg, .png, .pdf or .dot",
+        )
     return fmt
 
 
@@ -163,5 +179,7 @@ class Diagram:
         return self.source
 
     def __repr__(self) -> str:
-        return (f"Diagram({self.report.network}, depth={self.depth!r}, rankdir={self.rankdir!r}, "
-                f"collapse_repeats={self.collapse_repeats})")
+        return (
+            f"Diagram({self.report.network}, depth={self.depth!r}, rankdir={self.rankdir!r}, "
+            f"collapse_repeats={self.collapse_repeats})"
+        )

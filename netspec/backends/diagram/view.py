@@ -95,7 +95,7 @@ def _turn(layers: list[Layer], references: list[tuple[int, int]]) -> int | None:
     if len(spans) < 2 or not all(a[0] < b[0] and b[1] < a[1] for a, b in itertools.pairwise(spans)):
         return None
     start, end = spans[-1]
-    inside = [layer for layer in layers[start + 1:end] if len(layer.shape) == 3]
+    inside = [layer for layer in layers[start + 1 : end] if len(layer.shape) == 3]
     if not inside:
         return None
     lowest = min(layer.shape[1] * layer.shape[2] for layer in inside)
@@ -179,16 +179,28 @@ class _Builder:
         whose values are taken further on (U-Net's encoder stages) is drawn, so that each skip has its start."""
         inside = set(scope.layers)
         last = scope.layers[-1]
-        if any(r not in inside for i in scope.layers[:-1] for r in self.readers[i]) or \
-                last in {i for name, i in self.outputs if name}:
+        if any(r not in inside for i in scope.layers[:-1] for r in self.readers[i]) or last in {
+            i for name, i in self.outputs if name
+        }:
             return False
         return not next_layers or set(self.readers[last]) <= inside | set(next_layers)
 
     def _signature(self, scope: ScopeSummary, shapes: bool) -> tuple:
         first = scope.layers[0]
-        return (scope.kind, scope.label if scope.kind == "block" else "",
-                tuple((layer.op, layer.label, layer.scope - scope.id, tuple(i - first for i in layer.inputs),
-                       tuple(layer.shape) if shapes else ()) for layer in (self.layers[i] for i in scope.layers)))
+        return (
+            scope.kind,
+            scope.label if scope.kind == "block" else "",
+            tuple(
+                (
+                    layer.op,
+                    layer.label,
+                    layer.scope - scope.id,
+                    tuple(i - first for i in layer.inputs),
+                    tuple(layer.shape) if shapes else (),
+                )
+                for layer in (self.layers[i] for i in scope.layers)
+            ),
+        )
 
     # ---- which box draws a node -------------------------------------------------------------------
 

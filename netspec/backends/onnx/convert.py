@@ -16,8 +16,14 @@ def max_opset() -> int:
     return onnx.defs.onnx_opset_version()
 
 
-def to_onnx(module, shape: tuple[int, ...], opset: int, dynamic_batch: bool, verbose: bool = False,
-            outputs: tuple[str, ...] = (OUTPUT,)):
+def to_onnx(
+    module,
+    shape: tuple[int, ...],
+    opset: int,
+    dynamic_batch: bool,
+    verbose: bool = False,
+    outputs: tuple[str, ...] = (OUTPUT,),
+):
     """Export `module` (already in evaluation mode) for inputs [batch, *shape]; the batch axis is named `batch`;
     the graph's outputs are named `outputs` (a module returning a dict gives them in its order).
     The exporter talks a lot: the caller silences it (quiet.py) unless `verbose`."""
@@ -28,9 +34,18 @@ def to_onnx(module, shape: tuple[int, ...], opset: int, dynamic_batch: bool, ver
     dynamic = ({0: torch.export.Dim("batch")},) if dynamic_batch else None
     try:
         with torch.no_grad():
-            program = torch.onnx.export(module, (example,), dynamo=True, external_data=False,
-                                        opset_version=opset, input_names=[INPUT], output_names=list(outputs),
-                                        dynamic_shapes=dynamic, optimize=True, verbose=verbose)
+            program = torch.onnx.export(
+                module,
+                (example,),
+                dynamo=True,
+                external_data=False,
+                opset_version=opset,
+                input_names=[INPUT],
+                output_names=list(outputs),
+                dynamic_shapes=dynamic,
+                optimize=True,
+                verbose=verbose,
+            )
     except Exception as e:  # noqa: BLE001 - the exporter raises anything; _failed turns it into a diagnostic
         raise _failed(e) from None
     if program is None:  # only without dynamo=True
@@ -48,26 +63,38 @@ def check_opset(opset: int) -> None:
     """Refuse, before any work, an opset newer than the installed onnx knows."""
     newest = max_opset()
     if opset > newest:
-        raise export_error(f"ONNX opset {opset} does not exist yet for the installed onnx (it knows up to {newest})",
-                           help=_working_opsets(newest), code="onnx-opset")
+        raise export_error(
+            f"ONNX opset {opset} does not exist yet for the installed onnx (it knows up to {newest})",
+            help=_working_opsets(newest),
+            code="onnx-opset",
+        )
 
 
 def _check_honoured(model, opset: int) -> None:
     """torch falls back to its native opset when onnx's converter cannot reach the one asked for; say so."""
     got = opset_of(model)
     if got != opset:
-        raise export_error(f"the exporter cannot write this network at ONNX opset {opset} (it wrote opset {got})",
-                           help=_working_opsets(max_opset()), code="onnx-opset",
-                           notes=(f"torch exports opset {NATIVE_OPSET} natively; other opsets go through onnx's "
-                                  "version converter, which cannot convert every op of this network to that opset",))
+        raise export_error(
+            f"the exporter cannot write this network at ONNX opset {opset} (it wrote opset {got})",
+            help=_working_opsets(max_opset()),
+            code="onnx-opset",
+            notes=(
+                f"torch exports opset {NATIVE_OPSET} natively; other opsets go through onnx's "
+                "version converter, which cannot convert every op of this network to that opset",
+            ),
+        )
 
 
 def _working_opsets(newest: int) -> str:
-    return (f"use --opset {NATIVE_OPSET} to {newest} (default {DEFAULT_OPSET}); older opsets work only where "
-            "onnx's version converter can convert every op of the network")
+    return (
+        f"use --opset {NATIVE_OPSET} to {newest} (default {DEFAULT_OPSET}); older opsets work only where "
+        "onnx's version converter can convert every op of the network"
+    )
 
 
 def _failed(error: BaseException):
-    return export_error(f"torch's ONNX exporter failed: {first_line(error)}", code="onnx-export",
-                        help="run with --verbose to see the exporter's full output")
-
+    return export_error(
+        f"torch's ONNX exporter failed: {first_line(error)}",
+        code="onnx-export",
+        help="run with --verbose to see the exporter's full output",
+    )

@@ -61,26 +61,39 @@ class Result:
 
     def to_dict(self) -> dict[str, Any]:
         v = self.verification
-        return {"path": str(self.path) if self.path else None, "network": self.network, "opset": self.opset,
-                "dynamic_batch": self.dynamic_batch, "bytes": len(self.data), "nodes": self.nodes,
-                "traced": self.traced, "verified": v is not None, "max_diff": v.max_diff if v else None,
-                "tolerance": v.tolerance if v else None, "batches": list(v.batches) if v else None,
-                "seconds": {k: round(s, 3) for k, s in self.seconds.items()}}
+        return {
+            "path": str(self.path) if self.path else None,
+            "network": self.network,
+            "opset": self.opset,
+            "dynamic_batch": self.dynamic_batch,
+            "bytes": len(self.data),
+            "nodes": self.nodes,
+            "traced": self.traced,
+            "verified": v is not None,
+            "max_diff": v.max_diff if v else None,
+            "tolerance": v.tolerance if v else None,
+            "batches": list(v.batches) if v else None,
+            "seconds": {k: round(s, 3) for k, s in self.seconds.items()},
+        }
 
     def __str__(self) -> str:
         from netspec.files import shown
 
         where = f"wrote {shown(self.path)} ({_size(len(self.data))})" if self.path else "exported"
         batch = "dynamic" if self.dynamic_batch else "1"
-        checked = f"verified: onnx checker passed; {self.verification}" if self.verification else \
-            "not verified (--no-verify)"
+        checked = (
+            f"verified: onnx checker passed; {self.verification}" if self.verification else "not verified (--no-verify)"
+        )
         times = ", ".join(f"{stage} {s:.1f} s" for stage, s in self.seconds.items())
-        return (f"{where}: {self.network}, opset {self.opset}, batch {batch}, {self.nodes} ONNX nodes, "
-                f"{self.traced} traced to the spec\n{checked}\ntime: {times}")
+        return (
+            f"{where}: {self.network}, opset {self.opset}, batch {batch}, {self.nodes} ONNX nodes, "
+            f"{self.traced} traced to the spec\n{checked}\ntime: {times}"
+        )
 
 
-def export(graph: Graph, weights: Weights = None, options: Options = Options(),
-           on_stage: OnStage | None = None) -> Result:
+def export(
+    graph: Graph, weights: Weights = None, options: Options = Options(), on_stage: OnStage | None = None
+) -> Result:
     """Build the graph's nn.Module through the torch backend (weights loaded, or seeded), then export it."""
     require()
     convert.check_opset(options.opset)
@@ -101,8 +114,14 @@ def build(graph: Graph, weights: Weights = None, max_bytes: int | str | None = N
         return build_module(graph, weights=weights, max_bytes=max_bytes)
 
 
-def export_module(module, graph: Graph, options: Options = Options(), on_stage: OnStage | None = None,
-                  weights: Weights = None, stages: _Stages | None = None) -> Result:
+def export_module(
+    module,
+    graph: Graph,
+    options: Options = Options(),
+    on_stage: OnStage | None = None,
+    weights: Weights = None,
+    stages: _Stages | None = None,
+) -> Result:
     """Export an nn.Module whose submodule paths are the graph's node paths, trace it to the spec, verify it."""
     require()
     stages = stages or _Stages(on_stage)
@@ -114,16 +133,24 @@ def export_module(module, graph: Graph, options: Options = Options(), on_stage: 
             traced = trace.annotate(model, graph, metadata(graph, options, weights))
             data = model.SerializeToString()
         checked = _verify(data, module, shape, options, stages) if options.verify else None
-    return Result(model, data, graph.name, options.opset, options.dynamic_batch, len(model.graph.node), traced,
-                  checked, stages.seconds)
+    return Result(
+        model,
+        data,
+        graph.name,
+        options.opset,
+        options.dynamic_batch,
+        len(model.graph.node),
+        traced,
+        checked,
+        stages.seconds,
+    )
 
 
 def _to_onnx(module, shape: tuple[int, ...], options: Options, outputs: tuple[str, ...]):
     """The exported model, with every node's module path even where onnx's version converter dropped them."""
     model = convert.to_onnx(module, shape, options.opset, options.dynamic_batch, options.verbose, outputs)
     if trace.unscoped(model) and options.opset != convert.NATIVE_OPSET:
-        native = convert.to_onnx(module, shape, convert.NATIVE_OPSET, options.dynamic_batch, options.verbose,
-                                 outputs)
+        native = convert.to_onnx(module, shape, convert.NATIVE_OPSET, options.dynamic_batch, options.verbose, outputs)
         trace.borrow_scopes(model, native)
     return model
 
@@ -151,8 +178,11 @@ def require() -> None:
 
     missing = [name for name in REQUIRED if importlib.util.find_spec(name) is None]
     if missing:
-        raise export_error(f"ONNX export needs {', '.join(missing)}, which {'is' if len(missing) == 1 else 'are'} "
-                           "not installed", help="pip install 'netspec[onnx]'", code="onnx-missing")
+        raise export_error(
+            f"ONNX export needs {', '.join(missing)}, which {'is' if len(missing) == 1 else 'are'} not installed",
+            help="pip install 'netspec[onnx]'",
+            code="onnx-missing",
+        )
 
 
 def metadata(graph: Graph, options: Options, weights: Weights) -> dict[str, str]:
@@ -162,10 +192,15 @@ def metadata(graph: Graph, options: Options, weights: Weights) -> dict[str, str]
     from netspec import __version__
 
     batch = "batch" if options.dynamic_batch else 1
-    return {"netspec.version": __version__, "netspec.network": graph.name, "netspec.source": graph.file,
-            "netspec.params": json.dumps(graph.params, sort_keys=True, default=str),
-            "netspec.input": json.dumps([batch, *graph.input.out_shape]), "netspec.weights": _weights_label(weights),
-            "netspec.exporter": f"torch {torch.__version__} (dynamo), opset {options.opset}"}
+    return {
+        "netspec.version": __version__,
+        "netspec.network": graph.name,
+        "netspec.source": graph.file,
+        "netspec.params": json.dumps(graph.params, sort_keys=True, default=str),
+        "netspec.input": json.dumps([batch, *graph.input.out_shape]),
+        "netspec.weights": _weights_label(weights),
+        "netspec.exporter": f"torch {torch.__version__} (dynamo), opset {options.opset}",
+    }
 
 
 def _weights_label(weights: Weights) -> str:
@@ -200,4 +235,3 @@ class _Stages:
             yield
         finally:
             self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - start
-

@@ -65,8 +65,9 @@ def borrow_scopes(model, donor) -> None:
         for prop in (p for p in n.metadata_props if p.key == NAME_SCOPES):
             scopes[(n.op_type, "name", n.name)] = scopes[(n.op_type, "output", tuple(n.output))] = prop.value
     for node in model.graph.node:
-        found = scopes.get((node.op_type, "name", node.name)) or \
-            scopes.get((node.op_type, "output", tuple(node.output)))
+        found = scopes.get((node.op_type, "name", node.name)) or scopes.get(
+            (node.op_type, "output", tuple(node.output))
+        )
         if found is not None and _module_paths(node) is None:
             _set_props(node, {NAME_SCOPES: found})
 

@@ -33,12 +33,16 @@ def check(model) -> None:
     try:
         onnx.checker.check_model(model, full_check=True)
     except (onnx.checker.ValidationError, onnx.shape_inference.InferenceError) as e:
-        raise export_error(f"the exported model fails onnx's checker: {first_line(e)}", code="onnx-check",
-                           help="this is a bug in netspec or the exporter; please report it with the spec") from None
+        raise export_error(
+            f"the exported model fails onnx's checker: {first_line(e)}",
+            code="onnx-check",
+            help="this is a bug in netspec or the exporter; please report it with the spec",
+        ) from None
 
 
-def compare(data: bytes, module, shape: tuple[int, ...], batches: tuple[int, ...],
-            tolerance: float = TOLERANCE) -> Verification:
+def compare(
+    data: bytes, module, shape: tuple[int, ...], batches: tuple[int, ...], tolerance: float = TOLERANCE
+) -> Verification:
     """Run the serialised model in onnxruntime and `module` in PyTorch on one seeded random input per batch size."""
     session = _session(data)
     worst = 0.0
@@ -70,8 +74,11 @@ def _session(data: bytes):
     try:
         return onnxruntime.InferenceSession(data, options, providers=["CPUExecutionProvider"])
     except Exception as e:  # noqa: BLE001 - onnxruntime's own exception types are not importable by name
-        raise export_error(f"onnxruntime cannot load the exported model: {first_line(e)}", code="onnx-runtime",
-                           help="an opset newer than the installed onnxruntime supports? try --opset 20") from None
+        raise export_error(
+            f"onnxruntime cannot load the exported model: {first_line(e)}",
+            code="onnx-runtime",
+            help="an opset newer than the installed onnxruntime supports? try --opset 20",
+        ) from None
 
 
 def _random_input(batch: int, shape: tuple[int, ...]):
@@ -93,20 +100,24 @@ def _max_diff(session, module, x) -> float:
     try:
         got = session.run(None, {INPUT: x.numpy()})
     except Exception as e:  # noqa: BLE001 - onnxruntime's own exception types are not importable by name
-        raise export_error(f"onnxruntime failed to run the exported model: {first_line(e)}",
-                           code="onnx-runtime") from None
+        raise export_error(
+            f"onnxruntime failed to run the exported model: {first_line(e)}", code="onnx-runtime"
+        ) from None
     if len(got) != len(expected):
         raise export_error(f"onnxruntime gives {len(got)} outputs, PyTorch {len(expected)}", code="onnx-verify")
     diffs = [0.0]
     for a, b in zip(got, expected, strict=True):
         if a.shape != b.shape:
-            raise export_error(f"onnxruntime gives an output of shape {list(a.shape)}, PyTorch {list(b.shape)}",
-                               code="onnx-verify")
+            raise export_error(
+                f"onnxruntime gives an output of shape {list(a.shape)}, PyTorch {list(b.shape)}", code="onnx-verify"
+            )
         diffs += [float(np.max(np.abs(a.astype(np.float64) - b)))] if a.size else []
     return float(np.max(diffs))  # NaN, if any, wins: the caller refuses it
 
 
 def _mismatch(diff: float, batch: int, tolerance: float):
-    return export_error(f"onnxruntime's output differs from PyTorch's by {diff:.3g} at batch size {batch} "
-                        f"(tolerance {tolerance:g})", code="onnx-verify",
-                        help="--tolerance raises the limit; --no-verify writes the file without this check")
+    return export_error(
+        f"onnxruntime's output differs from PyTorch's by {diff:.3g} at batch size {batch} (tolerance {tolerance:g})",
+        code="onnx-verify",
+        help="--tolerance raises the limit; --no-verify writes the file without this check",
+    )

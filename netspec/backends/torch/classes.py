@@ -107,8 +107,10 @@ def signature(box: Container) -> tuple:
     """The structure of a container without its numbers: equal signatures can share a class."""
     members = tuple(_member_signature(m) for m in box.members)
     local = {v: n for n, v in enumerate([*box.inputs, *(v for s in box.steps for v in s.outputs)])}
-    steps = tuple((s.member, _function_signature(s.function), tuple(local[i] for i in s.inputs), len(s.outputs))
-                  for s in box.steps)
+    steps = tuple(
+        (s.member, _function_signature(s.function), tuple(local[i] for i in s.inputs), len(s.outputs))
+        for s in box.steps
+    )
     interface = len(box.inputs), tuple(local[v] for v in box.outputs)  # instances of a class take and give alike
     return box.scope.kind, box.scope.block, box.chain, members, steps, interface
 
@@ -126,8 +128,13 @@ def _function_signature(function) -> tuple | None:
     return function and (function.name, function.template, tuple(k for k, _ in function.params))
 
 
-def plan(graph: Graph, root: Container, record: Recorder, names: Namespace,
-         variants: dict[str, tuple[Graph, Container]] | None = None) -> Plan:
+def plan(
+    graph: Graph,
+    root: Container,
+    record: Recorder,
+    names: Namespace,
+    variants: dict[str, tuple[Graph, Container]] | None = None,
+) -> Plan:
     """Group containers into classes, name them, and find each class's parameters.
 
     `variants`: network parameter -> the network elaborated with it changed, and its module tree. The network's
@@ -234,8 +241,11 @@ def _variant_suffix(cls: ClassDef, model: ClassDef) -> str:
     """What this variant has that the first one lacks: `Basic` -> `BasicDownsample`."""
     have = {m.name for m in model.first.members} | {s.node.path.rsplit(".", 1)[-1] for s in model.first.steps}
     extra = [m.name for m in cls.first.members if m.name not in have and not m.name.isdigit()]
-    extra += [s.node.path.rsplit(".", 1)[-1] for s in cls.first.steps if s.function and
-              s.node.path.rsplit(".", 1)[-1] not in have]
+    extra += [
+        s.node.path.rsplit(".", 1)[-1]
+        for s in cls.first.steps
+        if s.function and s.node.path.rsplit(".", 1)[-1] not in have
+    ]
     return camel("_".join(dict.fromkeys(extra))) or "Variant"
 
 

@@ -49,4 +49,3 @@ class StochasticDepth(nn.Module):
         if survival_rate > 0.0:
             noise.div_(survival_rate)
         return x * noise
-

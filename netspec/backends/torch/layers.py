@@ -86,15 +86,24 @@ class Parameter:
 
 Emission = Construct | Function | Parameter
 
-KAIMING = Init("kaiming_init", "He init for ReLU networks (fan_out, as torchvision's ResNet); zero bias.",
-               (("kaiming_normal_", "weight", (("mode", "fan_out"), ("nonlinearity", "relu"))),
-                ("zeros_", "bias", ())))
-XAVIER = Init("xavier_init", "Glorot uniform init of the weight; zero bias.",
-              (("xavier_uniform_", "weight", ()), ("zeros_", "bias", ())))
-ZEROS = Init("zeros_init", "All weights and the bias start at zero.",
-             (("zeros_", "weight", ()), ("zeros_", "bias", ())))
-ZERO_GAMMA = Init("zero_gamma_init", "The batchnorm scale starts at 0: a residual branch starts as the identity.",
-                  (("zeros_", "weight", ()),))
+KAIMING = Init(
+    "kaiming_init",
+    "He init for ReLU networks (fan_out, as torchvision's ResNet); zero bias.",
+    (("kaiming_normal_", "weight", (("mode", "fan_out"), ("nonlinearity", "relu"))), ("zeros_", "bias", ())),
+)
+XAVIER = Init(
+    "xavier_init",
+    "Glorot uniform init of the weight; zero bias.",
+    (("xavier_uniform_", "weight", ()), ("zeros_", "bias", ())),
+)
+ZEROS = Init(
+    "zeros_init", "All weights and the bias start at zero.", (("zeros_", "weight", ()), ("zeros_", "bias", ()))
+)
+ZERO_GAMMA = Init(
+    "zero_gamma_init",
+    "The batchnorm scale starts at 0: a residual branch starts as the identity.",
+    (("zeros_", "weight", ()),),
+)
 INITS = {"default": None, "kaiming": KAIMING, "xavier": XAVIER, "zeros": ZEROS}
 
 
@@ -131,17 +140,27 @@ def _image(site: Site) -> bool:
 def conv(site: Site) -> Construct:
     a = site.attrs
     padding = a.padding if isinstance(a.padding, str) else _side(a.padding)
-    kwargs = (Arg("stride", _side(a.stride), 1), Arg("padding", padding, 0), Arg("dilation", _side(a.dilation), 1),
-              Arg("groups", a.groups, 1), Arg("bias", a.bias, True))
+    kwargs = (
+        Arg("stride", _side(a.stride), 1),
+        Arg("padding", padding, 0),
+        Arg("dilation", _side(a.dilation), 1),
+        Arg("groups", a.groups, 1),
+        Arg("bias", a.bias, True),
+    )
     args = (Arg("in_channels", site.shapes[0][0]), Arg("out_channels", a.out), Arg("kernel_size", _side(a.kernel)))
     return Construct("Conv2d", args, kwargs, INITS[a.init])
 
 
 def convtranspose(site: Site) -> Construct:
     a = site.attrs
-    kwargs = (Arg("stride", _side(a.stride), 1), Arg("padding", _side(a.padding), 0),
-              Arg("output_padding", _side(a.output_padding), 0), Arg("groups", a.groups, 1),
-              Arg("bias", a.bias, True), Arg("dilation", _side(a.dilation), 1))
+    kwargs = (
+        Arg("stride", _side(a.stride), 1),
+        Arg("padding", _side(a.padding), 0),
+        Arg("output_padding", _side(a.output_padding), 0),
+        Arg("groups", a.groups, 1),
+        Arg("bias", a.bias, True),
+        Arg("dilation", _side(a.dilation), 1),
+    )
     args = (Arg("in_channels", site.shapes[0][0]), Arg("out_channels", a.out), Arg("kernel_size", _side(a.kernel)))
     return Construct("ConvTranspose2d", args, kwargs, INITS[a.init])
 
@@ -179,8 +198,12 @@ def groupnorm(site: Site) -> Construct:
 
 def instancenorm(site: Site) -> Construct:
     a = site.attrs
-    kwargs = (Arg("eps", a.eps, 1e-5), Arg("momentum", a.momentum, 0.1), Arg("affine", a.affine, False),
-              Arg("track_running_stats", a.track_running_stats, False))
+    kwargs = (
+        Arg("eps", a.eps, 1e-5),
+        Arg("momentum", a.momentum, 0.1),
+        Arg("affine", a.affine, False),
+        Arg("track_running_stats", a.track_running_stats, False),
+    )
     return Construct("InstanceNorm2d", (Arg("num_features", site.shapes[0][0]),), kwargs)
 
 
@@ -194,15 +217,23 @@ def layerscale(site: Site) -> Parameter:
 
 def maxpool(site: Site) -> Construct:
     a = site.attrs
-    kwargs = (_stride(a), Arg("padding", _side(a.padding), 0), Arg("dilation", _side(a.dilation), 1),
-              Arg("ceil_mode", a.ceil_mode, False))
+    kwargs = (
+        _stride(a),
+        Arg("padding", _side(a.padding), 0),
+        Arg("dilation", _side(a.dilation), 1),
+        Arg("ceil_mode", a.ceil_mode, False),
+    )
     return Construct("MaxPool2d", (Arg("kernel_size", _side(a.kernel)),), kwargs)
 
 
 def avgpool(site: Site) -> Construct:
     a = site.attrs
-    kwargs = (_stride(a), Arg("padding", _side(a.padding), 0), Arg("ceil_mode", a.ceil_mode, False),
-              Arg("count_include_pad", a.count_include_pad, True))
+    kwargs = (
+        _stride(a),
+        Arg("padding", _side(a.padding), 0),
+        Arg("ceil_mode", a.ceil_mode, False),
+        Arg("count_include_pad", a.count_include_pad, True),
+    )
     return Construct("AvgPool2d", (Arg("kernel_size", _side(a.kernel)),), kwargs)
 
 
@@ -229,8 +260,12 @@ def _scale(scale) -> float | tuple[float, float] | None:
 def upsample(site: Site) -> Construct:
     a = site.attrs
     size = None if a.size is None else _side(a.size)
-    kwargs = (Arg("size", size, None), Arg("scale_factor", _scale(a.scale), None), Arg("mode", a.mode, "nearest"),
-              Arg("align_corners", a.align_corners, None))
+    kwargs = (
+        Arg("size", size, None),
+        Arg("scale_factor", _scale(a.scale), None),
+        Arg("mode", a.mode, "nearest"),
+        Arg("align_corners", a.align_corners, None),
+    )
     return Construct("Upsample", (), kwargs)
 
 
@@ -338,16 +373,23 @@ def chunk(site: Site) -> Function:
 
 
 def channel_shuffle(site: Site) -> Function:
-    return Function("channel_shuffle", "{0}.unflatten(1, ({groups}, -1)).transpose(1, 2).flatten(1, 2)",
-                    (("groups", site.attrs.groups),))
+    return Function(
+        "channel_shuffle",
+        "{0}.unflatten(1, ({groups}, -1)).transpose(1, 2).flatten(1, 2)",
+        (("groups", site.attrs.groups),),
+    )
 
 
 def interpolate(site: Site) -> Function:
     """F.interpolate with only the keywords given: `F.interpolate(x, scale_factor=2, mode='bilinear')`, or
     `F.interpolate(x, size=ref.shape[-2:], ...)` for `like=@ref`."""
     a = site.attrs
-    given = (("size", None if a.size is None else _side(a.size)), ("scale_factor", _scale(a.scale)),
-             ("mode", a.mode), ("align_corners", a.align_corners))
+    given = (
+        ("size", None if a.size is None else _side(a.size)),
+        ("scale_factor", _scale(a.scale)),
+        ("mode", a.mode),
+        ("align_corners", a.align_corners),
+    )
     params = tuple((k, v) for k, v in given if v is not None)
     keywords = "".join(f", {k}={{{k}}}" for k, _ in params)
     if a.like is not None:  # the size of another input, read at run time: the model works at any input size
@@ -362,8 +404,12 @@ def concat(site: Site) -> Function:
 
 def pad(site: Site) -> Function:
     a = site.attrs
-    return Function("pad_channels", "F.pad({0}[:, :, ::{stride}, ::{stride}], (0, 0, 0, 0, {front}, {back}))",
-                    (("stride", a.stride), ("front", a.front), ("back", a.back)), imports=("F",))
+    return Function(
+        "pad_channels",
+        "F.pad({0}[:, :, ::{stride}, ::{stride}], (0, 0, 0, 0, {front}, {back}))",
+        (("stride", a.stride), ("front", a.front), ("back", a.back)),
+        imports=("F",),
+    )
 
 
 __all__ = ["Arg", "Construct", "Emission", "Function", "Init", "Parameter", "Site", "emit", "emitter"]

@@ -21,9 +21,25 @@ from netspec.ir import Graph, Node, Scope
 # Ops whose output is (or may be) their input itself, or a view of it.
 ALIASES = frozenset({"identity", "dropout", "flatten"})
 # Ops that do not keep their output for the backward pass: an in-place activation may overwrite it.
-OVERWRITABLE = frozenset({"conv", "linear", "batchnorm", "maxpool", "avgpool", "adaptive_avgpool",
-                          "adaptive_maxpool", "global_avgpool", "global_maxpool", "lrn", "add", "concat", "pad",
-                          "layernorm", "layernorm2d"})
+OVERWRITABLE = frozenset(
+    {
+        "conv",
+        "linear",
+        "batchnorm",
+        "maxpool",
+        "avgpool",
+        "adaptive_avgpool",
+        "adaptive_maxpool",
+        "global_avgpool",
+        "global_maxpool",
+        "lrn",
+        "add",
+        "concat",
+        "pad",
+        "layernorm",
+        "layernorm2d",
+    }
+)
 
 
 class LayoutError(Exception):
@@ -163,7 +179,7 @@ def _place(node: Node, owning: list[Scope], containers: dict[int, Container]) ->
 
 def _relative(parent: str, path: str) -> str:
     prefix = f"{parent}." if parent else ""
-    name = path[len(prefix):]
+    name = path[len(prefix) :]
     if not path.startswith(prefix) or not name or "." in name:
         raise LayoutError(f"`{path}` is not a direct member of `{parent or 'the network'}`")
     return name
@@ -199,8 +215,11 @@ def _finish(graph: Graph, box: Container, reads: _Reads) -> None:
 
 def _span(box: Container) -> None:
     """The container's node ids, checked contiguous: its forward runs as one step of its parent's."""
-    ids = [i for item in box.items for i in ((item.first, item.last) if isinstance(item, Container) else
-                                                (item.id, item.id))]
+    ids = [
+        i
+        for item in box.items
+        for i in ((item.first, item.last) if isinstance(item, Container) else (item.id, item.id))
+    ]
     box.first, box.last = min(ids), max(ids)
     count = sum(item.last - item.first + 1 if isinstance(item, Container) else 1 for item in box.items)
     if count != box.last - box.first + 1 and not box.is_root:
@@ -226,8 +245,9 @@ def _outputs(box: Container, reads: _Reads) -> tuple[int, ...]:
 def _add_step(graph: Graph, box: Container, item: Node | Container, reads: _Reads) -> None:
     if isinstance(item, Container):
         box.members.append(item)
-        box.steps.append(Step(graph.nodes[item.output], item.inputs, member=item.name, span=item.scope.span,
-                              outputs=item.outputs))
+        box.steps.append(
+            Step(graph.nodes[item.output], item.inputs, member=item.name, span=item.scope.span, outputs=item.outputs)
+        )
         return
     site = Site(item.attrs, tuple(graph.in_shapes(item)), item.out_shape, _inplace_ok(graph, item, reads.users))
     made = emit(item.op, site)
@@ -248,8 +268,7 @@ def _inplace_ok(graph: Graph, node: Node, users: dict[int, list[int]]) -> bool:
     value = node.inputs[0]
     while value != 0 and value not in kept and len(users[value]) == 1 and graph.nodes[value].op in ALIASES:
         value = graph.nodes[value].inputs[0]
-    return (value != 0 and value not in kept and len(users[value]) == 1
-            and graph.nodes[value].op in OVERWRITABLE)
+    return value != 0 and value not in kept and len(users[value]) == 1 and graph.nodes[value].op in OVERWRITABLE
 
 
 def _verify(box: Container) -> None:
@@ -259,8 +278,10 @@ def _verify(box: Container) -> None:
     for step in box.steps:
         missing = [i for i in step.inputs if i not in known]
         if missing:
-            raise LayoutError(f"`{box.path or 'the network'}`: step for node {step.node.id} reads {missing}, "
-                              "which is not computed before it in this container")
+            raise LayoutError(
+                f"`{box.path or 'the network'}`: step for node {step.node.id} reads {missing}, "
+                "which is not computed before it in this container"
+            )
         known.update(step.outputs)
     if not known.issuperset(box.outputs):
         raise LayoutError(f"`{box.path or 'the network'}` returns values it does not compute")

@@ -64,8 +64,13 @@ def camel(name: str) -> str:
 
 def safe_attribute(name: str) -> bool:
     """`self.<name>` is valid Python and names exactly this member (else: add_module / getattr)."""
-    return (name.isascii() and name.isidentifier() and not keyword.iskeyword(name) and not name.startswith("_")
-            and name not in MODULE_ATTRIBUTES)
+    return (
+        name.isascii()
+        and name.isidentifier()
+        and not keyword.iskeyword(name)
+        and not name.startswith("_")
+        and name not in MODULE_ATTRIBUTES
+    )
 
 
 def attribute(owner: str, name: str) -> str:

@@ -81,8 +81,11 @@ def indexed(box: Container) -> bool:
     A number must be the member's position among the modules, as nn.Sequential indexes them."""
     modules = [m for m in box.members if not (isinstance(m, Leaf) and m.parameter)]
     numbered = [(n, m.name) for n, m in enumerate(modules) if m.name.isdigit()]
-    return (bool(numbered) and all(name == str(n) for n, name in numbered)
-            and not any(m.name in SEQUENTIAL_ATTRIBUTES for m in modules))
+    return (
+        bool(numbered)
+        and all(name == str(n) for n, name in numbered)
+        and not any(m.name in SEQUENTIAL_ATTRIBUTES for m in modules)
+    )
 
 
 def _same(a: Any, b: Any) -> bool:
@@ -120,8 +123,9 @@ class Variables:
         if node in self.outputs:
             return self.outputs[node]
         around = f"{self.box.path}.".startswith  # the container itself and those around it end elsewhere
-        scope = next((c.name for c in self.owners.get(node, []) if not around(f"{c.path}.") and not c.name.isdigit()),
-                     None)
+        scope = next(
+            (c.name for c in self.owners.get(node, []) if not around(f"{c.path}.") and not c.name.isdigit()), None
+        )
         path = self.graph.nodes[node].path.rsplit(".", 1)[-1]
         return scope or ("network_input" if node == 0 else path if path.isidentifier() else self.graph.nodes[node].op)
 
@@ -360,8 +364,9 @@ class Generator:
     def leaf(self, c: Construct | Parameter, slots) -> Call:
         if isinstance(c, Parameter):
             shape = ", ".join([slots.value(c.shape[0], "channels"), *map(str, c.shape[1:])])
-            return Call("nn.Parameter(", (f"torch.full(({shape}{',' * (len(c.shape) == 1)}), "
-                                          f"{slots.value(c.value, 'init')})",))
+            return Call(
+                "nn.Parameter(", (f"torch.full(({shape}{',' * (len(c.shape) == 1)}), {slots.value(c.value, 'init')})",)
+            )
         args = [slots.value(a.value, a.name) for a in c.args]
         args += [f"{a.name}={code}" for a in c.kwargs if (code := slots.kwarg(a)) is not None]
         if c.custom:
@@ -396,8 +401,10 @@ class Generator:
         if text != "?" or d != 0 or nodes[0].op != "concat":
             return text
         graphs = [row.graph for row in cls.rows]
-        parts = [self._dim(cls, [g.nodes[node.inputs[i]] for g, node in zip(graphs, nodes, strict=True)], 0)
-                 for i in range(len(nodes[0].inputs))]
+        parts = [
+            self._dim(cls, [g.nodes[node.inputs[i]] for g, node in zip(graphs, nodes, strict=True)], 0)
+            for i in range(len(nodes[0].inputs))
+        ]
         return "?" if "?" in parts else " + ".join(parts)
 
     def _docstring(self, cls: ClassDef) -> tuple[str, ...]:
@@ -423,8 +430,11 @@ class Generator:
             shown = "outputs " + ", ".join(f"{name} {fmt_shape(g.nodes[i].shape)}" for name, i in outputs(g))
         else:
             shown = f"output {fmt_shape(g.output.shape)}"
-        return (comment(f"network {g.name}({args}) from {_basename(g.file)}."),
-                comment(f"Input {fmt_shape(g.input.shape)} -> {shown}, {params:,} parameters."))
+        return (
+            comment(f"network {g.name}({args}) from {_basename(g.file)}."),
+            comment(f"Input {fmt_shape(g.input.shape)} -> {shown}, {params:,} parameters."),
+        )
+
 
 @functools.cache
 def _custom_source() -> dict[str, str]:

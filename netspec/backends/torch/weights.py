@@ -20,11 +20,20 @@ SHOWN = 12  # keys listed per kind before "... and N more"
 class WeightsError(NetspecError):
     """Weights whose keys or shapes do not fit the spec: the missing, unexpected and mis-shaped keys."""
 
-    def __init__(self, network: str, missing: list[str], unexpected: list[str],
-                 misshaped: list[tuple[str, tuple | str, tuple]], where: dict[str, str] | None = None):
+    def __init__(
+        self,
+        network: str,
+        missing: list[str],
+        unexpected: list[str],
+        misshaped: list[tuple[str, tuple | str, tuple]],
+        where: dict[str, str] | None = None,
+    ):
         self.missing, self.unexpected, self.misshaped = missing, unexpected, misshaped
-        counts = [f"{len(keys)} {kind}" for keys, kind in
-                  ((missing, "missing"), (unexpected, "unexpected"), (misshaped, "mis-shaped")) if keys]
+        counts = [
+            f"{len(keys)} {kind}"
+            for keys, kind in ((missing, "missing"), (unexpected, "unexpected"), (misshaped, "mis-shaped"))
+            if keys
+        ]
         notes = []
         if missing:
             notes.append("missing (the spec has them, the weights do not): " + _listed(missing))
@@ -33,10 +42,14 @@ class WeightsError(NetspecError):
         if misshaped:
             shapes = [_misshaped(k, got, want, where or {}) for k, got, want in misshaped]
             notes.append("mis-shaped: " + _listed(shapes, "; "))
-        diagnostic = Diagnostic("error", f"the weights do not fit `{network}`: {', '.join(counts)} keys", None,
-                                notes=tuple(notes),
-                                help="weights load by name and shape: build the spec with the parameters the "
-                                     "weights were trained with (e.g. classes), or fix the layer names")
+        diagnostic = Diagnostic(
+            "error",
+            f"the weights do not fit `{network}`: {', '.join(counts)} keys",
+            None,
+            notes=tuple(notes),
+            help="weights load by name and shape: build the spec with the parameters the "
+            "weights were trained with (e.g. classes), or fix the layer names",
+        )
         super().__init__([diagnostic])
 
     def __str__(self) -> str:
@@ -62,8 +75,16 @@ def read_weights(weights) -> dict[str, torch.Tensor]:
     if isinstance(weights, (str, os.PathLike)):
         path, weights = weights, _load(Path(weights))
         if not isinstance(weights, Mapping):
-            raise NetspecError([Diagnostic("error", f"{shown(path)} holds {_kind(weights)}, not a state_dict", None,
-                                           help="save weights with torch.save(model.state_dict(), path)")])
+            raise NetspecError(
+                [
+                    Diagnostic(
+                        "error",
+                        f"{shown(path)} holds {_kind(weights)}, not a state_dict",
+                        None,
+                        help="save weights with torch.save(model.state_dict(), path)",
+                    )
+                ]
+            )
     if isinstance(weights, nn.Module):
         weights = weights.state_dict()
     if not isinstance(weights, Mapping):
@@ -86,15 +107,19 @@ def _load(path: Path):
         reason = next((line.strip() for line in str(e).splitlines() if line.strip()), type(e).__name__)
         if isinstance(e, pickle.UnpicklingError):  # torch's text suggests weights_only=False: not for netspec
             reason = "torch.load(weights_only=True) cannot read it: not a torch.save file, or not only tensors"
-        diagnostic = Diagnostic("error", f"cannot read weights from {path}: {reason[:200]}", None,
-                                help="weights are a state_dict saved with torch.save(model.state_dict(), path)")
+        diagnostic = Diagnostic(
+            "error",
+            f"cannot read weights from {path}: {reason[:200]}",
+            None,
+            help="weights are a state_dict saved with torch.save(model.state_dict(), path)",
+        )
         raise NetspecError([diagnostic]) from None
 
 
 def _unwrap_ddp(state: dict) -> dict:
     """DistributedDataParallel saves `module.` before every key; take it off."""
     if state and all(isinstance(k, str) and k.startswith("module.") for k in state):
-        return {k[len("module."):]: v for k, v in state.items()}
+        return {k[len("module.") :]: v for k, v in state.items()}
     return state
 
 
@@ -103,8 +128,11 @@ def check_weights(module: nn.Module, state: Mapping, graph: Graph | None = None)
     expected = module.state_dict()
     missing = [k for k in expected if k not in state]
     unexpected = [str(k) for k in state if k not in expected]
-    misshaped = [(k, _shape(state[k], expected[k]), tuple(expected[k].shape)) for k in expected
-                 if k in state and _shape(state[k], expected[k]) != tuple(expected[k].shape)]
+    misshaped = [
+        (k, _shape(state[k], expected[k]), tuple(expected[k].shape))
+        for k in expected
+        if k in state and _shape(state[k], expected[k]) != tuple(expected[k].shape)
+    ]
     if missing or unexpected or misshaped:
         name = graph.name if graph is not None else type(module).__name__
         raise WeightsError(name, missing, unexpected, misshaped, _locations(graph))

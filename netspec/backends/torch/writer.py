@@ -91,8 +91,9 @@ class Writer:
         if not paragraphs and len(INDENT * self.level + summary) + 6 <= WIDTH:
             self.line(f'"""{summary}"""')
             return
-        first, *rest = textwrap.wrap(summary, LINE_LENGTH - len(INDENT * self.level) - 3, break_long_words=False,
-                                     break_on_hyphens=False) or [""]  # one with many parameters may not fit
+        first, *rest = textwrap.wrap(
+            summary, LINE_LENGTH - len(INDENT * self.level) - 3, break_long_words=False, break_on_hyphens=False
+        ) or [""]  # one with many parameters may not fit
         self.line(f'"""{first}')
         for text in rest:
             self.line(text)
