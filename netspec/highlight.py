@@ -72,6 +72,11 @@ class NetspecLexer(RegexLexer):
                 rf"({IDENT})(\s*)(:)(\s*)({'|'.join(TYPES)})\b",
                 bygroups(Name.Variable, Whitespace, Punctuation, Whitespace, Keyword.Type),
             ),
+            (
+                r"(?<=[=(,\[])([ \t]*)(\{)",
+                bygroups(Whitespace, Punctuation),
+                "table",
+            ),  # a body's `{` never follows these
             (r"[ \t]+", Whitespace),
             (r"\|", Operator),
             include("expression"),
@@ -95,6 +100,12 @@ class NetspecLexer(RegexLexer):
             (IDENT, Name),
             (r"\*\*|//|==|!=|<=|>=|[-+*/%<>=]", Operator),
             (r"[()\[\],:.]", Punctuation),
+        ],
+        "table": [  # `{"b0": 1.0, ...}`: keys are strings before `:`, not labels
+            (r"\}", Punctuation, "#pop"),
+            (r'("[^"\n]*")(\s*)(:)', bygroups(String.Double, Whitespace, Punctuation)),
+            (r"(?<=[:=(,\[])(\s*)(\{)", bygroups(Whitespace, Punctuation), "#push"),
+            include("expression"),
         ],
         "string": [
             (r'[^"\n]+', String.Double),

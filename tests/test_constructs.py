@@ -134,7 +134,7 @@ def test_chunk_and_channel_shuffle_equal_torchvision():
 
 def test_stochastic_depth_trains_like_torchvisions_under_one_seed(torch_one_thread):
     """Train mode: ConvNeXt drops whole residual branches per sample at random; the same draws as torchvision."""
-    params = {"size": "tiny", "classes": 10, "sd": 0.6}
+    params = {"variant": "tiny", "classes": 10, "sd": 0.6}
     torch.manual_seed(0)
     reference = tv.build("convnext_tiny", num_classes=10, stochastic_depth_prob=0.6).train()
     model = netspec.load("specs/convnext.net", weights=reference.state_dict(), input=(3, 32, 32), **params).train()

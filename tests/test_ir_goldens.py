@@ -29,7 +29,7 @@ CASES = {
     "unet": ("unet.net", {}),
     "mobilenet_v2": ("mobilenet_v2.net", {}),
     "mnasnet0_5": ("mnasnet.net", {"alpha": 0.5}),
-    "mobilenet_v3_small": ("mobilenet_v3.net", {"arch": "small"}),
+    "mobilenet_v3_small": ("mobilenet_v3.net", {"variant": "small"}),
     "convnext_tiny": ("convnext.net", {}),
     "shufflenet_v2_x0_5": ("shufflenet_v2.net", {"width": 0.5}),
     "inception_v3": ("inception_v3.net", {}),

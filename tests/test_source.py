@@ -168,7 +168,7 @@ def _outputs(model, x):
     [
         ("alexnet.net", {}, {"classes": 7, "dropout": 0.1}),
         ("squeezenet.net", {"version": 1.1}, {"classes": 5}),  # classes is a conv's channels there, not a linear's
-        ("convnext.net", {"size": "tiny"}, {"classes": 3, "layer_scale": 0.5}),  # passed into every block
+        ("convnext.net", {"variant": "tiny"}, {"classes": 3, "layer_scale": 0.5}),  # passed into every block
         ("googlenet.net", {}, {"classes": 4}),
     ],
 )

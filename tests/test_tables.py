@@ -1,102 +1,96 @@
-"""netspec.parse.tables: the cached parser parses exactly as a freshly built one; a bad cache is never fatal."""
+"""Tables (`{"b0": 1.0, "b1": 1.1}`): values named by key, looked up, asked about and walked as Python's dicts are.
+
+Python's own evaluation of each expression is the expected value; the errors are located and list the keys."""
 
 from __future__ import annotations
 
-import pickle
-from pathlib import Path
-
 import pytest
-from lark import Lark, Token
+from test_references import _literal, _tuples
 
-from netspec.parse import tables
+from netspec.api import build
+from netspec.diagnostics import NetspecError
+from netspec.format import format_text
 
-SPECS = sorted(Path(__file__).parent.parent.glob("specs/*.net"))
-BAD = sorted(Path(__file__).parent.glob("bad/*.net"))
-BROKEN = ["network N { relu }", "network N { conv(64 3) }", "network N {", "network N { a: conv(1, 3, x=) }"]
-KEYWORDS = [
-    "network N { input [3, 8, 8]\n block: { relu() } expect: relu() in: relu() params: relu() }",
-    "network N { input [3, 8, 8] expect params == 11.7M expect layer4.rf >= 2_24 expect macs < 1.5G }",
-    "network N { input [in.channels, 2] let expect = 1 }",
-    "network N { expect 3 }",
-    "block B() { 1.5K }",
+TABLES = [
+    '{"a": 1, "b": [2, 3]}["b"]',
+    '{"a": 1, "b": 2,}["a"]',  # trailing comma
+    '{1: "x", 2: "y"}[2]',
+    '{"a": {"b": 5}}["a"]["b"]',
+    '[{"s": 1, "m": 2}[k] for k in ["m", "s", "m"]]',
+    '"a" in {"a": 1}',
+    '"z" in {"a": 1}',
+    "len({})",
+    'len({"a": 1, "b": 2, "c": 3})',
+    '[k for k in {"x": 1, "y": 2}]',  # a table walks its keys, in order
+    '[k + "!" for k in {"x": 1, "y": 2} if k != "x"]',
+    '{"s": [1, 2, 3], "m": [4, 5]}["s"][1:]',
 ]
 
 
-def outcome(parser: Lark, text: str):
-    try:
-        tree = parser.parse(text, start="start")
-    except Exception as e:  # noqa: BLE001 - the error itself is what is compared
-        return (
-            type(e).__name__,
-            getattr(e, "line", None),
-            getattr(e, "column", None),
-            sorted(getattr(e, "expected", None) or getattr(e, "allowed", None) or []),
-        )
-    spans = [
-        (t.meta.line, t.meta.column, t.meta.end_line, t.meta.end_column)
-        for t in tree.iter_subtrees()
-        if not t.meta.empty
-    ]
-    tokens = [
-        (t.type, str(t), t.line, t.column, t.end_line, t.end_column)
-        for t in tree.scan_values(lambda v: isinstance(v, Token))
-    ]
-    return tree, spans, tokens
+@pytest.mark.parametrize("expr", TABLES)
+def test_tables_give_pythons_values(expr):
+    expected = _tuples(eval(expr, {"len": len}))  # Python's own answer
+    if isinstance(expected, bool):
+        check = ("" if expected else "not ") + f"({expr})"
+    else:
+        check = f"({expr}) == {_literal(expected)}"
+    graph = build(f"network N {{ input [3, 8, 8]  assert {check}  conv(2, 1) }}")
+    assert graph.output.shape == (2, 8, 8)
+    with pytest.raises(NetspecError, match="assertion failed"):  # the assert could fail
+        build(f"network N {{ input [3, 8, 8]  assert not ({check})  conv(2, 1) }}")
 
 
-@pytest.fixture
-def cache(tmp_path, monkeypatch) -> Path:
-    monkeypatch.setenv("NETSPEC_CACHE_DIR", str(tmp_path))
-    return tmp_path
+def test_a_for_loop_walks_the_keys():
+    graph = build('network N { input [3, 8, 8]  for k in {"a": 4, "b": 6} { "conv_{k}": conv(2, 1) } }')
+    assert [n.path for n in graph.nodes if n.op == "conv"] == ["conv_a", "conv_b"]
 
 
-def test_the_cached_parser_parses_as_a_fresh_one(cache):
-    fresh = tables.load_parser()
-    assert len(list(cache.glob("parser-*.pickle"))) == 1
-    cached = tables.load_parser()
-    assert cached.source_path == "<deserialized>"  # really loaded, not rebuilt
-    for text in [p.read_text() for p in SPECS] + BROKEN:
-        assert outcome(cached, text) == outcome(fresh, text)
+def test_a_variant_table_chooses_layers():
+    spec = """network N(variant: str = "small") {
+        input [3, 32, 32]
+        let widths = {"small": [8, 16], "large": [32, 64]}
+        for w in widths[variant] { conv(w, 3, padding=1) }
+    }"""
+    assert build(spec).output.shape == (16, 32, 32)
+    assert build(spec.replace('"small")', '"large")')).output.shape == (64, 32, 32)
 
 
-def test_the_shared_scanner_lexes_as_lark_does():
-    """tables._SharedFirst: every token (type, text, place) and every error as lark's contextual lexer has them."""
-    grammar = (Path(tables.__file__).parent.parent / "grammars/netspec.lark").read_text(encoding="utf-8")
-    lark_own = Lark(grammar, **tables.OPTIONS)
-    shared = tables.load_parser()
-    assert any(isinstance(x, tables._SharedFirst) for x in shared.parser.lexer.lexers.values())
-    texts = [p.read_text() for p in SPECS + BAD] + BROKEN + KEYWORDS
-    for text in texts:
-        assert outcome(shared, text) == outcome(lark_own, text), text
-    valid = tables.load_parser()
-    for path in SPECS:
-        valid.parse(path.read_text(), start="start")
-    built = {
-        id(x.own)
-        for x in valid.parser.lexer.lexers.values()
-        if isinstance(x, tables._SharedFirst) and x.own._scanner is not None
-    }
-    assert len(built) <= 3  # on valid specs the states' own scanners are rarely needed (lark builds 37 for one)
+@pytest.mark.parametrize(
+    ("expr", "message"),
+    [
+        ('{"small": 1, "large": 2}["larg"]', r'no key "larg"(.|\n)*its keys: "small", "large"(.|\n)*did you mean'),
+        ('{"a": 1}[0]', r"no key 0"),
+        ('{"a": 1, "a": 2}', r'the key "a" twice'),
+        ("{1.5: 2}", r"a table key must be a string or an integer"),
+        ("{true: 2}", r"a table key must be a string or an integer"),
+        ('{"a": 1} + {"b": 2}', r"`\+` needs numbers"),
+        ('{"a": 1} < {"a": 2}', r"cannot compare"),
+    ],
+)
+def test_table_mistakes_are_located_errors(expr, message):
+    with pytest.raises(NetspecError, match=message) as caught:
+        build(f"network N {{ input [3, 8, 8]  let v = {expr}  conv(2, 1) }}")
+    assert all(d.span.line == 1 and d.span.col > 30 for d in caught.value.diagnostics)
 
 
-def test_a_corrupt_cache_file_is_rebuilt(cache):
-    tables.load_parser()
-    (path,) = cache.glob("parser-*.pickle")
-    path.write_bytes(b"not a pickle")
-    assert tables.load_parser().source_path != "<deserialized>"
-    assert tables.load_parser().source_path == "<deserialized>"
+def test_a_bool_never_equals_a_number():
+    build("network N { input [3, 8, 8]  assert not (1 == true) and 1 != true and true == true  conv(2, 1) }")
 
 
-def test_a_cache_file_naming_a_class_is_refused(cache):
-    tables.load_parser()
-    (path,) = cache.glob("parser-*.pickle")
-    path.write_bytes(pickle.dumps({"key": Path("x")}))
-    assert tables.load_parser().source_path != "<deserialized>"
-
-
-def test_an_unwritable_cache_dir_still_parses(tmp_path, monkeypatch):
-    blocker = tmp_path / "file"
-    blocker.write_text("")
-    monkeypatch.setenv("NETSPEC_CACHE_DIR", str(blocker / "sub"))  # cannot be created: a file is in the way
-    assert tables.load_parser().parse("network N { relu() }", start="start") is not None
-    assert not (blocker / "sub").exists()
+def test_the_formatter_writes_a_long_table_an_entry_a_line():
+    text = (
+        'network N(variant: str = "b0") {\n    input [3, 8, 8]\n'
+        '    let scale = {"b0": [1.0, 1.0, 0.2, 224], "b1": [1.0, 1.1, 0.2, 240],\n'
+        '                 "b2": [1.1, 1.2, 0.3, 288]}[variant]\n'
+        '    let short = {"a": 1, "b": 2}\n'
+        "    conv(2, 1)\n}\n"
+    )
+    out = format_text(text)
+    assert (
+        '    let scale = {"b0": [1.0, 1.0, 0.2, 224],\n'
+        '                 "b1": [1.0, 1.1, 0.2, 240],\n'
+        '                 "b2": [1.1, 1.2, 0.3, 288]}[variant]\n'
+        '    let short = {"a": 1, "b": 2}\n'
+    ) in out
+    assert format_text(out) == out
+    assert build(out).output.shape == build(text).output.shape == (2, 8, 8)

@@ -229,6 +229,10 @@ def read_sets(values: list[str] | None) -> list[tuple[str, Any, str]]:
                 f"cannot read --set {item!r}", where, help="write --set name=value, e.g. --set classes=10", code="usage"
             )
             continue
+        word = text.strip()
+        if word.isidentifier() and word not in _WORDS:  # no names are in scope here: a bare word can only be a string
+            out.append((name.strip(), word, text))
+            continue
         try:  # the value is parsed in place, so spans point into `item` itself
             out.append((name.strip(), evaluate(parse_expr(" " * (len(name) + 1) + text, source), Env()), text))
         except NetspecError as e:
@@ -240,11 +244,15 @@ def read_sets(values: list[str] | None) -> list[tuple[str, Any, str]]:
     return out
 
 
+# Words a --set value reads as the language does, not as a string: the booleans, the padding constants, and
+# Python's spellings, which get a hint instead of silently becoming the string "True".
+_WORDS = {"true", "false", "same", "valid", "True", "False", "None"}
+
+
 def _set_hint(name: str, text: str) -> str:
     if text in ("True", "False"):
         return f"booleans are written in lower case: --set {name}={text.lower()}"
-    unknown = text.isidentifier() and text not in ("true", "false")
-    return f"""a string needs quotes: --set '{name}="{text}"'""" if unknown else ""
+    return ""
 
 
 def parse_input(text: str | None) -> tuple[int, ...] | None:

@@ -9,7 +9,17 @@ from dataclasses import dataclass, field, replace
 
 from netspec.diagnostics import Diagnostics, Span, did_you_mean
 from netspec.elaborate.binding import Given, bind_params, collect, layer_attrs
-from netspec.elaborate.evaluate import INPUT, REFS, UNKNOWN, Env, EvalError, Reported, bind_function, evaluate
+from netspec.elaborate.evaluate import (
+    INPUT,
+    REFS,
+    UNKNOWN,
+    Env,
+    EvalError,
+    Reported,
+    bind_function,
+    evaluate,
+    iterated,
+)
 from netspec.elaborate.names import RESERVED, foreign_name
 from netspec.elaborate.shortcut import SHORTCUTS, shortcut_kind
 from netspec.ir import Graph, Node, Scope
@@ -325,12 +335,7 @@ class Elaborator:
                     f"`repeat {count:,}` is too many", item.count.span, f"the limit is {MAX_STEPS:,} expansion steps"
                 )
             return None, range(count)
-        values = evaluate(item.iterable, ctx.env)
-        if not isinstance(values, tuple):
-            raise EvalError(
-                "`for` needs a list", item.iterable.span, f"got {describe(values)}", "use range(n) for 0, 1, ..., n-1"
-            )
-        return item.var, values
+        return item.var, iterated(evaluate(item.iterable, ctx.env), item.iterable.span, "`for`")
 
     # ---- members ----------------------------------------------------------------------------------
 
@@ -828,29 +833,10 @@ def _values_shown(expr: ast.Expr, env: Env) -> str:
     return "false with " + ", ".join(shown) if shown else ""
 
 
-def _names_in(expr) -> Iterator[str]:
+def _names_in(expr: ast.Expr) -> Iterator[str]:
     if isinstance(expr, ast.Name):
         yield expr.id
-    for child in (
-        getattr(expr, f, None)
-        for f in (
-            "operand",
-            "left",
-            "right",
-            "test",
-            "then",
-            "orelse",
-            "target",
-            "index",
-            "item",
-            "iterable",
-            "start",
-            "stop",
-        )
-    ):
-        if child is not None:
-            yield from _names_in(child)
-    for child in getattr(expr, "items", ()) + getattr(expr, "args", ()):
+    for child in ast.subexpressions(expr):
         yield from _names_in(child)
 
 

@@ -1,4 +1,4 @@
-"""Expressions -> values (int, float, bool, str, tuple), with bounds so no input can blow up."""
+"""Expressions -> values (int, float, bool, str, tuple, Table), with bounds so no input can blow up."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Any, TypeGuard
 
 from netspec.diagnostics import Span, did_you_mean
 from netspec.ops import describe
-from netspec.ops.base import Tensor
+from netspec.ops.base import Table, Tensor
 from netspec.parse import ast
 
 MAX_VALUE = 2**62
@@ -19,7 +19,7 @@ MAX_STRING = 10_000
 MAX_DEPTH = 16  # lists inside lists
 MAX_ITERATIONS = 200_000  # items computed by list comprehensions in one elaboration (nested ones multiply)
 
-Value = int | float | bool | str | tuple
+Value = int | float | bool | str | tuple | Table
 
 
 class EvalError(Exception):
@@ -82,8 +82,10 @@ def _range(span: Span, *args: Any) -> tuple:
 
 
 def _len(span: Span, *args: Any) -> int:
+    if len(args) == 1 and isinstance(args[0], Table):
+        return len(args[0].entries)
     if len(args) != 1 or not isinstance(args[0], (tuple, str)):
-        raise EvalError("len takes one list or string", span)
+        raise EvalError("len takes one list, string or table", span)
     return len(args[0])
 
 
@@ -212,30 +214,13 @@ def bind_function(d: ast.Def, env: Env) -> None:
         raise
 
 
-def _calls(expr) -> list[ast.FuncCall]:
+def _calls(expr: ast.Expr) -> list[ast.FuncCall]:
     found, stack = [], [expr]
     while stack:
         node = stack.pop()
         if isinstance(node, ast.FuncCall):
             found.append(node)
-        for name in (
-            "operand",
-            "left",
-            "right",
-            "test",
-            "then",
-            "orelse",
-            "target",
-            "index",
-            "item",
-            "iterable",
-            "start",
-            "stop",
-        ):
-            child = getattr(node, name, None)
-            if child is not None:
-                stack.append(child)
-        stack.extend(getattr(node, "items", ()) + getattr(node, "args", ()))
+        stack.extend(ast.subexpressions(node))
     return found
 
 
@@ -352,6 +337,35 @@ def _list(e: ast.ListExpr, env: Env) -> Value:
     return _bounded_list(tuple(evaluate(item, env) for item in e.items), e.span)
 
 
+def _table(e: ast.TableExpr, env: Env) -> Value:
+    """`{"b0": 1.0, "b1": 1.1}`: keys are strings or integers, each written once."""
+    entries: list[tuple[str | int, Value]] = []
+    seen: dict[str | int, ast.Expr] = {}
+    for key_expr, value_expr in e.entries:
+        key = evaluate(key_expr, env)
+        if not (isinstance(key, str) or _is_int(key)):
+            raise EvalError(
+                "a table key must be a string or an integer",
+                key_expr.span,
+                f"got {describe(key)}",
+                'e.g. `{"small": 1, "large": 2}`',
+            )
+        if key in seen:  # str and int keys never compare equal; bools are refused above
+            raise EvalError(
+                f"the table has the key {_key_text(key)} twice",
+                key_expr.span,
+                f"first at line {seen[key].span.line}",
+                "each key names one value: remove or rename one of them",
+            )
+        seen[key] = key_expr
+        entries.append((key, evaluate(value_expr, env)))
+    return Table(tuple(entries))
+
+
+def _key_text(key: Any) -> str:
+    return f'"{key}"' if isinstance(key, str) else str(key)
+
+
 def _unary(e: ast.Unary, env: Env) -> Value:
     value = evaluate(e.operand, env)
     if e.op == "not":
@@ -382,20 +396,28 @@ def _binary(e: ast.Binary, env: Env) -> Value:
 
 
 def _compare(e: ast.Binary, left: Value, right: Value) -> bool:
-    if e.op in ("==", "!="):
+    if e.op in ("==", "!="):  # a bool never equals a number (Python's 1 == True is a conversion the language lacks)
+        equal = isinstance(left, bool) == isinstance(right, bool) and left == right
+        return equal == (e.op == "==")
+    if _is_number(left) and _is_number(right):
         return _COMPARE[e.op](left, right)
-    if (_is_number(left) and _is_number(right)) or (type(left) is type(right) and isinstance(left, str)):
+    if isinstance(left, str) and isinstance(right, str):
         return _COMPARE[e.op](left, right)
     raise EvalError(f"cannot compare {describe(left)} with {describe(right)}", e.span)
 
 
 def _contains(e: ast.Binary, left: Value, right: Value) -> bool:
+    if isinstance(right, Table):  # its keys, as in Python
+        return left in right
     if isinstance(right, tuple):
         return left in right
     if isinstance(right, str) and isinstance(left, str):
         return left in right
     raise EvalError(
-        "`in` needs a list on its right", e.right.span, f"got {describe(right)}", "e.g. `depth in [18, 34, 50]`"
+        "`in` needs a list or table on its right",
+        e.right.span,
+        f"got {describe(right)}",
+        "e.g. `depth in [18, 34, 50]`",
     )
 
 
@@ -464,8 +486,10 @@ def _cond(e: ast.Cond, env: Env) -> Value:
 
 def _index(e: ast.Index, env: Env) -> Value:
     target, index = evaluate(e.target, env), evaluate(e.index, env)
+    if isinstance(target, Table):
+        return _lookup(e, target, index)
     if not isinstance(target, (tuple, str)):
-        raise EvalError("only lists can be indexed", e.target.span, f"got {describe(target)}")
+        raise EvalError("only lists and tables can be indexed", e.target.span, f"got {describe(target)}")
     if not _is_int(index):
         raise EvalError("a list index must be an integer", e.index.span, f"got {describe(index)}")
     if not -len(target) <= index < len(target):
@@ -477,11 +501,28 @@ def _index(e: ast.Index, env: Env) -> Value:
     return target[index]
 
 
+def _lookup(e: ast.Index, table: Table, key: Value) -> Value:
+    try:
+        return table.get(key)
+    except KeyError:
+        pass
+    keys = table.keys()
+    shown = ", ".join(_key_text(k) for k in keys[:12]) + (", ..." if len(keys) > 12 else "")
+    near = did_you_mean(key, [k for k in keys if isinstance(k, str)]) if isinstance(key, str) else ""
+    raise EvalError(
+        f"the table has no key {_key_text(key) if isinstance(key, (str, int)) else describe(key)}",
+        e.index.span,
+        f"its keys: {shown}" if keys else "the table is empty",
+        near or "",
+        code="unknown-name",
+    )
+
+
 def _slice(e: ast.Slice, env: Env) -> Value:
     """`n[:k]`, `widths[1:]`: Python's slice of a list or string (bounds clipped, negative from the end)."""
     target = evaluate(e.target, env)
     if not isinstance(target, (tuple, str)):
-        raise EvalError("only lists can be sliced", e.target.span, f"got {describe(target)}")
+        raise EvalError("only lists and strings can be sliced", e.target.span, f"got {describe(target)}")
     bounds: list[int | None] = []
     for bound in (e.start, e.stop):
         if bound is None:
@@ -505,16 +546,18 @@ def reset_budget() -> None:
     _Iterations.left = MAX_ITERATIONS
 
 
+def iterated(values: Value, span: Span, what: str) -> tuple:
+    """What a `for` walks: a list's items, a table's keys (as Python's dicts do)."""
+    if isinstance(values, Table):
+        return tuple(values.keys())
+    if not isinstance(values, tuple):
+        raise EvalError(f"{what} needs a list", span, f"got {describe(values)}", "use range(n) for 0, 1, ..., n-1")
+    return values
+
+
 def _comprehension(e: ast.Comprehension, env: Env) -> Value:
     """`[f(c) for c in cs if test]`: the item evaluated for each value of the list, with `c` bound to it."""
-    values = evaluate(e.iterable, env)
-    if not isinstance(values, tuple):
-        raise EvalError(
-            "`for` in a list needs a list",
-            e.iterable.span,
-            f"got {describe(values)}",
-            "use range(n) for 0, 1, ..., n-1",
-        )
+    values = iterated(evaluate(e.iterable, env), e.iterable.span, "`for` in a list")
     items = []
     for value in values:
         _Iterations.left -= 1
@@ -631,6 +674,7 @@ _EVAL: dict[type, Callable[[Any, Env], Value]] = {
     ast.Literal: _literal,
     ast.Name: _name,
     ast.ListExpr: _list,
+    ast.TableExpr: _table,
     ast.Unary: _unary,
     ast.Binary: _binary,
     ast.Cond: _cond,

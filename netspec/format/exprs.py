@@ -51,6 +51,10 @@ class ExprPrinter:
     def ListExpr(self, node: ast.ListExpr):
         return "[" + ", ".join(self.text(item) for item in node.items) + "]", POSTFIX + 1
 
+    def TableExpr(self, node: ast.TableExpr):
+        entries = (f"{self.text(k)}: {self.text(v)}" for k, v in node.entries)
+        return "{" + ", ".join(entries) + "}", POSTFIX + 1
+
     def FuncCall(self, node: ast.FuncCall):
         return f"{node.name}(" + ", ".join(self.text(a) for a in node.args) + ")", POSTFIX
 

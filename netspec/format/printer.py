@@ -137,14 +137,47 @@ class Printer:
 
     def stmt_Let(self, node: ast.Let) -> None:
         head = f"let {node.name} = "
+        self.emit_rows(head, node.value, start(node.span))
+
+    def emit_rows(self, head: str, value, at: Pos) -> None:
+        """`head` and an expression that may take several lines (a let's or a def's value)."""
         column = len(INDENT) * self.depth + len(head)
-        chain = self.cond_chain(node.value, column) or self.list_rows(node.value, column)
+        chain = self.rows(value, column)
         if chain is None:
-            self.emit(head + self.expr(node.value), start(node.span))
+            self.emit(head + self.expr(value), at)
             return
-        self.emit(head + chain[0][0], start(node.span))
+        self.emit(head + chain[0][0], at)
         for text, at in chain[1:]:  # `else` under `if`, items under the first item: each reads as a table
-            self.emit(" " * len(head) + text, at)
+            self.emit(" " * len(head) + text, at, blank_kept=False)  # no blank line inside an expression
+
+    def rows(self, node, column: int) -> list[tuple[str, Pos]] | None:
+        """An expression over several lines when written so or too long for one, else None (one line)."""
+        if isinstance(node, ast.Index) and isinstance(node.target, ast.TableExpr):  # `{...}[variant]`
+            rows = self.table_rows(node.target, column)
+            if rows is None:
+                return None
+            return [*rows[:-1], (rows[-1][0] + f"[{self.expr(node.index)}]", rows[-1][1])]
+        return self.cond_chain(node, column) or self.list_rows(node, column) or self.table_rows(node, column)
+
+    def table_rows(self, node, column: int) -> list[tuple[str, Pos]] | None:
+        """A table written over several lines, or too long for one: an entry a line, under the first; a long
+        list value breaks as a let's list does, under its first item."""
+        if not isinstance(node, ast.TableExpr) or not node.entries:
+            return None
+        if node.span.line == node.span.end_line and column + len(self.expr(node)) <= MAX_WIDTH:
+            return None
+        rows: list[tuple[str, Pos]] = []
+        for i, (key, value) in enumerate(node.entries):
+            lead = ("{" if i == 0 else " ") + self.expr(key) + ": "
+            tail = "}" if i == len(node.entries) - 1 else ","
+            inner = self.rows(value, column + len(lead)) if isinstance(value, ast.ListExpr) else None
+            if inner is None:
+                rows.append((lead + self.expr(value) + tail, start(key.span)))
+                continue
+            rows.append((lead + inner[0][0], start(key.span)))
+            rows += [(" " * len(lead) + text, at) for text, at in inner[1:]]
+            rows[-1] = (rows[-1][0] + tail, rows[-1][1])
+        return rows
 
     def list_rows(self, node, column: int) -> list[tuple[str, Pos]] | None:
         """A list written over several lines, or too long for one: as many items a line as fit, the rest
@@ -204,7 +237,7 @@ class Printer:
         return label if isinstance(label, str) else self.expr(label)
 
     def stmt_Def(self, node) -> None:
-        self.emit(f"def {node.name}({', '.join(node.params)}) = {self.expr(node.body)}", start(node.span))
+        self.emit_rows(f"def {node.name}({', '.join(node.params)}) = ", node.body, start(node.span))
 
     # ---- items: each gives its layout, a list of text and Bodies ----------------------------------
 

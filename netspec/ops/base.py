@@ -31,6 +31,26 @@ class Tensor:
         return self.text
 
 
+@dataclass(frozen=True, slots=True)
+class Table:
+    """The value of `{"b0": 1.0, "b1": 1.1}`: values named by string or integer keys, in the order written.
+    `t[key]` looks one up, `key in t` and `len(t)` ask about the keys."""
+
+    entries: tuple[tuple[str | int, Any], ...]
+
+    def keys(self) -> list[str | int]:
+        return [k for k, _ in self.entries]
+
+    def get(self, key: Any) -> Any:
+        for k, v in self.entries:
+            if k == key and type(k) is type(key):
+                return v
+        raise KeyError(key)
+
+    def __contains__(self, key: Any) -> bool:
+        return any(k == key and type(k) is type(key) for k, _ in self.entries)
+
+
 class Slot(int):
     """A tensor argument in a layer's attributes: the index of the node input that carries it."""
 
@@ -42,6 +62,9 @@ def describe(value: Any) -> str:
     """A value as the user wrote it, with its type: `2.5 (a float)`."""
     if isinstance(value, Tensor):
         return f"{value.text} (a tensor)"
+    if isinstance(value, Table):
+        entries = ", ".join(f"{_key(k)}: {describe(v).rsplit(' (', 1)[0]}" for k, v in value.entries)
+        return "{" + entries + "} (a table)"
     kind = {bool: "a bool", int: "an int", float: "a float", str: "a string", tuple: "a list"}.get(type(value), "?")
     shown = {True: "true", False: "false"}.get(value, value) if isinstance(value, bool) else value
     if isinstance(value, str):
@@ -49,6 +72,10 @@ def describe(value: Any) -> str:
     if isinstance(value, tuple):
         shown = "[" + ", ".join(str(v) for v in value) + "]"
     return f"{shown} ({kind})"
+
+
+def _key(key: str | int) -> str:
+    return f'"{key}"' if isinstance(key, str) else str(key)
 
 
 # ---- argument types: each checks a value from the evaluator and says what was wrong ----------------

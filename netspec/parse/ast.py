@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from dataclasses import dataclass, field, fields
 
 from netspec.diagnostics import Span
 
@@ -24,6 +25,14 @@ class Name:
 @dataclass(frozen=True, slots=True)
 class ListExpr:
     items: tuple[Expr, ...]
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class TableExpr:
+    """`{"b0": [1.0, 1.0], "b1": [1.0, 1.1]}`: key-value entries in the order written."""
+
+    entries: tuple[tuple[Expr, Expr], ...]
     span: Span
 
 
@@ -118,6 +127,7 @@ Expr = (
     Literal
     | Name
     | ListExpr
+    | TableExpr
     | Unary
     | Binary
     | Cond
@@ -129,6 +139,39 @@ Expr = (
     | Template
     | Ref
 )
+_EXPRS = (
+    Literal,
+    Name,
+    ListExpr,
+    TableExpr,
+    Unary,
+    Binary,
+    Cond,
+    Index,
+    Slice,
+    Comprehension,
+    FuncCall,
+    InputAttr,
+    Template,
+    Ref,
+)
+
+
+def subexpressions(expr: Expr) -> Iterator[Expr]:
+    """The expressions directly inside `expr`, in source order: operands, items, a table's keys and values,
+    call arguments, template parts. One walk for every pass that looks inside expressions."""
+    for f in fields(expr):
+        if f.name != "span":
+            yield from _exprs(getattr(expr, f.name))
+
+
+def _exprs(value: object) -> Iterator[Expr]:
+    if isinstance(value, tuple):
+        for item in value:
+            yield from _exprs(item)
+    elif isinstance(value, _EXPRS):
+        yield value
+
 
 # ---- statements --------------------------------------------------------------------------------
 

@@ -682,6 +682,15 @@ class _ToAst(Transformer_NonRecursive):
         return ast.ListExpr(tuple(c for c in children if c is not None), self.s(meta))
 
     @_nested
+    def table(self, meta, children):
+        return ast.TableExpr(tuple(c for c in children if c is not None), self.s(meta))
+
+    def entry(self, meta, children):
+        entry = (children[0], children[1])
+        self.depths[id(entry)] = max(self.depths.get(id(c), 1) for c in children)
+        return entry
+
+    @_nested
     def func(self, meta, children):
         name, *args = children
         return ast.FuncCall(str(name), tuple(a for a in args if a is not None), self.s(meta))
