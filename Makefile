@@ -13,6 +13,9 @@ setup: $(STAMP)
 $(STAMP): pyproject.toml constraints.txt tests/textmate/package.json tests/requirements.txt
 	@command -v dot >/dev/null || (apt-get update -qq && apt-get install -y -qq graphviz >/dev/null) \
 		|| echo "note: could not install graphviz's dot; diagrams will be written as .dot source"
+	@# zsh and fish, for tests/test_completion.py: `netspec completion zsh|fish` is tested in the real shells
+	@(command -v zsh && command -v fish) >/dev/null || (apt-get update -qq && apt-get install -y -qq zsh fish >/dev/null) \
+		|| echo "note: could not install zsh and fish; their completion tests will fail"
 	python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -c constraints.txt torch==2.13.0

@@ -1,4 +1,4 @@
-"""netspec.cli.completion: what TAB offers, from the command definitions, and the bash script in a real bash."""
+"""netspec.cli.completion: what TAB offers, from the command definitions, and each shell's script in that shell."""
 
 from __future__ import annotations
 
@@ -87,6 +87,80 @@ def test_the_bash_script_completes_in_bash():
     # bash splits `--rankdir=L` at the `=`: the candidate is cut to what replaces the last word
     split = ["netspec", "diagram", "x.net", "--rankdir", "=", "L"]
     assert _bash("netspec diagram x.net --rankdir=L", split) == ["LR"]
+
+
+def _shell_env() -> dict[str, str]:
+    return dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+
+
+def _fish(line: str) -> list[str]:
+    """What fish itself offers for the line (`complete -C`), with netspec's script loaded."""
+    script = f"{SCRIPTS['fish']}\ncomplete -C {_quote(line)}"
+    done = subprocess.run(
+        ["fish", "--no-config", "-c", script], capture_output=True, text=True, env=_shell_env(), cwd=ROOT, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    return [w.split("\t")[0] for w in done.stdout.splitlines() if w]
+
+
+def test_the_fish_script_completes_in_fish():
+    assert _fish("netspec su") == ["summary"]
+    assert _fish("netspec check specs/lec") == ["specs/lecture.net"]  # fish's file completion, *.net only
+    assert _fish("netspec check specs/li") == ["specs/lib/"]  # directories, to walk into
+    assert "specs/lib/resnet.net" in _fish("netspec check specs/lib/")
+    assert _fish("netspec check specs/index") == []  # index.toml is not a spec
+    assert "specs/index.toml" in _fish("netspec diagram x.net -o specs/ind")  # -o takes any file
+    assert _fish("netspec explain specs/lecture.net ") == ["conv1"]
+    assert _fish("netspec summary specs/resnet18.net --set cl") == ["classes="]
+    assert _fish("netspec diagram x.net --rankdir=L") == ["--rankdir=LR"]
+
+
+# zsh's completion system only runs inside an interactive line editor; its two entry points the script uses are
+# stood in for by functions that print what they were given, so the script's own zsh runs for real.
+ZSH_HARNESS = r"""
+compdef() { : }
+compadd() {
+    local suffix=" "; local -a out
+    while (( $# )); do
+        case $1 in
+            -S) shift; suffix=$1 ;;
+            -a) shift; out+=("${(@P)1}") ;;
+            *) out+=("$1") ;;
+        esac
+        shift
+    done
+    print -rl -- "${(@)out/%/$suffix}"
+}
+_files() { print -r -- _files "$@" }
+words=("${(@z)LINE}")
+[[ $LINE == *" " ]] && words+=("")
+CURRENT=$#words
+PREFIX=${words[-1]}
+_netspec
+"""
+
+
+def _zsh(line: str) -> list[str]:
+    """The candidates the zsh script adds for the line (a trailing space: added with a space after it)."""
+    done = subprocess.run(
+        ["zsh", "-f", "-c", SCRIPTS["zsh"] + ZSH_HARNESS],
+        capture_output=True,
+        text=True,
+        env=dict(_shell_env(), LINE=line),
+        cwd=ROOT,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout.splitlines()
+
+
+def test_the_zsh_script_completes_in_zsh():
+    assert _zsh("netspec su") == ["summary "]
+    assert _zsh("netspec check specs/lec") == ["_files -g *.net"]  # zsh's file completion, *.net only
+    assert _zsh("netspec diagram x.net -o ") == ["_files"]
+    assert _zsh("netspec explain specs/lecture.net ") == ["conv1 "]
+    assert _zsh("netspec summary specs/resnet18.net --set cl") == ["classes="]  # no space: the value follows
+    assert _zsh("netspec diagram x.net --rankdir=L") == ["--rankdir=LR "]
 
 
 def test_every_shell_gets_a_script_that_asks_the_same_question(cli):

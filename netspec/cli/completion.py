@@ -200,7 +200,9 @@ function __netspec_complete
     for candidate in ($words[1] __complete "$current" $words[2..-1] 2>/dev/null)
         switch $candidate
             case '@files:?*'
-                __fish_complete_suffix (string replace '@files:' '.' -- $candidate)
+                # fish's own path completion, kept to directories and files of the extension
+                set -l pattern '(?:/|\.'(string replace '@files:' '' -- $candidate)')(?:\t.*)?$'
+                __fish_complete_path $current | string match -r -e -- $pattern
             case '@files:'
                 __fish_complete_path $current
             case '*'
