@@ -173,7 +173,7 @@ def test_long_lines_are_broken():
 
 def test_the_zoo_headers_that_were_hand_wrapped_are_broken_one_parameter_a_line():
     out = format_text((ROOT / "specs/convnext.net").read_text(), "convnext.net")
-    assert '\nnetwork ConvNeXt(\n    size: str = "tiny",\n    classes: int = 1000,\n' in out
+    assert '\nnetwork ConvNeXt(\n    variant: str = "tiny",\n    classes: int = 1000,\n' in out
     assert "    layer_scale: float = 1e-6,\n) {\n" in out
 
 

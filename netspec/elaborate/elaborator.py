@@ -160,7 +160,7 @@ class Elaborator:
             return
         if isinstance(e, EvalError):
             for one in (e, *e.more):
-                self.diags.error(one.message, one.span, one.label, one.help, code=one.code)
+                self.diags.error(one.message, one.span, one.label, one.help, code=one.code, related=one.related)
         else:
             self.diags.error(e.message, span, e.label, e.help, code="shape", related=related)
 

@@ -29,6 +29,7 @@ class EvalError(Exception):
         super().__init__(message)
         self.message, self.span, self.label, self.help, self.code = message, span, label, help, code
         self.more: tuple[EvalError, ...] = more  # further errors found in the same place (a call's other arguments)
+        self.related: tuple[tuple[Span, str], ...] = ()  # other places that explain it (where a key was first written)
 
 
 class Reported(EvalError):
@@ -351,12 +352,14 @@ def _table(e: ast.TableExpr, env: Env) -> Value:
                 'e.g. `{"small": 1, "large": 2}`',
             )
         if key in seen:  # str and int keys never compare equal; bools are refused above
-            raise EvalError(
+            error = EvalError(
                 f"the table has the key {_key_text(key)} twice",
                 key_expr.span,
-                f"first at line {seen[key].span.line}",
+                "written again here",
                 "each key names one value: remove or rename one of them",
             )
+            error.related = ((seen[key].span, "first written here"),)
+            raise error
         seen[key] = key_expr
         entries.append((key, evaluate(value_expr, env)))
     return Table(tuple(entries))
