@@ -94,10 +94,10 @@ def test_the_corpus_is_large_and_every_file_states_its_errors():
 @pytest.mark.parametrize("path", FILES, ids=[p.stem for p in FILES])
 def test_bad_spec(path):
     expected = expectations(path)
-    started = time.perf_counter()
+    started = time.process_time()  # CPU time: a runaway expansion is caught, a machine busy with others is not
     with pytest.raises(NetspecError) as info:
         build(path)
-    assert time.perf_counter() - started < 10, "a bad spec must be rejected quickly"
+    assert time.process_time() - started < 10, "a bad spec must be rejected quickly"
     error = info.value
     assert all(d.span is not None for d in error.errors)
     assert all(d.code for d in error.diagnostics), [d.message for d in error.diagnostics if not d.code]
