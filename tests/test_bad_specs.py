@@ -284,9 +284,9 @@ def test_an_error_storm_stops_after_200_errors():
 
 def test_the_same_error_in_a_long_loop_is_cheap():
     text = "network N {\n    input [3, 32, 32]\n    for i in range(100000) { for j in rnage(3) { } }\n}\n"
-    started = time.perf_counter()
+    started = time.process_time()
     with pytest.raises(NetspecError) as info:
         build(text)
-    assert time.perf_counter() - started < 5
+    assert time.process_time() - started < 5
     (error,) = info.value.errors
     assert error.message == "unknown function `rnage`" and error.help == "did you mean `range`?"
