@@ -50,6 +50,30 @@ MIXED = """network M {
 """
 
 
+# Parameters of every other kind: layernorm2d, layernorm (channels last), layerscale, groupnorm, instancenorm.
+NORMS = """network N {
+    input [3, 16, 16]
+    conv(8, 3, padding=1)
+    layernorm2d()
+    residual {
+        conv(8, 3, padding=1, groups=8)
+        permute([1, 2, 0])
+        layernorm()
+        linear(16)
+        gelu()
+        linear(8)
+        permute([2, 0, 1])
+        layerscale()
+    }
+    groupnorm(2)
+    instancenorm(affine=true)
+    adaptive_avgpool(1)
+    flatten()
+    linear(10)
+}
+"""
+
+
 def measured(model: torch.nn.Module, x: torch.Tensor) -> Counter:
     """Bytes per dtype of the distinct storages autograd saves in one training forward pass."""
     own = {t.untyped_storage().data_ptr() for t in [*model.parameters(), *model.buffers()]}
@@ -117,9 +141,11 @@ def test_saved_activations_for_random_specs(spec):
         ("adamw", torch.optim.AdamW, {}),
     ],
 )
-def test_optimizer_state_is_what_torch_holds_after_a_step(optimizer, cls, kwargs):
-    graph = netspec.build(MIXED)
-    model = netspec.load(MIXED)
+@pytest.mark.parametrize("source", [MIXED, NORMS], ids=["mixed", "norms"])
+def test_optimizer_state_is_what_torch_holds_after_a_step(source, optimizer, cls, kwargs):
+    """Adam's `step` is one tensor per parameter tensor: layernorm's and layerscale's were once left out."""
+    graph = netspec.build(source)
+    model = netspec.load(source)
     opt = cls(model.parameters(), **kwargs)
     model(torch.randn(2, 3, 16, 16)).sum().backward()
     opt.step()

@@ -20,6 +20,20 @@ from dataclasses import dataclass, field
 
 from netspec.analysis.analyse import DTYPE_BYTES
 from netspec.ir import Graph, Node
+from netspec.ops.conv import ConvAttrs, ConvTransposeAttrs
+from netspec.ops.dense import LinearAttrs
+from netspec.ops.norm import (
+    BatchNormAttrs,
+    DropoutAttrs,
+    GroupNormAttrs,
+    InstanceNormAttrs,
+    LayerNormAttrs,
+    LayerScaleAttrs,
+    LRNAttrs,
+)
+
+Users = dict[int, list[int]]  # node id -> the nodes reading its output (Graph.users)
+Storage = dict[int, int]  # node id -> the node whose output storage it is (itself, or what it aliases)
 
 OPTIMIZERS = ("sgd", "momentum", "adam", "adamw")
 STATE_COPIES = {"sgd": 0, "momentum": 1, "adam": 2, "adamw": 2}  # buffers of each parameter's size
@@ -110,7 +124,7 @@ def memory(graph: Graph, batch: int = 1, optimizer: str = "sgd", dtype: str = "f
 def saved_tensors(graph: Graph, dtype: str = "float32") -> list[Saved]:
     """Every distinct tensor autograd saves in a training forward pass, attributed to the node that made it."""
     users = graph.users()
-    storage = {}  # node id -> the node whose output storage it is (itself, or what it aliases)
+    storage: Storage = {}
     grad: dict[int, bool] = {}  # does the node's output require grad? autograd saves nothing where none is needed
     found: dict[tuple[int, str], Saved] = {}
     for node in graph.nodes:
@@ -124,24 +138,28 @@ def saved_tensors(graph: Graph, dtype: str = "float32") -> list[Saved]:
     return list(found.values())
 
 
-def _storage(graph: Graph, node: Node, users, storage) -> int:
-    if node.op in ALIASES or (node.op == "dropout" and node.attrs.p == 0) or _inplace(graph, node, users):
+def _storage(graph: Graph, node: Node, users: Users, storage: Storage) -> int:
+    a = node.attrs
+    if node.op in ALIASES or (node.op == "dropout" and isinstance(a, DropoutAttrs) and a.p == 0):
+        return storage[node.inputs[0]]
+    if _inplace(graph, node, users):
         return storage[node.inputs[0]]
     return node.id
 
 
-def _inplace(graph: Graph, node: Node, users) -> bool:
+def _inplace(graph: Graph, node: Node, users: Users) -> bool:
     from netspec.backends.torch.layout import _inplace_ok  # the torch backend's own decision, no torch import
 
     return bool(getattr(node.attrs, "inplace", False)) and _inplace_ok(graph, node, users)
 
 
-def _saves(graph: Graph, node: Node, users, storage, dtype: str) -> list[Saved]:
+def _saves(graph: Graph, node: Node, users: Users, storage: Storage, dtype: str) -> list[Saved]:
     kind = SAVES.get(node.op)
     if node.op in RESULT_WHEN_INPLACE and _inplace(graph, node, users):
         kind = "out"
     found = []
-    if node.op == "adaptive_avgpool" and tuple(node.shape[1:]) != (1, 1):
+    a, shape = node.attrs, node.out_shape
+    if node.op == "adaptive_avgpool" and tuple(shape[1:]) != (1, 1):
         kind = "in"  # to 1x1 PyTorch takes the mean, which saves nothing
     if kind == "in":
         source = storage[node.inputs[0]]
@@ -149,51 +167,54 @@ def _saves(graph: Graph, node: Node, users, storage, dtype: str) -> list[Saved]:
     elif kind == "out":
         found.append(Saved(storage[node.id], "output", _elements(graph.nodes[storage[node.id]]), dtype))
     if node.op in ("maxpool", "adaptive_maxpool", "global_maxpool"):
-        found.append(Saved(node.id, "indices", math.prod(node.shape), "int64"))
+        found.append(Saved(node.id, "indices", math.prod(shape), "int64"))
     if node.op == "batchnorm":
-        found.append(Saved(node.id, "batch statistics", 2 * node.shape[0], "float32", per_sample=False))
-    if node.op == "lrn":  # F.local_response_norm: avg_pool3d keeps the padded squares, pow its base, the
-        c, h, w = node.shape  # division the power (and the input, counted above)
+        found.append(Saved(node.id, "batch statistics", 2 * shape[0], "float32", per_sample=False))
+    if isinstance(a, LRNAttrs):  # F.local_response_norm: avg_pool3d keeps the padded squares, pow its base, the
+        c, h, w = shape  # division the power (and the input, counted above)
         found += [
-            Saved(node.id, "padded squares", (c + node.attrs.size - 1) * h * w, dtype),
+            Saved(node.id, "padded squares", (c + a.size - 1) * h * w, dtype),
             Saved(node.id, "k + alpha * mean", c * h * w, dtype),
             Saved(node.id, "denominator", c * h * w, dtype),
         ]
-    if node.op == "dropout" and 0 < node.attrs.p < 1:
-        found.append(Saved(node.id, "mask", math.prod(node.shape), dtype))
+    if node.op == "dropout" and isinstance(a, DropoutAttrs) and 0 < a.p < 1:
+        found.append(Saved(node.id, "mask", math.prod(shape), dtype))
     return found + _saves_of_new_norms(node, dtype)
 
 
 def _saves_of_new_norms(node: Node, dtype: str) -> list[Saved]:
     """groupnorm: mean and 1/std per group; instancenorm runs batch_norm on [1, N*C, H, W]: mean and 1/std per
     channel, and the affine weight and running statistics repeated N times; dropout2d: a mask per channel."""
-    c, a = node.shape[0], node.attrs
-    if node.op == "groupnorm":
+    c, a = node.out_shape[0], node.attrs
+    if isinstance(a, GroupNormAttrs):
         return [Saved(node.id, "mean and 1/std", 2 * a.groups, "float32")]
-    if node.op == "instancenorm":
+    if isinstance(a, InstanceNormAttrs):
         found = [Saved(node.id, "mean and 1/std", 2 * c, "float32")]
         if a.affine:
             found.append(Saved(node.id, "repeated weight", c, dtype))
         if a.track_running_stats:
             found.append(Saved(node.id, "repeated running statistics", 2 * c, dtype))
         return found
-    if node.op == "dropout2d" and 0 < a.p < 1:
+    if node.op != "dropout2d" or not isinstance(a, DropoutAttrs):
+        return []
+    if 0 < a.p < 1:
         return [Saved(node.id, "mask", c, dtype)]
-    if node.op == "dropout2d" and a.p == 1:
+    if a.p == 1:
         return [Saved(node.id, "zero", 1, dtype, per_sample=False)]  # input * 0: the scalar is kept
     return []
 
 
 def _counts_batches(node: Node) -> bool:
-    return node.op == "batchnorm" or (node.op == "instancenorm" and node.attrs.track_running_stats)
+    a = node.attrs
+    return isinstance(a, BatchNormAttrs) or (isinstance(a, InstanceNormAttrs) and a.track_running_stats)
 
 
 def _weighted(graph: Graph, node: Node) -> bool:
-    return node.kind.params(node.attrs, graph.in_shapes(node), node.shape) > 0
+    return node.kind.params(node.attrs, graph.in_shapes(node), node.out_shape) > 0
 
 
 def _elements(node: Node) -> int:
-    return math.prod(node.shape)
+    return math.prod(node.out_shape)
 
 
 def _param_tensors(graph: Graph) -> int:
@@ -201,8 +222,10 @@ def _param_tensors(graph: Graph) -> int:
     count = 0
     for node in graph.nodes:
         a = node.attrs
-        if node.op in ("conv", "convtranspose", "linear"):
+        if isinstance(a, ConvAttrs | ConvTransposeAttrs | LinearAttrs):
             count += 1 + bool(a.bias)
-        elif node.op in ("batchnorm", "groupnorm", "instancenorm") and a.affine:
-            count += 2
+        elif isinstance(a, BatchNormAttrs | GroupNormAttrs | InstanceNormAttrs | LayerNormAttrs) and a.affine:
+            count += 2  # weight and bias (layernorm and layernorm2d share LayerNormAttrs)
+        elif isinstance(a, LayerScaleAttrs):
+            count += 1  # gamma
     return count
