@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -112,7 +113,7 @@ def sizes(source: Source, *, limit: int = 4096, input: tuple[int, ...] | None = 
     return legal_sizes(build(source, params, input), limit)
 
 
-def costs(source: Source, inputs: str | list[tuple[int, ...]], *, dtype: str = "float32", **params: Any):
+def costs(source: Source, inputs: str | Sequence[tuple[int, ...]], *, dtype: str = "float32", **params: Any):
     """The parameters, MACs, activations per sample and output shape at every input shape of `inputs` (a list
     of shapes, or text such as "3x224x224,3x320x320" or "3x{224..512..32}"), and for each congruence class of
     sizes among them the exact formula of each in H and W (see netspec.analysis.costs); no torch import.
@@ -158,8 +159,19 @@ def diff(
     first = a if isinstance(a, analysis.Report) else analyse(a, input=input, **params)
     if isinstance(b, analysis.Report):
         return compare(first, b)
-    second = analyse(a if b is None else b, input=input, **{**(params if b is None else {}), **(vs or {})})
-    return compare(first, second)
+    if b is not None:
+        return compare(first, analyse(b, input=input, **(vs or {})))
+    if isinstance(a, analysis.Report):  # A's file again, with the parameters A was analysed with
+        return compare(first, analyse(_source_of(a), input=input, **{**a.params, **params, **(vs or {})}))
+    return compare(first, analyse(a, input=input, **{**params, **(vs or {})}))
+
+
+def _source_of(report: analysis.Report) -> Source:
+    """The spec a report was made from: its file, or its text for a spec given as text."""
+    graph = report.graph
+    if graph is not None and not Path(graph.file).is_file() and graph.file in graph.sources:
+        return Text(graph.sources[graph.file], graph.file)
+    return Path(report.file)
 
 
 def load(

@@ -105,6 +105,17 @@ def test_resnet50_to_101_in_figures():
     assert [c.path for c in found.changes if c.status == "changed"] == ["", "layer3"]
 
 
+def test_a_report_as_a_is_analysed_again_with_vs():
+    """diff(report, vs=...) takes A's own spec (file or text) with A's parameters, vs on top: it once passed the
+    Report itself to `analyse`, a TypeError."""
+    by_path = netspec.diff(SPEC, depth=50, vs={"depth": 101})
+    found = netspec.diff(netspec.analyse(SPEC, depth=50), vs={"depth": 101})
+    assert found.totals == by_path.totals and found.checkpoint.verdict == by_path.checkpoint.verdict
+    text = "network T(width: int = 4) {\n    input [3, 8, 8]\n    conv(width, 3)\n}\n"
+    from_text = netspec.diff(netspec.analyse(text, width=4), vs={"width": 8})
+    assert from_text.totals["params"] == (3 * 3 * 3 * 4 + 4, 3 * 3 * 3 * 8 + 8)
+
+
 @pytest.mark.parametrize(
     "args,status",
     [
