@@ -18,10 +18,16 @@ from fractions import Fraction
 
 from netspec.diagnostics import Diagnostic
 from netspec.ir import Graph, Node
-from netspec.ops.conv import explicit_padding
+from netspec.ops import Attrs
+from netspec.ops.conv import ConvAttrs, explicit_padding
+from netspec.ops.merge import PadAttrs
+from netspec.ops.pool import MaxPoolAttrs, PoolAttrs
+from netspec.ops.reshape import PermuteAttrs
 
 Grid = tuple[int, int, int]  # (input dim: 0 rows, 1 columns; jump; twice the offset, an integer)
-Place = tuple[Grid | None, ...] | None  # per axis of the value: its grid, None for the channel axis; None: unknown
+Known = tuple[Grid | None, ...]  # per axis of the value: its grid, None for the channel axis
+Place = Known | None  # None: unknown
+Step = tuple[int, int, int, int]  # one dim of a sliding window: kernel, stride, left padding, dilation
 JOINS = frozenset({"add", "concat", "mul"})
 KEEPS = frozenset(
     {
@@ -61,7 +67,7 @@ def places(graph: Graph) -> list[Place]:
     return _walk(graph)[0]
 
 
-def _walk(graph: Graph) -> tuple[list[Place], list[tuple[Node, tuple, tuple]]]:
+def _walk(graph: Graph) -> tuple[list[Place], list[tuple[Node, tuple[int, Known], tuple[int, Known]]]]:
     """Every node's grid, and the joins whose paths disagree: (join, (id, grid) of its first path, of another)."""
     out: list[Place] = []
     conflicts = []
@@ -69,7 +75,7 @@ def _walk(graph: Graph) -> tuple[list[Place], list[tuple[Node, tuple, tuple]]]:
         if node.op in KEEPS:  # most nodes: answered first
             out.append(out[node.inputs[0]])
         elif node.op in JOINS:
-            paths = [(i, out[i]) for i in _gridded(node, graph) if out[i] is not None]
+            paths = [(i, place) for i in _gridded(node, graph) if (place := out[i]) is not None]
             other = next((p for p in paths[1:] if p[1] != paths[0][1]), None)
             if other is not None:
                 conflicts.append((node, paths[0], other))
@@ -81,24 +87,27 @@ def _walk(graph: Graph) -> tuple[list[Place], list[tuple[Node, tuple, tuple]]]:
 
 def _place(node: Node, graph: Graph, done: list[Place]) -> Place:
     if not node.inputs:
-        return (None, (0, 1, 0), (1, 1, 0)) if len(node.shape) == 3 else None
+        return (None, (0, 1, 0), (1, 1, 0)) if len(node.out_shape) == 3 else None
     before = done[node.inputs[0]]
     if before is None:
         return None
-    if node.op == "permute":
+    if isinstance(node.attrs, PermuteAttrs):
         return tuple(before[d] for d in node.attrs.dims)
     if node.op in LAST_AXIS:
         return before if before[-1] is None else None
     window = _window(node, graph)
-    if window is None or before[0] is not None:
+    if window is None or len(before) != 3:
         return None
-    return _moved(before, window)
+    channels, rows, columns = before
+    if channels is not None or rows is None or columns is None:  # a window slides over [C, H, W] only
+        return None
+    return _moved(rows, columns, window)
 
 
 @functools.lru_cache(maxsize=4096)
-def _moved(before: Place, window) -> Place:
+def _moved(rows: Grid, columns: Grid, window: tuple[Step, Step]) -> Place:
     """The grid after a window (cached: the layers of repeated blocks see the same grids)."""
-    return (None, *(_step(before[1 + d], *window[d]) for d in range(2)))
+    return (None, _step(rows, *window[0]), _step(columns, *window[1]))
 
 
 def _step(grid: Grid, kernel: int, stride: int, padding: int, dilation: int) -> Grid:
@@ -106,26 +115,31 @@ def _step(grid: Grid, kernel: int, stride: int, padding: int, dilation: int) -> 
     return dim, jump * stride, twice + jump * ((kernel - 1) * dilation - 2 * padding)
 
 
-def _window(node: Node, graph: Graph):
+def _window(node: Node, graph: Graph) -> tuple[Step, Step] | None:
     """Per dim (kernel, stride, left padding, dilation) of a sliding window; None for anything else."""
     if node.op in ADAPTIVE:  # equal windows only when the output size divides the input size
-        size, out = graph.nodes[node.inputs[0]].shape[1:], node.shape[1:]
-        if all(n % o == 0 for n, o in zip(size, out, strict=True)):
-            return tuple((n // o, n // o, 0, 1) for n, o in zip(size, out, strict=True))
+        (_, h, w), (_, oh, ow) = graph.nodes[node.inputs[0]].out_shape, node.out_shape
+        if h % oh == 0 and w % ow == 0:
+            return (h // oh, h // oh, 0, 1), (w // ow, w // ow, 0, 1)
         return None
-    return _sliding(node.op, node.attrs)
+    return _sliding(node.attrs)
 
 
 @functools.lru_cache(maxsize=4096)
-def _sliding(op: str, a):
-    if op == "conv":
-        return tuple((a.kernel[d], a.stride[d], explicit_padding(a)[d], a.dilation[d]) for d in range(2))
-    if op in ("maxpool", "avgpool"):
-        stride = a.stride or a.kernel
-        return tuple((a.kernel[d], stride[d], a.padding[d], getattr(a, "dilation", (1, 1))[d]) for d in range(2))
-    if op == "pad":
+def _sliding(a: Attrs) -> tuple[Step, Step] | None:
+    if isinstance(a, ConvAttrs):
+        return _steps(a.kernel, a.stride, explicit_padding(a), a.dilation)
+    if isinstance(a, PoolAttrs):  # maxpool, avgpool
+        return _steps(a.kernel, a.stride or a.kernel, a.padding, a.dilation if isinstance(a, MaxPoolAttrs) else (1, 1))
+    if isinstance(a, PadAttrs):
         return ((1, a.stride, 0, 1), (1, a.stride, 0, 1))
     return None
+
+
+def _steps(
+    kernel: tuple[int, int], stride: tuple[int, int], padding: tuple[int, int], dilation: tuple[int, int]
+) -> tuple[Step, Step]:
+    return (kernel[0], stride[0], padding[0], dilation[0]), (kernel[1], stride[1], padding[1], dilation[1])
 
 
 def _can_shift(graph: Graph) -> bool:
@@ -134,10 +148,10 @@ def _can_shift(graph: Graph) -> bool:
     equal sizes mean equal grids. Strides, adaptive pools, `pad` and an odd total of `same` padding can."""
     for node in graph.nodes:
         op, a = node.op, node.attrs
-        if op in WINDOWS and (
+        if isinstance(a, ConvAttrs | PoolAttrs) and (  # WINDOWS
             (a.stride or a.kernel) != (1, 1)
             or (
-                op == "conv"
+                isinstance(a, ConvAttrs)
                 and a.padding == "same"
                 and any((k - 1) * d % 2 for k, d in zip(a.kernel, a.dilation, strict=True))
             )
@@ -150,33 +164,40 @@ def _can_shift(graph: Graph) -> bool:
 
 def _gridded(node: Node, graph: Graph) -> list[int]:
     """The inputs of a join that lie on the output's grid (not a broadcast gate of [C, 1, 1])."""
-    return [i for i in node.inputs if graph.nodes[i].shape[1:] == node.shape[1:]]
+    return [i for i in node.inputs if graph.nodes[i].out_shape[1:] == node.out_shape[1:]]
 
 
-def misaligned_join(graph: Graph, users) -> Iterator[Diagnostic]:
+def misaligned_join(graph: Graph, users: dict[int, list[int]]) -> Iterator[Diagnostic]:
     """A join whose paths give equal shapes on different grids: different cumulative strides, or centres
     shifted by some pixels (the padding off-by-one). Axes of size 1 have no grid and are not compared."""
     if not any(node.op in JOINS for node in graph.nodes) or not _can_shift(graph):
         return
     for node, first, other in _walk(graph)[1]:
-        axes = [k for k, grid in enumerate(first[1]) if grid is not None and node.shape[k] > 1]
-        if any(first[1][k] != other[1][k] for k in axes):
-            yield _warning(node, graph, first, other, axes)
+        grids = [
+            (ga, gb)
+            for k, (ga, gb) in enumerate(zip(first[1], other[1], strict=True))
+            if ga is not None and gb is not None and node.out_shape[k] > 1
+        ]
+        if any(ga != gb for ga, gb in grids):
+            yield _warning(node, graph, first, other, grids)
 
 
-def _warning(node: Node, graph: Graph, a, b, axes: list[int]) -> Diagnostic:
+def _warning(
+    node: Node, graph: Graph, a: tuple[int, Known], b: tuple[int, Known], grids: list[tuple[Grid, Grid]]
+) -> Diagnostic:
+    """The warning for a join whose first path `a` and path `b` (node id, place) differ on `grids` (A's, B's)."""
     (ia, pa), (ib, pb) = a, b
-    if any(pa[k][1] != pb[k][1] for k in axes):
+    if any(ga[1] != gb[1] for ga, gb in grids):
         message = f"the paths of this {node.op} have equal shapes but different strides"
         help = (
             "the same size from different strides is a coincidence of this input size: give both paths "
             "the same cumulative stride"
         )
     else:
-        apart = [(k, abs(pb[k][2] - pa[k][2])) for k in axes if pa[k][2] != pb[k][2]]
-        shift = " and ".join(f"{_fmt(Fraction(d, 2))} {'rows' if pa[k][0] == 0 else 'columns'}" for k, d in apart)
-        pixels = {Fraction(d, 2 * pa[k][1]) for k, d in apart}
-        of_map = f" ({_fmt(pixels.pop())} pixels of this map)" if len(pixels) == 1 and pa[axes[0]][1] > 1 else ""
+        apart = [(ga, abs(gb[2] - ga[2])) for ga, gb in grids if ga[2] != gb[2]]
+        shift = " and ".join(f"{_fmt(Fraction(d, 2))} {'rows' if ga[0] == 0 else 'columns'}" for ga, d in apart)
+        pixels = {Fraction(d, 2 * ga[1]) for ga, d in apart}
+        of_map = f" ({_fmt(pixels.pop())} pixels of this map)" if len(pixels) == 1 and grids[0][0][1] > 1 else ""
         message = f"the paths of this {node.op} are {shift} of the input apart{of_map}"
         help = (
             "pad both paths so that their windows are centred alike (padding = (K - 1) * D / 2 for odd K), or "
@@ -194,7 +215,7 @@ def _name(graph: Graph, node_id: int) -> str:
     return f"`{node.path}` ({node.op})" if numbered else f"`{node.path}`"
 
 
-def _where(place: Place) -> str:
+def _where(place: Known) -> str:
     grids = sorted(g for g in place if g is not None)
     return ", ".join(_coordinate(g) for g in grids)
 

@@ -9,6 +9,9 @@ from netspec.analysis.lints import lint
 from netspec.analysis.report import Layer, Location, Report, ScopeSummary, Totals, Warning
 from netspec.diagnostics import Diagnostic, NetspecError, Span
 from netspec.ir import Graph, Node
+from netspec.ops import Shape
+
+Grid = tuple[int | Fraction, int | Fraction]  # (height, width) in input pixels: a Fraction after upsampling
 
 DTYPE_BYTES = {"float32": 4, "float16": 2, "bfloat16": 2, "float64": 8, "int8": 1}
 
@@ -26,15 +29,15 @@ def analyse(graph: Graph, dtype: str = "float32", expectations: bool = True) -> 
         network=graph.name,
         file=graph.file,
         params=dict(graph.params),
-        input=list(graph.input.shape),
-        output=list(graph.output.shape),
+        input=list(graph.input.out_shape),
+        output=list(graph.output.out_shape),
         layers=layers,
         scopes=scopes,
         totals=totals,
         warnings=[_warning(d) for d in lint(graph)],
         graph=graph,
         outputs=[
-            {"name": name, "layer": graph.nodes[i].path, "shape": list(graph.nodes[i].shape)}
+            {"name": name, "layer": graph.nodes[i].path, "shape": list(graph.nodes[i].out_shape)}
             for name, i in graph.outputs
         ],
     )
@@ -48,7 +51,8 @@ def analyse(graph: Graph, dtype: str = "float32", expectations: bool = True) -> 
 
 
 def _layers(graph: Graph, size: int) -> list[Layer]:
-    layers, fields = [], []
+    layers: list[Layer] = []
+    fields: list[tuple[Grid, Grid]] = []  # node id -> its receptive field and jump
     for node in graph.nodes:
         shapes = graph.in_shapes(node)
         rf, jump = _receptive_field(node, shapes, fields)
@@ -57,8 +61,8 @@ def _layers(graph: Graph, size: int) -> list[Layer]:
     return layers
 
 
-def _layer(node: Node, shapes, rf, jump, size: int) -> Layer:
-    op = node.kind
+def _layer(node: Node, shapes: list[Shape], rf: Grid, jump: Grid, size: int) -> Layer:
+    op, out = node.kind, node.out_shape
     return Layer(
         id=node.id,
         name=node.path,
@@ -67,13 +71,13 @@ def _layer(node: Node, shapes, rf, jump, size: int) -> Layer:
         attrs=node.attrs.as_dict(),
         inputs=list(node.inputs),
         scope=node.scope,
-        shape=list(node.shape),
-        params=op.params(node.attrs, shapes, node.shape),
-        buffers=op.buffers(node.attrs, shapes, node.shape),
-        macs=op.macs(node.attrs, shapes, node.shape),
+        shape=list(out),
+        params=op.params(node.attrs, shapes, out),
+        buffers=op.buffers(node.attrs, shapes, out),
+        macs=op.macs(node.attrs, shapes, out),
         rf=[_exact(v) for v in rf],
         jump=[_exact(v) for v in jump],
-        activation_bytes=math.prod(node.shape) * size,
+        activation_bytes=math.prod(out) * size,
         at=_location(node.span),
     )
 
@@ -83,23 +87,22 @@ def _exact(value: int | Fraction) -> int | Fraction:
     return value.numerator if isinstance(value, Fraction) and value.denominator == 1 else value
 
 
-def _receptive_field(node: Node, shapes, fields) -> tuple[tuple[int, int], tuple[int, int]]:
+def _receptive_field(node: Node, shapes: list[Shape], fields: list[tuple[Grid, Grid]]) -> tuple[Grid, Grid]:
     """rf_out = rf_in + (K-1)*D*jump_in, jump_out = jump_in*S; joins take the widest field of their inputs and
     the jump of those on the output's grid (not a broadcast gate's). Upsampling has S < 1 (a Fraction): the jump,
     and the fields of the layers after it, become exact fractions of an input pixel."""
     if not node.inputs:
         return (1, 1), (1, 1)
+    out = node.out_shape
     if len(node.inputs) == 1:  # the common case, without the generators (a tenth of analysis on long chains)
         rf, jump = fields[node.inputs[0]]
     else:
         reads = [node.inputs[i] for i in node.kind.field_inputs(node.attrs, len(node.inputs))]
-        rf = tuple(max(fields[i][0][d] for i in reads) for d in range(2))
+        rf = (max(fields[i][0][0] for i in reads), max(fields[i][0][1] for i in reads))
         # a broadcast path (a [C, 1, 1] gate) has no grid of its own: the output's grid is the other paths'
-        grid = [
-            i for i, shape in zip(node.inputs, shapes, strict=True) if i in reads and shape[1:] == node.shape[1:]
-        ] or reads
-        jump = tuple(max(fields[i][1][d] for i in grid) for d in range(2))
-    window = node.kind.window(node.attrs, shapes, node.shape)
+        grid = [i for i, shape in zip(node.inputs, shapes, strict=True) if i in reads and shape[1:] == out[1:]] or reads
+        jump = (max(fields[i][1][0] for i in grid), max(fields[i][1][1] for i in grid))
+    window = node.kind.window(node.attrs, shapes, out)
     if window is None:
         return rf, jump
     (kh, kw), (dh, dw), (sh, sw) = window.kernel, window.dilation, window.stride

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
@@ -142,6 +142,7 @@ class Point:
 
     def value(self, name: str) -> Any:
         if name.startswith("output."):
+            assert self.output is not None  # formulas are asked of sizes the network runs at
             return self.output[int(name[7:])]
         return getattr(self, name)
 
@@ -252,7 +253,7 @@ def _formula_dict(f: Formula) -> dict[str, Any]:
 Evaluate = Callable[[tuple[int, ...]], Report]  # the report at an input shape; NetspecError where it fails
 
 
-def costs(evaluate: Evaluate, shapes: list[tuple[int, ...]], dtype: str = "float32") -> Costs:
+def costs(evaluate: Evaluate, shapes: Sequence[tuple[int, ...]], dtype: str = "float32") -> Costs:
     """Every shape's costs, then a formula for each residue class (up to MAX_CLASSES) holding a legal size."""
     cache: dict[tuple[int, ...], tuple[Point, Report | None]] = {}
 
@@ -341,6 +342,7 @@ def _check(formula: Formula, members, c: int, at) -> Formula | str:
 
 
 def _names(point: Point) -> list[str]:
+    assert point.output is not None  # a size the network runs at
     return list(QUANTITIES) + [f"output.{i}" for i in range(len(point.output))]
 
 
@@ -364,18 +366,24 @@ def periods(graph: Graph) -> tuple[tuple[int, int], set[str]]:
         ins = node.inputs
         vary = not ins or any(varies[i] for i in ins)
         # math.lcm() of no arguments is 1: no varying input, no constraint
-        jump = tuple(math.lcm(*(jumps[i][d] for i in ins if varies[i])) for d in range(2)) if ins else (1, 1)
+        jump = (_lcm(jumps, ins, varies, 0), _lcm(jumps, ins, varies, 1)) if ins else (1, 1)
         if node.op not in AFFINE and vary:
             unproven.add(node.op)
         window = node.kind.window(node.attrs, graph.in_shapes(node), node.out_shape) if node.op in SLIDING else None
         if window is not None and vary:
-            jump = (jump[0] * window.stride[0], jump[1] * window.stride[1])
+            sh, sw = window.stride
+            assert isinstance(sh, int) and isinstance(sw, int)  # SLIDING windows step by whole pixels
+            jump = (jump[0] * sh, jump[1] * sw)
             modulus = [math.lcm(modulus[d], jump[d]) for d in range(2)]
         if node.op in CONSTANT:
             vary = False
         jumps.append(jump)
         varies.append(vary)
     return (modulus[0], modulus[1]), unproven
+
+
+def _lcm(jumps: list[tuple[int, int]], inputs: tuple[int, ...], varies: list[bool], d: int) -> int:
+    return math.lcm(*(jumps[i][d] for i in inputs if varies[i]))
 
 
 def _shape(shape: tuple[int, ...]) -> str:

@@ -151,7 +151,9 @@ def compatibility(a: dict[str, Shape], b: dict[str, Shape]) -> Checkpoint:
     absent = {k: s for k, s in b.items() if k not in a}
     # torch's BatchNorm fills an absent num_batches_tracked with 0 itself (checkpoints older than the buffer):
     # never a missing key, not even for strict=True
-    counters = {k: s for k, s in absent.items() if k.rsplit(".", 1)[-1] == "num_batches_tracked" and s == ()}
+    counters: dict[str, Shape] = {
+        k: s for k, s in absent.items() if k.rsplit(".", 1)[-1] == "num_batches_tracked" and s == ()
+    }
     missing = {k: s for k, s in absent.items() if k not in counters}
     unexpected = {k: s for k, s in a.items() if k not in b}
     reshaped = {k: (a[k], s) for k, s in b.items() if k in a and a[k] != s}

@@ -129,7 +129,7 @@ def subject_value(report: Report, subject: str, scope: int = 0) -> Any:
     return SCOPE[attr](group, report.layers[group.layers[-1]])
 
 
-def _pair(values: list[int]) -> int | tuple[int, int]:
+def _pair(values: list[int | Fraction]) -> int | Fraction | tuple[int | Fraction, int | Fraction]:
     """A receptive field or jump: one number when height and width agree, else (height, width)."""
     return values[0] if values[0] == values[1] else (values[0], values[1])
 

@@ -165,14 +165,14 @@ def _receptive_field(report: Report, node) -> list[str]:
     return lines
 
 
-def _beyond(report: Report, rf: list[int]) -> str:
+def _beyond(report: Report, rf: list[int | Fraction]) -> str:
     """A note when the receptive field is wider than the input: the arithmetic counts padding too."""
     if len(report.input) != 3 or (rf[0] <= report.input[1] and rf[1] <= report.input[2]):
         return ""
     return f" (larger than the {report.input[1]}x{report.input[2]} input: each output sees all of it, and padding)"
 
 
-def _pair(values: list[int]) -> str:
+def _pair(values: list[int | Fraction]) -> str:
     return str(values[0]) if values[0] == values[1] else f"{values[0]}x{values[1]}"
 
 

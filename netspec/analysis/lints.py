@@ -6,9 +6,12 @@ import dataclasses
 from collections.abc import Iterator
 
 from netspec.analysis.alignment import misaligned_join
-from netspec.diagnostics import Diagnostic, did_you_mean
+from netspec.diagnostics import Diagnostic, Span, did_you_mean
 from netspec.ir import Graph, Node
-from netspec.ops.conv import explicit_padding
+from netspec.ops.conv import ConvAttrs, ConvTransposeAttrs, explicit_padding
+from netspec.ops.pool import MaxPoolAttrs, PoolAttrs
+
+Users = dict[int, list[int]]  # node id -> the ids of the nodes reading its output (Graph.users)
 
 ACTIVATIONS = {"relu", "leaky_relu", "relu6", "elu", "sigmoid", "tanh", "gelu", "silu", "hardswish", "softmax"}
 WINDOWED = {"conv", "maxpool", "avgpool"}
@@ -18,11 +21,16 @@ def _warn(code: str, node: Node, message: str, label: str = "", help: str = "") 
     return Diagnostic("warning", message, node.span, label, help, code)
 
 
-def _geometry(node: Node):
+Pair = tuple[int, int]
+
+
+def _geometry(node: Node) -> tuple[Pair, Pair, Pair, Pair]:
+    """A windowed layer's kernel, stride, per-side padding and dilation."""
     a = node.attrs
-    padding = explicit_padding(a) if node.op == "conv" else a.padding
-    stride = a.stride or a.kernel
-    return a.kernel, stride, padding, getattr(a, "dilation", (1, 1))
+    if isinstance(a, ConvAttrs):
+        return a.kernel, a.stride, explicit_padding(a), a.dilation
+    assert isinstance(a, PoolAttrs)  # WINDOWED: conv or a pool
+    return a.kernel, a.stride or a.kernel, a.padding, a.dilation if isinstance(a, MaxPoolAttrs) else (1, 1)
 
 
 def _sliding(graph: Graph) -> Iterator[Node]:
@@ -32,20 +40,21 @@ def _sliding(graph: Graph) -> Iterator[Node]:
             yield node
 
 
-def unseen_border(graph: Graph, users) -> Iterator[Diagnostic]:
+def unseen_border(graph: Graph, users: Users) -> Iterator[Diagnostic]:
     """The last windows stop short of the input's edge: real rows/columns never reach the output.
 
     DESIGN.md's test is (W + 2P - K) % S != 0; that also fires when only padding is skipped (ResNet's
     stride-2 convs), which loses nothing. We warn only when input pixels themselves are never seen.
     """
     for node in _sliding(graph):
-        if getattr(node.attrs, "ceil_mode", False) or node.attrs.padding == "same":
+        a = node.attrs
+        if (isinstance(a, PoolAttrs) and a.ceil_mode) or (isinstance(a, ConvAttrs) and a.padding == "same"):
             continue
         kernel, stride, padding, dilation = _geometry(node)
-        in_shape = graph.nodes[node.inputs[0]].shape
+        in_shape, out_shape = graph.nodes[node.inputs[0]].out_shape, node.out_shape
         for dim, axis in ((0, "rows"), (1, "columns")):
             w, k, s, p, d = in_shape[1 + dim], kernel[dim], stride[dim], padding[dim], dilation[dim]
-            reach = (node.shape[1 + dim] - 1) * s + d * (k - 1) - p  # last input index a window touches
+            reach = (out_shape[1 + dim] - 1) * s + d * (k - 1) - p  # last input index a window touches
             lost = w - 1 - reach
             if lost > 0:
                 what = f"the last {lost} {axis} of the input are" if lost > 1 else f"the last {axis[:-1]} is"
@@ -59,11 +68,12 @@ def unseen_border(graph: Graph, users) -> Iterator[Diagnostic]:
                 break
 
 
-def bias_before_batchnorm(graph: Graph, users) -> Iterator[Diagnostic]:
+def bias_before_batchnorm(graph: Graph, users: Users) -> Iterator[Diagnostic]:
     """A conv's bias is cancelled by the batchnorm (or instancenorm) right after it: each subtracts every channel's
     mean. (groupnorm subtracts a group's mean, which leaves the bias's differences within the group: not warned.)"""
     for node in graph.nodes:
-        if node.op not in ("conv", "convtranspose") or not node.attrs.bias or len(users[node.id]) != 1:
+        a = node.attrs
+        if not isinstance(a, ConvAttrs | ConvTransposeAttrs) or not a.bias or len(users[node.id]) != 1:
             continue
         norm = graph.nodes[users[node.id][0]].op
         if norm in ("batchnorm", "instancenorm"):
@@ -71,18 +81,18 @@ def bias_before_batchnorm(graph: Graph, users) -> Iterator[Diagnostic]:
                 "bias-before-batchnorm",
                 node,
                 f"{node.op} bias before {norm} has no effect",
-                f"{node.attrs.out} bias parameters are subtracted out by the {norm}",
+                f"{a.out} bias parameters are subtracted out by the {norm}",
                 "pass bias=false",
             )
 
 
-def uneven_overlap(graph: Graph, users) -> Iterator[Diagnostic]:
+def uneven_overlap(graph: Graph, users: Users) -> Iterator[Diagnostic]:
     """A transposed conv whose kernel is not a multiple of its stride overlaps some outputs more than others: the
     checkerboard artefacts of Odena et al. (2016), "Deconvolution and Checkerboard Artifacts"."""
     for node in graph.nodes:
-        if node.op != "convtranspose":
-            continue
         a = node.attrs
+        if not isinstance(a, ConvTransposeAttrs):
+            continue
         if any(k % s for k, s in zip(a.kernel, a.stride, strict=True)):
             yield _warn(
                 "uneven-overlap",
@@ -94,7 +104,7 @@ def uneven_overlap(graph: Graph, users) -> Iterator[Diagnostic]:
             )
 
 
-def dropout_before_batchnorm(graph: Graph, users) -> Iterator[Diagnostic]:
+def dropout_before_batchnorm(graph: Graph, users: Users) -> Iterator[Diagnostic]:
     for node in graph.nodes:
         if node.op in ("dropout", "dropout2d") and _only_user(graph, users, node, "batchnorm"):
             yield _warn(
@@ -106,7 +116,7 @@ def dropout_before_batchnorm(graph: Graph, users) -> Iterator[Diagnostic]:
             )
 
 
-def softmax_placement(graph: Graph, users) -> Iterator[Diagnostic]:
+def softmax_placement(graph: Graph, users: Users) -> Iterator[Diagnostic]:
     for node in graph.nodes:
         if node.op != "softmax":
             continue
@@ -128,7 +138,7 @@ def softmax_placement(graph: Graph, users) -> Iterator[Diagnostic]:
             )
 
 
-def stacked_activations(graph: Graph, users) -> Iterator[Diagnostic]:
+def stacked_activations(graph: Graph, users: Users) -> Iterator[Diagnostic]:
     for node in graph.nodes:
         source = graph.nodes[node.inputs[0]] if node.inputs else None
         if node.op in ACTIVATIONS and source is not None and source.op in ACTIVATIONS and len(users[source.id]) == 1:
@@ -141,7 +151,7 @@ def stacked_activations(graph: Graph, users) -> Iterator[Diagnostic]:
             )
 
 
-def skipping_windows(graph: Graph, users) -> Iterator[Diagnostic]:
+def skipping_windows(graph: Graph, users: Users) -> Iterator[Diagnostic]:
     """A stride larger than the window leaves gaps that no window sees."""
     for node in _sliding(graph):
         kernel, stride, _, dilation = _geometry(node)
@@ -155,9 +165,9 @@ def skipping_windows(graph: Graph, users) -> Iterator[Diagnostic]:
             )
 
 
-def channels_last(graph: Graph, users) -> Iterator[Diagnostic]:
+def channels_last(graph: Graph, users: Users) -> Iterator[Diagnostic]:
     """`input [32, 32, 3]`: an image written height, width, channels (NumPy's and Keras's order)."""
-    shape = graph.input.shape
+    shape = graph.input.out_shape
     if len(shape) == 3 and shape[2] in (1, 3, 4) and shape[0] >= 8 and shape[0] == shape[1]:
         c, h, w = shape[2], shape[0], shape[1]
         yield _warn(
@@ -169,13 +179,14 @@ def channels_last(graph: Graph, users) -> Iterator[Diagnostic]:
         )
 
 
-def torch_argument_order(graph: Graph, users) -> Iterator[Diagnostic]:
+def torch_argument_order(graph: Graph, users: Users) -> Iterator[Diagnostic]:
     """`conv(3, 16, 3)` in PyTorch's order (in, out, kernel) reads as out=3, kernel=16, stride=3."""
     for node in graph.nodes:
-        if node.op != "conv" or not node.inputs:
+        a = node.attrs
+        if not isinstance(a, ConvAttrs) or not node.inputs:
             continue
-        a, c_in = node.attrs, graph.nodes[node.inputs[0]].shape[0]
-        kernel, stride = a.kernel[0], (a.stride or a.kernel)[0]
+        c_in = graph.nodes[node.inputs[0]].out_shape[0]
+        kernel, stride = a.kernel[0], a.stride[0]
         if a.out == c_in and kernel >= 8 and 1 < stride <= 7 and kernel != stride:
             yield _warn(
                 "torch-argument-order",
@@ -187,11 +198,11 @@ def torch_argument_order(graph: Graph, users) -> Iterator[Diagnostic]:
             )
 
 
-def _only_user(graph: Graph, users, node: Node, op: str) -> bool:
+def _only_user(graph: Graph, users: Users, node: Node, op: str) -> bool:
     return len(users[node.id]) == 1 and graph.nodes[users[node.id][0]].op == op
 
 
-def unused(graph: Graph, users) -> Iterator[Diagnostic]:
+def unused(graph: Graph, users: Users) -> Iterator[Diagnostic]:
     """Layers whose value reaches no output (a chain restarted with `@name`, or left after the last `output`)."""
     live = {i for _, i in graph.outputs}
     for node in reversed(graph.nodes):
@@ -247,11 +258,13 @@ def lint(graph: Graph) -> list[Diagnostic]:
     warning itself."""
     users = graph.users()
     allowed = {(span.file, span.line, code) for code, span in graph.allowed}
-    found: dict[tuple, list[Diagnostic]] = {}
+    found: dict[tuple[str, Span], list[Diagnostic]] = {}
     for rule in RULES:
         for d in rule(graph, users):
-            if (d.span.file, d.span.line, d.code) not in allowed:
-                found.setdefault((d.code, d.span), []).append(d)
+            span = d.span
+            assert span is not None  # a lint points at a node
+            if (span.file, span.line, d.code) not in allowed:
+                found.setdefault((d.code, span), []).append(d)
     return [_once(same) for same in found.values()] + list(_unknown_allows(graph))
 
 

@@ -15,13 +15,19 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
 from netspec.analysis.patterns import pattern, ranges
 from netspec.ir import Graph, Node
-from netspec.ops import ShapeError
-from netspec.ops.conv import explicit_padding
+from netspec.ops import Shape, ShapeError
+from netspec.ops.conv import ConvAttrs, ConvTransposeAttrs, explicit_padding
+from netspec.ops.merge import PadAttrs
+from netspec.ops.norm import GroupNorm, GroupNormAttrs, InstanceNorm, InstanceNormAttrs
+from netspec.ops.pool import MaxPoolAttrs, PoolAttrs
+from netspec.ops.resample import InterpolateAttrs, ResampleAttrs
+from netspec.ops.reshape import ZeroPadAttrs
 
 DIMS = ("height", "width")
 SAME = frozenset(
@@ -103,10 +109,12 @@ class Sizes:
 
     def output(self, height: int, width: int) -> tuple[int, ...]:
         """The output shape at input [C, height, width] (meaningful where `legal`)."""
-        shape = self.graph.output.shape
+        shape = self.graph.output.out_shape
         if len(shape) != 3:
             return shape
-        return (shape[0], int(self.dims["height"].output[height - 1]), int(self.dims["width"].output[width - 1]))
+        rows, cols = self.dims["height"].output, self.dims["width"].output
+        assert rows is not None and cols is not None  # an image output has a size array in each dim
+        return (shape[0], int(rows[height - 1]), int(cols[width - 1]))
 
     def legal_mask(self, dim: str) -> np.ndarray:
         """Legal sizes of `dim` with the other dim at its declared size (bool, index i is size i + 1)."""
@@ -122,9 +130,9 @@ class Sizes:
         """Why each size of `dim` (the other at its declared size) fails: the per-dim rules, then the coupling."""
         found = list(self.dims[dim].rejections)
         coupled = self.dims[dim].ok & ~self.legal_mask(dim)
-        if coupled.any():
-            c = self.coupling
-            before = self.graph.nodes[self.graph.nodes[c.flatten].inputs[0]].shape
+        c = self.coupling
+        if c is not None and coupled.any():  # without a coupling no size is lost to it
+            before = self.graph.nodes[self.graph.nodes[c.flatten].inputs[0]].out_shape
             first = int(np.flatnonzero(coupled)[0])
             other = "width" if dim == "height" else "height"
             found.append(
@@ -140,10 +148,15 @@ class Sizes:
             )
         return found
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         """Plain data: per dim the legal sizes (pattern and ranges) and every rejection with its place."""
-        c, (h, w) = self.graph.input.shape[0], self.declared
-        out = {"network": self.graph.name, "file": self.graph.file, "input": [c, h, w], "limit": self.limit}
+        c, (h, w) = self.graph.input.out_shape[0], self.declared
+        out: dict[str, Any] = {
+            "network": self.graph.name,
+            "file": self.graph.file,
+            "input": [c, h, w],
+            "limit": self.limit,
+        }
         for dim, fixed in (("height", {"width": w}), ("width", {"height": h})):
             name = dim[0].upper()
             out[dim] = {
@@ -206,19 +219,23 @@ def _described(mask: np.ndarray, name: str) -> dict:
 
 def sizes(graph: Graph, limit: int = 4096) -> Sizes:
     """The sizes 1..limit of each spatial dim at which `graph` runs; the graph's input must be [C, H, W]."""
-    shape = graph.input.shape
+    shape = graph.input.out_shape
     if len(shape) != 3:
         raise ValueError("the network's input has no height and width")
-    dims, couplings, single = {}, [], {}
+    dims: dict[str, DimSizes] = {}
+    couplings: list[Coupling | None] = []
+    single: dict[int, dict[str, np.ndarray]] = {}
     for d, dim in enumerate(DIMS):
         walk = _Walk(graph, d, limit)
         dims[dim] = walk.run()
         couplings.append(walk.coupling)
         for node, sizes_in in walk.single.items():
             single.setdefault(node, {})[dim] = sizes_in
-    coupling = couplings[0]
+    coupling, other = couplings
     if coupling is not None:
-        coupling.after = {"height": couplings[0].after["height"], "width": couplings[1].after["width"]}
+        # the coupling is where the graph flattens before weights: the same node in both walks
+        assert other is not None
+        coupling.after = {"height": coupling.after["height"], "width": other.after["width"]}
         if all((a == a[0]).all() for a in coupling.after.values()):  # fixed by adaptive pooling: no constraint
             coupling = None
     return Sizes(graph, limit, (shape[1], shape[2]), dims, coupling, single)
@@ -250,9 +267,11 @@ class _Walk:
     def step(self, node: Node) -> np.ndarray | None:
         if node.op == "input":
             return np.arange(1, len(self.alive) + 1, dtype=np.int64)
-        ins = [self.values[i] for i in node.inputs]
-        if any(x is None for x in ins):  # rank 1: after flatten
-            return self.flat(node)
+        values = [self.values[i] for i in node.inputs]
+        ins = [x for x in values if x is not None]
+        if len(ins) < len(values):  # rank 1: after flatten
+            self.flat(node)
+            return None
         rule = _RULES.get(node.op)
         if rule is not None:
             return rule(self, node, ins)
@@ -275,7 +294,7 @@ class _Walk:
 
     # ---- rules ----------------------------------------------------------------------------------
 
-    def window(self, node: Node, ins, k: int, s: int, p: int, dil: int, ceil: bool) -> np.ndarray:
+    def window(self, node: Node, ins: list[np.ndarray], k: int, s: int, p: int, dil: int, ceil: bool) -> np.ndarray:
         x = ins[0]
         span = x + 2 * p - dil * (k - 1) - 1
         if ceil:
@@ -294,7 +313,7 @@ class _Walk:
         self.reject(node, out < 1, "collapses", f"output {self.dim} collapses below 1", explain)
         return np.maximum(out, 1)
 
-    def join(self, node: Node, ins) -> np.ndarray:
+    def join(self, node: Node, ins: list[np.ndarray]) -> np.ndarray:
         first = ins[0]
         for n, other in enumerate(ins[1:], start=2):
 
@@ -309,67 +328,70 @@ class _Walk:
         source = next(self.flattened[i] for i in node.inputs if i in self.flattened)
         self.flattened[node.id] = source
         shapes = self.graph.in_shapes(node)
-        weights = node.kind.params(node.attrs, shapes, node.shape) + node.kind.buffers(node.attrs, shapes, node.shape)
+        out = node.out_shape
+        weights = node.kind.params(node.attrs, shapes, out) + node.kind.buffers(node.attrs, shapes, out)
         if self.coupling is None and weights:
             flatten = self.graph.nodes[source]
-            before = self.graph.nodes[flatten.inputs[0]].shape
-            self.coupling = Coupling(source, node.id, before[1] * before[2], {self.dim: self.values[flatten.inputs[0]]})
-        return None
+            before = self.graph.nodes[flatten.inputs[0]].out_shape
+            sizes = self.values[flatten.inputs[0]]
+            assert sizes is not None  # flatten's input is an image: it has a size array
+            self.coupling = Coupling(source, node.id, before[1] * before[2], {self.dim: sizes})
 
-    def fallback(self, node: Node, ins) -> np.ndarray:
+    def fallback(self, node: Node, ins: list[np.ndarray]) -> np.ndarray:
         """Any other op: its own shape rule at each distinct size, the other dims as declared."""
-        op, declared = node.kind, self.graph.in_shapes(node)
-        if len(node.shape) != 3:
-            raise ValueError(f"no size rule for `{node.op}` producing rank {len(node.shape)}")
-        want = op.params(node.attrs, declared, node.shape)
+        op, declared, built = node.kind, self.graph.in_shapes(node), node.out_shape
+        if len(built) != 3:
+            raise ValueError(f"no size rule for `{node.op}` producing rank {len(built)}")
+        want = op.params(node.attrs, declared, built)
         keys = np.stack(ins, axis=1)
         unique, where = np.unique(keys, axis=0, return_inverse=True)
         out = np.ones(len(unique), dtype=np.int64)
-        status: list[tuple[str, str] | None] = []
+        failed: dict[int, tuple[str, str, str]] = {}  # index into `unique` -> reason, message, detail
         for j, row in enumerate(unique):
             shapes = [_with(s, self.d, int(v)) for s, v in zip(declared, row, strict=True)]
             try:
                 shape = op.infer(node.attrs, shapes)
                 out[j] = shape[1 + self.d]
-                status.append(
-                    None
-                    if op.params(node.attrs, shapes, shape) == want
-                    else (
+                if op.params(node.attrs, shapes, shape) != want:
+                    failed[j] = (
                         "weights",
                         f"its weights were built for {self.dim} {declared[0][1 + self.d]}",
                         f"{self.dim} {int(row[0])} changes its parameter count",
                     )
-                )
             except ShapeError as e:
-                status.append(("shape", e.message, e.label))
+                failed[j] = ("shape", e.message, e.label)
         where = where.reshape(-1)
         for reason in ("shape", "weights"):
-            bad = np.array([s is not None and s[0] == reason for s in status])[where]
+            bad = np.array([j in failed and failed[j][0] == reason for j in range(len(unique))])[where]
             if bad.any():
-                message = status[int(where[np.flatnonzero(bad & self.alive)[0]])][1] if (bad & self.alive).any() else ""
-                self.reject(node, bad, reason, message, lambda size: status[int(where[size - 1])][2])
+                message = failed[int(where[np.flatnonzero(bad & self.alive)[0]])][1] if (bad & self.alive).any() else ""
+                self.reject(node, bad, reason, message, lambda size: failed[int(where[size - 1])][2])
         return out[where]
 
 
-def _with(shape, d: int, value: int):
+def _with(shape: Shape, d: int, value: int) -> Shape:
     return (*shape[: 1 + d], value, *shape[2 + d :])
 
 
-def _conv(walk: _Walk, node: Node, ins):
+def _conv(walk: _Walk, node: Node, ins: list[np.ndarray]) -> np.ndarray:
     a, d = node.attrs, walk.d
+    assert isinstance(a, ConvAttrs)  # the rule of `conv` nodes
     if a.padding == "same":
         return ins[0]
     return walk.window(node, ins, a.kernel[d], a.stride[d], explicit_padding(a)[d], a.dilation[d], False)
 
 
-def _pool(walk: _Walk, node: Node, ins):
+def _pool(walk: _Walk, node: Node, ins: list[np.ndarray]) -> np.ndarray:
     a, d = node.attrs, walk.d
+    assert isinstance(a, PoolAttrs)  # the rule of `maxpool` and `avgpool` nodes
     stride = (a.stride or a.kernel)[d]
-    return walk.window(node, ins, a.kernel[d], stride, a.padding[d], getattr(a, "dilation", (1, 1))[d], a.ceil_mode)
+    dilation = a.dilation if isinstance(a, MaxPoolAttrs) else (1, 1)
+    return walk.window(node, ins, a.kernel[d], stride, a.padding[d], dilation[d], a.ceil_mode)
 
 
-def _convtranspose(walk: _Walk, node: Node, ins):
+def _convtranspose(walk: _Walk, node: Node, ins: list[np.ndarray]) -> np.ndarray:
     a, d, x = node.attrs, walk.d, ins[0]
+    assert isinstance(a, ConvTransposeAttrs)  # the rule of `convtranspose` nodes
     k, s, p, dil, extra = a.kernel[d], a.stride[d], a.padding[d], a.dilation[d], a.output_padding[d]
     out = (x - 1) * s - 2 * p + dil * (k - 1) + extra + 1
 
@@ -382,15 +404,17 @@ def _convtranspose(walk: _Walk, node: Node, ins):
     return np.maximum(out, 1)
 
 
-def _resample(walk: _Walk, node: Node, ins):
+def _resample(walk: _Walk, node: Node, ins: list[np.ndarray]) -> np.ndarray:
     """upsample / interpolate: floor(W * scale) as PyTorch computes it (in float64), the fixed size, or like's."""
     a, d, x = node.attrs, walk.d, ins[0]
-    if getattr(a, "like", None) is not None:
+    assert isinstance(a, ResampleAttrs | InterpolateAttrs)  # the rule of `upsample` and `interpolate` nodes
+    if isinstance(a, InterpolateAttrs) and a.like is not None:
         return ins[a.like]  # the reference's size, whatever the input's: never a join that can fail
     if a.size is not None:
         return np.full_like(x, a.size[d])
-    out = np.floor(x * float(a.scale[d])).astype(np.int64)
+    assert a.scale is not None  # the shape rule let exactly one of scale, size and like through
     scale = a.scale[d]
+    out = np.floor(x * float(scale)).astype(np.int64)
     walk.reject(
         node,
         out < 1,
@@ -403,10 +427,10 @@ def _resample(walk: _Walk, node: Node, ins):
     return np.maximum(out, 1)
 
 
-def _single(walk: _Walk, node: Node, ins):
+def _single(walk: _Walk, node: Node, ins: list[np.ndarray]) -> np.ndarray:
     """instancenorm, and groupnorm with one channel per group, need more than one pixel (one value has no spread):
     rejected here where the other dim is 1 as declared; `Sizes.legal` pairs the dims."""
-    if node.kind.needs_pixels(node.attrs, walk.graph.in_shapes(node)):
+    if _needs_pixels(node, walk.graph.in_shapes(node)):
         walk.single[node.id] = ins[0]
         other = walk.graph.in_shapes(node)[0][2 - walk.d]
         if other == 1:
@@ -420,25 +444,36 @@ def _single(walk: _Walk, node: Node, ins):
     return ins[0]
 
 
-def _zeropad(walk: _Walk, node: Node, ins):
+def _needs_pixels(node: Node, shapes: list[Shape]) -> bool:
+    match node.kind, node.attrs:
+        case GroupNorm() as op, GroupNormAttrs() as a:
+            return op.needs_pixels(a, shapes)
+        case InstanceNorm() as op, InstanceNormAttrs() as a:
+            return op.needs_pixels(a, shapes)
+    raise TypeError(f"`{node.op}` has no rule for needing more than one pixel")
+
+
+def _zeropad(walk: _Walk, node: Node, ins: list[np.ndarray]) -> np.ndarray:
+    assert isinstance(node.attrs, ZeroPadAttrs)  # the rule of `zeropad` nodes
     left, right, top, bottom = node.attrs.padding
     return ins[0] + ((top + bottom) if walk.d == 0 else (left + right))
 
 
-def _adaptive(walk: _Walk, node: Node, ins):
-    return np.full_like(ins[0], node.shape[1 + walk.d])
+def _adaptive(walk: _Walk, node: Node, ins: list[np.ndarray]) -> np.ndarray:
+    return np.full_like(ins[0], node.out_shape[1 + walk.d])
 
 
-def _pad(walk: _Walk, node: Node, ins):
+def _pad(walk: _Walk, node: Node, ins: list[np.ndarray]) -> np.ndarray:
+    assert isinstance(node.attrs, PadAttrs)  # the rule of `pad` (shortcut option A) nodes
     return -(-ins[0] // node.attrs.stride)
 
 
-def _flatten(walk: _Walk, node: Node, ins):
+def _flatten(walk: _Walk, node: Node, ins: list[np.ndarray]) -> None:
     walk.flattened[node.id] = node.id
     return None
 
 
-def _linear(walk: _Walk, node: Node, ins):
+def _linear(walk: _Walk, node: Node, ins: list[np.ndarray]) -> np.ndarray:
     """A linear on [C, H, W] acts on the last axis: the width is fixed by its weights."""
     if walk.d == 1:
         built = walk.graph.in_shapes(node)[0][2]
@@ -452,7 +487,9 @@ def _linear(walk: _Walk, node: Node, ins):
     return ins[0]
 
 
-_RULES: dict[str, Callable] = {
+Rule = Callable[[_Walk, Node, list[np.ndarray]], np.ndarray | None]  # a node's size array from its inputs'; None: flat
+
+_RULES: dict[str, Rule] = {
     "conv": _conv,
     "maxpool": _pool,
     "avgpool": _pool,

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import html as _html
+import io
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
+from fractions import Fraction
 
 from netspec.analysis.folding import folded_scopes, module_depth, outermost_folded
 from netspec.analysis.report import Report, readable_name
@@ -71,11 +74,11 @@ def _input_size(report: Report) -> tuple[int, int] | None:
     return (report.input[1], report.input[2]) if len(report.input) == 3 else None
 
 
-def _exceeds(rf: list[int], size: tuple[int, int] | None) -> bool:
+def _exceeds(rf: Sequence[int | Fraction], size: tuple[int, int] | None) -> bool:
     return size is not None and (rf[0] > size[0] or rf[1] > size[1])
 
 
-def _rf(rf: list[int], size: tuple[int, int] | None = None) -> str:
+def _rf(rf: Sequence[int | Fraction], size: tuple[int, int] | None = None) -> str:
     text = str(rf[0]) if rf[0] == rf[1] else f"{rf[0]}x{rf[1]}"
     return text + "*" if _exceeds(rf, size) else text
 
@@ -198,7 +201,7 @@ def compare(designs: list[tuple[str, Report]], width: int | None = None) -> str:
     return text + ("\n\n* receptive field larger than the input" if marked else "")
 
 
-def grid(title: str, cells: list[tuple[str, ...]], columns: tuple[tuple[str, str], ...], width: int = 160) -> str:
+def grid(title: str, cells: Sequence[tuple[str, ...]], columns: tuple[tuple[str, str], ...], width: int = 160) -> str:
     """Any table of text cells in the summary's style; `columns` are (header, "left" | "right")."""
     return _plain(title, cells, width, columns) or _rich(title, cells, width, columns)
 
@@ -215,7 +218,7 @@ def to_ascii(text: str) -> str:
     return text.translate(_ASCII)
 
 
-def _rich(title: str, cells: list[tuple[str, ...]], width: int, columns=COLUMNS) -> str:
+def _rich(title: str, cells: Sequence[tuple[str, ...]], width: int, columns=COLUMNS) -> str:
     from rich.console import Console
     from rich.table import Table
     from rich.text import Text
@@ -233,7 +236,7 @@ def _rich(title: str, cells: list[tuple[str, ...]], width: int, columns=COLUMNS)
 _MARKUP = re.compile(r"\[[a-zA-Z#/@]|\\")  # what rich might read as a style tag or an escape
 
 
-def _plain(title: str, cells: list[tuple[str, ...]], width: int, columns=COLUMNS) -> str | None:
+def _plain(title: str, cells: Sequence[tuple[str, ...]], width: int, columns=COLUMNS) -> str | None:
     """The text rich prints for the table, built directly (rich takes ~1 ms per row: 10 s for 10k layers).
 
     Only for what rich lays out plainly: printable ASCII, no markup, and a table and title that fit the width;
@@ -279,9 +282,8 @@ def html(report: Report, depth: int | str | None = None) -> str:
     )
 
 
-class _Null:
+class _Null(io.StringIO):
+    """A text file that keeps nothing: rich's console records what it prints, the copy is not needed."""
+
     def write(self, _text: str) -> int:
         return 0
-
-    def flush(self) -> None:
-        pass

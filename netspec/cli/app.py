@@ -15,7 +15,7 @@ from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 
 from netspec.diagnostics import Diagnostics, NetspecError, Span
 
@@ -255,6 +255,12 @@ def _set_hint(name: str, text: str) -> str:
     return ""
 
 
+@overload
+def parse_input(text: str) -> tuple[int, ...]: ...
+@overload
+def parse_input(text: None) -> None: ...
+@overload
+def parse_input(text: str | None) -> tuple[int, ...] | None: ...
 def parse_input(text: str | None) -> tuple[int, ...] | None:
     """`3x224x224` -> (3, 224, 224)."""
     if text is None:
@@ -374,7 +380,8 @@ def _safe_stdout() -> None:
     """A terminal or pipe that cannot show some character (PYTHONIOENCODING=ascii) gets `?`, not a crash; the
     table itself falls back to ASCII rules (see `ascii_only`)."""
     with contextlib.suppress(AttributeError, ValueError):  # replaced by a test harness, or closed
-        sys.stdout.reconfigure(errors="replace")
+        if isinstance(sys.stdout, io.TextIOWrapper):
+            sys.stdout.reconfigure(errors="replace")
 
 
 def ascii_only(stream=None) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,7 @@ COLUMNS = (("input", "left"), ("output", "left"), ("params", "right"), ("MACs", 
 SHOWN = (("params", "params"), ("macs", "MACs"), ("activation_bytes", "activations (bytes)"))
 
 
-def read_inputs(text: str | None) -> list[tuple[int, ...]] | None:
+def read_inputs(text: str | None) -> Sequence[tuple[int, ...]] | None:
     """--input as one shape or several (`3x224x224,3x320x320`, `3x{224..512..32}`); a comma-only `3,224,224`
     is one shape, as before. UsageError for text that cannot be read."""
     if text is None:
@@ -35,7 +36,9 @@ def read_inputs(text: str | None) -> list[tuple[int, ...]] | None:
         raise UsageError(diags.items, {"--input": text}) from None
 
 
-def summary_by_size(file: Path, label: str, params: dict[str, Any], shapes: list[tuple[int, ...]], json_: bool) -> None:
+def summary_by_size(
+    file: Path, label: str, params: dict[str, Any], shapes: Sequence[tuple[int, ...]], json_: bool
+) -> None:
     """Print the costs at every shape (a table and the formulas, or JSON)."""
     from netspec.api import costs
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from netspec.cli.app import (
     Exit,
@@ -27,6 +28,9 @@ from netspec.cli.app import (
 )
 from netspec.diagnostics import Diagnostics, NetspecError
 from netspec.files import shown
+
+if TYPE_CHECKING:  # imported when the command runs: `netspec --help` stays light
+    from netspec.analysis.diff import Diff
 
 STATUS = {"strict": 0, "non-strict": 3, "no": 4}
 LISTED = 8  # keys shown per kind in the text; --json lists all
@@ -92,7 +96,7 @@ def _usage(message: str, hint: str) -> None:
     raise UsageError(diags.items)
 
 
-def text(found) -> str:
+def text(found: Diff) -> str:
     from netspec.backends.table import to_ascii
 
     lines = [
@@ -108,7 +112,7 @@ def text(found) -> str:
     return to_ascii(out) if ascii_only() else out
 
 
-def _totals(found) -> str:
+def _totals(found: Diff) -> str:
     from netspec.backends.table import fmt_bytes, grid
 
     t = found.totals
@@ -130,7 +134,7 @@ def _totals(found) -> str:
     return grid("totals", cells, (("", "left"), ("A", "right"), ("B", "right"), ("change", "right")))
 
 
-def _changes(found) -> str:
+def _changes(found: Diff) -> str:
     from netspec.backends.table import grid
     from netspec.render import printable
 

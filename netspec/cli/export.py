@@ -130,7 +130,7 @@ def _export(file: Path, output: Path, weights: Path | None, input, sets, **optio
     from netspec.api import build
     from netspec.backends import onnx as backend
 
-    inputs = [file] if weights is None else [file, weights]
+    inputs: list[str | Path] = [file] if weights is None else [file, weights]
     files.check_output(output, inputs)
     if weights is not None:
         files.check_input(weights, "weights")

@@ -12,7 +12,7 @@ import shutil
 import sys
 import textwrap
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NoReturn
 
 from netspec.cli import register
 from netspec.cli.app import COMMANDS, HELP, Arg, Command, Exit, UsageError, usage
@@ -22,7 +22,7 @@ from netspec.diagnostics import did_you_mean
 class Parser(argparse.ArgumentParser):
     """argparse whose errors are netspec's usage errors, not a message and `sys.exit(2)` of its own."""
 
-    def error(self, message: str):  # type: ignore[override]
+    def error(self, message: str) -> NoReturn:
         line = " ".join(self.format_usage().split()[1:])  # one line, whatever the terminal's width
         raise usage(message, f"usage: {line}; `{self.prog} --help` explains every option")
 

@@ -176,7 +176,7 @@ class Elaborator:
         """Members side by side, each fed the same input: the paths of concat/add."""
         outputs = []
         for member, member_ctx in self.members(body, ctx):
-            if type(member) is ast.Output:
+            if isinstance(member, ast.Output):
                 self.diags.error(
                     "`output` cannot be a path of a join",
                     member.span,
@@ -188,7 +188,7 @@ class Elaborator:
             outputs.append(self.member(member, x, member_ctx))
         return outputs
 
-    def members(self, body, ctx: Ctx) -> Iterator[tuple[ast.Member, Ctx]]:
+    def members(self, body, ctx: Ctx) -> Iterator[tuple[ast.Member | ast.Output, Ctx]]:
         """The members of a body with control flow expanded: lets bound, loops unrolled, ifs decided."""
         if ctx.depth >= MAX_DEPTH:
             where = body[0].span if body else self.graph.scopes[ctx.scope].span
@@ -229,7 +229,7 @@ class Elaborator:
             else:
                 yield from self.statement(stmt, ctx)
 
-    def statement(self, stmt, ctx: Ctx) -> Iterator[tuple[ast.Member, Ctx]]:
+    def statement(self, stmt, ctx: Ctx) -> Iterator[tuple[ast.Member | ast.Output, Ctx]]:
         if isinstance(stmt, ast.Let):
             self.let(stmt, ctx)
         elif isinstance(stmt, ast.Def):
@@ -299,7 +299,7 @@ class Elaborator:
         except EvalError as e:
             self.report(e)
 
-    def control(self, member: ast.Member, ctx: Ctx) -> Iterator[tuple[ast.Member, Ctx]]:
+    def control(self, member: ast.Member, ctx: Ctx) -> Iterator[tuple[ast.Member | ast.Output, Ctx]]:
         item = member.item
         if not isinstance(item, (ast.Repeat, ast.For, ast.If)):
             yield member, ctx
@@ -312,7 +312,7 @@ class Elaborator:
             except EvalError as e:
                 self.report(e)
 
-    def expand(self, item, ctx: Ctx) -> Iterator[tuple[ast.Member, Ctx]]:
+    def expand(self, item, ctx: Ctx) -> Iterator[tuple[ast.Member | ast.Output, Ctx]]:
         if isinstance(item, ast.If):
             test = evaluate(item.test, ctx.env)
             if not isinstance(test, bool):
@@ -341,36 +341,39 @@ class Elaborator:
 
     def member(self, member: ast.Member | ast.Output, x: int | None, ctx: Ctx) -> int | None:
         self.step(member.span)
-        if type(member) is ast.Output:
+        if isinstance(member, ast.Output):
             return self.output(member, x, ctx)
-        if isinstance(member.label, ast.Template):
-            member = self.computed_label(member, ctx)
-            if member is None:
+        label = member.label
+        if isinstance(label, ast.Template):
+            label = self.computed_label(label, member.label_span, ctx)
+            if label is None:
                 return None
+            member = replace(member, label=label)
         number = ctx.ns.counter
         out = getattr(self, _HANDLERS[type(member.item)])(member, x, ctx)
         # named for `@name`: its label, or the nn.Sequential number it took (reachable as `@features.3`)
-        name = member.label if member.label is not None else str(number) if ctx.ns.counter > number else None
+        name = label if label is not None else str(number) if ctx.ns.counter > number else None
         if name is not None and not member.inline:
             self.named.setdefault(ctx.ns.qualify(name), (out, ctx.owner, member.label_span or member.span))
         return out
 
-    def computed_label(self, member: ast.Member, ctx: Ctx) -> ast.Member | None:
-        """`"denselayer{i + 1}": ...` -> the member with its label evaluated and checked as a module name."""
+    def computed_label(self, label: ast.Template, span: Span | None, ctx: Ctx) -> str | None:
+        """`"denselayer{i + 1}": ...` -> the label evaluated and checked as a module name."""
         try:
-            name = evaluate(member.label, ctx.env)
+            name = evaluate(label, ctx.env)
         except EvalError as e:
-            return self.report(e)
+            self.report(e)
+            return None
         if not _LABEL.match(name):
             self.diags.error(
                 f"`{name}` cannot name a layer" if name else "the label is empty",
-                member.label_span,
+                span,
                 f'"{name}" is what the label computes to',
                 "a name is letters, digits, `_` and `-`, and holds no `.`",
                 code="name",
             )
             return None
-        return replace(member, label=name)
+        return name
 
     def claim(self, member: ast.Member, ctx: Ctx) -> str:
         """The member's name in its namespace: its label, or its position, as nn.Sequential numbers."""
@@ -483,7 +486,8 @@ class Elaborator:
             axes = self.check_axes(kind, attrs, inputs, shapes)
             shape = kind.infer(attrs, shapes)
         except ShapeError as e:
-            return self.report(e, span, related() if callable(related) else related)
+            self.report(e, span, related() if callable(related) else related)
+            return None
         node = self.node(op, attrs, inputs, shape, path, ctx, span)
         if axes is not None and axes != canonical(len(shape)):
             self.axes[node] = axes
@@ -538,7 +542,8 @@ class Elaborator:
 
     def reference(self, member: ast.Member, x, ctx: Ctx):
         """`@down3` as a member: the path goes on from that member's output (the chain's value is left)."""
-        ref: ast.Ref = member.item
+        ref = member.item
+        assert isinstance(ref, ast.Ref)  # _HANDLERS dispatches on the item's type
         if member.label is not None:
             self.diags.error(
                 "a reference cannot be labelled",
@@ -551,7 +556,8 @@ class Elaborator:
         try:
             return evaluate(ref, ctx.env).node
         except EvalError as e:
-            return self.report(e)
+            self.report(e)
+            return None
 
     def resolve(self, where, ref: ast.Ref, env: Env) -> Tensor:
         """The member a reference names: its first part is searched in this namespace, then outward up to the
@@ -749,12 +755,14 @@ class Elaborator:
         )
 
     def explicit_shortcut(self, shortcut: ast.Shortcut, x, ctx: Ctx):
+        assert shortcut.body is not None  # called for a shortcut of kind "body"
         member = ast.Member(shortcut.label, ast.Group(shortcut.body, shortcut.span), shortcut.span)
         return self.sequence(shortcut.body, x, self.nested(member, ctx, "shortcut", shortcut.label or "shortcut"))
 
     def paths(self, member: ast.Member, x, ctx: Ctx):
-        item: ast.Paths = member.item
-        inner = self.branch_ctx(member, ctx, "paths", member.label or item.op)
+        item = member.item
+        assert isinstance(item, ast.Paths)  # _HANDLERS dispatches on the item's type
+        inner = self.branch_ctx(member, ctx, "paths", _label(member) or item.op)
         start = len(self.graph.nodes)
         outputs = self.fanout(item.body, x, inner)
         if not outputs:

@@ -6,7 +6,7 @@ import math
 import operator
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, TypeGuard
+from typing import Any, TypeGuard, overload
 
 from netspec.diagnostics import Span, did_you_mean
 from netspec.ops import describe
@@ -19,7 +19,7 @@ MAX_STRING = 10_000
 MAX_DEPTH = 16  # lists inside lists
 MAX_ITERATIONS = 200_000  # items computed by list comprehensions in one elaboration (nested ones multiply)
 
-Value = int | float | bool | str | tuple | Table
+Value = int | float | bool | str | tuple | Table | Tensor  # a Tensor: what a reference `@name` evaluates to
 
 
 class EvalError(Exception):
@@ -278,7 +278,7 @@ _ARITH = {
     "%": operator.mod,
     "**": operator.pow,
 }
-_COMPARE = {
+_COMPARE: dict[str, Callable[[Any, Any], bool]] = {  # callers check that the operands compare
     "==": operator.eq,
     "!=": operator.ne,
     "<": operator.lt,
@@ -288,8 +288,15 @@ _COMPARE = {
 }
 
 
+@overload
+def evaluate(expr: ast.Template, env: Env) -> str: ...
+@overload
+def evaluate(expr: ast.Ref, env: Env) -> Tensor: ...
+@overload
+def evaluate(expr: ast.Expr, env: Env) -> Value: ...
 def evaluate(expr: ast.Expr, env: Env) -> Value:
-    """The value of an expression; EvalError (with the span of the failing part) otherwise."""
+    """The value of an expression; EvalError (with the span of the failing part) otherwise. A label template
+    gives a string, a reference the tensor it names."""
     return _EVAL[type(expr)](expr, env)
 
 
@@ -607,7 +614,7 @@ INPUT = "in"  # the name the current block's input shape is bound to: a keyword,
 REFS = "@"  # the body's resolver of `@name` references (set by the elaborator); no spec name can be `@`
 
 
-def _ref(e: ast.Ref, env: Env) -> Value:
+def _ref(e: ast.Ref, env: Env) -> Tensor:
     """`@down3`: the output of a member computed earlier, found by the elaborator's resolver for this body."""
     try:
         resolve = env.lookup(REFS)
@@ -655,7 +662,7 @@ def _fmt(shape: tuple) -> str:
     return "[" + ", ".join(str(d) for d in shape) + "]"
 
 
-def _template(e: ast.Template, env: Env) -> Value:
+def _template(e: ast.Template, env: Env) -> str:
     out = []
     for part in e.parts:
         if isinstance(part, str):

@@ -47,11 +47,12 @@ class ConvAttrs(Attrs):
 
 def explicit_padding(attrs: ConvAttrs) -> tuple[int, int]:
     """The per-side padding actually applied (for `same`: the left/top amount, as PyTorch pads)."""
-    if attrs.padding == "valid":
-        return (0, 0)
+    if isinstance(attrs.padding, tuple):
+        return attrs.padding
     if attrs.padding == "same":
-        return tuple(d * (k - 1) // 2 for k, d in zip(attrs.kernel, attrs.dilation, strict=True))
-    return attrs.padding
+        (kh, kw), (dh, dw) = attrs.kernel, attrs.dilation
+        return (dh * (kh - 1) // 2, dw * (kw - 1) // 2)
+    return (0, 0)  # "valid"
 
 
 class Conv(Op):
@@ -208,8 +209,8 @@ class ConvTranspose(Op):
         return self.weights(a, shapes[0][0]) * shapes[0][1] * shapes[0][2]
 
     def window(self, a, shapes, out):
-        taps = tuple(transposed_taps(k, s, d) for k, s, d in zip(a.kernel, a.stride, a.dilation, strict=True))
-        return Window(taps, tuple(Fraction(1, s) for s in a.stride))
+        (kh, kw), (sh, sw), (dh, dw) = a.kernel, a.stride, a.dilation
+        return Window((transposed_taps(kh, sh, dh), transposed_taps(kw, sw, dw)), (Fraction(1, sh), Fraction(1, sw)))
 
     def explain(self, a: ConvTransposeAttrs, shapes, out):
         shape = shapes[0]

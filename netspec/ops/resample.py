@@ -9,7 +9,7 @@ Interpolation counts 0 MACs: its weights are fixed, not learned (as torch's Flop
 
 import math
 from fractions import Fraction
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 
 from netspec.ops.base import (
     Attrs,
@@ -76,6 +76,9 @@ class InterpolateAttrs(Attrs):
     align_corners: AlignCorners = None
 
 
+ResampleArgs = ResampleAttrs | InterpolateAttrs  # upsample's or interpolate's
+
+
 def exact(value: float) -> Fraction:
     """A scale as the user wrote it, exactly: 1.5 -> 3/2, 0.3 -> 3/10 (not the binary float's expansion)."""
     return Fraction(repr(float(value)))
@@ -84,10 +87,10 @@ def exact(value: float) -> Fraction:
 class Resample(Op):
     """What upsample and interpolate share: the size rule, the window, the explanation."""
 
-    Attrs = ResampleAttrs
+    Attrs: ClassVar[type[ResampleArgs]] = ResampleAttrs
     ranks = (3,)
 
-    def infer(self, a: ResampleAttrs, shapes):
+    def infer(self, a: ResampleArgs, shapes):
         shape = shapes[0]
         require_image(self.name, shape)
         self.check(a)
@@ -118,7 +121,7 @@ class Resample(Op):
                 'use mode="bilinear" (or bicubic), or leave align_corners out',
             )
 
-    def sizes(self, a: ResampleAttrs, shapes) -> list[tuple[int, str]]:
+    def sizes(self, a: ResampleArgs, shapes) -> list[tuple[int, str]]:
         like = getattr(a, "like", None)
         if like is not None:
             target = shapes[like]
@@ -131,6 +134,7 @@ class Resample(Op):
             return [(n, f"the size of its `like` tensor {fmt_shape(target)}: {n}") for n in target[1:]]
         if a.size is not None:
             return [(n, f"size {n}") for n in a.size]
+        assert a.scale is not None  # check() lets exactly one of scale, size and like through
         return [
             (math.floor(w * s), f"floor({w} * {s:g}) = {math.floor(w * s)}")
             for w, s in zip(shapes[0][1:], a.scale, strict=True)
@@ -139,18 +143,18 @@ class Resample(Op):
     def field_inputs(self, a, inputs: int) -> tuple[int, ...]:
         return (0,)  # a `like` tensor gives its size only, no values
 
-    def window(self, a: ResampleAttrs, shapes, out):
+    def window(self, a: ResampleArgs, shapes, out):
         taps = TAPS[a.mode]
-        sizes = zip(shapes[0][1:], out[1:], strict=True)
-        return Window((taps, taps), tuple(self.step(a, w, n, d) for d, (w, n) in enumerate(sizes)))
+        (_, h, w), (_, oh, ow) = shapes[0], out
+        return Window((taps, taps), (self.step(a, h, oh, 0), self.step(a, w, ow, 1)))
 
-    def step(self, a: ResampleAttrs, w: int, n: int, d: int) -> Fraction:
+    def step(self, a: ResampleArgs, w: int, n: int, d: int) -> Fraction:
         """Input pixels between adjacent outputs, as PyTorch maps output to input coordinates."""
         if a.align_corners:
             return Fraction(w - 1, n - 1) if n > 1 else Fraction(1)
         return 1 / exact(a.scale[d]) if a.scale is not None else Fraction(w, n)
 
-    def explain(self, a: ResampleAttrs, shapes, out):
+    def explain(self, a: ResampleArgs, shapes, out):
         how = {
             "nearest": "copies its nearest input pixel",
             "bilinear": "mixes its 2x2 nearest input pixels",
@@ -167,12 +171,13 @@ class Resample(Op):
             "params = 0, MACs = 0 (fixed interpolation weights are not counted, as in FlopCounterMode)",
         ]
 
-    def describe(self, a: ResampleAttrs) -> str:
+    def describe(self, a: ResampleArgs) -> str:
         if getattr(a, "like", None) is not None:
             target = "-> like"
         elif a.size is not None:
             target = f"-> {a.size[0]}x{a.size[1]}"
         else:
+            assert a.scale is not None  # check() lets exactly one of scale, size and like through
             target = f"x{a.scale[0]:g}" if a.scale[0] == a.scale[1] else f"x{a.scale[0]:g}x{a.scale[1]:g}"
         return f"{self.name} {target}" + ("" if a.mode == "nearest" else f", {a.mode}")
 

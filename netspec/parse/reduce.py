@@ -24,6 +24,12 @@ class Extent:
     """
 
     __slots__ = ("column", "empty", "end_column", "end_line", "line", "value")
+    column: int
+    empty: bool  # covers no text (an empty rule): its line and columns are not set
+    end_column: int
+    end_line: int
+    line: int
+    value: Any
 
     def __init__(self, raw: list):
         first = raw[0] if raw else None

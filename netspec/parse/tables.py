@@ -17,12 +17,13 @@ import tempfile
 from collections import Counter
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import lark
-from lark import Lark
+from lark import Lark, Token
 from lark.exceptions import UnexpectedCharacters
 from lark.grammar import Rule
-from lark.lexer import ContextualLexer, TerminalDef
+from lark.lexer import AbstractBasicLexer, BasicLexer, ContextualLexer, LexerState, TerminalDef
 
 OPTIONS = {"parser": "lalr", "propagate_positions": True, "maybe_placeholders": True, "start": ["start", "expr"]}
 # Options lark takes at load time instead of storing them with the tables, as its own cache does.
@@ -96,7 +97,7 @@ def _write(parser: Lark, path: Path, key: str) -> None:
             Path(tmp).unlink(missing_ok=True)
 
 
-class _SharedFirst:
+class _SharedFirst(AbstractBasicLexer):
     """A parser state's lexer that asks one scanner shared by most states first, and its own only when the
     shared one finds a token this state does not accept.
 
@@ -109,11 +110,11 @@ class _SharedFirst:
 
     __slots__ = ("accepts", "own", "shared")
 
-    def __init__(self, shared, own):
+    def __init__(self, shared: BasicLexer, own: BasicLexer) -> None:  # not lark's (conf, comparator): built here
         self.shared, self.own = shared, own
         self.accepts = frozenset(t.name for t in own.terminals)
 
-    def next_token(self, state, parser_state=None):
+    def next_token(self, state: LexerState, parser_state: Any = None) -> Token:
         line = state.line_ctr
         at = (line.char_pos, line.line, line.column, line.line_start_pos, state.last_token)
         try:
@@ -130,9 +131,9 @@ def _share_scanner(parser: Lark) -> None:
     """Give the states one shared scanner; terminals that one state alone accepts (`expect`'s SUBJECT and
     QUANTITY) stay out of it, and that state keeps its own."""
     lexer = getattr(parser.parser, "lexer", None)
-    if not isinstance(lexer, ContextualLexer):
+    if not isinstance(lexer, ContextualLexer) or not isinstance(lexer.root_lexer, BasicLexer):
         return
-    own = {id(x): x for x in lexer.lexers.values()}.values()
+    own = [x for x in {id(x): x for x in lexer.lexers.values()}.values() if isinstance(x, BasicLexer)]
     uses = Counter(t.name for x in own for t in x.terminals)
     shared = copy.copy(lexer.root_lexer)
     shared.terminals = [t for t in lexer.root_lexer.terminals if uses[t.name] > 1]
