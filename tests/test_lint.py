@@ -47,7 +47,8 @@ def zoo() -> list[tuple[str, Path, dict]]:
 
 
 def test_generated_source_passes_the_same_ruff_rules(tmp_path):
-    """`netspec compile` of the whole zoo: the code a user is handed is held to the rules netspec's own code is."""
+    """`netspec compile` of the whole zoo: the code a user is handed is held to the rules netspec's own code is,
+    and is in ruff format's layout."""
     models = zoo()
     for i, (name, spec, params) in enumerate(models):
         (tmp_path / f"m{i}_{name}.py").write_text(netspec.compile_source(spec, **params))
@@ -68,3 +69,6 @@ def test_generated_source_passes_the_same_ruff_rules(tmp_path):
     )
     assert done.returncode == 0, f"generated source:\n{done.stdout}{done.stderr}"
     assert len(list(tmp_path.glob("*.py"))) == len(models)
+    # A user who formats the compiled file sees no change: the generator writes ruff format's layout itself.
+    done = run("ruff", "format", "--check", "--no-cache", "--config", str(ROOT / "pyproject.toml"), ".", cwd=tmp_path)
+    assert done.returncode == 0, f"ruff format would change the generated source:\n{done.stdout}{done.stderr}"

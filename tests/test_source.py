@@ -16,6 +16,7 @@ from netspec.backends.torch import build_module, emit_source
 ROOT = Path(__file__).parent.parent
 SPECS = ROOT / "specs"
 NETSPEC = str(Path(sys.executable).parent / "netspec")
+LONG_NAMES = Path(__file__).parent / "layout" / "long_names.net"
 
 # Blocks with variants, a pad shortcut, a named concat, inits, a named residual and a group that is not a chain.
 SHOWCASE = """\
@@ -73,6 +74,25 @@ def test_golden_alexnet(golden):
 
 def test_golden_showcase(golden):
     golden.check("source/showcase.py", netspec.compile_source(SHOWCASE))
+
+
+def test_golden_long_names(golden):
+    """Lines too long for 120 columns, broken as `ruff format` breaks them (the golden is checked by ruff format)."""
+    golden.check("source/long_names.py", netspec.compile_source(LONG_NAMES))
+
+
+def test_long_names_compile_to_the_live_module():
+    graph = netspec.build(LONG_NAMES)
+    torch.manual_seed(5)
+    live = build_module(graph).eval()
+    torch.manual_seed(5)
+    written = network_class(module_from(emit_source(graph).text))().eval()
+    assert list(live.state_dict()) == list(written.state_dict())
+    written.load_state_dict(live.state_dict(), strict=True)
+    x = torch.randn(2, 3, 16, 16)
+    with torch.no_grad():
+        a, b = live(x), written(x)
+    assert list(a) == list(b) and all(torch.equal(a[k], b[k]) for k in a)
 
 
 def test_same_spec_same_bytes():

@@ -85,13 +85,20 @@ def literal(value) -> str:
     if isinstance(value, float):
         if value != value or value in (float("inf"), float("-inf")):
             raise ValueError(f"no literal for {value}")
-        return repr(value)
+        return repr(value).replace("e+", "e")  # as ruff format writes it: 1e16, not 1e+16
     if isinstance(value, str):
-        return f'"{value}"' if _plain(value) else repr(value)
+        return f'"{value}"' if _plain(value) else _quoted(value)
     if isinstance(value, tuple):
         items = ", ".join(literal(v) for v in value)
         return f"({items},)" if len(value) == 1 else f"({items})"
     raise TypeError(f"no literal for {type(value).__name__}")
+
+
+def _quoted(text: str) -> str:
+    """A string literal as ruff format writes it: in double quotes, unless that would escape more quotes."""
+    quote = "'" if text.count('"') > text.count("'") else '"'
+    body = "".join("\\" + c if c in ("\\", quote) else c if c.isprintable() else repr(c)[1:-1] for c in text)
+    return quote + body + quote
 
 
 def _plain(text: str) -> bool:

@@ -21,7 +21,7 @@ from netspec.backends.torch.classes import ClassDef, Plan, plan
 from netspec.backends.torch.layers import CUSTOM, REQUIRED, Arg, Construct, Init, Parameter
 from netspec.backends.torch.layout import Container, Leaf, layout, named_outputs, outputs
 from netspec.backends.torch.namespace import Namespace, attribute, comment, literal, safe_attribute
-from netspec.backends.torch.writer import LINE_LENGTH, Call, Source, Writer
+from netspec.backends.torch.writer import LINE_LENGTH, Call, Source, Writer, breakable
 from netspec.elaborate.names import MODULE_ATTRIBUTES
 from netspec.ir import Graph
 from netspec.ops import OPS, fmt_shape
@@ -227,7 +227,7 @@ class Generator:
             w.line("import torch.nn.functional as F")
         w.line("from torch import nn")
         w.blank()
-        w.expr("__all__ = ", Call("[", tuple(f'"{c.name}"' for c in self.plan.classes), "]"))
+        w.expr("__all__ = ", Call("[", tuple(f'"{c.name}"' for c in self.plan.classes), "]", "items"))
         for name in CUSTOM:  # torchvision's definitions of what torch.nn lacks, as the live model runs them
             if name in self.used:
                 w.blank(2)
@@ -290,22 +290,22 @@ class Generator:
 
     def constructor(self, w: Writer, box: Container, slots, form: str) -> None:
         if form == "sequential":
-            w.expr("super().__init__", self.sequential(box.members, slots, "("))
+            w.expr("super().__init__", Call("(", self.sequential(box.members, slots)))
             return
         members = box.members
         if indexed(box):  # numbered members are registered as nn.Sequential numbers them, in order
             members = [m for m in box.members if isinstance(m, Leaf) and m.parameter]
-            w.expr("super().__init__", self.sequential([m for m in box.members if m not in members], slots, "("))
+            w.expr("super().__init__", Call("(", self.sequential([m for m in box.members if m not in members], slots)))
         else:
             w.line("super().__init__()")
         for member in members:
             expr = self.member(member, slots)
             if isinstance(member, Leaf) and member.parameter and not safe_attribute(member.name):
-                w.expr(f"self.register_parameter({literal(member.name)}, ", expr, ")")
+                w.expr("", Call("self.register_parameter(", (literal(member.name), expr)))
             elif safe_attribute(member.name):
                 w.expr(f"self.{member.name} = ", expr)
             else:
-                w.expr(f"self.add_module({literal(member.name)}, ", expr, ")")
+                w.expr("", Call("self.add_module(", (literal(member.name), expr)))
 
     def forward(self, w: Writer, box: Container, slots, cls: ClassDef | None) -> None:
         variables = Variables(box, self.names, self.graph, self.owners)  # the input is `x` unless a class took it
@@ -313,12 +313,12 @@ class Generator:
         self.indexed = indexed(box)
         arguments = ("self", *(f"{variables.of[i]}: torch.Tensor" for i in box.inputs))
         w.expr("def forward", Call("(", arguments, f") -> {self._returns(box)}:"))
-        with w.indented(), w.aligned():
+        with w.indented():
             for n, step in enumerate(box.steps):
                 inputs = [variables.of[i] for i in step.inputs]
                 targets = ", ".join(variables.assign_all(step, n))
                 note = f"{self._shape(cls, n)}  {_where(step.span)}" if cls is not None else ""
-                w.line(f"{targets} = {self._call(step, inputs, slots)}", note, step.span)
+                w.expr(f"{targets} = ", breakable(self._call(step, inputs, slots)), span=step.span, note=note)
             w.expr("return ", self._result(box, variables))
 
     def _returns(self, box: Container) -> str:
@@ -333,8 +333,8 @@ class Generator:
         values = [variables.of[i] for i in box.outputs]
         if box.is_root and named_outputs(self.graph):
             names = [name for name, _ in outputs(self.graph)]
-            return Call("{", tuple(f"{literal(n)}: {v}" for n, v in zip(names, values, strict=True)), "}")
-        return ", ".join(values)
+            return Call("{", tuple(f"{literal(n)}: {v}" for n, v in zip(names, values, strict=True)), "}", "items")
+        return Call("(", tuple(values), ")", "items", bare=True) if len(values) > 1 else values[0]
 
     def _call(self, step, inputs: list[str], slots) -> str:
         if step.member in self.parameters:
@@ -355,9 +355,9 @@ class Generator:
             return self.leaf(member.construct, slots)
         cls = self.plan.of.get(member.scope.id)
         if cls is None:
-            return self.sequential(member.members, slots, "nn.Sequential(")
+            return Call("nn.Sequential(", self.sequential(member.members, slots))
         if cls.form == "passthrough":
-            return self.sequential(member.members, slots, f"{cls.name}(")
+            return Call(f"{cls.name}(", self.sequential(member.members, slots))
         values = self.values[member.scope.id]
         return Call(f"{cls.name}(", tuple(f"{name}={slots.value(v, name)}" for name, v in cls.args(values)))
 
@@ -376,14 +376,15 @@ class Generator:
         expr = Call(f"{'' if c.custom else 'nn.'}{c.cls}(", tuple(args))
         return expr if c.init is None else Call(f"{self.helpers[c.init.name]}(", (expr,))
 
-    def sequential(self, members: list[Leaf | Container], slots, head: str) -> Call:
+    def sequential(self, members: list[Leaf | Container], slots) -> tuple[str | Call, ...]:
+        """nn.Sequential's arguments: the members, or an OrderedDict of them when they are not numbered 0, 1, ..."""
         items = tuple(self.member(m, slots) for m in members)
         names = [m.name for m in members]
         if names == [str(i) for i in range(len(names))]:
-            return Call(head, items)
+            return items
         self.used.add("OrderedDict")
-        pairs = tuple(Call("(", (literal(n), e)) for n, e in zip(names, items, strict=True))
-        return Call(head + "OrderedDict([", pairs, "])" + ")")
+        pairs = tuple(Call("(", (literal(n), e), ")", "items") for n, e in zip(names, items, strict=True))
+        return (Call("OrderedDict(", (Call("[", pairs, "]", "items"),)),)
 
     # ---- comments ---------------------------------------------------------------------------------
 

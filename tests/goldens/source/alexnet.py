@@ -17,44 +17,48 @@ class AlexNet(nn.Sequential):
     """
 
     def __init__(self, classes: int = 1000, dropout: float = 0.5) -> None:
-        super().__init__(OrderedDict([
-            (
-                "features",
-                nn.Sequential(
-                    nn.Conv2d(3, 64, 11, stride=4, padding=2),
-                    nn.ReLU(inplace=True),
-                    nn.MaxPool2d(3, stride=2),
-                    nn.Conv2d(64, 192, 5, padding=2),
-                    nn.ReLU(inplace=True),
-                    nn.MaxPool2d(3, stride=2),
-                    nn.Conv2d(192, 384, 3, padding=1),
-                    nn.ReLU(inplace=True),
-                    nn.Conv2d(384, 256, 3, padding=1),
-                    nn.ReLU(inplace=True),
-                    nn.Conv2d(256, 256, 3, padding=1),
-                    nn.ReLU(inplace=True),
-                    nn.MaxPool2d(3, stride=2),
-                ),
-            ),
-            ("avgpool", nn.AdaptiveAvgPool2d(6)),
-            ("2", nn.Flatten()),
-            (
-                "classifier",
-                nn.Sequential(
-                    nn.Dropout(p=dropout),
-                    nn.Linear(9216, 4096),
-                    nn.ReLU(inplace=True),
-                    nn.Dropout(p=dropout),
-                    nn.Linear(4096, 4096),
-                    nn.ReLU(inplace=True),
-                    nn.Linear(4096, classes),
-                ),
-            ),
-        ]))
+        super().__init__(
+            OrderedDict(
+                [
+                    (
+                        "features",
+                        nn.Sequential(
+                            nn.Conv2d(3, 64, 11, stride=4, padding=2),
+                            nn.ReLU(inplace=True),
+                            nn.MaxPool2d(3, stride=2),
+                            nn.Conv2d(64, 192, 5, padding=2),
+                            nn.ReLU(inplace=True),
+                            nn.MaxPool2d(3, stride=2),
+                            nn.Conv2d(192, 384, 3, padding=1),
+                            nn.ReLU(inplace=True),
+                            nn.Conv2d(384, 256, 3, padding=1),
+                            nn.ReLU(inplace=True),
+                            nn.Conv2d(256, 256, 3, padding=1),
+                            nn.ReLU(inplace=True),
+                            nn.MaxPool2d(3, stride=2),
+                        ),
+                    ),
+                    ("avgpool", nn.AdaptiveAvgPool2d(6)),
+                    ("2", nn.Flatten()),
+                    (
+                        "classifier",
+                        nn.Sequential(
+                            nn.Dropout(p=dropout),
+                            nn.Linear(9216, 4096),
+                            nn.ReLU(inplace=True),
+                            nn.Dropout(p=dropout),
+                            nn.Linear(4096, 4096),
+                            nn.ReLU(inplace=True),
+                            nn.Linear(4096, classes),
+                        ),
+                    ),
+                ]
+            )
+        )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = self.features(x)    # [256, 6, 6]  alexnet.net:12
-        x = self.avgpool(x)     # [256, 6, 6]  alexnet.net:27
-        x = self[2](x)          # [9216]  alexnet.net:28
+        x = self.features(x)  # [256, 6, 6]  alexnet.net:12
+        x = self.avgpool(x)  # [256, 6, 6]  alexnet.net:27
+        x = self[2](x)  # [9216]  alexnet.net:28
         x = self.classifier(x)  # [classes]  alexnet.net:29
         return x
