@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Literal
+
+from netspec.records import record
 
 Severity = Literal["error", "warning"]
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class Span:
     """A region of one source file: 1-based line and column, end exclusive."""
 
@@ -27,7 +29,7 @@ class Span:
         return cls(file, line, col, line, col + width)
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class Diagnostic:
     """One finding: what went wrong, where, the arithmetic behind it, and how to fix it."""
 
@@ -99,7 +101,7 @@ class Fatal(Exception):
     """Internal: stop the current stage now (budget exhausted, recursion); the diagnostic is already recorded."""
 
 
-@dataclass
+@record(frozen=False)
 class Diagnostics:
     """A sink that stages write findings into, so one run reports every error it can find."""
 

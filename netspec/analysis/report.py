@@ -8,12 +8,14 @@ from __future__ import annotations
 import dataclasses
 import functools
 import json
-from dataclasses import dataclass, field
+from dataclasses import field
 from fractions import Fraction
 from typing import Any
 
+from netspec.records import record
 
-@dataclass(frozen=True, slots=True)
+
+@record(slots=True)
 class Location:
     file: str
     line: int
@@ -22,7 +24,7 @@ class Location:
     end_col: int = 0
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class Layer:
     """One node of the elaborated network with everything analysis knows about it."""
 
@@ -43,7 +45,7 @@ class Layer:
     at: Location
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class ScopeSummary:
     """A group, block instance or branch, with the totals of everything inside it."""
 
@@ -61,7 +63,7 @@ class ScopeSummary:
     at: Location
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class Totals:
     layers: int
     params: int
@@ -74,7 +76,7 @@ class Totals:
     dtype: str
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class Warning:
     code: str
     message: str
@@ -83,7 +85,7 @@ class Warning:
     at: Location | None
 
 
-@dataclass
+@record(frozen=False)
 class Report:
     """Everything `netspec check` and `summary` know about one network, before any tensor exists."""
 

@@ -13,16 +13,16 @@ import sys
 from argparse import ArgumentTypeError
 from collections.abc import Callable
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, overload
 
 from netspec.diagnostics import Diagnostics, NetspecError, Span
+from netspec.records import record
 
 HELP = "Check, summarise and compile convolutional network specs (.net files)."
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class Arg:
     """One argument or option of a command: what the parser is told (cli/parser.py), what `--help` says and what
     shell completion offers (cli/completion.py). Positionals have no `names`."""
@@ -46,7 +46,7 @@ class Arg:
         return bool(self.names)
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class Command:
     name: str
     function: Callable[..., None]

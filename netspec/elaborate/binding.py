@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from netspec.diagnostics import Span, did_you_mean
@@ -10,11 +9,12 @@ from netspec.elaborate.evaluate import Env, EvalError, Reported, evaluate
 from netspec.ops import AttrError, Op, describe
 from netspec.ops.base import Tensor
 from netspec.parse import ast
+from netspec.records import record
 
 TYPES = ("int", "float", "bool", "str", "list", "tensor")
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class Given:
     """An argument after evaluation: its value and where it was written."""
 

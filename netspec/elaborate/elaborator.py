@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import field, replace
 
 from netspec.diagnostics import Diagnostics, Span, did_you_mean
 from netspec.elaborate.binding import Given, bind_params, collect, layer_attrs
@@ -26,6 +26,7 @@ from netspec.ir import Graph, Node, Scope
 from netspec.ops import LAYERS, OPS, Attrs, ShapeError, describe, fmt_shape
 from netspec.ops.base import Slot, Tensor, canonical
 from netspec.parse import ast
+from netspec.records import record
 
 # Expansion budget: room for the 100k-layer networks that benchmarks/ checks (issue 2; ResNet-1001 has ~3,500
 # nodes), and small enough that hitting it takes a second or two rather than minutes.
@@ -50,7 +51,7 @@ class Abort(Exception):
     """Stop elaborating: the expansion budget is spent (the diagnostic is recorded)."""
 
 
-@dataclass
+@record(frozen=False)
 class Block:
     """A block definition with the names and blocks visible where it was defined."""
 
@@ -59,7 +60,7 @@ class Block:
     blocks: dict[str, Block]
 
 
-@dataclass
+@record(frozen=False)
 class Namespace:
     """Member names of one module scope: labels as written, unnamed members numbered like nn.Sequential."""
 
@@ -71,7 +72,7 @@ class Namespace:
         return f"{self.path}.{name}" if self.path else name
 
 
-@dataclass
+@record(frozen=False)
 class Ctx:
     """Where elaboration is: names and blocks in scope, the enclosing scope, and the namespace members go in."""
 

@@ -5,13 +5,14 @@ from __future__ import annotations
 import math
 import operator
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any, TypeGuard, overload
 
 from netspec.diagnostics import Span, did_you_mean
 from netspec.ops import describe
 from netspec.ops.base import Table, Tensor
 from netspec.parse import ast
+from netspec.records import record
 
 MAX_VALUE = 2**62
 MAX_LIST = 100_000
@@ -44,7 +45,7 @@ class _Unknown:
 UNKNOWN = _Unknown()  # the value of a name whose definition failed
 
 
-@dataclass
+@record(frozen=False)
 class Env:
     """Names in scope: parameters and `let`s of this body, then the enclosing ones (lexical)."""
 
@@ -156,7 +157,7 @@ BUILTINS = {
 MAX_CALL_DEPTH = 8  # functions calling functions: each def may call only those defined before it
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class Function:
     """A user function (`def f(a, b) = ...`): its definition, the names it closes over, the functions it calls."""
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import stat
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 
 from netspec.diagnostics import Diagnostic, Diagnostics, NetspecError, Span, did_you_mean
@@ -20,6 +20,7 @@ from netspec.elaborate.evaluate import Env, EvalError, bind_function
 from netspec.files import Identity, identity, shown
 from netspec.ops import LAYERS
 from netspec.parse import ast, decode, parse
+from netspec.records import record
 
 MAX_FILE_BYTES = 2_000_000
 MAX_IMPORT_DEPTH = 32
@@ -28,7 +29,7 @@ PROJECT_MARKERS = (".git", "pyproject.toml", "setup.py")
 SPEC_SUFFIX = ".net"
 
 
-@dataclass
+@record(frozen=False)
 class Loader:
     """Reads and parses files once per run, records their text for diagnostics, and detects import cycles."""
 

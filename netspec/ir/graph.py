@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any, Literal
 
 from netspec.diagnostics import Span
 from netspec.ops import OPS, Attrs, Op, Shape, fmt_shape
+from netspec.records import record
 
 ScopeKind = Literal["network", "group", "block", "residual", "shortcut", "paths", "path"]
 
 
-@dataclass(slots=True)
+@record(frozen=False, slots=True)
 class Scope:
     """A group or block instance: a box in the diagram, a fold in the summary, a submodule when it has a path."""
 
@@ -31,7 +32,7 @@ class Scope:
         return self.path.rsplit(".", 1)[-1]
 
 
-@dataclass(slots=True)
+@record(frozen=False, slots=True)
 class Node:
     """One op applied to the outputs of earlier nodes."""
 
@@ -65,7 +66,7 @@ class Node:
         return self.shape
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class Expectation:
     """An `expect` statement, its value evaluated: checked against the analysis (netspec/analysis/expect.py)."""
 
@@ -80,7 +81,7 @@ class Expectation:
     decimals: int = 0
 
 
-@dataclass(slots=True)
+@record(frozen=False, slots=True)
 class Graph:
     """A whole elaborated network. Nodes are in execution order; the last one is the output."""
 

@@ -3,9 +3,10 @@
 import dataclasses
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from fractions import Fraction
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, dataclass_transform
+
+from netspec.records import record
 
 Shape = tuple[int, ...]
 MAX_INT = 2**31 - 1
@@ -19,7 +20,7 @@ class ShapeError(Exception):
         self.message, self.label, self.help = message, label, help
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class Tensor:
     """The value of a reference (`@down3`): a node's output. An argument of this type is an input of the layer
     (the elaborator turns it into a Slot) or of the block it is passed to."""
@@ -214,9 +215,9 @@ class Attrs:
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        if not cls.__dict__.get("__doc__"):  # else dataclass() writes one from inspect.signature: slow at import
+        if not cls.__dict__.get("__doc__"):
             cls.__doc__ = f"The checked arguments of a layer call ({cls.__name__})."
-        dataclasses.dataclass(frozen=True)(cls)
+        record(cls)
         # Read for every layer of a network: dataclasses.fields() is too slow to call per node.
         fields = dataclasses.fields(cls)
         checks = {f.name: check_of(f.type) for f in fields}
@@ -255,7 +256,7 @@ class NoAttrs(Attrs):
     pass
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class Window:
     """A sliding window per spatial dim (height, width): what the receptive field rule needs."""
 

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from netspec.ops.base import Shape, ShapeError, fmt_shape
+from netspec.records import record
 
 _DIMS = ("height", "width")
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class Size:
     value: int
     formula: str

@@ -3,32 +3,33 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field, fields
+from dataclasses import field, fields
 
 from netspec.diagnostics import Span
+from netspec.records import record
 
 # ---- expressions -------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class Literal:
     value: int | float | bool | str
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class Name:
     id: str
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class ListExpr:
     items: tuple[Expr, ...]
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class TableExpr:
     """`{"b0": [1.0, 1.0], "b1": [1.0, 1.1]}`: key-value entries in the order written."""
 
@@ -36,14 +37,14 @@ class TableExpr:
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class Unary:
     op: str  # "-", "+", "not"
     operand: Expr
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class Binary:
     op: str  # "+", "-", "*", "/", "//", "%", "**", "==", ..., "in", "and", "or"
     left: Expr
@@ -51,7 +52,7 @@ class Binary:
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class Cond:
     test: Expr
     then: Expr
@@ -59,14 +60,14 @@ class Cond:
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class Index:
     target: Expr
     index: Expr
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class Slice:
     """`widths[1:]`, `n[:k]`: the items from start (default 0) up to stop (default the end), as Python slices."""
 
@@ -76,7 +77,7 @@ class Slice:
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class Comprehension:
     """`[make_divisible(c * width) for c in [16, 24, 40]]`, optionally `... if test`: a list built from a list."""
 
@@ -87,14 +88,14 @@ class Comprehension:
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class FuncCall:
     name: str
     args: tuple[Expr, ...]
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class InputAttr:
     """`in.channels`, `in.height`, `in.width`, `in.shape`: the shape of the enclosing block's input."""
 
@@ -102,7 +103,7 @@ class InputAttr:
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class Template:
     """`"denselayer{i + 1}"`: a string label whose {expr} parts are evaluated (each part a str or an Expr)."""
 
@@ -110,7 +111,7 @@ class Template:
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class Ref:
     """`@down3`, `@backbone.layer3`, `@"down{i}"`, `@in`: the output of a member computed earlier.
 
@@ -176,14 +177,14 @@ def _exprs(value: object) -> Iterator[Expr]:
 # ---- statements --------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class Arg:
     name: str | None  # None for a positional argument
     value: Expr
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class Call:
     """`conv(64, 3, stride=2)`: a layer, or an instance of a block."""
 
@@ -193,13 +194,13 @@ class Call:
     name_span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class Group:
     body: tuple[Stmt, ...]
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class Shortcut:
     """The second path of a residual: a kind (`auto`, `identity`, `pad`) or an explicit body."""
 
@@ -209,14 +210,14 @@ class Shortcut:
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class Residual:
     body: tuple[Stmt, ...]
     shortcut: Shortcut | None
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class Paths:
     """`concat { ... }` or `add { ... }`: every member of the body is one path from the same input."""
 
@@ -225,14 +226,14 @@ class Paths:
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class Repeat:
     count: Expr
     body: tuple[Stmt, ...]
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class For:
     var: str
     iterable: Expr
@@ -240,7 +241,7 @@ class For:
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class If:
     test: Expr
     then: tuple[Stmt, ...]
@@ -251,7 +252,7 @@ class If:
 Item = Call | Group | Residual | Paths | Repeat | For | If | Ref
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class Member:
     """One entry of a body: an item, optionally named (`conv1: conv(...)`, `"layer{i}": ...`), or `inline`.
 
@@ -266,13 +267,13 @@ class Member:
     inline: bool = False
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class Input:
     shape: Expr
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class Output:
     """`output out` (the chain's value here) or `output aux { ... }` (a side branch's last value): a network output."""
 
@@ -282,14 +283,14 @@ class Output:
     name_span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class Let:
     name: str
     value: Expr
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class Assert:
     """`assert test, "message"`: a check on parameters, an error at elaboration when the test is false."""
 
@@ -298,7 +299,7 @@ class Assert:
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class Quantity:
     """`2G`, `11.7M`, `64MiB`: a number with a unit suffix, kept with the precision it was written at."""
 
@@ -309,7 +310,7 @@ class Quantity:
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class Expect:
     """`expect SUBJECT OP value`: what the author believes of the analysed network, checked after analysis."""
 
@@ -320,7 +321,7 @@ class Expect:
     subject_span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class TypeRef:
     name: str
     element: str | None
@@ -330,7 +331,7 @@ class TypeRef:
         return f"{self.name}[{self.element}]" if self.element else self.name
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class UnionType:
     """`int | list[int]`: a value of any of the options."""
 
@@ -341,7 +342,7 @@ class UnionType:
         return " | ".join(str(o) for o in self.options)
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class Param:
     name: str
     type: TypeRef | UnionType
@@ -349,7 +350,7 @@ class Param:
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class Allow:
     """A `# netspec: allow(code)` comment: warnings with this code that start on this line are not shown."""
 
@@ -358,7 +359,7 @@ class Allow:
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class BlockDef:
     name: str
     params: tuple[Param, ...]
@@ -367,7 +368,7 @@ class BlockDef:
     name_span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class Def:
     """`def make_divisible(v, d) = ...`: a function of one expression; it may call only earlier functions."""
 
@@ -381,7 +382,7 @@ class Def:
 Stmt = Member | Input | Output | Let | Assert | Expect | BlockDef | Def
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class NetworkDef:
     name: str
     params: tuple[Param, ...]
@@ -390,14 +391,14 @@ class NetworkDef:
     name_span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class Import:
     path: str
     names: tuple[str, ...] | None  # None: every block of the file
     span: Span
 
 
-@dataclass(slots=True)
+@record(frozen=False, slots=True)
 class Spec:
     """One parsed file."""
 
