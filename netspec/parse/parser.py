@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import re
+from collections.abc import Callable
 from typing import Any
 
 from lark import Lark, Token, Transformer_NonRecursive, v_args
@@ -81,6 +82,11 @@ def _one(message, span, label="", help=""):
     return diags.items
 
 
+# The characters _precheck looks at: line ends, comment and string marks, brackets, `/`, ASCII control
+# characters other than the blanks, and every character beyond ASCII (printable or not, it decides).
+_MARKS = re.compile(r'[\n#"/()\[\]{}\x00-\x08\x0e-\x1f\x7f-\U0010ffff]')
+
+
 def _precheck(text: str, path: str, diags: Diagnostics) -> None:
     """Reject what would make the parser slow or deep before it runs: size, control bytes, nesting."""
     if len(text) > MAX_SOURCE_BYTES:
@@ -95,11 +101,12 @@ def _precheck(text: str, path: str, diags: Diagnostics) -> None:
         line = text.count("\n", 0, at) + 1
         diags.error(message, Span.point(path, line, at - text.rfind("\n", 0, at)), help=hint, code="syntax")
         return
-    depth, line, col, in_comment, in_string = 0, 1, 0, False, False
-    for at, ch in enumerate(text):
-        col += 1
+    depth, line, line_start, in_comment, in_string = 0, 1, 0, False, False
+    for found in _MARKS.finditer(text):  # every other character is printable ASCII or a blank: nothing to do
+        at, ch = found.start(), found.group()
+        col = at - line_start + 1
         if ch == "\n":
-            line, col, in_comment, in_string = line + 1, 0, False, False
+            line, line_start, in_comment, in_string = line + 1, at + 1, False, False
         elif in_comment or (in_string and ch != '"'):
             continue
         elif ch == "#":
@@ -432,9 +439,8 @@ class _ToAst(Transformer_NonRecursive):
         self.depths: dict[int, int] = {}  # id(expression) -> operator depth, for _nested
         for name in _METHODS:  # v_args re-wraps a method at every lookup (functools.update_wrapper): bind once
             setattr(self, name, getattr(self, name))
-
-    def s(self, meta) -> Span:
-        return _span(self.path, meta)
+        # meta -> its Span. An attribute, not a method: v_args would wrap a method, three calls per span, not one.
+        self.s: Callable[[Any], Span] = functools.partial(_span, path)
 
     # -- top level
     def start(self, meta, items):
@@ -592,7 +598,9 @@ class _ToAst(Transformer_NonRecursive):
 
     def call(self, meta, children):
         name, *args = children
-        return ast.Call(str(name), tuple(a for a in args if a is not None), self.s(meta), _token_span(self.path, name))
+        return ast.Call(
+            str(name), tuple([a for a in args if a is not None]), self.s(meta), _token_span(self.path, name)
+        )
 
     def positional(self, meta, children):
         return ast.Arg(None, children[0], self.s(meta))
@@ -652,7 +660,7 @@ class _ToAst(Transformer_NonRecursive):
             )
             raise NetspecError(self.diags.items)
         value = kind(digits)
-        if value in (float("inf"), float("-inf")):
+        if kind is float and value in (float("inf"), float("-inf")):
             self.diags.error(
                 "number too large",
                 _token_span(self.path, token),

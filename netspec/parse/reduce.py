@@ -15,6 +15,8 @@ from typing import Any
 
 from lark import Lark, Token, Tree
 
+from netspec.parse import lalr
+
 
 class Extent:
     """A reduced value on lark's stack and the text it covers: the `meta` a transformer method is given.
@@ -50,7 +52,7 @@ def parse(parser: Lark, text: str, start: str, builder) -> Any:
     session = parser.parse_interactive(text, start=start)
     conf = session.parser_state.parse_conf
     conf.callbacks = {rule: _callback(rule, builder) for rule in conf.callbacks}  # this parse's own
-    result = session.resume_parse()
+    result = lalr.run(session, passes=lambda callback: callback is _first)
     return result.value if isinstance(result, Extent) else result
 
 
@@ -73,6 +75,16 @@ def _callback(rule, builder) -> Callable[[list], Any]:
 
 def _plain(kept: tuple[int, ...], through: bool, method) -> Callable[[list], Extent]:
     """The common reduction: some children kept, none spliced, no placeholders."""
+    if len(kept) == 1 and not through:  # the commonest of all (`int`, `positional`, `member`): no list to build
+        (at,) = kept
+
+        def reduce_one(raw: list) -> Extent:
+            extent = Extent(raw)
+            child = raw[at]
+            extent.value = method(extent, [child.value if child.__class__ is Extent else child])
+            return extent
+
+        return reduce_one
 
     def reduce(raw: list) -> Extent:
         extent = Extent(raw)
