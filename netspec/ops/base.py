@@ -32,7 +32,7 @@ class Tensor:
         return self.text
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class Table:
     """The value of `{"b0": 1.0, "b1": 1.1}`: values named by string or integer keys, in the order written.
     `t[key]` looks one up, `key in t` and `len(t)` ask about the keys."""
