@@ -74,8 +74,8 @@ def cli(monkeypatch, capsys):
         try:
             main()
             code = 0
-        except SystemExit as e:
-            code = e.code
+        except SystemExit as e:  # as the interpreter exits: None is 0, a message is 1
+            code = e.code if isinstance(e.code, int) else 0 if e.code is None else 1
         out = capsys.readouterr()
         return code, out.out, out.err
 

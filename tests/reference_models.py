@@ -131,6 +131,15 @@ class Up(nn.Module):
         return self.conv(torch.cat([x2, x1], dim=1))
 
 
+class OutConv(nn.Module):
+    def __init__(self, in_channels, out_channels):
+        super().__init__()
+        self.conv = nn.Conv2d(in_channels, out_channels, kernel_size=1)
+
+    def forward(self, x):
+        return self.conv(x)
+
+
 class UNet(nn.Module):
     def __init__(self, n_channels=3, n_classes=2, base=64):
         super().__init__()
@@ -143,8 +152,7 @@ class UNet(nn.Module):
         self.up2 = Up(base * 8, base * 4)
         self.up3 = Up(base * 4, base * 2)
         self.up4 = Up(base * 2, base)
-        self.outc = nn.Module()
-        self.outc.conv = nn.Conv2d(base, n_classes, kernel_size=1)
+        self.outc = OutConv(base, n_classes)
 
     def forward(self, x):
         x1 = self.inc(x)
@@ -156,4 +164,4 @@ class UNet(nn.Module):
         x = self.up2(x, x3)
         x = self.up3(x, x2)
         x = self.up4(x, x1)
-        return self.outc.conv(x)
+        return self.outc(x)

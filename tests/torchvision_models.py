@@ -12,6 +12,7 @@ from __future__ import annotations
 import importlib.util
 import sys
 import types
+from typing import Any
 
 import torch
 
@@ -21,7 +22,7 @@ def _models():
         return sys.modules["torchvision.models"]
     if "torchvision" not in sys.modules:
         spec = importlib.util.find_spec("torchvision")
-        if spec is None:
+        if spec is None or spec.submodule_search_locations is None:
             raise ImportError("torchvision is not installed; `make setup` installs it (tests/requirements.txt)")
         stub = types.ModuleType("torchvision")
         stub.__path__ = list(spec.submodule_search_locations)
@@ -33,19 +34,22 @@ def _models():
     return torchvision.models
 
 
-def _regnet_widths_on_cpu(params) -> None:
+_ON_CPU: set[type] = set()  # the classes whose builder runs on the CPU already
+
+
+def _regnet_widths_on_cpu(params: Any) -> None:  # torchvision.models.regnet.BlockParams
     """RegNet's builders compute their widths with tensors and `.tolist()`, which fails when the model is built
     on the meta device (the tests' way to count a huge model's parameters); the arithmetic runs on the CPU."""
-    compute = params.from_init_params.__func__
-    if getattr(compute, "on_cpu", False):
+    if params in _ON_CPU:
         return
+    compute = params.from_init_params.__func__
 
     def on_cpu(cls, *args, **kwargs):
         with torch.device("cpu"):
             return compute(cls, *args, **kwargs)
 
-    on_cpu.on_cpu = True
     params.from_init_params = classmethod(on_cpu)
+    _ON_CPU.add(params)
 
 
 def names() -> list[str]:
