@@ -313,6 +313,16 @@ def test_cli_set_type_error():
     assert "expected an int, got 50.0 (a float)" in done.stderr
 
 
+def test_cli_a_failed_assert_is_the_one_error(cli, monkeypatch):
+    """The trunk's `assert len(dilate) == 3` stops it: not the index errors of dilate[1], dilate[2] after it."""
+    monkeypatch.chdir(ROOT)
+    code, _, err = cli("check", "specs/resnet.net", "--set", "dilate=[true]")
+    assert code == 1 and "Traceback" not in err
+    assert err.count("error: ") == 1 and "1 error" in err, err
+    assert "dilate takes one bool for each of layer2, layer3 and layer4" in err
+    assert "false with dilate = [true]" in err and "specs/lib/resnet.net:26:12" in err
+
+
 def test_cli_set_syntax_error_points_into_the_value():
     done = run_cli("check", "specs/resnet.net", "--set", "depth=[18,")
     assert done.returncode == 2  # a usage error

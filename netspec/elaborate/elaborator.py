@@ -51,6 +51,11 @@ class Abort(Exception):
     """Stop elaborating: the expansion budget is spent (the diagnostic is recorded)."""
 
 
+class Halt(Exception):
+    """Stop the block instance (or network) being built: an `assert` guarding it does not hold (the diagnostic is
+    recorded). What follows the assert assumes it, so elaborating on would report its consequences as errors."""
+
+
 @record(frozen=False)
 class Block:
     """A block definition with the names and blocks visible where it was defined."""
@@ -104,6 +109,7 @@ class Elaborator:
         self.named: dict[str, tuple[int | None, int, Span]] = {}  # member path -> (output node, owner, label span)
         self.instances = 0  # block instances made so far: each is an owner of the names inside it
         self.outputs: dict[str, Span] = {}  # declared network outputs -> where
+        self.incomplete: set[str] = set()  # namespaces a failed block instance left without all its members
 
     # ---- entry ------------------------------------------------------------------------------------
 
@@ -114,7 +120,7 @@ class Elaborator:
         self.node("input", OPS["input"].Attrs(shape=shape), (), shape, "input", ctx, stmt.span if stmt else net.span)
         try:
             last = self.sequence(net.body, 0, ctx)
-        except Abort:
+        except (Abort, Halt):
             return
         if not self.outputs and last is not None:
             self.graph.outputs.append(("", last))
@@ -275,7 +281,8 @@ class Elaborator:
             self.report(e)
 
     def check(self, stmt: ast.Assert, ctx: Ctx) -> None:
-        """`assert test, "message"`: an error at the test when it is false, showing the names it uses."""
+        """`assert test, "message"`: an error at the test when it is false, showing the names it uses; the block
+        instance (or network) it stands in is then built no further (Halt)."""
         try:
             ok = evaluate(stmt.test, ctx.env)
             if not isinstance(ok, bool):
@@ -283,7 +290,8 @@ class Elaborator:
                     "`assert` needs true or false", stmt.test.span, f"got {describe(ok)}", "compare it, e.g. `n > 0`"
                 )
         except EvalError as e:
-            return self.report(e)
+            self.report(e)
+            raise Halt from None  # undecided is not true: what the assert guards is not built either
         if not ok:
             self.diags.error(
                 stmt.message or "assertion failed",
@@ -291,6 +299,7 @@ class Elaborator:
                 _values_shown(stmt.test, ctx.env) or "this is false",
                 code="assert",
             )
+            raise Halt
 
     def expect(self, stmt: ast.Expect, ctx: Ctx) -> None:
         from netspec.elaborate.expect import expectation  # imported for the specs that state figures
@@ -522,8 +531,7 @@ class Elaborator:
             seen = UNKNOWN if x is None else self.shape(x)  # the block reads its input as in.channels, ...
             env = bind_params(definition.params, given, block.env.child({INPUT: seen}), what, call.span)
         except EvalError as e:
-            if not member.inline:
-                self.claim(member, ctx)
+            self.incomplete.add(ctx.ns.path if member.inline else ctx.ns.qualify(self.claim(member, ctx)))
             return self.report(e)
         label = _instance_label(definition, env, given)
         if member.inline:
@@ -536,6 +544,9 @@ class Elaborator:
         inner = inner.evolve(env=env, blocks=block.blocks, owner=self.instances, root=inner.ns.path, entry=x, bodies=())
         try:
             return self.sequence(definition.body, x, inner)
+        except Halt:  # an assert of this instance failed: its output is unknown, the rest of the network goes on
+            self.incomplete.add(inner.ns.path)
+            return None
         finally:
             self.instantiating.pop()
 
@@ -597,6 +608,8 @@ class Elaborator:
         full, (node, _, _) = found
         for part in rest:
             inner = f"{full}.{part}"
+            if inner not in self.named and full in self.incomplete:
+                raise Reported(f"`@{full}` failed to build", ref.span)  # its error is reported where it failed
             if inner not in self.named:
                 children = [
                     p[len(full) + 1 :] for p in self.named if p.startswith(full + ".") and "." not in p[len(full) + 1 :]
@@ -654,6 +667,8 @@ class Elaborator:
                 f"write `{name}` (without `@`) to use the value",
                 code="reference",
             )
+        if not self.incomplete.isdisjoint(_prefixes(path, root)):  # an inline instance that failed may have had it
+            return Reported(f"`@{name}` may be a member of a block that failed to build", ref.span)
         visible = [
             p.rpartition(".")[2]
             for p, (_, o, _) in self.named.items()

@@ -67,12 +67,18 @@ def describe(value: Any) -> str:
         entries = ", ".join(f"{_key(k)}: {describe(v).rsplit(' (', 1)[0]}" for k, v in value.entries)
         return "{" + entries + "} (a table)"
     kind = {bool: "a bool", int: "an int", float: "a float", str: "a string", tuple: "a list"}.get(type(value), "?")
-    shown = {True: "true", False: "false"}.get(value, value) if isinstance(value, bool) else value
+    return f"{_spelled(value)} ({kind})"
+
+
+def _spelled(value: Any) -> str:
+    """A value in the spec's own spelling: `true`, `"same"`, `[true, false]` (not Python's `True`)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
     if isinstance(value, str):
-        shown = f'"{value}"'
+        return f'"{value}"'
     if isinstance(value, tuple):
-        shown = "[" + ", ".join(str(v) for v in value) + "]"
-    return f"{shown} ({kind})"
+        return "[" + ", ".join(_spelled(v) for v in value) + "]"
+    return str(value)
 
 
 def _key(key: str | int) -> str:
