@@ -211,6 +211,19 @@ def guard_signals():
         _caught.clear()
 
 
+SKIPPED_DIRS = frozenset({"node_modules", "venv", "site-packages", "__pycache__", "__pypackages__"})
+
+
+def specs_below(directory: Path) -> list[Path]:
+    """Every `*.net` file below `directory`, sorted; hidden files and directories (`.git`, `.venv`) and the
+    package folders of other tools (SKIPPED_DIRS) are skipped, as ruff skips them."""
+    found = []
+    for root, dirs, names in os.walk(directory):
+        dirs[:] = [d for d in dirs if not d.startswith(".") and d not in SKIPPED_DIRS]
+        found += [Path(root, n) for n in names if n.endswith(".net") and not n.startswith(".")]
+    return sorted(found)
+
+
 def shown(path: str | os.PathLike) -> str:
     """A path as it may be printed: control characters (a terminal escape in a file name) made visible."""
     from netspec.render import printable

@@ -117,6 +117,23 @@ def test_check_and_rewrite(cli, tmp_path):
     assert cli("fmt", "--check", str(messy))[0] == 0
 
 
+def test_a_directory_formats_every_spec_below_it(cli, tmp_path):
+    messy = "network X {\ninput [3,8,8]\n  relu()\n}\n"
+    for name in ("a.net", "sub/b.net", ".hidden/c.net", "node_modules/d.net"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(messy)
+    code, _, err = cli("fmt", "--check", str(tmp_path))
+    assert code == 1 and err.splitlines() == [
+        f"would reformat {tmp_path / 'a.net'}",
+        f"would reformat {tmp_path / 'sub' / 'b.net'}",
+        "2 files would be reformatted, 0 unchanged",
+    ]
+    assert cli("fmt", str(tmp_path))[0] == 0 and cli("fmt", "--check", str(tmp_path))[0] == 0
+    assert (tmp_path / "sub" / "b.net").read_text() == "network X {\n    input [3, 8, 8]\n    relu()\n}\n"
+    assert (tmp_path / ".hidden" / "c.net").read_text() == messy  # hidden and package folders are left alone
+    assert (tmp_path / "node_modules" / "d.net").read_text() == messy
+
+
 def test_stdin(cli, monkeypatch):
     import io
 

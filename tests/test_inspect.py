@@ -119,10 +119,34 @@ def test_a_spec_from_standard_input(cli, monkeypatch):
 
     monkeypatch.setattr("sys.stdin", io.StringIO((ROOT / "specs" / "lecture.net").read_text()))
     code, out, _ = cli("check", "-")
-    assert code == 0 and out.startswith("ok: -: Lecture, 304 params")
+    assert code == 0 and out.startswith("ok: <stdin>: Lecture, 304 params")
     monkeypatch.setattr("sys.stdin", io.StringIO("network N {\n    input [3, 8, 8]\n    conv(4, 9)\n}\n"))
     code, _, err = cli("check", "-")
     assert code == 1 and "--> <stdin>:3:5" in err
+
+
+@pytest.mark.parametrize(
+    "args, shown",
+    [
+        (["check", "--json", "-"], '"file": "<stdin>"'),
+        (["check", "-", "--set", "classes=3", "--set", "classes=4"], "ok: <stdin> (classes=4): LeNet5, 61,196 params"),
+        (["summary", "--json", "-"], '"design": "<stdin>"'),
+        (["summary", "-", "--set", "classes=3", "--set", "classes=4"], "<stdin> (classes=4)"),
+        (["summary", "-", "--input", "1x32x32,1x36x36"], "LeNet5 (<stdin>)"),
+        (["explain", "-", "conv1"], "(<stdin>:13:12)"),
+        (["memory", "-"], "LeNet5 (<stdin>): batch 1"),
+        (["sizes", "-"], "conv1 (<stdin>:13:12)"),
+        (["diff", "-", "--vs", "classes=3"], "B: <stdin> (classes=3): LeNet5"),
+    ],
+)
+def test_standard_input_is_named_stdin_everywhere(cli, monkeypatch, args, shown):
+    """`-` is `<stdin>` in every name a command shows, and is read once for all of a command's variants."""
+    import io
+
+    monkeypatch.setattr("sys.stdin", io.StringIO((ROOT / "specs" / "lenet5.net").read_text()))
+    code, out, err = cli(*args)
+    assert code in (0, 4) and shown in out, err  # diff: 4, the fc changes shape
+    assert " -:" not in out and '"-"' not in out and "(-" not in out
 
 
 def test_version_and_python_dash_m():
@@ -170,6 +194,55 @@ def test_a_library_of_blocks_is_checkable(cli, tmp_path):
     broken.write_text('import "missing.net"\nblock B() { relu() }\n')
     code, _, err = cli("check", str(broken))
     assert code == 1 and "missing.net" in err
+
+
+def test_check_a_directory_checks_every_spec_below_it(cli, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    code, out, _ = cli("check", "--json", "specs")
+    data = json.loads(out)
+    expected = sorted(Path("specs").rglob("*.net"))  # specs/ has no hidden or skipped directories
+    assert code == 0 and data["ok"] is True
+    assert [Path(f["file"]) for f in data["files"]] == expected and len(expected) > 20
+    libraries = [Path(f["file"]) for f in data["files"] if "library" in f]
+    assert libraries == sorted(Path("specs/lib").glob("*.net"))  # blocks only: checked as libraries
+
+
+def spec_tree(root: Path) -> None:
+    """A network, a library, a spec with an error, and specs where nobody means them to be found."""
+    net = "network N {\n    input [3, 8, 8]\n    conv(4, 3)\n}\n"
+    files = {
+        "b.net": net,
+        "a/lib.net": "block B() { relu() }\n",
+        "a/z.net": net.replace("conv(4, 3)", "conv(4, 9)"),
+        ".git/x.net": net,
+        "node_modules/pkg/x.net": net,
+        ".venv/x.net": net,
+        "a/.hidden.net": net,
+        "a/notes.txt": "not a spec",
+    }
+    for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text)
+
+
+def test_check_a_directory_skips_hidden_and_package_directories(cli, tmp_path):
+    spec_tree(tmp_path)
+    code, out, err = cli("check", "--json", str(tmp_path))
+    data = json.loads(out)
+    assert code == 1 and data["ok"] is False
+    assert [f["file"] for f in data["files"]] == [str(tmp_path / n) for n in ("a/lib.net", "a/z.net", "b.net")]
+    assert [f["ok"] for f in data["files"]] == [True, False, True] and data["files"][0]["library"] == ["B"]
+    code, out, err = cli("check", str(tmp_path / "a"), str(tmp_path / "a" / "z.net"))
+    assert code == 1 and "2 files: 1 ok, 1 with errors" in err  # z.net is checked once
+
+
+def test_a_directory_without_specs_is_a_usage_error(cli, tmp_path):
+    (tmp_path / ".hidden").mkdir()
+    (tmp_path / ".hidden" / "x.net").write_text("network N { input [3, 8, 8] }\n")
+    for command in ("check", "fmt"):
+        code, out, err = cli(command, str(tmp_path))
+        assert code == 2 and f"{tmp_path} holds no .net files" in err and "Traceback" not in err
+        assert out == ""
 
 
 def test_crlf_source_lines_are_quoted_without_replacement_characters(tmp_path):

@@ -294,18 +294,59 @@ def build_report(file: Path, sets: list[str] | None, input: str | None, params: 
 STDIN = "<stdin>"
 
 
+def spec_name(file: Path | str) -> str:
+    """A FILE argument as netspec names it, in diagnostics, titles and JSON: `-` is `<stdin>` (as Python and
+    ruff say), a path is itself."""
+    return STDIN if str(file) == "-" else os.fsdecode(file)
+
+
 def spec_source(file: Path):
     """What the API reads for a FILE argument: `-` is the spec text on standard input; a missing file is a
     usage error (exit 2)."""
-    from netspec.api import Text
 
     if str(file) == "-":
-        return Text(sys.stdin.read(), STDIN)
+        return _stdin()
     if not os.path.lexists(file):
         diags = Diagnostics()
         diags.error(f"cannot read {file}: no such file", None, help="check the path", code="usage")
         raise UsageError(diags.items)
     return file
+
+
+def spec_paths(paths: list[Path]) -> list[Path]:
+    """The FILE arguments of a command that takes several specs, with each directory replaced by the `*.net`
+    files below it (netspec.files.specs_below); a directory without any is a usage error (exit 2)."""
+    from netspec.files import shown, specs_below
+
+    out: list[Path] = []
+    for path in paths:
+        if str(path) == "-" or not path.is_dir():
+            out.append(path)
+            continue
+        found = specs_below(path)
+        if not found:
+            diags = Diagnostics()
+            diags.error(
+                f"{shown(path)} holds no .net files",
+                None,
+                help="name spec files or a directory with some below it (hidden directories are skipped)",
+                code="usage",
+            )
+            raise UsageError(diags.items)
+        out += found
+    return list(dict.fromkeys(out))  # `specs specs/lib` checks each file once
+
+
+_read: list[Any] = []  # [the stream, its text]: standard input is read once (the stream kept, so it is that one)
+
+
+def _stdin():
+    """Standard input's spec text, read once: `check - --set n=1 --set n=2` checks the same text twice."""
+    from netspec.api import Text
+
+    if not _read or _read[0] is not sys.stdin:  # first use, or a test harness replaced the stream
+        _read[:] = [sys.stdin, Text(sys.stdin.read(), STDIN)]
+    return _read[1]
 
 
 def vet_output(output: Path, *inputs: Path | str | None) -> None:

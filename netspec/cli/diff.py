@@ -24,6 +24,7 @@ from netspec.cli.app import (
     option,
     parse_input,
     parse_sets,
+    spec_name,
     spec_source,
 )
 from netspec.diagnostics import Diagnostics, NetspecError
@@ -87,7 +88,8 @@ def _overridden(sets: list[str] | None, vs: list[str] | None) -> list[str]:
 
 
 def _label(file: Path, sets: list[str] | None) -> str:
-    return f"{shown(file)} ({', '.join(s.strip() for s in sets)})" if sets else shown(file)
+    name = shown(spec_name(file))
+    return f"{name} ({', '.join(s.strip() for s in sets)})" if sets else name
 
 
 def _usage(message: str, hint: str) -> None:

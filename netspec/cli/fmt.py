@@ -7,7 +7,7 @@ import stat
 import sys
 from pathlib import Path
 
-from netspec.cli.app import Exit, argument, colour, command, option
+from netspec.cli.app import Exit, argument, colour, command, option, spec_paths
 from netspec.diagnostics import Diagnostics, NetspecError
 from netspec.files import write as write_file
 
@@ -16,7 +16,7 @@ MAX_FILE_BYTES = 2_000_000
 
 FILES = argument(
     "files",
-    "Spec files to format; `-` reads stdin and writes stdout.",
+    "Spec files, or directories to format every *.net below; `-` reads stdin and writes stdout.",
     metavar="FILE",
     type=Path,
     many=True,
@@ -29,6 +29,7 @@ CHECK = option("check", "--check", flag=True, help="Change nothing; exit status 
 def fmt(files: list[Path], check: bool) -> None:
     """Format specs in one canonical layout: comments kept, meaning unchanged. Unparseable files are left alone."""
     changed = failed = 0
+    files = spec_paths(files)
     for file in files:
         try:
             changed += _one(file, check)

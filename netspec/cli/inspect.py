@@ -25,20 +25,32 @@ from netspec.cli.app import (
     option,
     parse_input,
     parse_variants,
+    spec_name,
+    spec_paths,
     spec_source,
 )
 from netspec.diagnostics import Diagnostic, NetspecError, Severity
 from netspec.files import shown
 from netspec.render import printable
 
+SpecsOrDirs = argument(
+    "files",
+    "Spec files, or directories to check every *.net below (- reads one from standard input).",
+    metavar="FILE",
+    type=Path,
+    many=True,
+    complete="spec",
+)
 StrictOption = option("strict", "--strict", flag=True, help="Treat warnings as errors (exit status 1).")
 
 
-@command(SpecsArgument, SetOption, InputOption, StrictOption, JsonOption)
+@command(SpecsOrDirs, SetOption, InputOption, StrictOption, JsonOption)
 def check(files: list[Path], set: list[str] | None, input: str | None, strict: bool, json_: bool) -> None:
     """Check specs: every shape, parameter and name. Prints all errors and warnings; exit status 1 on errors.
 
-    A --set name given more than once checks each value (every combination when several names repeat)."""
+    A directory checks every *.net below it (a file of blocks only is checked as a library). A --set name
+    given more than once checks each value (every combination when several names repeat)."""
+    files = spec_paths(files)
     results = [
         _checked(file, label, params, parse_input(input), strict)
         for file in files
@@ -92,7 +104,7 @@ def _library(file: Path, label: str) -> tuple[dict, str]:
             )
             error = NetspecError(found.items)
         return _failure(file, label, error)
-    data = {"file": str(file), "set": label, "ok": True, "library": blocks, "diagnostics": []}
+    data = {"file": spec_name(file), "set": label, "ok": True, "library": blocks, "diagnostics": []}
     return data, (
         f"ok: {shown(file)}: a library of {len(blocks)} block{'s' * (len(blocks) != 1)} "
         f"({', '.join(blocks)}), checked where a network uses them"
@@ -116,7 +128,7 @@ def _closing(results: list[tuple[dict, str]]) -> str:
 
 
 def _failure(file: Path, label: str, error: NetspecError) -> tuple[dict, str]:
-    data = {"file": str(file), "set": label, "ok": False, "diagnostics": [d.as_dict() for d in error.diagnostics]}
+    data = {"file": spec_name(file), "set": label, "ok": False, "diagnostics": [d.as_dict() for d in error.diagnostics]}
     text = error.render(colour())
     return data, (f"with --set {label}:\n{text}" if label else text)
 
@@ -129,7 +141,7 @@ def _success(file: Path, label: str, report, strict: bool) -> tuple[dict, str]:
     t = report.totals
     ok = not (strict and warnings)
     data = {
-        "file": str(file),
+        "file": spec_name(file),
         "set": label,
         "ok": ok,
         "network": report.network,
@@ -142,7 +154,7 @@ def _success(file: Path, label: str, report, strict: bool) -> tuple[dict, str]:
     }
     stream = sys.stdout if ok else sys.stderr
     lines = [render(w, report.graph.sources, colour(stream)) + "\n" for w in warnings]
-    where = f"{shown(file)} ({label})" if label else shown(file)
+    where = f"{shown(spec_name(file))} ({label})" if label else shown(spec_name(file))
     count = f", {len(warnings)} warning(s)" + (" (errors with --strict)" if strict else "") if warnings else ""
     lines.append(
         f"{'ok' if ok else 'error'}: {where}: {report.network}, {t.params:,} params, {t.macs:,} MACs, "
@@ -274,7 +286,7 @@ def _one_design(variants: list[tuple[Path, str, dict]], depth: str | None) -> tu
 
 
 def _design(file: Path, label: str) -> str:
-    return f"{shown(file)} ({label})" if label else shown(file)
+    return f"{shown(spec_name(file))} ({label})" if label else shown(spec_name(file))
 
 
 def _layer_names(values: dict) -> list[str]:

@@ -16,6 +16,7 @@ from netspec.cli.app import (
     option,
     parse_input,
     parse_sets,
+    spec_source,
     whole,
 )
 from netspec.diagnostics import NetspecError
@@ -54,7 +55,7 @@ def memory(file: Path, batch: int, optimizer: str, set: list[str] | None, input:
     from netspec.api import build
 
     try:
-        graph = build(file, parse_sets(set), parse_input(input))
+        graph = build(spec_source(file), parse_sets(set), parse_input(input))
     except NetspecError as e:
         fail(e)
     m = training_memory(graph, batch, optimizer)

@@ -15,6 +15,8 @@ from netspec.cli.app import (
     option,
     parse_input,
     parse_sets,
+    spec_name,
+    spec_source,
     whole,
 )
 from netspec.diagnostics import NetspecError
@@ -36,7 +38,7 @@ def sizes(file: Path, limit: int, set: list[str] | None, input: str | None, json
     from netspec.api import sizes as legal_sizes
 
     try:
-        found = legal_sizes(file, limit=limit, input=parse_input(input), **parse_sets(set))
+        found = legal_sizes(spec_source(file), limit=limit, input=parse_input(input), **parse_sets(set))
     except NetspecError as e:
         fail(e)
     except ValueError as e:  # an input without height and width
@@ -85,5 +87,5 @@ def _no_image(file: Path, message: str) -> NetspecError:
     from netspec.diagnostics import Diagnostics
 
     diags = Diagnostics()
-    diags.error(f"{file}: {message}", None, help="`netspec sizes` needs an input [C, H, W]")
+    diags.error(f"{spec_name(file)}: {message}", None, help="`netspec sizes` needs an input [C, H, W]")
     return NetspecError(diags.items)
