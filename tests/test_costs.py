@@ -159,3 +159,57 @@ def test_cli_table_and_json(cli):
 def test_cli_usage_errors(cli, args):
     code, out, err = cli("summary", RESNET18, *args)
     assert code == 2 and "error" in err and not out
+
+
+# Two outputs at different strides: `half` after the first conv, `out` after a ceil_mode pool and a conv.
+TWO_OUTPUTS = """
+network Two {
+    input [3, 32, 32]
+    conv(8, 3, stride=2, padding=1)
+    output half
+    maxpool(3, stride=2, ceil_mode=true)
+    conv(4, 3)
+    output out
+}
+"""
+
+
+def output_shapes(model: nn.Module, shape: tuple[int, ...]) -> dict[str, tuple[int, ...]]:
+    """The shape of each output of the forward pass's dict, without the batch."""
+    with torch.no_grad():
+        y = model(torch.randn(1, *shape))
+    return {name: tuple(t.shape[1:]) for name, t in y.items()}
+
+
+def test_every_output_of_a_network_has_its_shape_and_formula():
+    found = netspec.costs(TWO_OUTPUTS, "3x{32..48..8},3x33x41")
+    model = netspec.load(TWO_OUTPUTS).eval()
+    for point in found.points:
+        assert dict(point.outputs) == output_shapes(model, point.input)
+        assert point.output == point.outputs[1][1]  # `out` is the main output
+    assert len(found.formulas) == 2
+    for formula in found.formulas:
+        h, w = formula.residue[0] + 96, formula.residue[1] + 104  # sizes it was not solved from
+        shapes = {
+            name: tuple(int(formula.terms[f"outputs.{name}.{i}"](h, w)) for i in range(3)) for name in ("half", "out")
+        }
+        assert shapes == output_shapes(model, (3, h, w))
+
+
+def test_cli_shows_each_output_per_size_and_formula(cli, monkeypatch):
+    import io
+
+    monkeypatch.setattr("sys.stdin", io.StringIO(TWO_OUTPUTS))
+    code, out, err = cli("summary", "-", "--input", "3x32x32,3x33x41")
+    assert code == 0, err
+    sizes = [line.split("│") for line in out.splitlines() if line.startswith("3x")]
+    assert [[cell.strip() for cell in row[:3]] for row in sizes] == [
+        ["3x32x32", "[8, 16, 16]", "[4, 6, 6]"],
+        ["3x33x41", "[8, 17, 21]", "[4, 6, 8]"],  # ceil((17 - 3) / 2) + 1 = 8, then 8 - 2
+    ]
+    assert "output half" in out.splitlines()[1] and "output out" in out.splitlines()[1]
+    assert out.count("  output half ") == 2 and out.count("  output out ") == 2  # in each class's formula
+    code, out, _ = cli("summary", "-", "--input", "3x32x32,3x33x41", "--json")
+    data = json.loads(out)
+    assert data["points"][1]["outputs"] == {"half": [8, 17, 21], "out": [4, 6, 8]}
+    assert data["formulas"][0]["terms"]["outputs.half.1"]["text"] == "H/2"

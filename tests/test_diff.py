@@ -143,3 +143,43 @@ def test_cli_text_folds_added_blocks(cli):
 def test_cli_needs_something_to_compare(cli):
     code, out, err = cli("diff", SPEC)
     assert code == 2 and "nothing to compare" in err and not out
+
+
+def forward_outputs(source: str, params: dict, shape: tuple[int, ...]) -> dict[str, tuple[int, ...]]:
+    """Each output's shape from a forward pass on the meta device (shapes only): a network with named outputs
+    returns a dict, one with its single output a tensor (named "" here)."""
+    with torch.device("meta"):
+        y = netspec.load(source, **params).eval()(torch.empty(1, *shape))
+    return {name: tuple(t.shape[1:]) for name, t in (y.items() if isinstance(y, dict) else [("", y)])}
+
+
+OUTPUT_PAIRS = [
+    ((str(SPECS / "googlenet.net"), {}), {"aux": True}, {"out": "same", "aux1": "added", "aux2": "added"}),
+    ((str(SPECS / "googlenet.net"), {"aux": True}), {"aux": False}, {"aux1": "removed", "aux2": "removed"}),
+    ((str(SPECS / "fcn.net"), {}), {"aux": False, "classes": 3}, {"out": "changed", "aux": "removed"}),
+    ((SPEC, {}), {"classes": 3}, {"": "changed"}),
+]
+
+
+@pytest.mark.parametrize("pair", OUTPUT_PAIRS, ids=[f"{Path(a[0]).stem}-{vs}" for a, vs, _ in OUTPUT_PAIRS])
+def test_every_output_is_compared_as_the_forward_pass_gives_it(pair):
+    (source, params), vs, statuses = pair
+    shape = (3, 224, 224)
+    found = netspec.diff(source, vs=vs, input=shape, **params)
+    a, b = forward_outputs(source, params, shape), forward_outputs(source, {**params, **vs}, shape)
+    main = "out" if "out" in [*a, *b] else ""  # a side's one unnamed output is the other side's main output
+    a = {main: a[""]} if list(a) == [""] else a
+    b = {main: b[""]} if list(b) == [""] else b
+    assert [(o.name, o.a, o.b) for o in found.outputs] == [(n, a.get(n), b.get(n)) for n in dict.fromkeys([*a, *b])]
+    assert {o.name: o.status for o in found.outputs if o.status != "same" or o.name in statuses} == statuses
+
+
+def test_cli_lists_every_output(cli):
+    code, out, _ = cli("diff", str(SPECS / "googlenet.net"), "--vs", "aux=true")
+    assert code == 3  # the aux heads' keys are missing from A's checkpoint
+    rows = {line.split("│")[0].strip(): [c.strip() for c in line.split("│")[1:]] for line in out.splitlines()}
+    assert rows["output out"] == ["[1000]", "[1000]", "same"] and rows["output aux1"] == ["-", "[1000]", "added"]
+    data = json.loads(cli("diff", str(SPECS / "googlenet.net"), "--vs", "aux=true", "--json")[1])
+    assert [o["name"] for o in data["outputs"]] == ["out", "aux1", "aux2"]
+    assert data["outputs"][1] == {"name": "aux1", "status": "added", "a": None, "b": [1000]}
+    assert data["b"]["outputs"] == {"aux1": [1000], "aux2": [1000], "out": [1000]}

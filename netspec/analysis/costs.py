@@ -134,16 +134,21 @@ class Point:
     """The network at one input size, or why it does not run there."""
 
     input: tuple[int, ...]
-    output: tuple[int, ...] | None = None
+    output: tuple[int, ...] | None = None  # the main output's shape (`out`, or the only one)
     params: int | None = None
     macs: int | None = None
     activation_bytes: int | None = None
     error: str | None = None  # the first error at this size: `layer4.0.conv1 (file:line:col): message`
+    outputs: tuple[tuple[str, tuple[int, ...]], ...] = ()  # every declared output (name, shape); () if none
 
     def value(self, name: str) -> Any:
+        """A quantity by its term name: `macs`, `output.1` (the main output's height), `outputs.aux.1`."""
         if name.startswith("output."):
             assert self.output is not None  # formulas are asked of sizes the network runs at
             return self.output[int(name[7:])]
+        if name.startswith("outputs."):
+            output, _, axis = name[8:].rpartition(".")
+            return dict(self.outputs)[output][int(axis)]
         return getattr(self, name)
 
 
@@ -232,6 +237,7 @@ def _point_dict(p: Point) -> dict[str, Any]:
         "macs": p.macs,
         "activation_bytes": p.activation_bytes,
         "error": p.error,
+        "outputs": {name: list(shape) for name, shape in p.outputs},
     }
 
 
@@ -281,7 +287,8 @@ def _point(evaluate: Evaluate, shape: tuple[int, ...]) -> tuple[Point, Report | 
     except NetspecError as e:
         return Point(tuple(shape), error=_first_error(e)), None
     t = r.totals
-    return Point(tuple(shape), tuple(r.output), t.params, t.macs, t.activation_bytes), r
+    named = tuple((o["name"], tuple(o["shape"])) for o in r.outputs if o["name"])
+    return Point(tuple(shape), tuple(r.output), t.params, t.macs, t.activation_bytes, outputs=named), r
 
 
 def _first_error(e: NetspecError) -> str:
@@ -343,7 +350,8 @@ def _check(formula: Formula, members, c: int, at) -> Formula | str:
 
 def _names(point: Point) -> list[str]:
     assert point.output is not None  # a size the network runs at
-    return list(QUANTITIES) + [f"output.{i}" for i in range(len(point.output))]
+    named = [f"outputs.{name}.{i}" for name, shape in point.outputs for i in range(len(shape))]
+    return list(QUANTITIES) + [f"output.{i}" for i in range(len(point.output))] + named
 
 
 def _solve(values: list[int], base: tuple[int, int], modulus: tuple[int, int]) -> Poly:

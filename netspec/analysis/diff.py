@@ -44,6 +44,26 @@ class Change:
         return {"path": self.path, "status": self.status, "a": side(self.a), "b": side(self.b)}
 
 
+@dataclass(frozen=True, slots=True)
+class OutputChange:
+    """One network output on both sides, by name (`""` for a network's one unnamed output); a shape is None on
+    the side without that output."""
+
+    name: str
+    a: Shape | None
+    b: Shape | None
+
+    @property
+    def status(self) -> str:
+        if self.a == self.b:
+            return "same"
+        return "added" if self.a is None else "removed" if self.b is None else "changed"
+
+    def to_dict(self) -> dict[str, Any]:
+        shapes = {side: None if s is None else list(s) for side, s in (("a", self.a), ("b", self.b))}
+        return {"name": self.name, "status": self.status, **shapes}
+
+
 @dataclass(slots=True)
 class Checkpoint:
     """What `b.load_state_dict(a.state_dict(), strict=...)` does. torch's strict=False skips missing and
@@ -90,6 +110,7 @@ class Diff:
     checkpoint: Checkpoint
     labels: tuple[str, str] = ("A", "B")
     totals: dict[str, tuple[Any, Any]] = field(default_factory=dict)
+    outputs: list[OutputChange] = field(default_factory=list)  # every output of either side, A's order first
 
     def to_dict(self) -> dict[str, Any]:
         sides = {
@@ -100,12 +121,14 @@ class Diff:
                 "params_set": r.params,
                 "input": r.input,
                 "output": r.output,
+                "outputs": {o["name"]: o["shape"] for o in r.outputs},
             }
             for name, label, r in (("a", self.labels[0], self.a), ("b", self.labels[1], self.b))
         }
         return {
             **sides,
             "totals": {k: {"a": a, "b": b} for k, (a, b) in self.totals.items()},
+            "outputs": [o.to_dict() for o in self.outputs],
             "changes": [c.to_dict() for c in self.changes],
             "checkpoint": self.checkpoint.to_dict(),
         }
@@ -126,7 +149,25 @@ def diff(a: Report, b: Report, labels: tuple[str, str] = ("A", "B")) -> Diff:
         "activation_bytes": (a.totals.activation_bytes, b.totals.activation_bytes),
         "output": (list(a.output), list(b.output)),
     }
-    return Diff(a, b, changes, compatibility(state_dict(a.graph), state_dict(b.graph)), labels, totals)
+    checkpoint = compatibility(state_dict(a.graph), state_dict(b.graph))
+    return Diff(a, b, changes, checkpoint, labels, totals, outputs(a, b))
+
+
+def outputs(a: Report, b: Report) -> list[OutputChange]:
+    """Every output of A and of B matched by name. A network's one unnamed output is the other side's main
+    output (`out`, or its first) when that side names its outputs: googlenet gains aux1 and aux2 with aux=true,
+    its main output stays."""
+    shapes_a, shapes_b = _named(a, b), _named(b, a)
+    names = list(dict.fromkeys([*shapes_a, *shapes_b]))
+    return [OutputChange(name, shapes_a.get(name), shapes_b.get(name)) for name in names]
+
+
+def _named(report: Report, other: Report) -> dict[str, Shape]:
+    named = {o["name"]: tuple(o["shape"]) for o in report.outputs}
+    if list(named) == [""] and any(o["name"] for o in other.outputs):
+        names = [o["name"] for o in other.outputs]
+        return {"out" if "out" in names else names[0]: named[""]}
+    return named
 
 
 def parts(report: Report) -> dict[str, Part]:

@@ -53,18 +53,25 @@ def text(found, label: str = "") -> str:
     """The table of sizes, then each formula with the class it holds on."""
     from netspec.backends.table import fmt_bytes, grid, to_ascii
     from netspec.cli.app import ascii_only
-    from netspec.ops import fmt_shape
     from netspec.render import printable
 
+    names = _output_names(found)
     cells = [
-        (_size(p.input), fmt_shape(p.output), f"{p.params:,}", f"{p.macs:,}", fmt_bytes(p.activation_bytes))
+        (
+            _size(p.input),
+            *_shapes(p, names),
+            f"{p.params:,}",
+            f"{p.macs:,}",
+            fmt_bytes(p.activation_bytes),
+        )
         if p.error is None
-        else (_size(p.input), "rejected: " + printable(p.error), "", "", "")
+        else (_size(p.input), "rejected: " + printable(p.error), *[""] * (max(1, len(names)) + 2))
         for p in found.points
     ]
     where = f"{found.file}, {label}" if label else found.file
     title = printable(f"{found.network} ({where})" if found.network else "costs by input size")
-    lines = [grid(title, cells, COLUMNS)]
+    columns = COLUMNS[:1] + tuple((f"output {printable(n)}", "left") for n in names) + COLUMNS[2:] if names else COLUMNS
+    lines = [grid(title, cells, columns)]
     lines += [line for formula in found.formulas for line in _formula(formula)]
     lines += [""] + found.notes if found.notes else []
     lines += ["", f"activations: every layer's output for one sample ({found.dtype}); MACs: conv and linear only"]
@@ -81,11 +88,31 @@ def _formula(f) -> list[str]:
         f"{how} for every H ≡ {rh} (mod {mh}), W ≡ {rw} (mod {mw}) at which the network runs "
         f"(solved at {f.derived_from[0][0]}x{f.derived_from[0][1]} and one period on; checked at {sizes}):",
     ]
-    width = max(len(label) for _, label in SHOWN)
+    shapes = [("output", "output.")]  # the main output, or each declared one by name
+    named = list(dict.fromkeys(n.rpartition(".")[0] for n in f.terms if n.startswith("outputs.")))
+    shapes = [(f"output {n[8:]}", n + ".") for n in named] or shapes  # names are labels: nothing to escape
+    width = max(len(label) for label in [label for _, label in SHOWN] + [label for label, _ in shapes])
     lines += [f"  {label:<{width}} = {f.terms[name].text()}" for name, label in SHOWN]
-    output = [f.terms[name].text().replace(",", "") for name in sorted(n for n in f.terms if n.startswith("output."))]
-    lines.append(f"  {'output':<{width}} = [{', '.join(output)}]")
+    for label, prefix in shapes:
+        axes = sorted((n for n in f.terms if n.startswith(prefix) and n[len(prefix) :].isdigit()), key=_axis)
+        lines.append(f"  {label:<{width}} = [{', '.join(f.terms[n].text().replace(',', '') for n in axes)}]")
     return lines + ([f"  ({f.note})"] if f.note else [])
+
+
+def _shapes(point, names: list[str]) -> list[str]:
+    """A point's output shapes: each declared output's, or the one output's."""
+    from netspec.ops import fmt_shape
+
+    return [fmt_shape(dict(point.outputs)[n]) for n in names] if names else [fmt_shape(point.output)]
+
+
+def _axis(term: str) -> int:
+    return int(term.rpartition(".")[2])
+
+
+def _output_names(found) -> list[str]:
+    """The declared outputs of the network, in order (none when it has its one unnamed output)."""
+    return next(([name for name, _ in p.outputs] for p in found.points if p.error is None), [])
 
 
 def _size(shape: tuple[int, ...]) -> str:

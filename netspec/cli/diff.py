@@ -123,15 +123,18 @@ def _totals(found: Diff) -> str:
             name,
             fmt(t[key][0]),
             fmt(t[key][1]),
-            _delta(*t[key], fmt) if key != "output" else ("same" if t[key][0] == t[key][1] else "changed"),
+            _delta(*t[key], fmt),
         )
         for name, key, fmt in (
             ("params", "params", "{:,}".format),
             ("buffers", "buffers", "{:,}".format),
             ("MACs", "macs", "{:,}".format),
             ("activations", "activation_bytes", fmt_bytes),
-            ("output", "output", _shape),
         )
+    ]
+    cells += [
+        (f"output {o.name}".rstrip(), _shape(o.a) if o.a else "-", _shape(o.b) if o.b else "-", o.status)
+        for o in found.outputs
     ]
     return grid("totals", cells, (("", "left"), ("A", "right"), ("B", "right"), ("change", "right")))
 
