@@ -1,6 +1,7 @@
 """netspec.analysis.alignment and the misaligned-join lint, against PyTorch: the gradient of one output pixel of
 each path of a join lands on the input pixels netspec says (the centre of their bounding box is the path's
-offset + i * jump), so paths netspec calls shifted really sum pixels of different places. ~3 s."""
+offset + i * jump), so paths netspec calls shifted really sum pixels of different places; transposed convs,
+upsample and interpolate by an impulse's landing place and a ramp's samples on the real layers. ~6 s."""
 
 from __future__ import annotations
 
@@ -111,5 +112,182 @@ def test_the_zoo_is_aligned(name):
     found = places(graph)
     joins = [n for n in graph.nodes if n.op in ("add", "concat", "mul")]
     assert all(found[n.id] is not None for n in joins)
+    report = netspec.analysis.analyse(graph, expectations=False)
+    assert not [w for w in report.warnings if w.code == "misaligned-join"]
+
+
+# ---- the ops that refine the grid: transposed conv, upsample, interpolate ---------------------------------
+#
+# Measured on the real layer: an impulse at input pixel c lights the output pixels that sample it, whose
+# centroid o* is where c lands on the output grid, so offset + o* * jump == c (the response is symmetric about
+# o*; the cases keep o* on a whole or half pixel). Bilinear interpolation reproduces a ramp exactly, so for any
+# factor the value at output o of the input ramp x[h] = h is where o samples the input: offset + o * jump.
+
+IMPULSE = {  # one layer on [1, 24, 24]
+    "convtranspose-2-s2": "convtranspose(1, 2, stride=2, bias=false)",  # U-Net's up-step
+    "convtranspose-3-s2-p1": "convtranspose(1, 3, stride=2, padding=1, output_padding=1, bias=false)",
+    "convtranspose-4-s2-p1": "convtranspose(1, 4, stride=2, padding=1, bias=false)",  # DCGAN's
+    "convtranspose-3-s3-d2": "convtranspose(1, 3, stride=3, padding=[2, 0], dilation=2, bias=false)",
+    "convtranspose-5-s1-p2": "convtranspose(1, 5, padding=2, bias=false)",
+    "nearest-2": "upsample(2)",
+    "nearest-3x2": "upsample([3, 2])",
+    "nearest-size": "interpolate(size=[48, 72])",
+    "nearest-shrink": "interpolate(scale=0.5)",
+    "bilinear-2": 'upsample(2, mode="bilinear")',
+    "bilinear-3-corners": 'upsample(size=[47, 70], mode="bilinear", align_corners=true)',  # r = 1/2, 1/3
+    "bicubic-2": 'upsample(2, mode="bicubic")',
+    "bicubic-corners": 'interpolate(size=[47, 47], mode="bicubic", align_corners=true)',
+}
+
+
+def one_layer(layer: str, channels: int = 1, size: int = 24) -> str:
+    return f"network Up {{\n    input [{channels}, {size}, {size}]\n    {layer}\n}}\n"
+
+
+def grid_of(text: str) -> tuple[tuple[Fraction, Fraction], ...]:
+    """(jump, offset) per spatial dim of the network's output, as netspec places it."""
+    graph = netspec.build(text)
+    place = places(graph)[graph.output.id]
+    return tuple((Fraction(jump), Fraction(twice) / 2) for _, jump, twice in place[1:])
+
+
+@pytest.mark.parametrize("name", IMPULSE)
+def test_an_impulse_lands_where_netspec_places_it(name):
+    text = one_layer(IMPULSE[name])
+    (jh, oh), (jw, ow) = grid_of(text)
+    model = netspec.load(text).eval()
+    with torch.no_grad():
+        for p in model.parameters():
+            p.fill_(1.0)
+        for c in [(10, 12), (14, 8)]:  # even: the shrinking nearest samples pixels 0, 2, 4, ...
+            x = torch.zeros(1, 1, 24, 24, dtype=torch.float64)
+            x[0, 0, c[0], c[1]] = 1.0
+            y = model.double()(x)[0, 0]
+            for dim, (jump, offset) in enumerate([(jh, oh), (jw, ow)]):
+                profile = y.sum(1 - dim)  # the response along this dim
+                o = torch.arange(len(profile), dtype=torch.float64)
+                centroid = float((o * profile).sum() / profile.sum())
+                assert abs(float(offset + jump * Fraction(centroid).limit_denominator(10_000)) - c[dim]) < 1e-9
+
+
+RAMP = {
+    "bilinear-1.5": 'upsample(1.5, mode="bilinear")',
+    "bilinear-size": 'interpolate(size=[37, 53], mode="bilinear")',
+    "bilinear-corners-size": 'interpolate(size=[37, 53], mode="bilinear", align_corners=true)',
+    "bilinear-shrink": 'interpolate(scale=0.75, mode="bilinear")',
+}
+
+
+@pytest.mark.parametrize("name", RAMP)
+def test_a_ramp_is_sampled_where_netspec_places_it(name):
+    text = one_layer(RAMP[name])
+    grids = grid_of(text)
+    model = netspec.load(text).eval().double()
+    for dim, (jump, offset) in enumerate(grids):
+        ramp = torch.arange(24, dtype=torch.float64)
+        x = (ramp.view(24, 1) if dim == 0 else ramp.view(1, 24)).expand(24, 24).reshape(1, 1, 24, 24)
+        with torch.no_grad():
+            y = model(x)[0, 0]
+        line = y[:, 3] if dim == 0 else y[3, :]
+        for o in range(len(line)):
+            at = offset + o * jump
+            if 0 <= at <= 23:  # inside the input: no clamping at the border
+                assert abs(float(line[o]) - float(at)) < 1e-9, (o, float(line[o]), at)
+
+
+def test_nearest_by_a_factor_that_is_not_whole_has_no_grid():
+    graph = netspec.build(one_layer("upsample(1.5)"))
+    assert places(graph)[graph.output.id] is None
+
+
+# U-Net's skip joins: the encoder's map at full size, and the decoder's, down by 2 and up again. Measured by
+# the gradient of each output pixel (as above), averaged over the 2x2 pixels of one up-step: an up-step's
+# pixels copy or mix the same coarse pixels, so only their mean position is seen through the whole path.
+SKIPS = {
+    "unet-convtranspose": ("conv(8, 3, padding=1)", "convtranspose(8, 2, stride=2)", None),
+    "unet-bilinear": ("conv(8, 3, padding=1)", 'upsample(2, mode="bilinear")', None),
+    "unet-nearest": ("conv(8, 3, padding=1)", "upsample(2)", None),
+    # a padded 3x3 pool keeps the centres on 2i; the 2x2 up-step then puts them half a pixel before the skip's
+    "padded-pool": ("conv(8, 3, padding=1)", "convtranspose(8, 2, stride=2)", "0.5 rows and 0.5 columns"),
+}
+
+
+def skip_spec(name: str) -> str:
+    skip, up, _ = SKIPS[name]
+    pool = "avgpool(3, stride=2, padding=1)" if name == "padded-pool" else "avgpool(2)"
+    return spec(f"a: {skip}  b: {{ {pool} conv(8, 3, padding=1) {up} }}")
+
+
+@pytest.mark.parametrize("name", SKIPS)
+def test_skip_joins_after_an_up_step(name):
+    text = skip_spec(name)
+    report = netspec.analyse(text)
+    graph = report.graph
+    found = places(graph)
+    join = next(n for n in graph.nodes if n.op == "add")
+    model = netspec.load(text).eval()
+    means = {}
+    for i in join.inputs:
+        node = graph.nodes[i]
+        block = [(r, c) for r in (12, 13) for c in (14, 15)]
+        measured = [hit_centres(model, node.path, pixel) for pixel in block]
+        means[node.path] = tuple(sum(m[d] for m in measured) / 4 for d in range(2))
+        _, (_, jh, oh), (_, jw, ow) = found[i]
+        predicted = tuple(
+            Fraction(o, 2) + sum(p[d] for p in block) * j / 4 for d, (j, o) in enumerate([(jh, oh), (jw, ow)])
+        )
+        assert means[node.path] == predicted
+    warnings = [w.message for w in report.warnings if w.code == "misaligned-join"]
+    expected = SKIPS[name][2]
+    assert (len(set(means.values())) > 1) == (expected is not None)
+    assert [expected in w for w in warnings] == ([True] if expected else [])
+
+
+@pytest.mark.parametrize("corners", [False, True])
+def test_a_bilinear_skip_samples_a_ramp_where_netspec_says(corners):
+    """Average pooling, convs of equal weights and bilinear upsampling all reproduce a ramp, so each path's value
+    at an inner pixel is where that pixel sits on the input, exactly. align_corners=True spreads 16 pixels over
+    the span of 32 (31/15 apart, not 2): the grids drift apart and netspec warns."""
+    up = f'upsample(2, mode="bilinear", align_corners={str(corners).lower()})'
+    text = spec(f"a: conv(8, 3, padding=1)  b: {{ avgpool(2) conv(8, 3, padding=1) {up} }}")
+    report = netspec.analyse(text)
+    graph, found = report.graph, places(report.graph)
+    model = netspec.load(text).eval().double()
+    with torch.no_grad():
+        for m in model.modules():
+            if isinstance(m, torch.nn.Conv2d):
+                m.weight.fill_(1 / m.weight[0].numel())
+                m.bias.zero_()
+    join = next(n for n in graph.nodes if n.op == "add")
+    ramp = torch.arange(32, dtype=torch.float64).view(1, 1, 32, 1).expand(1, 3, 32, 32)
+    seen = {}
+    for i in join.inputs:
+        path = graph.nodes[i].path
+        model.get_submodule(path).register_forward_hook(lambda m, args, out, path=path: seen.setdefault(path, out))
+    with torch.no_grad():
+        model(ramp)
+    sampled = {}
+    for i in join.inputs:
+        _, (_, jump, twice), _ = found[i]
+        rows = seen[graph.nodes[i].path][0, 0, :, 16]
+        inner = [o for o in range(32) if 4 <= Fraction(twice, 2) + o * jump <= 27]  # no padding reaches them
+        assert len(inner) > 20
+        for o in inner:
+            assert abs(float(rows[o]) - float(Fraction(twice, 2) + o * jump)) < 1e-9
+        sampled[i] = {o: float(rows[o]) for o in inner}
+    warnings = [w.message for w in report.warnings if w.code == "misaligned-join"]
+    a, b = sampled.values()
+    assert any(abs(a[o] - b[o]) > 1e-6 for o in a.keys() & b.keys()) == corners  # pixel o of a and of b apart
+    assert ["different strides" in w for w in warnings] == ([True] if corners else [])
+
+
+def test_unet_is_aligned_and_every_join_known():
+    """specs/unet.net: each 2x2 max pool moves the centres half a step on, each 2x2 up-step half a step back."""
+    graph = netspec.build(SPECS / "unet.net")
+    found = places(graph)
+    joins = [n for n in graph.nodes if n.op == "concat"]
+    assert len(joins) == 4 and all(found[n.id] is not None for n in joins)
+    for join in joins:
+        assert len({found[i] for i in join.inputs}) == 1
     report = netspec.analysis.analyse(graph, expectations=False)
     assert not [w for w in report.warnings if w.code == "misaligned-join"]

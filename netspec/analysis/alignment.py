@@ -7,7 +7,16 @@ dilation D, padding P (the left/top amount) and stride S maps (jump, offset) to
 (jump * S, offset + jump * ((K - 1) * D / 2 - P)). Only stride-1 paths of equal size are always aligned
 (their sizes agree only when the sum of 2P - D(K-1) is 0, and then so is the shift); strides, asymmetric
 padding and ceil_mode can give equal shapes on shifted grids: an `add` then sums pixels that do not
-correspond. An even window's centre lies between two pixels: offsets are kept doubled, as integers.
+correspond. An even window's centre lies between two pixels: offsets are kept doubled.
+
+The ops that refine the grid run the other way. A transposed conv is the adjoint of the conv with its
+parameters: its input pixel i sits where that conv's output pixel i is centred, i * S - P + D(K-1)/2 of its
+output, so output pixel o is at input step (o + P - D(K-1)/2) / S: (jump / S, offset + jump * (P - D(K-1)/2)
+/ S); output_padding only adds rows at the end. Interpolation samples output pixel o at source coordinate
+(o + 1/2) * r - 1/2 (PyTorch's align_corners=False, with r the input pixels per output pixel: 1/scale, or
+in/out for a size) or o * r (align_corners=True, r = (in - 1)/(out - 1)); nearest copies the pixel whose area
+holds that centre when it enlarges by a whole factor, and samples o * r when it shrinks by one. Jumps and
+offsets are then fractions.
 """
 
 from __future__ import annotations
@@ -19,12 +28,13 @@ from fractions import Fraction
 from netspec.diagnostics import Diagnostic
 from netspec.ir import Graph, Node
 from netspec.ops import Attrs
-from netspec.ops.conv import ConvAttrs, explicit_padding
+from netspec.ops.conv import ConvAttrs, ConvTransposeAttrs, explicit_padding
 from netspec.ops.merge import PadAttrs
 from netspec.ops.pool import MaxPoolAttrs, PoolAttrs
+from netspec.ops.resample import InterpolateAttrs, Resample, ResampleAttrs
 from netspec.ops.reshape import PermuteAttrs
 
-Grid = tuple[int, int, int]  # (input dim: 0 rows, 1 columns; jump; twice the offset, an integer)
+Grid = tuple[int, int | Fraction, int | Fraction]  # (input dim: 0 rows, 1 columns; jump; twice the offset)
 Known = tuple[Grid | None, ...]  # per axis of the value: its grid, None for the channel axis
 Place = Known | None  # None: unknown
 Step = tuple[int, int, int, int]  # one dim of a sliding window: kernel, stride, left padding, dilation
@@ -59,6 +69,7 @@ KEEPS = frozenset(
 LAST_AXIS = frozenset({"linear", "layernorm"})  # per pixel when the last axis is the channels (ConvNeXt's MLP)
 ADAPTIVE = frozenset({"adaptive_avgpool", "adaptive_maxpool", "global_avgpool", "global_maxpool"})
 WINDOWS = frozenset({"conv", "maxpool", "avgpool"})
+REFINES = frozenset({"convtranspose", "upsample", "interpolate"})  # grids finer than their input's
 
 
 def places(graph: Graph) -> list[Place]:
@@ -95,13 +106,53 @@ def _place(node: Node, graph: Graph, done: list[Place]) -> Place:
         return tuple(before[d] for d in node.attrs.dims)
     if node.op in LAST_AXIS:
         return before if before[-1] is None else None
-    window = _window(node, graph)
-    if window is None or len(before) != 3:
+    if len(before) != 3:
         return None
     channels, rows, columns = before
     if channels is not None or rows is None or columns is None:  # a window slides over [C, H, W] only
         return None
-    return _moved(rows, columns, window)
+    if node.op in REFINES:
+        steps = _refined(node, graph)
+        return None if steps is None else (None, _map(rows, *steps[0]), _map(columns, *steps[1]))
+    window = _window(node, graph)
+    return None if window is None else _moved(rows, columns, window)
+
+
+Shift = tuple[Fraction, Fraction]  # one dim of an up-step: output pixel o sits at step o * scale + shift
+
+
+def _map(grid: Grid, scale: Fraction, shift: Fraction) -> Grid:
+    """The grid of output pixel o at input step `o * scale + shift` of the grid before: (jump, 2 * offset)."""
+    dim, jump, twice = grid
+    return dim, jump * scale, twice + 2 * jump * shift
+
+
+def _refined(node: Node, graph: Graph) -> tuple[Shift, Shift] | None:
+    """Per dim (scale, shift) of a transposed conv, upsample or interpolate; None where o's place is not affine
+    in o (nearest by a factor that is not whole)."""
+    a = node.attrs
+    if isinstance(a, ConvTransposeAttrs):
+        rows, columns = (
+            (Fraction(1, a.stride[d]), Fraction(2 * a.padding[d] - a.dilation[d] * (a.kernel[d] - 1), 2 * a.stride[d]))
+            for d in range(2)
+        )
+        return rows, columns
+    if not isinstance(a, ResampleAttrs | InterpolateAttrs) or not isinstance(node.kind, Resample):
+        return None
+    (_, h, w), (_, oh, ow) = graph.nodes[node.inputs[0]].out_shape, node.out_shape
+    dims = _resampled(a, node.kind.step(a, h, oh, 0)), _resampled(a, node.kind.step(a, w, ow, 1))
+    return None if dims[0] is None or dims[1] is None else (dims[0], dims[1])
+
+
+def _resampled(a: ResampleAttrs | InterpolateAttrs, r: Fraction) -> Shift | None:
+    """(scale, shift) of one dim of upsample/interpolate, r input pixels apart per output pixel."""
+    if a.align_corners:
+        return r, Fraction(0)  # the corner pixels' centres coincide: o * (in - 1) / (out - 1)
+    if a.mode != "nearest" or r.numerator == 1:
+        return r, (r - 1) / 2  # (o + 1/2) * r - 1/2; nearest enlarging by a whole factor copies that pixel
+    if r.denominator == 1:
+        return r, Fraction(0)  # nearest shrinking by a whole factor: input pixel o * r
+    return None  # nearest by a factor that is not whole: floor(o * r) is no fixed step of the grid
 
 
 @functools.lru_cache(maxsize=4096)
@@ -157,7 +208,7 @@ def _can_shift(graph: Graph) -> bool:
             )
         ):
             return True
-        if op in ADAPTIVE or op == "pad":
+        if op in ADAPTIVE or op == "pad" or op in REFINES:
             return True
     return False
 
@@ -194,7 +245,7 @@ def _warning(
             "the same cumulative stride"
         )
     else:
-        apart = [(ga, abs(gb[2] - ga[2])) for ga, gb in grids if ga[2] != gb[2]]
+        apart = [(ga, abs(Fraction(gb[2]) - Fraction(ga[2]))) for ga, gb in grids if ga[2] != gb[2]]
         shift = " and ".join(f"{_fmt(Fraction(d, 2))} {'rows' if ga[0] == 0 else 'columns'}" for ga, d in apart)
         pixels = {Fraction(d, 2 * ga[1]) for ga, d in apart}
         of_map = f" ({_fmt(pixels.pop())} pixels of this map)" if len(pixels) == 1 and grids[0][0][1] > 1 else ""
@@ -203,6 +254,11 @@ def _warning(
             "pad both paths so that their windows are centred alike (padding = (K - 1) * D / 2 for odd K), or "
             "accept it with `# netspec: allow(misaligned-join)`"
         )
+        if any(graph.nodes[i].op in REFINES for i in (ia, ib)):
+            help = (
+                "a 2x2 up-step (convtranspose(C, 2, stride=2), or upsample(2)) moves the centres half a coarse "
+                "pixel back, as a 2x2 pool moved them on: pair it with maxpool(2), or " + help.split(", or ")[-1]
+            )
     label = "; ".join(
         f"{_name(graph, i)} puts output pixel (i, j) on input ({_where(p)})" for i, p in ((ia, pa), (ib, pb))
     )
@@ -222,9 +278,11 @@ def _where(place: Known) -> str:
 
 def _coordinate(grid: Grid) -> str:
     dim, jump, twice = grid
-    offset, var = Fraction(twice, 2), "ij"[dim]
-    step = var if jump == 1 else f"{jump}{var}"
-    return step if offset == 0 else f"{step} {'+' if offset > 0 else '-'} {_fmt(abs(offset))}"
+    offset, var, step = Fraction(twice, 2), "ij"[dim], Fraction(jump)
+    text = f"{step.numerator if step.numerator != 1 else ''}{var}" + (
+        f"/{step.denominator}" if step.denominator > 1 else ""
+    )
+    return text if offset == 0 else f"{text} {'+' if offset > 0 else '-'} {_fmt(abs(offset))}"
 
 
 def _fmt(value: Fraction) -> str:
