@@ -21,6 +21,7 @@ from netspec.cli.app import (
     parse_input,
     parse_sets,
     spec_files,
+    spec_source,
     whole,
 )
 from netspec.diagnostics import NetspecError
@@ -134,7 +135,7 @@ def _export(file: Path, output: Path, weights: Path | None, input, sets, **optio
     files.check_output(output, inputs)
     if weights is not None:
         files.check_input(weights, "weights")
-    graph = build(file, parse_sets(sets), parse_input(input))
+    graph = build(spec_source(file), parse_sets(sets), parse_input(input))
     inputs += spec_files(graph)
     files.check_output(output, inputs)
     with _progress(not options["verbose"]) as on_stage:
