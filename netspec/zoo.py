@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from netspec.diagnostics import Diagnostics, Span
+from netspec.values import spec_text
 
 INDEX = "index.toml"
 _KEYS = {"spec", "set"}
@@ -36,7 +37,7 @@ class Entry:
     @property
     def set_text(self) -> str:
         """The parameters as `--set` would take them: `depth=50 groups=32`."""
-        return " ".join(f"{k}={_value(v)}" for k, v in self.params.items())
+        return " ".join(f"{k}={spec_text(v)}" for k, v in self.params.items())
 
 
 def default_index(cwd: Path | None = None) -> Path:
@@ -132,14 +133,3 @@ def _header(text: str, file: str, name: str) -> Span:
 def _position(message: str) -> tuple[int, int]:
     found = re.search(r"line (\d+), column (\d+)", message)
     return (int(found[1]), int(found[2])) if found else (1, 1)
-
-
-def _value(v: Any) -> str:
-    """A Python value written as the language writes it (`true`, `"pad"`, `[6, 12]`)."""
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, str):
-        return f'"{v}"'
-    if isinstance(v, list):
-        return "[" + ", ".join(_value(x) for x in v) + "]"
-    return repr(v)

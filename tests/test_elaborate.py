@@ -12,6 +12,7 @@ import netspec
 from netspec.api import build
 from netspec.diagnostics import NetspecError
 from netspec.elaborate.names import RESERVED
+from netspec.values import default_text
 
 ROOT = Path(__file__).parent.parent
 SPECS = ROOT / "specs"
@@ -353,18 +354,6 @@ def test_every_module_path_is_unique():
 DOC = ROOT / "docs" / "language.md"
 
 
-def _default(value) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, tuple):
-        return str(value[0]) if len(set(value)) == 1 else "[" + ", ".join(map(str, value)) + "]"
-    if isinstance(value, str):
-        return f'"{value}"'
-    if value is None:
-        return "none"
-    return f"{value:g}" if isinstance(value, float) else str(value)
-
-
 def layer_table() -> str:
     """The layer table of docs/language.md, from netspec.ops.LAYERS."""
     import dataclasses
@@ -378,7 +367,7 @@ def layer_table() -> str:
             kind = op.Attrs.kind(f.name).replace("|", "\\|")
             text = f"`{f.name}`: {kind}"
             if f.default is not dataclasses.MISSING:
-                text += f" = `{_default(f.default)}`"
+                text += f" = `{default_text(f.default)}`"
             args.append(text)
         summary = op.summary.replace("|", "\\|")
         rows.append(f"| `{name}` | {'<br>'.join(args) or '—'} | {summary} |")

@@ -212,7 +212,7 @@ def test_structural_and_derived_parameters_stay_compiled_in():
     parameter moves nothing in the code: none becomes an argument, and the source says what it was built with."""
     resnet = netspec.compile_source(SPECS / "resnet.net", depth=50, width_per_group=128)
     assert "    def __init__(self, classes: int = 1000) -> None:" in resnet
-    assert "(depth=50, groups=1, width_per_group=128, classes=1000, dilate=(False, False, False))" in resnet
+    assert "(depth=50, groups=1, width_per_group=128, classes=1000, dilate=[false, false, false])" in resnet
     stack = netspec.compile_source(SPECS / "stack.net")  # `channels` sizes the input: not an argument
     assert "    def __init__(self) -> None:\n        super().__init__(\n            nn.Conv2d(64, 64, 3" in stack
     cifar = netspec.compile_source(SPECS / "resnet_cifar.net")  # plain: a bool that changes the graph

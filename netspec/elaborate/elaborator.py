@@ -27,6 +27,7 @@ from netspec.ops import LAYERS, OPS, Attrs, ShapeError, describe, fmt_shape
 from netspec.ops.base import Slot, Tensor, canonical
 from netspec.parse import ast
 from netspec.records import record
+from netspec.values import spec_text
 
 # Expansion budget: room for the 100k-layer networks that benchmarks/ checks (issue 2; ResNet-1001 has ~3,500
 # nodes), and small enough that hitting it takes a second or two rather than minutes.
@@ -865,7 +866,7 @@ def _names_in(expr: ast.Expr) -> Iterator[str]:
 
 
 def _show(value) -> str:
-    return describe(value).rsplit(" (", 1)[0]
+    return spec_text(value)
 
 
 __all__ = ["Block", "Elaborator", "Given", "fmt_shape"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from netspec.parse import ast
+from netspec.values import spec_text
 
 # Binding strength of each operator, as grammars/netspec.lark layers them; an atom binds tightest.
 COND, OR, AND, NOT, COMPARE, SUM, PRODUCT, UNARY, POWER, POSTFIX = range(10)
@@ -34,11 +35,9 @@ class ExprPrinter:
 
     def Literal(self, node: ast.Literal):
         value = node.value
-        if isinstance(value, bool):
-            return ("true" if value else "false"), POSTFIX + 1
-        if isinstance(value, str):
-            return f'"{value}"', POSTFIX + 1
-        return self._written(node.span) or repr(value), POSTFIX + 1
+        if isinstance(value, bool | str):
+            return spec_text(value), POSTFIX + 1
+        return self._written(node.span) or spec_text(value), POSTFIX + 1
 
     def _written(self, span) -> str:
         if span.line != span.end_line or span.line > len(self.lines):

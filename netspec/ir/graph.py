@@ -9,6 +9,7 @@ from typing import Any, Literal
 from netspec.diagnostics import Span
 from netspec.ops import OPS, Attrs, Op, Shape, fmt_shape
 from netspec.records import record
+from netspec.values import spec_text
 
 ScopeKind = Literal["network", "group", "block", "residual", "shortcut", "paths", "path"]
 
@@ -142,7 +143,7 @@ class Graph:
 
     def text(self) -> str:
         """A readable dump, like the spec expanded: one line per node."""
-        lines = [f"network {self.name}({', '.join(f'{k}={v!r}' for k, v in self.params.items())})"]
+        lines = [f"network {self.name}({', '.join(f'{k}={spec_text(v)}' for k, v in self.params.items())})"]
         for node in self.nodes:
             args = ", ".join(f"%{i}" for i in node.inputs)
             lines.append(

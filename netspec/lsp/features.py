@@ -14,6 +14,7 @@ from netspec.lsp.document import Document, uri_of
 from netspec.lsp.symbols import Index, Symbol
 from netspec.ops import LAYERS, Attrs, fmt_shape
 from netspec.parse import ast
+from netspec.values import default_text
 
 KEYWORDS = (
     "input",
@@ -316,18 +317,8 @@ def _label_at(doc: Document, line: int, col: int) -> str | None:
 def _signature(name: str) -> str:
     args = []
     for f in dataclasses.fields(LAYERS[name].Attrs):
-        args.append(f.name if f.default is dataclasses.MISSING else f"{f.name}={_value(f.default)}")
+        args.append(f.name if f.default is dataclasses.MISSING else f"{f.name}={default_text(f.default)}")
     return f"{name}({', '.join(args)})"
-
-
-def _value(value) -> str:
-    if isinstance(value, bool):
-        return str(value).lower()
-    if isinstance(value, tuple) and len(set(value)) == 1:
-        return str(value[0])
-    if isinstance(value, str):
-        return f'"{value}"'
-    return "none" if value is None else str(value)
 
 
 # ---- names ----------------------------------------------------------------------------------------
@@ -466,7 +457,7 @@ def _arguments(call: str, index: Index | None, line: int, col: int) -> list[lsp.
 
 
 def _arg_detail(attrs: type[Attrs], f: dataclasses.Field) -> str:
-    return attrs.kind(f.name) + ("" if f.default is dataclasses.MISSING else f" = {_value(f.default)}")
+    return attrs.kind(f.name) + ("" if f.default is dataclasses.MISSING else f" = {default_text(f.default)}")
 
 
 def _layer_item(name: str) -> lsp.CompletionItem:

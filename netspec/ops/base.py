@@ -7,6 +7,7 @@ from fractions import Fraction
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, dataclass_transform
 
 from netspec.records import record
+from netspec.values import spec_text
 
 Shape = tuple[int, ...]
 MAX_INT = 2**31 - 1
@@ -51,6 +52,10 @@ class Table:
     def __contains__(self, key: Any) -> bool:
         return any(k == key and type(k) is type(key) for k, _ in self.entries)
 
+    def __str__(self) -> str:
+        """As a spec writes it: `{"b0": 1.0, "b1": 1.1}`."""
+        return "{" + ", ".join(f"{spec_text(k)}: {spec_text(v)}" for k, v in self.entries) + "}"
+
 
 class Slot(int):
     """A tensor argument in a layer's attributes: the index of the node input that carries it."""
@@ -64,25 +69,9 @@ def describe(value: Any) -> str:
     if isinstance(value, Tensor):
         return f"{value.text} (a tensor)"
     if isinstance(value, Table):
-        entries = ", ".join(f"{_key(k)}: {describe(v).rsplit(' (', 1)[0]}" for k, v in value.entries)
-        return "{" + entries + "} (a table)"
+        return f"{value} (a table)"
     kind = {bool: "a bool", int: "an int", float: "a float", str: "a string", tuple: "a list"}.get(type(value), "?")
-    return f"{_spelled(value)} ({kind})"
-
-
-def _spelled(value: Any) -> str:
-    """A value in the spec's own spelling: `true`, `"same"`, `[true, false]` (not Python's `True`)."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str):
-        return f'"{value}"'
-    if isinstance(value, tuple):
-        return "[" + ", ".join(_spelled(v) for v in value) + "]"
-    return str(value)
-
-
-def _key(key: str | int) -> str:
-    return f'"{key}"' if isinstance(key, str) else str(key)
+    return f"{spec_text(value)} ({kind})"
 
 
 # ---- argument types: each checks a value from the evaluator and says what was wrong ----------------
@@ -147,16 +136,16 @@ def _float_between(low: float, high: float) -> Check:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise ValueError(f"expected a number, got {describe(value)}")
         if not (low <= value <= high) or math.isnan(value):
-            raise ValueError(f"must be between {low:g} and {high:g}, got {value}")
+            raise ValueError(f"must be between {spec_text(low)} and {spec_text(high)}, got {spec_text(value)}")
         return float(value)
 
-    return Check(check, f"number in [{low:g}, {high:g}]")
+    return Check(check, f"number in [{spec_text(low)}, {spec_text(high)}]")
 
 
 def choice(*options: str) -> Check:
     def check(value: Any) -> str:
         if value not in options:
-            raise ValueError(f"expected one of {', '.join(repr(o) for o in options)}, got {describe(value)}")
+            raise ValueError(f"expected one of {', '.join(map(spec_text, options))}, got {describe(value)}")
         return value
 
     return Check(check, " | ".join(options))
@@ -168,7 +157,7 @@ Positive = Annotated[int, int_at_least(1)]
 NonNegative = Annotated[int, int_at_least(0)]
 PositivePair = Annotated[tuple[int, int], pair_at_least(1)]
 NonNegativePair = Annotated[tuple[int, int], pair_at_least(0)]
-Probability = Annotated[float, _float_between(0.0, 1.0)]
+Probability = Annotated[float, _float_between(0, 1)]
 Number = Annotated[float, _float_between(-1e30, 1e30)]
 PositiveNumber = Annotated[float, _float_between(1e-30, 1e30)]
 Init = Annotated[str, choice("default", "kaiming", "xavier", "zeros")]

@@ -12,7 +12,8 @@ from pathlib import PurePath
 from netspec.analysis.report import Layer, Location, Report, ScopeSummary
 from netspec.backends.diagram import labels
 from netspec.backends.diagram.view import Box, Cluster, Edge, View, check_depth, view
-from netspec.ops import OPS, describe
+from netspec.ops import OPS
+from netspec.values import spec_text
 
 RANKDIRS = ("TB", "LR", "BT", "RL")
 FONT = "Helvetica"
@@ -115,7 +116,7 @@ def check_options(depth, rankdir: str) -> None:
 
 
 def _title(report: Report, incomplete: str | None = None) -> str:
-    args = ", ".join(f"{k}={describe(v).rsplit(' (', 1)[0]}" for k, v in report.params.items())
+    args = ", ".join(f"{k}={spec_text(v)}" for k, v in report.params.items())
     name = f"{report.network}({args})" if args else report.network
     title = labels.html(name, labels.cost(report.totals.params, report.totals.macs))
     if not incomplete:

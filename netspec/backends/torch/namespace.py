@@ -106,6 +106,9 @@ def _plain(text: str) -> bool:
 
 
 def comment(text: str) -> str:
-    """Text safe inside a `#` comment or a docstring: no line breaks, quotes or escapes survive."""
-    escaped = str(text).encode("unicode_escape").decode("ascii")
-    return escaped.replace('"', "'")
+    """Text safe inside a `#` comment or a docstring: no line breaks or escapes survive, nor a `"` that could end
+    a docstring (three in a row, or one at either end); spec strings keep their double quotes (`size="tiny"`)."""
+    escaped = str(text).encode("unicode_escape").decode("ascii").replace('"""', "'''")
+    if escaped.startswith('"'):
+        escaped = "'" + escaped[1:]
+    return escaped[:-1] + "'" if escaped.endswith('"') else escaped

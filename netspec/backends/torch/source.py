@@ -25,6 +25,7 @@ from netspec.backends.torch.writer import LINE_LENGTH, Call, Source, Writer, bre
 from netspec.elaborate.names import MODULE_ATTRIBUTES
 from netspec.ir import Graph
 from netspec.ops import OPS, fmt_shape
+from netspec.values import spec_text
 
 IMPORTS = ("torch", "nn", "F", "OrderedDict")
 LISTED = 4  # instance paths named in a class docstring
@@ -207,7 +208,7 @@ class Generator:
 
     def _header(self, w: Writer) -> None:
         g = self.graph
-        params = ", ".join(f"{k}={v!r}" for k, v in g.params.items())
+        params = ", ".join(f"{k}={spec_text(v)}" for k, v in g.params.items())
         head = f"{comment(g.name)}: PyTorch source compiled by netspec {__version__} from {comment(_basename(g.file))}"
         tail = f" ({comment(params)})." if params else "."
         if len(f"# {head}{tail}") <= LINE_LENGTH:
@@ -426,7 +427,7 @@ class Generator:
     def _network_doc(self) -> tuple[str, ...]:
         g = self.graph
         params = sum(OPS[n.op].params(n.attrs, g.in_shapes(n), n.out_shape) for n in g.nodes)
-        args = ", ".join(f"{k}={v!r}" for k, v in g.params.items())
+        args = ", ".join(f"{k}={spec_text(v)}" for k, v in g.params.items())
         if named_outputs(g):
             shown = "outputs " + ", ".join(f"{name} {fmt_shape(g.nodes[i].shape)}" for name, i in outputs(g))
         else:
