@@ -101,6 +101,15 @@ def test_every_spec_file_reads_the_same_tokens_and_fails_the_same_way(monkeypatc
     assert failed > 20  # the bad corpus: syntax errors of every kind, each compared
 
 
+def test_without_the_shared_scanner_lark_lexes_every_token(monkeypatch):
+    """What the loop does with a lark laid out otherwise: lark's own lexer for every token, the same parse."""
+    monkeypatch.setattr(lalr, "_shared_scanner", lambda contextual, lex_state: None)
+    for path in FILES[::4]:
+        text = path.read_text(encoding="utf-8", errors="replace")
+        ours, theirs = by_loop(text, monkeypatch), by_lark(text)
+        assert ours[1] == "stopped" or ours == theirs, path
+
+
 @pytest.mark.parametrize(
     "text",
     [

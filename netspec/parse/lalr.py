@@ -106,8 +106,8 @@ def _scan(parser_state: Any) -> Iterator[Token]:
     (a state's own terminals, the characters no terminal matches, the end), from the same position."""
     thread = parser_state.lexer
     contextual, lex_state = thread.lexer, thread.state
-    shared = _shared_scanner(contextual)
-    if shared is None or lex_state.text.start != 0:
+    shared = _shared_scanner(contextual, lex_state)
+    if shared is None:
         yield from thread.lex(parser_state)
         return
     lexers, state_stack, counter = contextual.lexers, parser_state.state_stack, lex_state.line_ctr
@@ -160,13 +160,17 @@ def _scan(parser_state: Any) -> Iterator[Token]:
 _new_token = str.__new__
 
 
-def _shared_scanner(contextual: Any) -> Any:
+def _shared_scanner(contextual: Any, lex_state: Any) -> Any:
     """The scanner that tables._SharedFirst shares, when this lark lexes as this loop expects; else None."""
     first = next((x for x in getattr(contextual, "lexers", {}).values() if x.__class__ is _SharedFirst), None)
     if first is None or not isinstance(contextual, ContextualLexer):
         return None
     shared = first.shared
-    scanner = shared.scanner  # built now if it was not
-    if len(scanner._mres) != 1 or shared.use_bytes or shared.ignore_types & set(shared.callback):
+    try:
+        scanner = shared.scanner  # built now if it was not
+        plain = len(scanner._mres) == 1 and not shared.use_bytes and not shared.ignore_types & set(shared.callback)
+        plain = plain and isinstance(shared.newline_types, frozenset) and lex_state.text.start == 0
+        plain = plain and isinstance(lex_state.text.text, str) and lex_state.line_ctr.line_start_pos == 0
+    except AttributeError:  # a lark whose lexer is laid out otherwise than 1.3's: its own lexer reads each token
         return None
-    return shared
+    return shared if plain else None
