@@ -63,6 +63,23 @@ def test_static_state_dict_is_the_modules(name, model):
     assert static == real
 
 
+NORMS = """
+network Norms() {
+    input [8, 6, 6]
+    conv(8, 3, padding=1)  groupnorm(2)  groupnorm(4, affine=false)  instancenorm()  instancenorm(affine=true)
+    instancenorm(track_running_stats=true)  instancenorm(affine=true, track_running_stats=true)
+    layernorm2d()  layernorm2d(affine=false)  batchnorm(affine=false)  batchnorm()
+}
+"""
+
+
+def test_static_state_dict_of_every_normalisation_is_the_modules():
+    """groupnorm and instancenorm had no checkpoint rule: `netspec diff` of a spec with them raised."""
+    real = {k: tuple(v.shape) for k, v in meta(NORMS, {}).state_dict().items()}
+    assert state_dict(netspec.build(NORMS)) == real
+    assert sum(k.endswith("running_var") for k in real) == 4
+
+
 def loads(a, b, strict: bool) -> tuple[bool, set, set, set]:
     """b.load_state_dict(a.state_dict(), strict): did it load, and the missing, unexpected and mis-shaped keys
     (from the result, or from the error's lines when it raised)."""

@@ -53,18 +53,15 @@ def _linear(a, shapes, out) -> list[Entry]:
     return [weight, ("bias", (a.out,), "parameter")] if a.bias else [weight]
 
 
+def _norm(c: int, affine: bool, running: bool = False) -> list[Entry]:
+    """A normalisation's scale and shift (`affine`), then its running statistics, as torch's norms hold them."""
+    affine_ = [("weight", (c,), "parameter"), ("bias", (c,), "parameter")] if affine else []
+    stats = [("running_mean", (c,), "buffer"), ("running_var", (c,), "buffer"), ("num_batches_tracked", (), "buffer")]
+    return affine_ + (stats if running else [])
+
+
 def _batchnorm(a, shapes, out) -> list[Entry]:
-    c = shapes[0][0]
-    affine = [("weight", (c,), "parameter"), ("bias", (c,), "parameter")] if a.affine else []
-    return affine + [
-        ("running_mean", (c,), "buffer"),
-        ("running_var", (c,), "buffer"),
-        ("num_batches_tracked", (), "buffer"),
-    ]
-
-
-def _norm(c: int, affine: bool) -> list[Entry]:
-    return [("weight", (c,), "parameter"), ("bias", (c,), "parameter")] if affine else []
+    return _norm(shapes[0][0], a.affine, running=True)
 
 
 def _layernorm(a, shapes, out) -> list[Entry]:
@@ -73,6 +70,14 @@ def _layernorm(a, shapes, out) -> list[Entry]:
 
 def _layernorm2d(a, shapes, out) -> list[Entry]:
     return _norm(shapes[0][0], a.affine)
+
+
+def _groupnorm(a, shapes, out) -> list[Entry]:
+    return _norm(shapes[0][0], a.affine)
+
+
+def _instancenorm(a, shapes, out) -> list[Entry]:
+    return _norm(shapes[0][0], a.affine, running=a.track_running_stats)
 
 
 def _layerscale(a, shapes, out) -> list[Entry]:

@@ -306,7 +306,9 @@ class Op:
         return first
 
     def infer(self, attrs, shapes: list[Shape]) -> Shape:
-        """The output shape; ShapeError when the input does not fit."""
+        """The output shape; ShapeError when the input does not fit (here: an image op given a vector)."""
+        if self.ranks == (3,):
+            require_image(self.name, shapes[0])
         return shapes[0]
 
     def params(self, attrs, shapes: list[Shape], out: Shape) -> int:
@@ -351,6 +353,17 @@ def fmt_shape(shape: Sequence[int] | None) -> str:
 
 def fmt_pair(pair: tuple[int, int], sep: str = "x") -> str:
     return str(pair[0]) if pair[0] == pair[1] else f"{pair[0]}{sep}{pair[1]}"
+
+
+def require_split(shape: Shape, parts: int, what: str, help: str = "") -> None:
+    """ShapeError unless the channels split into `parts` equal `what` (groups, chunks)."""
+    c = shape[0]
+    if c % parts:
+        raise ShapeError(
+            f"{c} channels do not split into {parts} {what}",
+            f"input is {fmt_shape(shape)}; {c} % {parts} = {c % parts}",
+            help,
+        )
 
 
 def require_image(op: str, shape: Shape) -> None:

@@ -1,8 +1,9 @@
 """conv and convtranspose: 2-D convolution and its transpose; shape, parameters, MACs, receptive field (DESIGN.md 3)."""
 
 import math
+from abc import ABC, abstractmethod
 from fractions import Fraction
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 
 from netspec.ops.base import (
     Attrs,
@@ -55,15 +56,19 @@ def explicit_padding(attrs: ConvAttrs) -> tuple[int, int]:
     return (0, 0)  # "valid"
 
 
-class Conv(Op):
-    name = "conv"
-    Attrs = ConvAttrs
-    ranks = (3,)
-    summary = "2-D convolution: conv(out, kernel, stride=1, padding=0, dilation=1, groups=1, bias=true)"
+class Convolution(Op, ABC):
+    """What conv and convtranspose share: `out` filters of kernel K_h x K_w in `groups` groups, applied at every
+    position (an output's for conv, an input's for the transpose): weights*positions MACs, weights + bias params.
 
-    def infer(self, a: ConvAttrs, shapes):
-        (shape,) = shapes
-        require_image("conv", shape)
+    `factors` says how a kernel's weights split between input and output channels, `formula` so in symbols.
+    """
+
+    ranks = (3,)
+    formula: ClassVar[str]  # the weight count in symbols, as explain shows it
+    stride_mark: ClassVar[str]  # the label's sign for the stride: `/2` downsamples, `x2` upsamples
+
+    def check_groups(self, a: "ConvAttrs | ConvTransposeAttrs", shape) -> None:
+        require_image(self.name, shape)
         c = shape[0]
         if c % a.groups or a.out % a.groups:
             raise ShapeError(
@@ -72,6 +77,51 @@ class Conv(Op):
                 f"output channels {a.out} % {a.groups} = {a.out % a.groups}",
                 "groups must divide both the input and the output channels",
             )
+
+    def factors(self, a, c_in: int) -> tuple[int, int]:
+        """The channel factors of a kernel's weight count (with K_h*K_w): (C_in/groups, C_out) for conv."""
+        return c_in // a.groups, a.out
+
+    def weights(self, a, c_in: int) -> int:
+        return a.kernel[0] * a.kernel[1] * math.prod(self.factors(a, c_in))
+
+    @abstractmethod
+    def positions(self, shapes, out) -> int:
+        """How many times the kernel is applied (per sample)."""
+
+    def params(self, a, shapes, out):
+        return self.weights(a, shapes[0][0]) + (a.out if a.bias else 0)
+
+    def macs(self, a, shapes, out):
+        return self.weights(a, shapes[0][0]) * self.positions(shapes, out)
+
+    def params_line(self, a, shapes, out) -> str:
+        kh, kw = a.kernel
+        inner, outer = self.factors(a, shapes[0][0])
+        bias = f" + {a.out}" if a.bias else ""
+        return f"params = {self.formula} + bias = {kh}*{kw}*{inner}*{outer}{bias} = {self.params(a, shapes, out):,}"
+
+    def describe(self, a) -> str:
+        text = f"{self.name} {a.kernel[0]}x{a.kernel[1]}, {a.out}"
+        if a.stride != (1, 1):
+            text += f", {self.stride_mark}{fmt_pair(a.stride)}"
+        if a.dilation != (1, 1):
+            text += f", dil {fmt_pair(a.dilation)}"
+        if a.groups > 1:
+            text += f", g{a.groups}"
+        return text
+
+
+class Conv(Convolution):
+    name = "conv"
+    Attrs = ConvAttrs
+    summary = "2-D convolution: conv(out, kernel, stride=1, padding=0, dilation=1, groups=1, bias=true)"
+    formula = "K_h*K_w*(C_in/groups)*C_out"
+    stride_mark = "/"
+
+    def infer(self, a: ConvAttrs, shapes):
+        (shape,) = shapes
+        self.check_groups(a, shape)
         if a.padding == "same":
             if a.stride != (1, 1):
                 raise ShapeError(
@@ -83,14 +133,9 @@ class Conv(Op):
         (h, w), _ = spatial("conv", shape, a.kernel, a.stride, explicit_padding(a), a.dilation)
         return (a.out, h, w)
 
-    def weights(self, a: ConvAttrs, c_in: int) -> int:
-        return a.kernel[0] * a.kernel[1] * (c_in // a.groups) * a.out
-
-    def params(self, a, shapes, out):
-        return self.weights(a, shapes[0][0]) + (a.out if a.bias else 0)
-
-    def macs(self, a, shapes, out):
-        return self.weights(a, shapes[0][0]) * out[1] * out[2]
+    def positions(self, shapes, out) -> int:
+        """Where the kernel is applied: every output position."""
+        return out[1] * out[2]
 
     def window(self, a, shapes, out):
         return Window(a.kernel, a.stride, a.dilation)
@@ -108,24 +153,10 @@ class Conv(Op):
         else:
             lines += spatial("conv", shape, a.kernel, a.stride, explicit_padding(a), a.dilation)[1]
         lines.append(f"output shape = {fmt_shape(out)}")
-        bias = f" + {a.out}" if a.bias else ""
         weights = self.weights(a, shape[0])
-        lines.append(
-            f"params = K_h*K_w*(C_in/groups)*C_out + bias = {kh}*{kw}*{c_in}*{a.out}{bias}"
-            f" = {self.params(a, shapes, out):,}"
-        )
+        lines.append(self.params_line(a, shapes, out))
         lines.append(f"MACs = weights*H_out*W_out = {weights:,}*{out[1]}*{out[2]} = {self.macs(a, shapes, out):,}")
         return lines
-
-    def describe(self, a: ConvAttrs) -> str:
-        text = f"conv {a.kernel[0]}x{a.kernel[1]}, {a.out}"
-        if a.stride != (1, 1):
-            text += f", /{fmt_pair(a.stride)}"
-        if a.dilation != (1, 1):
-            text += f", dil {fmt_pair(a.dilation)}"
-        if a.groups > 1:
-            text += f", g{a.groups}"
-        return text
 
 
 class ConvTransposeAttrs(Attrs):
@@ -153,28 +184,21 @@ def transposed_taps(k: int, s: int, d: int) -> int:
     return (d // g) * ((k - 1) * g // s) + 1
 
 
-class ConvTranspose(Op):
+class ConvTranspose(Convolution):
     """nn.ConvTranspose2d: the gradient of a conv, used to upsample (U-Net's up-steps, FCN's learned upsampling)."""
 
     name = "convtranspose"
     Attrs = ConvTransposeAttrs
-    ranks = (3,)
     summary = (
         "transposed 2-D convolution (upsampling): convtranspose(out, kernel, stride=1, padding=0, "
         "output_padding=0, groups=1, dilation=1, bias=true)"
     )
+    formula = "K_h*K_w*C_in*(C_out/groups)"
+    stride_mark = "x"
 
     def infer(self, a: ConvTransposeAttrs, shapes):
         (shape,) = shapes
-        require_image("convtranspose", shape)
-        c = shape[0]
-        if c % a.groups or a.out % a.groups:
-            raise ShapeError(
-                f"channels are not divisible by groups={a.groups}",
-                f"input channels {c} % {a.groups} = {c % a.groups}, "
-                f"output channels {a.out} % {a.groups} = {a.out % a.groups}",
-                "groups must divide both the input and the output channels",
-            )
+        self.check_groups(a, shape)
         for dim, extra, s, d in zip(("height", "width"), a.output_padding, a.stride, a.dilation, strict=True):
             if extra >= max(s, d):
                 raise ShapeError(
@@ -198,15 +222,14 @@ class ConvTranspose(Op):
             for i in range(2)
         ]
 
-    def weights(self, a: ConvTransposeAttrs, c_in: int) -> int:
-        return a.kernel[0] * a.kernel[1] * c_in * (a.out // a.groups)
+    def factors(self, a, c_in: int) -> tuple[int, int]:
+        """(C_in, C_out/groups): nn.ConvTranspose2d's weight is [C_in, C_out/groups, K_h, K_w]."""
+        return c_in, a.out // a.groups
 
-    def params(self, a, shapes, out):
-        return self.weights(a, shapes[0][0]) + (a.out if a.bias else 0)
-
-    def macs(self, a, shapes, out):
-        # every input position multiplies its C_in/groups values into K*K*C_out outputs: a conv's count, per input
-        return self.weights(a, shapes[0][0]) * shapes[0][1] * shapes[0][2]
+    def positions(self, shapes, out) -> int:
+        """Every input position multiplies its values into a K_h x K_w patch of outputs: the conv it transposes
+        applies its kernel once per input position of this one."""
+        return shapes[0][1] * shapes[0][2]
 
     def window(self, a, shapes, out):
         (kh, kw), (sh, sw), (dh, dw) = a.kernel, a.stride, a.dilation
@@ -224,24 +247,10 @@ class ConvTranspose(Op):
             for dim, (_, formula) in zip(("H_out", "W_out"), self.sizes(a, shape), strict=True)
         ]
         lines.append(f"output shape = {fmt_shape(out)}")
-        bias = f" + {a.out}" if a.bias else ""
         weights = self.weights(a, shape[0])
-        lines.append(
-            f"params = K_h*K_w*C_in*(C_out/groups) + bias = {kh}*{kw}*{shape[0]}*{a.out // a.groups}{bias}"
-            f" = {self.params(a, shapes, out):,}"
-        )
+        lines.append(self.params_line(a, shapes, out))
         lines.append(
             f"MACs = weights*H_in*W_in (as the conv it transposes) = {weights:,}*{shape[1]}*{shape[2]}"
             f" = {self.macs(a, shapes, out):,}"
         )
         return lines
-
-    def describe(self, a: ConvTransposeAttrs) -> str:
-        text = f"convtranspose {a.kernel[0]}x{a.kernel[1]}, {a.out}"
-        if a.stride != (1, 1):
-            text += f", x{fmt_pair(a.stride)}"
-        if a.dilation != (1, 1):
-            text += f", dil {fmt_pair(a.dilation)}"
-        if a.groups > 1:
-            text += f", g{a.groups}"
-        return text

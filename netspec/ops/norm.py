@@ -2,7 +2,8 @@
 stochastic depth."""
 
 import math
-from typing import Annotated
+from abc import ABC, abstractmethod
+from typing import Annotated, ClassVar
 
 from netspec.ops.base import (
     Attrs,
@@ -16,7 +17,44 @@ from netspec.ops.base import (
     choice,
     fmt_shape,
     require_image,
+    require_split,
 )
+
+
+class Norm(Op, ABC):
+    """A normalisation with an optional learned scale and shift per channel (`affine`): 2*C parameters; one that
+    keeps running statistics also has 2*C + 1 buffers (mean, variance, the batch count). Its `what` says what
+    is normalised over what, the first line of its explanation."""
+
+    axis: ClassVar[int] = 0  # where the channels are: the first axis, or the last (layernorm)
+    affine_note: ClassVar[str] = ""  # said after `affine=false` when the default is no scale and shift
+    no_buffers: ClassVar[str | None] = None  # what its explanation says when it keeps no running statistics
+
+    def running_stats(self, a) -> bool:
+        return False
+
+    def params(self, a, shapes, out):
+        return 2 * shapes[0][self.axis] if a.affine else 0
+
+    def buffers(self, a, shapes, out):
+        return 2 * shapes[0][self.axis] + 1 if self.running_stats(a) else 0
+
+    @abstractmethod
+    def what(self, a, shapes) -> str: ...
+
+    def explain(self, a, shapes, out):
+        c = shapes[0][self.axis]
+        lines = [
+            self.what(a, shapes),
+            f"params = 2*C = 2*{c} = {2 * c:,}" if a.affine else f"params = 0 (affine=false{self.affine_note})",
+        ]
+        if self.running_stats(a):
+            lines.append(
+                f"buffers (not trained) = running mean + running var + batch count = 2*{c} + 1 = {2 * c + 1:,}"
+            )
+        elif self.no_buffers is not None:
+            lines.append(self.no_buffers)
+        return lines
 
 
 class BatchNormAttrs(Attrs):
@@ -26,27 +64,16 @@ class BatchNormAttrs(Attrs):
     zero_init: Bool = False  # start gamma at 0: the last BN of a residual branch, as ResNet recipes do
 
 
-class BatchNorm(Op):
+class BatchNorm(Norm):
     name = "batchnorm"
     Attrs = BatchNormAttrs
     summary = "batch normalisation over channels (2-D on images, 1-D on vectors)"
 
-    def params(self, a: BatchNormAttrs, shapes, out):
-        return 2 * shapes[0][0] if a.affine else 0
+    def running_stats(self, a) -> bool:
+        return True
 
-    def buffers(self, a, shapes, out):
-        return 2 * shapes[0][0] + 1  # running mean, running var, num_batches_tracked
-
-    def explain(self, a: BatchNormAttrs, shapes, out):
-        c = shapes[0][0]
-        return [
-            f"input {fmt_shape(shapes[0])}: one scale and one shift per channel",
-            f"params = 2*C = 2*{c} = {self.params(a, shapes, out):,}" if a.affine else "params = 0 (affine=false)",
-            f"buffers (not trained) = running mean + running var + batch count = 2*{c} + 1 = {2 * c + 1:,}",
-        ]
-
-    def describe(self, a) -> str:
-        return "batchnorm"
+    def what(self, a, shapes) -> str:
+        return f"input {fmt_shape(shapes[0])}: one scale and one shift per channel"
 
 
 class LRNAttrs(Attrs):
@@ -61,10 +88,6 @@ class LRN(Op):
     Attrs = LRNAttrs
     ranks = (3,)
     summary = "local response normalisation across channels (AlexNet): lrn(size=5, alpha=1e-4, beta=0.75, k=1)"
-
-    def infer(self, a, shapes):
-        require_image("lrn", shapes[0])
-        return shapes[0]
 
     def describe(self, a: LRNAttrs) -> str:
         return f"lrn {a.size}"
@@ -89,26 +112,21 @@ class LayerNormAttrs(Attrs):
     affine: Bool = True
 
 
-class LayerNorm(Op):
+class LayerNorm(Norm):
     """nn.LayerNorm over the last axis: the features of a vector, or the channels of a channels-last map."""
 
     name = "layernorm"
     Attrs = LayerNormAttrs
     layout = "last"
+    axis = -1
+    where = "position"
     summary = "layer normalisation over the last axis (channels after permute([1, 2, 0])): layernorm(eps=1e-5)"
 
-    def params(self, a: LayerNormAttrs, shapes, out):
-        return 2 * shapes[0][-1] if a.affine else 0
-
-    def explain(self, a: LayerNormAttrs, shapes, out):
-        c = shapes[0][-1]
-        return [
-            f"input {fmt_shape(shapes[0])}: each position normalised over its {c} channels, then scaled and shifted",
-            f"params = 2*C = 2*{c} = {2 * c:,}" if a.affine else "params = 0 (affine=false)",
-        ]
-
-    def describe(self, a) -> str:
-        return "layernorm"
+    def what(self, a, shapes) -> str:
+        c = shapes[0][self.axis]
+        return (
+            f"input {fmt_shape(shapes[0])}: each {self.where} normalised over its {c} channels, then scaled and shifted"
+        )
 
 
 class LayerNorm2d(LayerNorm):
@@ -117,24 +135,9 @@ class LayerNorm2d(LayerNorm):
     name = "layernorm2d"
     layout = "channels"
     ranks = (3,)
+    axis = 0
+    where = "pixel"
     summary = "layer normalisation over the channels of [C, H, W] at each pixel: layernorm2d(eps=1e-5)"
-
-    def infer(self, a, shapes):
-        require_image("layernorm2d", shapes[0])
-        return shapes[0]
-
-    def params(self, a: LayerNormAttrs, shapes, out):
-        return 2 * shapes[0][0] if a.affine else 0
-
-    def explain(self, a: LayerNormAttrs, shapes, out):
-        c = shapes[0][0]
-        return [
-            f"input {fmt_shape(shapes[0])}: each pixel normalised over its {c} channels, then scaled and shifted",
-            f"params = 2*C = 2*{c} = {2 * c:,}" if a.affine else "params = 0 (affine=false)",
-        ]
-
-    def describe(self, a) -> str:
-        return "layernorm2d"
 
 
 class LayerScaleAttrs(Attrs):
@@ -201,7 +204,7 @@ class GroupNormAttrs(Attrs):
     affine: Bool = True
 
 
-class GroupNorm(Op):
+class GroupNorm(Norm):
     """nn.GroupNorm: each sample's channels in `groups` groups, each normalised over its channels and pixels."""
 
     name = "groupnorm"
@@ -210,13 +213,7 @@ class GroupNorm(Op):
 
     def infer(self, a: GroupNormAttrs, shapes):
         shape = shapes[0]
-        c = shape[0]
-        if c % a.groups:
-            raise ShapeError(
-                f"{c} channels do not split into {a.groups} groups",
-                f"input is {fmt_shape(shape)}; {c} % {a.groups} = {c % a.groups}",
-                "the group count must divide the channels",
-            )
+        require_split(shape, a.groups, "groups", "the group count must divide the channels")
         if self.needs_pixels(a, shapes) and math.prod(shape[1:]) == 1:
             raise ShapeError(
                 "groupnorm of one value per group",
@@ -230,17 +227,14 @@ class GroupNorm(Op):
         """One channel per group: the group is one pixel's value, unless the map has more than one pixel."""
         return shapes[0][0] // a.groups == 1
 
-    def params(self, a: GroupNormAttrs, shapes, out):
-        return 2 * shapes[0][0] if a.affine else 0
+    no_buffers = "buffers = 0 (no running statistics: train and eval compute the same)"
 
-    def explain(self, a: GroupNormAttrs, shapes, out):
+    def what(self, a: GroupNormAttrs, shapes) -> str:
         c = shapes[0][0]
-        return [
+        return (
             f"input {fmt_shape(shapes[0])}: {a.groups} groups of {c // a.groups} channels, each normalised "
-            "over its channels and pixels, then one scale and shift per channel",
-            f"params = 2*C = 2*{c} = {2 * c:,}" if a.affine else "params = 0 (affine=false)",
-            "buffers = 0 (no running statistics: train and eval compute the same)",
-        ]
+            "over its channels and pixels, then one scale and shift per channel"
+        )
 
     def describe(self, a: GroupNormAttrs) -> str:
         return f"groupnorm {a.groups}"
@@ -253,13 +247,15 @@ class InstanceNormAttrs(Attrs):
     track_running_stats: Bool = False
 
 
-class InstanceNorm(Op):
+class InstanceNorm(Norm):
     """nn.InstanceNorm2d: each channel of each sample normalised over its own pixels (style transfer, GANs)."""
 
     name = "instancenorm"
     Attrs = InstanceNormAttrs
     ranks = (3,)
     summary = "instance normalisation: instancenorm(eps=1e-5, affine=false, track_running_stats=false)"
+    affine_note = ", as nn.InstanceNorm2d"
+    no_buffers = "buffers = 0"
 
     def infer(self, a: InstanceNormAttrs, shapes):
         shape = shapes[0]
@@ -276,22 +272,12 @@ class InstanceNorm(Op):
         """Without running statistics (in eval with them, as batchnorm, it normalises by those instead)."""
         return not a.track_running_stats
 
-    def params(self, a: InstanceNormAttrs, shapes, out):
-        return 2 * shapes[0][0] if a.affine else 0
+    def running_stats(self, a: InstanceNormAttrs) -> bool:
+        return a.track_running_stats
 
-    def buffers(self, a: InstanceNormAttrs, shapes, out):
-        return 2 * shapes[0][0] + 1 if a.track_running_stats else 0
-
-    def explain(self, a: InstanceNormAttrs, shapes, out):
+    def what(self, a, shapes) -> str:
         c, h, w = shapes[0]
-        return [
-            f"input {fmt_shape(shapes[0])}: each of the {c} channels normalised over its own {h}x{w} pixels",
-            f"params = 2*C = 2*{c} = {2 * c:,}" if a.affine else "params = 0 (affine=false, as nn.InstanceNorm2d)",
-            f"buffers = 2*C + 1 = {2 * c + 1:,}" if a.track_running_stats else "buffers = 0",
-        ]
-
-    def describe(self, a) -> str:
-        return "instancenorm"
+        return f"input {fmt_shape(shapes[0])}: each of the {c} channels normalised over its own {h}x{w} pixels"
 
 
 class Dropout2d(Op):
@@ -301,10 +287,6 @@ class Dropout2d(Op):
     Attrs = DropoutAttrs
     ranks = (3,)
     summary = "dropout2d(p=0.5): zeroes whole channels while training"
-
-    def infer(self, a, shapes):
-        require_image("dropout2d", shapes[0])
-        return shapes[0]
 
     def describe(self, a: DropoutAttrs) -> str:
         return f"dropout2d {a.p:g}"

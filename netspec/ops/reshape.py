@@ -14,6 +14,7 @@ from netspec.ops.base import (
     fmt_shape,
     int_at_least,
     require_image,
+    require_split,
 )
 
 
@@ -78,12 +79,7 @@ class Chunk(Op):
 
     def infer(self, a: ChunkAttrs, shapes):
         c = shapes[0][0]
-        if c % a.chunks:
-            raise ShapeError(
-                f"{c} channels do not split into {a.chunks} equal chunks",
-                f"input is {fmt_shape(shapes[0])}; {c} % {a.chunks} = {c % a.chunks}",
-                "give the layer before it a multiple of the chunk count",
-            )
+        require_split(shapes[0], a.chunks, "equal chunks", "give the layer before it a multiple of the chunk count")
         if a.index >= a.chunks:
             raise ShapeError(f"chunk {a.index} of {a.chunks} does not exist", f"chunks are 0..{a.chunks - 1}")
         return (c // a.chunks, *shapes[0][1:])
@@ -114,12 +110,7 @@ class ChannelShuffle(Op):
     summary = "interleaves the channels of `groups` groups: channel_shuffle(2)"
 
     def infer(self, a: ShuffleAttrs, shapes):
-        c = shapes[0][0]
-        if c % a.groups:
-            raise ShapeError(
-                f"{c} channels do not split into {a.groups} groups",
-                f"input is {fmt_shape(shapes[0])}; {c} % {a.groups} = {c % a.groups}",
-            )
+        require_split(shapes[0], a.groups, "groups")
         return shapes[0]
 
     def explain(self, a: ShuffleAttrs, shapes, out):
