@@ -28,6 +28,8 @@ class Call:
     `kind` says how ruff format breaks them: "args" (a call's arguments or a def's parameters: on one line if they
     fit there), "items" (a list, tuple or dict literal: one per line), "chain" (operands joined by `op`, broken
     before each operator). A `bare` one is written without its brackets while it fits (`return a, b`, `a + b`).
+    `alt` is how a call of a call (`getattr(self, "0")(x)`) breaks when its last brackets open too far right: in
+    the first ones.
     """
 
     head: str
@@ -36,6 +38,7 @@ class Call:
     kind: Literal["args", "items", "chain"] = "args"
     bare: bool = False
     op: str = "+"
+    alt: Call | None = None
 
     def inner(self) -> str:
         return (f" {self.op} " if self.kind == "chain" else ", ").join(_flat(a) for a in self.args)
@@ -91,13 +94,15 @@ class Writer:
         if isinstance(expr, str) or not expr.args or self._fits(flat):
             self.line(flat, span=span)
             return
-        if prefix.endswith(("= ", "return ")) and not self._fits(prefix + expr.head) and not expr.bare:
-            with self.indented():  # a value whose brackets open too far right is put in parentheses, if it fits
-                fits = self._fits(expr.flat())
-            if fits:
+        if expr.alt is not None and not self._fits(prefix + expr.head):
+            expr = expr.alt
+        elif prefix.endswith(("= ", "return ")) and not self._fits(prefix + expr.head) and not expr.bare:
+            with self.indented():  # a value whose brackets open too far right goes in parentheses, if that helps
+                helps = self._fits(expr.head)
+            if helps:
                 self.line(f"{prefix}(", span=span)
                 with self.indented():
-                    self.line(expr.flat())
+                    self.expr("", expr)
                 self.line(")" + suffix)
                 return
         self.line(prefix + expr.head, span=span)
@@ -189,9 +194,10 @@ def _node(code: str, node: ast.expr, prefix: str = "") -> str | Call:
         callee = _node(code, node.func, prefix)
         if text != f"{func}({', '.join(map(_flat, args))})":  # not written as ruff writes it flat: left as it is
             return prefix + text
-        if isinstance(callee, Call) and not callee.bare:  # `getattr(self, "0")(x)`: ruff breaks the first brackets
-            return Call(callee.head, callee.args, f"{callee.tail}({', '.join(map(_flat, args))})", callee.kind)
-        return Call(f"{prefix}{func}(", tuple(args))
+        alt = None
+        if isinstance(callee, Call) and not callee.bare:  # `getattr(self, "0")(x)`
+            alt = Call(callee.head, callee.args, f"{callee.tail}({', '.join(map(_flat, args))})", callee.kind)
+        return Call(f"{prefix}{func}(", tuple(args), alt=alt)
     elif isinstance(node, ast.List | ast.Dict) or (isinstance(node, ast.Tuple) and len(node.elts) > 1):
         items = _items(code, node)
         brackets = {ast.List: "[]", ast.Tuple: "()", ast.Dict: "{}"}[type(node)]
