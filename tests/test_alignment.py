@@ -291,3 +291,46 @@ def test_unet_is_aligned_and_every_join_known():
         assert len({found[i] for i in join.inputs}) == 1
     report = netspec.analysis.analyse(graph, expectations=False)
     assert not [w for w in report.warnings if w.code == "misaligned-join"]
+
+
+# One call for every layer the op table marks `keeps_grid`, on a [4, H, W] map (the mark is what sizes, costs and
+# this lint pass through unchanged). A new keeps_grid op without a call here fails the first test.
+GRID_KEEPERS = {
+    "batchnorm": "batchnorm()",
+    "groupnorm": "groupnorm(2)",
+    "instancenorm": "instancenorm(affine=true)",
+    "layernorm2d": "layernorm2d()",
+    "lrn": "lrn(size=3)",
+    "dropout": "dropout(0.5)",
+    "dropout2d": "dropout2d(0.5)",
+    "stochastic_depth": 'stochastic_depth(0.5, mode="row")',
+    "layerscale": "layerscale(0.5)",
+    "chunk": "chunk(2, 1)",
+    "channel_shuffle": "channel_shuffle(2)",
+    "softmax": "softmax()",
+    "leaky_relu": "leaky_relu(0.1)",
+    **{a: f"{a}()" for a in ("relu", "relu6", "elu", "sigmoid", "tanh", "gelu", "silu", "hardswish", "hardsigmoid")},
+    "identity": "identity()",
+}
+
+
+def test_every_grid_keeper_has_a_call_here():
+    from netspec.ops import OPS
+
+    assert {name for name, op in OPS.items() if op.keeps_grid} == GRID_KEEPERS.keys()
+
+
+@pytest.mark.parametrize("name", sorted(GRID_KEEPERS))
+def test_a_grid_keeper_keeps_any_size_and_moves_with_its_input(name):
+    """PyTorch's module: the output has the input's height and width at two sizes, and shifting the input by a
+    pixel (circularly) shifts the output by that pixel: position (i, j) out stands where (i, j) in does."""
+    model = netspec.load(f"network N {{ input [4, 6, 7]  {GRID_KEEPERS[name]} }}").eval()
+    torch.manual_seed(0)
+    for h, w in ((6, 7), (9, 5)):
+        x = torch.randn(2, 4, h, w)
+        with torch.no_grad():
+            y = model(x)
+            assert y.shape[-2:] == (h, w), name
+            for dim in (2, 3):
+                moved = model(torch.roll(x, 1, dims=dim))
+                assert torch.allclose(moved, torch.roll(y, 1, dims=dim), atol=1e-6), (name, dim)

@@ -27,7 +27,7 @@ from fractions import Fraction
 
 from netspec.diagnostics import Diagnostic
 from netspec.ir import Graph, Node
-from netspec.ops import Attrs
+from netspec.ops import OPS, Attrs
 from netspec.ops.conv import ConvAttrs, ConvTransposeAttrs, explicit_padding
 from netspec.ops.merge import PadAttrs
 from netspec.ops.pool import MaxPoolAttrs, PoolAttrs
@@ -39,33 +39,7 @@ Known = tuple[Grid | None, ...]  # per axis of the value: its grid, None for the
 Place = Known | None  # None: unknown
 Step = tuple[int, int, int, int]  # one dim of a sliding window: kernel, stride, left padding, dilation
 JOINS = frozenset({"add", "concat", "mul"})
-KEEPS = frozenset(
-    {
-        "batchnorm",
-        "layernorm2d",
-        "lrn",
-        "dropout",
-        "stochastic_depth",
-        "layerscale",
-        "identity",
-        "channel_shuffle",
-        "chunk",
-        "relu",
-        "leaky_relu",
-        "relu6",
-        "elu",
-        "sigmoid",
-        "tanh",
-        "gelu",
-        "silu",
-        "hardswish",
-        "hardsigmoid",
-        "softmax",
-        "groupnorm",
-        "instancenorm",
-        "dropout2d",
-    }
-)  # each output pixel is its input pixel
+KEEPS = frozenset(name for name, op in OPS.items() if op.keeps_grid)  # the grid passes through unchanged
 LAST_AXIS = frozenset({"linear", "layernorm"})  # per pixel when the last axis is the channels (ConvNeXt's MLP)
 ADAPTIVE = frozenset({"adaptive_avgpool", "adaptive_maxpool", "global_avgpool", "global_maxpool"})
 WINDOWS = frozenset({"conv", "maxpool", "avgpool"})

@@ -26,6 +26,7 @@ from typing import Any
 from netspec.analysis.report import Report
 from netspec.diagnostics import NetspecError
 from netspec.ir import Graph
+from netspec.ops import OPS
 
 MAX_SIZES = 256  # each size is one elaboration (~25 ms for ResNet-50)
 QUANTITIES = ("params", "macs", "activation_bytes")
@@ -34,38 +35,8 @@ CONSTANT = frozenset({"adaptive_avgpool", "adaptive_maxpool", "global_avgpool", 
 AFFINE = (
     SLIDING
     | CONSTANT
-    | frozenset(
-        {
-            "input",
-            "add",
-            "mul",
-            "concat",
-            "flatten",
-            "linear",
-            "batchnorm",
-            "layernorm",
-            "layernorm2d",
-            "layerscale",
-            "lrn",
-            "dropout",
-            "stochastic_depth",
-            "permute",
-            "chunk",
-            "channel_shuffle",
-            "identity",
-            "relu",
-            "leaky_relu",
-            "relu6",
-            "elu",
-            "sigmoid",
-            "tanh",
-            "gelu",
-            "silu",
-            "hardswish",
-            "hardsigmoid",
-            "softmax",
-        }
-    )
+    | frozenset(name for name, op in OPS.items() if op.keeps_grid)
+    | frozenset({"input", "add", "mul", "concat", "flatten", "linear", "layernorm", "permute"})
 )
 CHECKS = ((2, 3), (5, 1), (3, 7))  # further points of the lattice (i, j periods from the base) checked
 MAX_CLASSES = 4  # formulas derived for at most this many residue classes of one request

@@ -21,7 +21,7 @@ import numpy as np
 
 from netspec.analysis.patterns import pattern, ranges
 from netspec.ir import Graph, Node
-from netspec.ops import Shape, ShapeError
+from netspec.ops import OPS, Shape, ShapeError
 from netspec.ops.conv import ConvAttrs, ConvTransposeAttrs, explicit_padding
 from netspec.ops.merge import PadAttrs
 from netspec.ops.norm import GroupNorm, GroupNormAttrs, InstanceNorm, InstanceNormAttrs
@@ -30,25 +30,7 @@ from netspec.ops.resample import InterpolateAttrs, ResampleAttrs
 from netspec.ops.reshape import ZeroPadAttrs
 
 DIMS = ("height", "width")
-SAME = frozenset(
-    {
-        "batchnorm",
-        "lrn",
-        "dropout",
-        "relu",
-        "leaky_relu",
-        "relu6",
-        "elu",
-        "sigmoid",
-        "tanh",
-        "gelu",
-        "silu",
-        "hardswish",
-        "softmax",
-        "identity",
-        "dropout2d",
-    }
-)  # keep the shape, any size
+SAME = frozenset(name for name, op in OPS.items() if op.keeps_grid)  # keep the size, any size
 
 
 @dataclass(frozen=True, slots=True)
@@ -490,6 +472,7 @@ def _linear(walk: _Walk, node: Node, ins: list[np.ndarray]) -> np.ndarray:
 Rule = Callable[[_Walk, Node, list[np.ndarray]], np.ndarray | None]  # a node's size array from its inputs'; None: flat
 
 _RULES: dict[str, Rule] = {
+    **{op: (lambda walk, node, ins: ins[0]) for op in SAME},  # first: the rules below refine some of them
     "conv": _conv,
     "maxpool": _pool,
     "avgpool": _pool,
@@ -508,5 +491,4 @@ _RULES: dict[str, Rule] = {
     "linear": _linear,
     "add": lambda walk, node, ins: walk.join(node, ins),
     "concat": lambda walk, node, ins: walk.join(node, ins),
-    **{op: (lambda walk, node, ins: ins[0]) for op in SAME},
 }

@@ -13,6 +13,7 @@ class LeakyAttrs(Attrs):
 
 
 class Activation(Op):
+    keeps_grid = True
     layout = "any"
 
     def describe(self, a) -> str:

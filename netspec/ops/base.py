@@ -273,6 +273,11 @@ class Op:
     # layer), "any" for elementwise ops, "last" for ops acting on the last axis when that axis is C.
     layout: ClassVar[str] = "channels"
     summary: ClassVar[str] = ""
+    # The output is on the input's grid: any height and width kept, position (i, j) of the output stands where
+    # position (i, j) of the input does (activations, norms, dropout, channel splits and shuffles; a norm may use
+    # statistics over the whole map). Size rules (analysis/sizes.py), cost formulas (analysis/costs.py) and
+    # sampling grids (analysis/alignment.py) pass through such an op unchanged.
+    keeps_grid: ClassVar[bool] = False
 
     def axes(self, attrs, shapes: list[Shape], axes: list[tuple[str, ...]]) -> tuple[str, ...] | None:
         """The output's axis names from the inputs'; None for the usual order of its rank; ShapeError if wrong.

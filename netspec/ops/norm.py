@@ -29,6 +29,7 @@ class Norm(Op, ABC):
     axis: ClassVar[int] = 0  # where the channels are: the first axis, or the last (layernorm)
     affine_note: ClassVar[str] = ""  # said after `affine=false` when the default is no scale and shift
     no_buffers: ClassVar[str | None] = None  # what its explanation says when it keeps no running statistics
+    keeps_grid = True  # (layernorm, over the last axis of a channels-last map, says otherwise)
 
     def running_stats(self, a) -> bool:
         return False
@@ -84,6 +85,7 @@ class LRNAttrs(Attrs):
 
 
 class LRN(Op):
+    keeps_grid = True
     name = "lrn"
     Attrs = LRNAttrs
     ranks = (3,)
@@ -98,6 +100,7 @@ class DropoutAttrs(Attrs):
 
 
 class Dropout(Op):
+    keeps_grid = True
     name = "dropout"
     Attrs = DropoutAttrs
     layout = "any"
@@ -117,6 +120,7 @@ class LayerNorm(Norm):
 
     name = "layernorm"
     Attrs = LayerNormAttrs
+    keeps_grid = False  # on a channels-last map its grid is the leading axes: analysis/alignment.py follows it
     layout = "last"
     axis = -1
     where = "position"
@@ -133,6 +137,7 @@ class LayerNorm2d(LayerNorm):
     """Layer norm over the channels of [C, H, W] at each pixel, as torchvision's LayerNorm2d (ConvNeXt)."""
 
     name = "layernorm2d"
+    keeps_grid = True
     layout = "channels"
     ranks = (3,)
     axis = 0
@@ -145,6 +150,7 @@ class LayerScaleAttrs(Attrs):
 
 
 class LayerScale(Op):
+    keeps_grid = True
     """A learned scale per channel, started small (CaiT, ConvNeXt): a parameter of shape [C, 1, 1] or [C].
 
     It is no submodule: the parameter itself is the member (torchvision's `layer_scale`).
@@ -176,6 +182,7 @@ class StochasticDepthAttrs(Attrs):
 
 
 class StochasticDepth(Op):
+    keeps_grid = True
     """torchvision.ops.StochasticDepth: while training, drops a residual branch per sample ("row") or per batch.
 
     In eval it is the identity; while training the kept values are divided by 1 - p.
@@ -281,6 +288,7 @@ class InstanceNorm(Norm):
 
 
 class Dropout2d(Op):
+    keeps_grid = True
     """nn.Dropout2d: zeroes whole channels while training (neighbouring pixels are too alike to drop singly)."""
 
     name = "dropout2d"

@@ -69,6 +69,7 @@ class ChunkAttrs(Attrs):
 
 
 class Chunk(Op):
+    keeps_grid = True
     """One of `chunks` equal slices of the channels (torch.chunk along dim 1): ShuffleNetV2's channel split."""
 
     name = "chunk"
@@ -101,6 +102,7 @@ class ShuffleAttrs(Attrs):
 
 
 class ChannelShuffle(Op):
+    keeps_grid = True
     """ShuffleNet's channel shuffle: channels as [groups, C/groups], transposed, flattened again."""
 
     name = "channel_shuffle"
