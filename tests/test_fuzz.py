@@ -19,10 +19,12 @@ from hypothesis import strategies as st
 from netspec import analysis
 from netspec.api import build
 from netspec.diagnostics import NetspecError
+from netspec.elaborate.evaluate import BUILTINS
 from netspec.ir import Graph
 from netspec.ops import LAYERS
 
-SPECS = Path(__file__).parent.parent / "specs"
+ROOT = Path(__file__).parent.parent
+SPECS = ROOT / "specs"
 FACTOR = int(os.environ.get("NETSPEC_FUZZ", "1"))
 BUDGET = 5.0  # seconds per example; typical examples take milliseconds, the expansion limits about one second
 
@@ -68,43 +70,18 @@ def check_diagnostics(error: NetspecError) -> None:
 
 # ---- random text and bytes ----------------------------------------------------------------------------
 
-KEYWORDS = [
-    "network",
-    "block",
-    "input",
-    "let",
-    "assert",
-    "residual",
-    "shortcut",
-    "concat",
-    "add",
-    "repeat",
-    "for",
-    "in",
-    "if",
-    "then",
-    "else",
-    "import",
-    "from",
-    "true",
-    "false",
-    "and",
-    "or",
-    "not",
+# every keyword of the grammar and every builtin function (read from them, so a new one is fuzzed at once), and
+# the constants the elaborator knows
+KEYWORDS = sorted(set(re.findall(r'"([a-z_]+)"', (ROOT / "netspec/grammars/netspec.lark").read_text()))) + [
     "auto",
     "identity",
     "pad",
     "none",
     "same",
     "valid",
-    "range",
-    "len",
-    "min",
-    "max",
-    "sum",
-    "abs",
+    *BUILTINS,
 ]
-PUNCTUATION = list("{}()[],:=+-*/%<>") + ["**", "//", "==", "!=", "<=", ">=", "\n", "#", '"']
+PUNCTUATION = list("{}()[],:=+-*/%<>.@|") + ["**", "//", "==", "!=", "<=", ">=", "\n", "#", '"']
 NUMBERS = [
     "0",
     "1",
