@@ -123,6 +123,9 @@ def test_a_spec_from_standard_input(cli, monkeypatch):
     monkeypatch.setattr("sys.stdin", io.StringIO("network N {\n    input [3, 8, 8]\n    conv(4, 9)\n}\n"))
     code, _, err = cli("check", "-")
     assert code == 1 and "--> <stdin>:3:5" in err
+    monkeypatch.setattr("sys.stdin", io.StringIO("network N {\n    input [3, 8, 8]\n    conv(4, 3\n}\n"))
+    code, _, err = cli("check", "-")  # a syntax error in piped text is told, not hidden as "not spec text"
+    assert code == 1 and "--> <stdin>:4:1" in err and "not spec text" not in err
 
 
 @pytest.mark.parametrize(

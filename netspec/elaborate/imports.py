@@ -239,7 +239,8 @@ def import_roots(directory: Path) -> list[str]:
 
 
 def _is_spec_name(name: str) -> bool:
-    return name.endswith(SPEC_SUFFIX) or name == "<input>"
+    """A .net file, or text handed over as a spec (`<input>` from the API, `<stdin>` from `-`): its errors are shown."""
+    return name.endswith(SPEC_SUFFIX) or name in ("<input>", "<stdin>")
 
 
 def _origin(block: Block) -> str:
