@@ -63,26 +63,41 @@ def hit_centres(model, path: str, pixel: tuple[int, int]) -> tuple[Fraction, Fra
     return Fraction(int(rows.min() + rows.max()), 2), Fraction(int(cols.min() + cols.max()), 2)
 
 
+def join_paths(text: str):
+    """A one-join spec's report, its model, and each joined path's (module path, place)."""
+    report = netspec.analyse(text)
+    found = places(report.graph)
+    join = next(n for n in report.graph.nodes if n.op == "add")
+    return report, netspec.load(text).eval(), [(report.graph.nodes[i].path, found[i]) for i in join.inputs]
+
+
+def predicted_centre(place, pixel: tuple[int, int]) -> tuple[Fraction, Fraction]:
+    """Where netspec puts an output pixel on the input: the offset (kept doubled) + index * jump, per axis."""
+    _, (_, jh, oh), (_, jw, ow) = place
+    return Fraction(oh, 2) + pixel[0] * jh, Fraction(ow, 2) + pixel[1] * jw
+
+
+def mean(points: list[tuple[Fraction, Fraction]]) -> tuple[Fraction, Fraction]:
+    return sum((p[0] for p in points), Fraction(0)) / len(points), sum((p[1] for p in points), Fraction(0)) / len(
+        points
+    )
+
+
+def misaligned(report) -> list[str]:
+    return [w.message for w in report.warnings if w.code == "misaligned-join"]
+
+
 @pytest.mark.parametrize("name", CASES)
 def test_paths_land_where_netspec_says(name):
     paths, expected = CASES[name]
-    text = spec(paths)
-    report = netspec.analyse(text)
-    graph = report.graph
-    found = places(graph)
-    join = next(n for n in graph.nodes if n.op == "add")
-    model = netspec.load(text).eval()
+    report, model, joined = join_paths(spec(paths))
     centres = {}
-    for i in join.inputs:
-        node = graph.nodes[i]
-        _, (_, jh, oh), (_, jw, ow) = found[i]
-        for pixel in [(3, 4), (5, 2)]:
-            expected_centre = (Fraction(oh, 2) + pixel[0] * jh, Fraction(ow, 2) + pixel[1] * jw)
-            assert hit_centres(model, node.path, pixel) == expected_centre
-        centres[node.path] = hit_centres(model, node.path, (3, 4))
-    warnings = [w for w in report.warnings if w.code == "misaligned-join"]
+    for path, place in joined:
+        hits = {pixel: hit_centres(model, path, pixel) for pixel in [(3, 4), (5, 2)]}
+        assert hits == {pixel: predicted_centre(place, pixel) for pixel in hits}
+        centres[path] = hits[(3, 4)]
     assert (len(set(centres.values())) > 1) == (expected is not None)
-    assert [expected in w.message for w in warnings] == ([True] if expected else [])
+    assert [expected in w for w in misaligned(report)] == ([True] if expected else [])
 
 
 def test_the_warning_names_both_paths_and_their_grids():
@@ -220,27 +235,15 @@ def skip_spec(name: str) -> str:
 
 @pytest.mark.parametrize("name", SKIPS)
 def test_skip_joins_after_an_up_step(name):
-    text = skip_spec(name)
-    report = netspec.analyse(text)
-    graph = report.graph
-    found = places(graph)
-    join = next(n for n in graph.nodes if n.op == "add")
-    model = netspec.load(text).eval()
+    report, model, joined = join_paths(skip_spec(name))
+    block = [(r, c) for r in (12, 13) for c in (14, 15)]
     means = {}
-    for i in join.inputs:
-        node = graph.nodes[i]
-        block = [(r, c) for r in (12, 13) for c in (14, 15)]
-        measured = [hit_centres(model, node.path, pixel) for pixel in block]
-        means[node.path] = tuple(sum(m[d] for m in measured) / 4 for d in range(2))
-        _, (_, jh, oh), (_, jw, ow) = found[i]
-        predicted = tuple(
-            Fraction(o, 2) + sum(p[d] for p in block) * j / 4 for d, (j, o) in enumerate([(jh, oh), (jw, ow)])
-        )
-        assert means[node.path] == predicted
-    warnings = [w.message for w in report.warnings if w.code == "misaligned-join"]
+    for path, place in joined:
+        means[path] = mean([hit_centres(model, path, pixel) for pixel in block])
+        assert means[path] == mean([predicted_centre(place, pixel) for pixel in block])
     expected = SKIPS[name][2]
     assert (len(set(means.values())) > 1) == (expected is not None)
-    assert [expected in w for w in warnings] == ([True] if expected else [])
+    assert [expected in w for w in misaligned(report)] == ([True] if expected else [])
 
 
 @pytest.mark.parametrize("corners", [False, True])
@@ -250,35 +253,31 @@ def test_a_bilinear_skip_samples_a_ramp_where_netspec_says(corners):
     the span of 32 (31/15 apart, not 2): the grids drift apart and netspec warns."""
     up = f'upsample(2, mode="bilinear", align_corners={str(corners).lower()})'
     text = spec(f"a: conv(8, 3, padding=1)  b: {{ avgpool(2) conv(8, 3, padding=1) {up} }}")
-    report = netspec.analyse(text)
-    graph, found = report.graph, places(report.graph)
-    model = netspec.load(text).eval().double()
+    report, model, joined = join_paths(text)
+    model = model.double()
     with torch.no_grad():
         for m in model.modules():
             if isinstance(m, torch.nn.Conv2d):
                 m.weight.fill_(1 / m.weight[0].numel())
                 m.bias.zero_()
-    join = next(n for n in graph.nodes if n.op == "add")
     ramp = torch.arange(32, dtype=torch.float64).view(1, 1, 32, 1).expand(1, 3, 32, 32)
     seen = {}
-    for i in join.inputs:
-        path = graph.nodes[i].path
+    for path, _ in joined:
         model.get_submodule(path).register_forward_hook(lambda m, args, out, path=path: seen.setdefault(path, out))
     with torch.no_grad():
         model(ramp)
     sampled = {}
-    for i in join.inputs:
-        _, (_, jump, twice), _ = found[i]
-        rows = seen[graph.nodes[i].path][0, 0, :, 16]
+    for path, place in joined:
+        _, (_, jump, twice), _ = place
+        rows = seen[path][0, 0, :, 16]
         inner = [o for o in range(32) if 4 <= Fraction(twice, 2) + o * jump <= 27]  # no padding reaches them
         assert len(inner) > 20
         for o in inner:
             assert abs(float(rows[o]) - float(Fraction(twice, 2) + o * jump)) < 1e-9
-        sampled[i] = {o: float(rows[o]) for o in inner}
-    warnings = [w.message for w in report.warnings if w.code == "misaligned-join"]
+        sampled[path] = {o: float(rows[o]) for o in inner}
     a, b = sampled.values()
     assert any(abs(a[o] - b[o]) > 1e-6 for o in a.keys() & b.keys()) == corners  # pixel o of a and of b apart
-    assert ["different strides" in w for w in warnings] == ([True] if corners else [])
+    assert ["different strides" in w for w in misaligned(report)] == ([True] if corners else [])
 
 
 def test_unet_is_aligned_and_every_join_known():
