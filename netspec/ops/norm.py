@@ -150,13 +150,13 @@ class LayerScaleAttrs(Attrs):
 
 
 class LayerScale(Op):
-    keeps_grid = True
     """A learned scale per channel, started small (CaiT, ConvNeXt): a parameter of shape [C, 1, 1] or [C].
 
     It is no submodule: the parameter itself is the member (torchvision's `layer_scale`).
     """
 
     name = "layerscale"
+    keeps_grid = True
     Attrs = LayerScaleAttrs
     parameter = True
     summary = "x * gamma with gamma a learned [C, 1, 1] started at init: layerscale(init=1e-6)"
@@ -182,13 +182,13 @@ class StochasticDepthAttrs(Attrs):
 
 
 class StochasticDepth(Op):
-    keeps_grid = True
     """torchvision.ops.StochasticDepth: while training, drops a residual branch per sample ("row") or per batch.
 
     In eval it is the identity; while training the kept values are divided by 1 - p.
     """
 
     name = "stochastic_depth"
+    keeps_grid = True
     Attrs = StochasticDepthAttrs
     layout = "any"
     summary = 'drops the whole input with probability p while training: stochastic_depth(p, mode="row")'
@@ -288,10 +288,10 @@ class InstanceNorm(Norm):
 
 
 class Dropout2d(Op):
-    keeps_grid = True
     """nn.Dropout2d: zeroes whole channels while training (neighbouring pixels are too alike to drop singly)."""
 
     name = "dropout2d"
+    keeps_grid = True
     Attrs = DropoutAttrs
     ranks = (3,)
     summary = "dropout2d(p=0.5): zeroes whole channels while training"

@@ -69,10 +69,10 @@ class ChunkAttrs(Attrs):
 
 
 class Chunk(Op):
-    keeps_grid = True
     """One of `chunks` equal slices of the channels (torch.chunk along dim 1): ShuffleNetV2's channel split."""
 
     name = "chunk"
+    keeps_grid = True
     Attrs = ChunkAttrs
     module = False
     ranks = (1, 3)
@@ -102,10 +102,10 @@ class ShuffleAttrs(Attrs):
 
 
 class ChannelShuffle(Op):
-    keeps_grid = True
     """ShuffleNet's channel shuffle: channels as [groups, C/groups], transposed, flattened again."""
 
     name = "channel_shuffle"
+    keeps_grid = True
     Attrs = ShuffleAttrs
     module = False
     ranks = (3,)
