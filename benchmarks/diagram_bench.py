@@ -10,8 +10,6 @@ versions and load average are printed with them.
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import re
 import subprocess
 import sys
@@ -19,6 +17,8 @@ import tempfile
 import time
 from functools import partial
 from pathlib import Path
+
+from common import machine as measured_on
 
 ROOT = Path(__file__).resolve().parent.parent
 SPEC = ROOT / "specs" / "resnet.net"
@@ -48,23 +48,9 @@ def command(args: list[str], out: Path) -> None:
 
 
 def machine() -> str:
-    cpu = (
-        next(
-            (
-                line.split(":", 1)[1].strip()
-                for line in Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")
-            ),
-            platform.processor(),
-        )
-        if Path("/proc/cpuinfo").exists()
-        else ""
-    )
+    """common.machine()'s paragraph and graphviz's version."""
     dot = subprocess.run(["dot", "-V"], capture_output=True, text=True).stderr.strip()
-    return (
-        f"{cpu}, {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}; {platform.system()} "
-        f"{platform.release()}; Python {platform.python_version()}; {dot}"
-    )
+    return f"{measured_on()} {dot}."
 
 
 def main() -> None:
@@ -77,7 +63,7 @@ def main() -> None:
     from netspec.backends.diagram.render import pipe
 
     report = netspec.analyse(SPEC, depth=152)
-    print(f"{time.strftime('%Y-%m-%d')}  {machine()}")
+    print(machine())
     analyse = best(lambda: netspec.analyse(SPEC, depth=152), repeat)
     print(f"ResNet-152: {len(report.layers)} IR nodes; analyse {analyse * 1e3:.0f} ms")
     print(f"{'view':<30} {'boxes':>6} {'dot source':>11} {'dot -Tsvg':>10} {'SVG':>9} {'netspec diagram':>16}")

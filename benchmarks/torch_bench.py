@@ -16,16 +16,15 @@ import argparse
 import gc
 import importlib.util
 import os
-import platform
 import random
 import statistics
 import sys
 import tempfile
 import time
-from datetime import date
 from pathlib import Path
 
 import torch
+from common import machine as measured_on
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
@@ -147,23 +146,8 @@ def build(repeat: int, folder: Path) -> str:
 
 
 def machine() -> str:
-    cpu = (
-        next(
-            (
-                line.split(":", 1)[1].strip()
-                for line in Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")
-            ),
-            platform.processor(),
-        )
-        if Path("/proc/cpuinfo").exists()
-        else "?"
-    )
-    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    return (
-        f"{date.today()}, {cpu}, {os.cpu_count()} cores, {torch.get_num_threads()} torch threads, "
-        f"load average {load:.1f}, Python {platform.python_version()}, torch {torch.__version__}"
-    )
+    """common.machine()'s paragraph, torch's threads and version."""
+    return f"{measured_on()} {torch.get_num_threads()} torch threads, torch {torch.__version__}."
 
 
 def main() -> None:
