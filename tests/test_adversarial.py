@@ -56,6 +56,8 @@ def generated(tmp: Path) -> None:
     (tmp / "dense2m.net").write_text(net % ("1" + "+1" * 990_000))  # 2 MB of operators: 2 million tokens
     (tmp / "dense.net").write_text(net % ("1" + "+1" * 450_000))  # 900 kB: under the token limit
     (tmp / "longlist.net").write_text(net % ("[" + "1," * 450_000 + "1]"))
+    table = "{" + ", ".join(f"{i}: {i}" for i in range(60_000)) + "}"  # every key looked up: hashed, not scanned
+    (tmp / "bigtable.net").write_text(net % f"{table}\n    let s = sum([a[i] for i in range(60_000)])")
     (tmp / ".git").mkdir()
     for i in range(17):
         nxt = f'import "d{i + 1}.net"\nimport "./d{i + 1}.net"\n' if i < 16 else ""
@@ -90,6 +92,7 @@ CASES = [
     Case("2 MB of operators", ("check", "{dir}/dense2m.net"), 1, ("too many tokens",)),
     Case("900 kB of operators", ("check", "{dir}/dense.net"), 1, ("operators in a row",)),
     Case("a list of 450k items", ("check", "{dir}/longlist.net"), 1, ("items in one list",)),
+    Case("60k lookups in a 60k-entry table", ("check", "{dir}/bigtable.net"), 0, ("ok: ",)),
     Case("a diamond of 17 imports", ("check", "{dir}/diamond.net"), 0, ("ok: ",)),
     Case("imports 40 deep", ("check", "{dir}/chain.net"), 1, ("imports nest too deeply",)),
     Case("-o the spec", ("compile", "{dir}/ok.net", "-o", "{dir}/ok.net"), 1, ("an input of this command",)),

@@ -94,3 +94,11 @@ def test_the_formatter_writes_a_long_table_an_entry_a_line():
     ) in out
     assert format_text(out) == out
     assert build(out).output.shape == build(text).output.shape == (2, 8, 8)
+
+
+def test_keys_are_found_by_type_as_well_as_value():
+    """Unlike Python's dict, 1.0 and true name no entry of key 1: the language converts between none of them."""
+    build('network N { input [3, 8, 8]  let t = {1: "a", "1": "b"}  assert t[1] == "a" and t["1"] == "b"  conv(2, 1) }')
+    build("network N { input [3, 8, 8]  assert not (1.0 in {1: 2}) and not (true in {1: 2})  conv(2, 1) }")
+    with pytest.raises(NetspecError, match=r"no key 1\.0"):
+        build("network N { input [3, 8, 8]  let v = {1: 2}[1.0]  conv(2, 1) }")

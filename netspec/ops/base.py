@@ -39,18 +39,22 @@ class Table:
     `t[key]` looks one up, `key in t` and `len(t)` ask about the keys."""
 
     entries: tuple[tuple[str | int, Any], ...]
+    index: dict[str | int, Any] = dataclasses.field(default_factory=dict, compare=False, repr=False)
+
+    def __post_init__(self) -> None:  # lookups by hashing: a spec may look up every key of a 100k-entry table
+        object.__setattr__(self, "index", dict(self.entries))
 
     def keys(self) -> list[str | int]:
         return [k for k, _ in self.entries]
 
     def get(self, key: Any) -> Any:
-        for k, v in self.entries:
-            if k == key and type(k) is type(key):
-                return v
-        raise KeyError(key)
+        if key not in self:
+            raise KeyError(key)
+        return self.index[key]
 
     def __contains__(self, key: Any) -> bool:
-        return any(k == key and type(k) is type(key) for k, _ in self.entries)
+        # a key is a str or an int: true (== 1) and 1.0 (== 1) name no entry, as the language has no conversions
+        return type(key) in (str, int) and key in self.index
 
     def __str__(self) -> str:
         """As a spec writes it: `{"b0": 1.0, "b1": 1.1}`."""
