@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import re
 from pathlib import Path
 
 import pytest
@@ -78,3 +79,17 @@ def test_help_for_the_program_and_every_command(cli):
             assert internal not in out, (name, internal)
     _, out, _ = cli("export", "--help")
     assert "--opset N" in out and "(default: 20)" in out and "--verify, --no-verify" in out
+
+
+def test_the_readme_command_table_names_every_command_and_only_real_options():
+    """README's table of commands is what users read first: one row per command, no option the parser lacks."""
+    rows = {}
+    for line in (ROOT / "README.md").read_text().splitlines():
+        if found := re.match(r"\| `netspec (\w+)(.*?)` [|(]", line):
+            rows[found[1]] = set(re.findall(r"(?<![\w-])--?[a-z][\w-]*", found[2]))
+    assert sorted(rows) == sorted(COMMANDS)
+    for name, used in rows.items():
+        args = COMMANDS[name].args
+        names = {n for a in args for n in a.names}
+        names |= {"--no-" + n[2:] for a in args if a.negatable for n in a.names if n.startswith("--")}
+        assert used <= names, (name, used - names)
