@@ -49,6 +49,9 @@ def test_a_specs_own_names_are_offered():
     names = candidates(["explain", RESNET18], "layer1.0.c")
     assert names == ["layer1.0.conv1", "layer1.0.conv2"]
     assert "layer2.0.downsample" in candidates(["explain", RESNET18, "--set", "classes=10"], "layer2.0.d")
+    assert candidates(["diff", CIFAR, "--set"], "") == ["depth=", "classes=", "plain="]  # A's, as diff names it
+    assert candidates(["diff", CIFAR, "--vs"], "d") == ["depth="]
+    assert candidates(["diff", LECTURE, CIFAR, "--vs"], "") == ["depth=", "classes=", "plain="]  # B's
     assert candidates(["explain", "missing.net"], "") == []  # no spec on the line yet: nothing, not an error
 
 

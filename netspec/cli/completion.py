@@ -104,7 +104,7 @@ def _prefixed(names, current: str) -> list[str]:
 
 
 def _spec_on_line(read: dict[str, Any]) -> Path | None:
-    files = read.get("files") or [read.get("file")]
+    files = read.get("files") or [read.get("file") or read.get("a")]  # diff's A
     return Path(files[0]) if files[0] and files[0] != "-" and Path(files[0]).is_file() else None
 
 

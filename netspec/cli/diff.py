@@ -37,6 +37,13 @@ STATUS = {"strict": 0, "non-strict": 3, "no": 4}
 LISTED = 8  # keys shown per kind in the text; --json lists all
 
 
+def _b_params(read: dict) -> list[str]:
+    """`--vs` completion: `name=` for each parameter of B (A when B is left out)."""
+    from netspec.cli.completion import spec_params
+
+    return spec_params({"file": read.get("b") or read.get("a")})
+
+
 ARGS = (
     argument("a", "The first spec.", metavar="A", type=Path, complete="spec"),
     argument("b", "The second spec (A again when left out).", metavar="B", type=Path, optional=True, complete="spec"),
@@ -46,6 +53,7 @@ ARGS = (
         "--vs",
         metavar="NAME=VALUE",
         many=True,
+        complete=_b_params,
         help="A network parameter of B (on top of --set when B is A's file), e.g. --vs depth=101.",
     ),
     InputOption,
