@@ -52,6 +52,8 @@ def test_a_specs_own_names_are_offered():
     assert candidates(["diff", CIFAR, "--set"], "") == ["depth=", "classes=", "plain="]  # A's, as diff names it
     assert candidates(["diff", CIFAR, "--vs"], "d") == ["depth="]
     assert candidates(["diff", LECTURE, CIFAR, "--vs"], "") == ["depth=", "classes=", "plain="]  # B's
+    every = candidates(["explain", RESNET18], "")
+    assert len(every) == len(set(every))  # a block and its residual scope share a path: offered once
     assert candidates(["explain", "missing.net"], "") == []  # no spec on the line yet: nothing, not an error
 
 

@@ -132,7 +132,8 @@ def layer_names(read: dict[str, Any]) -> list[str]:
     report, _ = analyse_partial(path, **parse_sets(read.get("set")))
     if report is None:
         return []
-    return [scope.path for scope in report.scopes if scope.path] + [layer.name for layer in report.layers[1:]]
+    names = [scope.path for scope in report.scopes if scope.path] + [layer.name for layer in report.layers[1:]]
+    return list(dict.fromkeys(names))  # a block and its residual scope share a path
 
 
 def complete_words(words: list[str]) -> None:
