@@ -73,6 +73,18 @@ def test_table_mistakes_are_located_errors(expr, message):
     assert all(d.span.line == 1 and d.span.col > 30 for d in caught.value.diagnostics)
 
 
+def test_tables_count_toward_the_list_bounds():
+    """A table of a shared table doubles as `[a, a]` does: without the bound, 50 such lets printed (or hashed)
+    2**50 items. Each step's table is checked where it is written; 16 doublings of 2 stay under the limit."""
+    lets = "let t0 = {1: 1, 2: 2}  " + "  ".join(f"let t{i} = {{1: t{i - 1}, 2: t{i - 1}}}" for i in range(1, 51))
+    with pytest.raises(NetspecError, match=r"table of 131,070 items is too long") as caught:
+        build(f"network N {{ input [3, 8, 8]  {lets}  conv(t50, 1) }}")
+    assert caught.value.diagnostics[0].span.col == lets.index("{1: t14") + 30
+    with pytest.raises(NetspecError, match=r"tables are nested more than 16 deep"):
+        build("network N { input [3, 8, 8]  let v = " + '{"a": ' * 17 + "1" + "}" * 17 + "  conv(2, 1) }")
+    build("network N { input [3, 8, 8]  let v = " + '{"a": ' * 16 + "1" + "}" * 16 + "  conv(2, 1) }")
+
+
 def test_a_bool_never_equals_a_number():
     build("network N { input [3, 8, 8]  assert not (1 == true) and 1 != true and true == true  conv(2, 1) }")
 

@@ -6,7 +6,7 @@ import math
 import operator
 from collections.abc import Callable
 from dataclasses import field
-from typing import Any, TypeGuard, overload
+from typing import Any, TypeGuard, TypeVar, overload
 
 from netspec.diagnostics import Span, did_you_mean
 from netspec.ops import describe
@@ -21,6 +21,9 @@ MAX_DEPTH = 16  # lists inside lists
 MAX_ITERATIONS = 200_000  # items computed by list comprehensions in one elaboration (nested ones multiply)
 
 Value = int | float | bool | str | tuple | Table | Tensor  # a Tensor: what a reference `@name` evaluates to
+
+
+T = TypeVar("T", tuple, Table)
 
 
 class EvalError(Exception):
@@ -370,7 +373,7 @@ def _table(e: ast.TableExpr, env: Env) -> Value:
             raise error
         seen[key] = key_expr
         entries.append((key, evaluate(value_expr, env)))
-    return Table(tuple(entries))
+    return _bounded_list(Table(tuple(entries)), e.span)
 
 
 def _key_text(key: Any) -> str:
@@ -462,26 +465,29 @@ def _arith(e: ast.Binary, left: Value, right: Value) -> Value:
     return result
 
 
-def _bounded_list(items: tuple, span: Span) -> tuple:
-    """A list within MAX_LIST items, counted through nested lists (`let b = [a, a]` doubles), and MAX_DEPTH deep."""
+def _bounded_list(items: T, span: Span) -> T:
+    """A list or table within MAX_LIST items, counted through nested lists and tables (`let b = [a, a]` doubles),
+    and MAX_DEPTH deep: a table of tables of a shared one would otherwise print (and hash) 2**depth items."""
     size, depth = _measure(items, {})
+    what = "table" if isinstance(items, Table) else "list"
     if size > MAX_LIST:
         raise EvalError(
-            f"list of {size:,} items is too long",
+            f"{what} of {size:,} items is too long",
             span,
-            "counting the items of nested lists",
+            "counting the items of nested lists and tables",
             f"the limit is {MAX_LIST:,}",
         )
     if depth > MAX_DEPTH:
-        raise EvalError(f"lists are nested more than {MAX_DEPTH} deep", span, help="use a flatter list")
+        raise EvalError(f"{what}s are nested more than {MAX_DEPTH} deep", span, help=f"use a flatter {what}")
     return items
 
 
-def _measure(value: tuple, seen: dict[int, tuple[int, int]]) -> tuple[int, int]:
-    """(items, nesting depth) of a list and every list inside it; a shared inner list is measured once."""
+def _measure(value: tuple | Table, seen: dict[int, tuple[int, int]]) -> tuple[int, int]:
+    """(items, nesting depth) of a list or table and every one inside it; a shared inner one is measured once."""
     if id(value) not in seen:
-        inner = [_measure(v, seen) for v in value if isinstance(v, tuple)]
-        seen[id(value)] = (len(value) + sum(n for n, _ in inner), 1 + max((d for _, d in inner), default=0))
+        items = value if isinstance(value, tuple) else tuple(v for _, v in value.entries)
+        inner = [_measure(v, seen) for v in items if isinstance(v, tuple | Table)]
+        seen[id(value)] = (len(items) + sum(n for n, _ in inner), 1 + max((d for _, d in inner), default=0))
     return seen[id(value)]
 
 
