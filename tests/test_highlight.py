@@ -14,6 +14,7 @@ import pytest
 from pygments.lexers import get_lexer_by_name
 from pygments.token import Comment, Error, Keyword, Name, Number, String
 
+from netspec import highlight
 from netspec.ops import LAYERS
 
 ROOT = Path(__file__).parent.parent
@@ -102,6 +103,15 @@ def test_pygments_lexes_the_zoo_without_errors():
         bad = [(value, start) for start, kind, value in pygments_tokens(text) if kind in Error]
         assert not bad, f"{path.name}: {bad[:5]}"
         assert "".join(value for _, _, value in pygments_tokens(text)) == text
+
+
+def test_both_grammars_know_every_keyword_of_the_language():
+    """The keywords are netspec.lark's quoted words: a new one must be highlighted by Pygments and TextMate."""
+    keywords = set(re.findall(r'"([a-z_]+)"', (ROOT / "netspec/grammars/netspec.lark").read_text()))
+    assert not keywords - {*highlight.KEYWORDS, *highlight.CONSTANTS}, "add them to netspec/highlight.py"
+    patterns = re.findall(r'"(?:match|begin)": "((?:[^"\\]|\\.)*)"', GRAMMAR.read_text())
+    unknown = {k for k in keywords if not any(re.search(rf"[(|:]{k}[)|]", m) for m in patterns)}
+    assert not unknown, f"add {sorted(unknown)} to {GRAMMAR.relative_to(ROOT)}"
 
 
 def test_textmate_grammar_knows_every_layer():
