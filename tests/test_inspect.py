@@ -99,6 +99,7 @@ def test_summary_shows_the_warnings_check_shows(cli):
     "args, message",
     [
         (["check", LECTURE, "--set", "x"], "cannot read --set 'x'"),
+        (["check", LECTURE, "--set", "x= "], "--set x= gives no value"),
         (["check", LECTURE, "--input", "3x3"], "cannot read --input '3x3'"),
         (["summary", str(ROOT / "specs" / "nope.net")], "cannot read"),
         (["check", LECTURE, str(ROOT / "specs" / "nope.net")], "nope.net: no such file"),

@@ -230,6 +230,14 @@ def read_sets(values: list[str] | None) -> list[tuple[str, Any, str]]:
             )
             continue
         word = text.strip()
+        if not word:  # else the parser's "unexpected end of file ... is a closing `}` missing?" at column 1
+            diags.error(
+                f"--set {name.strip()}= gives no value",
+                where,
+                help=f"""write one, e.g. --set {name.strip()}=10, or --set {name.strip()}='""' for the empty string""",
+                code="usage",
+            )
+            continue
         if word.isidentifier() and word not in _WORDS:  # no names are in scope here: a bare word can only be a string
             out.append((name.strip(), word, text))
             continue
