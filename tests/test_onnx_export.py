@@ -197,6 +197,14 @@ def test_checker_rejects_a_broken_model(resnet):
         verify.check(broken)
 
 
+def test_an_output_named_input_leaves_the_graph_input_another_name():
+    """ONNX names each value once: the input takes `input_1` when a network output is named `input`."""
+    text = 'network N {\n    input [3, 4, 4]\n    conv(2, 1)\n    output "input"\n    conv(2, 1)\n    output out\n}\n'
+    model = export(netspec.build(text)).model  # verified against PyTorch, by the input's new name
+    assert [i.name for i in model.graph.input] == ["input_1"]
+    assert [o.name for o in model.graph.output] == ["input", "out"]
+
+
 def test_import_netspec_and_the_backend_loads_no_torch_or_onnx():
     code = (
         "import sys, netspec, netspec.backends.onnx, netspec.cli; "

@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import itertools
+
 from netspec.backends.onnx.errors import export_error, first_line
 
 DEFAULT_OPSET = 20
 NATIVE_OPSET = 18  # torch 2.x's exporter writes opset 18 and runs onnx's version converter to reach others
 INPUT, OUTPUT = "input", "output"
+
+
+def input_name(outputs: tuple[str, ...]) -> str:
+    """The graph input's name: `input`, unless a network output is named so (ONNX names each value once)."""
+    names = itertools.chain((INPUT,), (f"{INPUT}_{i}" for i in itertools.count(1)))
+    return next(name for name in names if name not in outputs)
 
 
 def max_opset() -> int:
@@ -40,7 +48,7 @@ def to_onnx(
                 dynamo=True,
                 external_data=False,
                 opset_version=opset,
-                input_names=[INPUT],
+                input_names=[input_name(outputs)],
                 output_names=list(outputs),
                 dynamic_shapes=dynamic,
                 optimize=True,

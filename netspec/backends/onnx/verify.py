@@ -5,7 +5,6 @@ from __future__ import annotations
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from netspec.backends.onnx.convert import INPUT
 from netspec.backends.onnx.errors import export_error, first_line
 
 TOLERANCE = 1e-4
@@ -98,7 +97,7 @@ def _max_diff(session, module, x) -> float:
         result = module(x)
     expected = [t.numpy() for t in (result.values() if isinstance(result, dict) else [result])]
     try:
-        got = session.run(None, {INPUT: x.numpy()})
+        got = session.run(None, {session.get_inputs()[0].name: x.numpy()})
     except Exception as e:  # noqa: BLE001 - onnxruntime's own exception types are not importable by name
         raise export_error(
             f"onnxruntime failed to run the exported model: {first_line(e)}", code="onnx-runtime"
