@@ -333,3 +333,28 @@ def test_a_grid_keeper_keeps_any_size_and_moves_with_its_input(name):
             for dim in (2, 3):
                 moved = model(torch.roll(x, 1, dims=dim))
                 assert torch.allclose(moved, torch.roll(y, 1, dims=dim), atol=1e-6), (name, dim)
+
+
+# Every layer the op table marks `fixed_grid` (sizes, costs and this lint stop varying with the input there).
+GRID_FIXERS = {
+    "adaptive_avgpool": "adaptive_avgpool(3)",
+    "adaptive_maxpool": "adaptive_maxpool(3)",
+    "global_avgpool": "global_avgpool()",
+    "global_maxpool": "global_maxpool()",
+}
+
+
+def test_every_grid_fixer_has_a_call_here():
+    from netspec.ops import OPS
+
+    assert {name for name, op in OPS.items() if op.fixed_grid} == GRID_FIXERS.keys()
+
+
+@pytest.mark.parametrize("name", sorted(GRID_FIXERS))
+def test_a_grid_fixer_gives_one_size_whatever_its_input(name):
+    """PyTorch's module at three input sizes: one output height and width, the one netspec declares."""
+    model = netspec.load(f"network N {{ input [4, 6, 7]  {GRID_FIXERS[name]} }}").eval()
+    declared = netspec.build(f"network N {{ input [4, 6, 7]  {GRID_FIXERS[name]} }}").output.out_shape[1:]
+    with torch.no_grad():
+        shapes = {tuple(model(torch.randn(1, 4, h, w)).shape[-2:]) for h, w in ((6, 7), (9, 5), (13, 16))}
+    assert shapes == {declared}, name

@@ -41,7 +41,7 @@ Step = tuple[int, int, int, int]  # one dim of a sliding window: kernel, stride,
 JOINS = frozenset({"add", "concat", "mul"})
 KEEPS = frozenset(name for name, op in OPS.items() if op.keeps_grid)  # the grid passes through unchanged
 LAST_AXIS = frozenset({"linear", "layernorm"})  # per pixel when the last axis is the channels (ConvNeXt's MLP)
-ADAPTIVE = frozenset({"adaptive_avgpool", "adaptive_maxpool", "global_avgpool", "global_maxpool"})
+ADAPTIVE = frozenset(name for name, op in OPS.items() if op.fixed_grid)
 WINDOWS = frozenset({"conv", "maxpool", "avgpool"})
 REFINES = frozenset({"convtranspose", "upsample", "interpolate"})  # grids finer than their input's
 

@@ -31,7 +31,7 @@ from netspec.ops import OPS
 MAX_SIZES = 256  # each size is one elaboration (~25 ms for ResNet-50)
 QUANTITIES = ("params", "macs", "activation_bytes")
 SLIDING = frozenset({"conv", "maxpool", "avgpool", "pad"})  # floor((x + c) / s) + 1, or ceil(x / s)
-CONSTANT = frozenset({"adaptive_avgpool", "adaptive_maxpool", "global_avgpool", "global_maxpool"})
+CONSTANT = frozenset(name for name, op in OPS.items() if op.fixed_grid)
 AFFINE = (
     SLIDING
     | CONSTANT

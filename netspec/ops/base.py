@@ -282,6 +282,9 @@ class Op:
     # statistics over the whole map). Size rules (analysis/sizes.py), cost formulas (analysis/costs.py) and
     # sampling grids (analysis/alignment.py) pass through such an op unchanged.
     keeps_grid: ClassVar[bool] = False
+    # The output's height and width come from the attributes whatever the input's (adaptive and global pools):
+    # sizes, cost formulas and sampling grids stop varying with the input's size there.
+    fixed_grid: ClassVar[bool] = False
 
     def axes(self, attrs, shapes: list[Shape], axes: list[tuple[str, ...]]) -> tuple[str, ...] | None:
         """The output's axis names from the inputs'; None for the usual order of its rank; ShapeError if wrong.

@@ -92,6 +92,7 @@ class Adaptive(Op):
 
     Attrs: ClassVar[type[Attrs]] = AdaptiveAttrs  # the global poolings below take none
     ranks = (3,)
+    fixed_grid = True
 
     def infer(self, a: AdaptiveAttrs, shapes):
         (shape,) = shapes
