@@ -10,6 +10,7 @@ from typing import Any
 from netspec.analysis.report import Layer, Report, ScopeSummary
 from netspec.diagnostics import Diagnostic, did_you_mean
 from netspec.ir import Expectation
+from netspec.parse.ast import UNITS
 
 _COMPARE: dict[str, Callable[[Any, Any], bool]] = {
     "==": operator.eq,
@@ -162,26 +163,12 @@ def _show(value: Any) -> str:
     return f"{value:,}" if isinstance(value, int) else f"{value:,g}"
 
 
-_SCALE = {
-    "K": 1000,
-    "M": 1000**2,
-    "G": 1000**3,
-    "KB": 1000,
-    "MB": 1000**2,
-    "GB": 1000**3,
-    "KiB": 1024,
-    "MiB": 1024**2,
-    "GiB": 1024**3,
-    "B": 1,
-}
-
-
 def _help(e: Expectation, actual: Any) -> str:
     if isinstance(actual, tuple):
         written = "[" + ", ".join(str(v) for v in actual) + "]"
-    elif e.unit and isinstance(actual, (int, float)) and actual >= _SCALE[e.unit]:
+    elif e.unit and isinstance(actual, (int, float)) and actual >= UNITS[e.unit]:
         exact = f"{actual:_}" if isinstance(actual, int) else f"{actual:g}"
-        rounded = f"{actual / _SCALE[e.unit]:.{max(e.decimals, 2)}f}"
+        rounded = f"{actual / UNITS[e.unit]:.{max(e.decimals, 2)}f}"
         written = f"{rounded.rstrip('0').rstrip('.') if e.decimals == 0 else rounded}{e.unit}` (exactly {exact})"
         return f"if the network is right, write `expect {e.subject} == {written}"
     else:

@@ -310,6 +310,20 @@ class Quantity:
     span: Span
 
 
+UNITS = {  # a quantity's suffix -> its factor: `2G`, `64MiB`; `expect` shows a figure in the unit it was written in
+    "K": 1000,
+    "M": 1000**2,
+    "G": 1000**3,
+    "KB": 1000,
+    "MB": 1000**2,
+    "GB": 1000**3,
+    "KiB": 1024,
+    "MiB": 1024**2,
+    "GiB": 1024**3,
+    "B": 1,
+}
+
+
 @record(slots=True)
 class Expect:
     """`expect SUBJECT OP value`: what the author believes of the analysed network, checked after analysis."""

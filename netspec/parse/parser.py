@@ -751,25 +751,11 @@ class _ToAst(Transformer_NonRecursive):
 _METHODS = tuple(name for name in dir(_ToAst) if hasattr(getattr(_ToAst, name), "visit_wrapper"))
 
 
-_UNITS = {
-    "K": 1000,
-    "M": 1000**2,
-    "G": 1000**3,
-    "KB": 1000,
-    "MB": 1000**2,
-    "GB": 1000**3,
-    "KiB": 1024,
-    "MiB": 1024**2,
-    "GiB": 1024**3,
-    "B": 1,
-}
-
-
 def _quantity(token: Token, span) -> ast.Quantity:
     """`11.7M` -> 11,700,000 with one decimal of precision; integral values stay ints."""
     text = str(token)
     digits = text.rstrip("KMGiB")
-    unit = _UNITS[text[len(digits) :]]
+    unit = ast.UNITS[text[len(digits) :]]
     number = digits.replace("_", "")
     decimals = len(number.partition(".")[2])
     value = int(number.replace(".", "")) * unit
