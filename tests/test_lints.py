@@ -91,6 +91,12 @@ def test_zoo_warnings(spec, params):
     assert [w.code for w in report.warnings] == ZOO_WARNINGS[spec, params]
 
 
+@pytest.mark.parametrize("second", ["hardsigmoid", "hardswish"])
+def test_every_activation_of_the_op_table_counts_as_one(second):
+    report = netspec.analyse(f"network N {{ input [3, 8, 8]  conv(4, 3)  relu()  {second}()  flatten()  linear(2) }}")
+    assert [w.code for w in report.warnings] == ["double-activation"], second
+
+
 def test_a_line_expanded_many_times_warns_once():
     report = netspec.analyse(SPECS / "vgg.net", batchnorm=True)
     (warning,) = report.warnings

@@ -8,12 +8,15 @@ from collections.abc import Iterator
 from netspec.analysis.alignment import misaligned_join
 from netspec.diagnostics import Diagnostic, Span, did_you_mean
 from netspec.ir import Graph, Node
+from netspec.ops import OPS
+from netspec.ops.activation import Activation
 from netspec.ops.conv import ConvAttrs, ConvTransposeAttrs, explicit_padding
 from netspec.ops.pool import MaxPoolAttrs, PoolAttrs
 
 Users = dict[int, list[int]]  # node id -> the ids of the nodes reading its output (Graph.users)
 
-ACTIVATIONS = {"relu", "leaky_relu", "relu6", "elu", "sigmoid", "tanh", "gelu", "silu", "hardswish", "softmax"}
+# every activation of the op table (a hand-kept list had missed hardsigmoid); identity is one in name only
+ACTIVATIONS = frozenset(name for name, op in OPS.items() if isinstance(op, Activation)) - {"identity"}
 WINDOWED = {"conv", "maxpool", "avgpool"}
 
 
