@@ -21,7 +21,7 @@ from netspec.ops.base import (
     pair,
     require_image,
 )
-from netspec.ops.window import spatial
+from netspec.ops.window import require_sizes, spatial
 
 
 def _padding(value: Any):
@@ -207,13 +207,7 @@ class ConvTranspose(Convolution):
                     "output_padding only picks one of the stride's possible sizes: use 0..stride-1",
                 )
         sizes = self.sizes(a, shape)
-        for dim, (value, formula) in zip(("height", "width"), sizes, strict=True):
-            if value < 1:
-                raise ShapeError(
-                    f"output {dim} collapses to {value}",
-                    f"input is {fmt_shape(shape)}; {formula}",
-                    "use less padding or a larger kernel or stride",
-                )
+        require_sizes(shape, sizes, "use less padding or a larger kernel or stride")
         return (a.out, sizes[0][0], sizes[1][0])
 
     def sizes(self, a: ConvTransposeAttrs, shape) -> list[tuple[int, str]]:

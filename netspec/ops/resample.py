@@ -27,10 +27,10 @@ from netspec.ops.base import (
     pair_at_least,
     require_image,
 )
+from netspec.ops.window import require_sizes
 
 MODES = ("nearest", "bilinear", "bicubic")
 TAPS = {"nearest": 1, "bilinear": 2, "bicubic": 4}  # input neighbours per dim that one output mixes
-_DIMS = ("height", "width")
 
 
 def _factor(value: Any) -> float:
@@ -95,13 +95,7 @@ class Resample(Op):
         require_image(self.name, shape)
         self.check(a)
         sizes = self.sizes(a, shapes)
-        for dim, (value, formula) in zip(_DIMS, sizes, strict=True):
-            if value < 1:
-                raise ShapeError(
-                    f"output {dim} collapses to {value}",
-                    f"input is {fmt_shape(shape)}; {formula}",
-                    "use a larger scale, or give the size: size=[h, w]",
-                )
+        require_sizes(shape, sizes, "use a larger scale, or give the size: size=[h, w]")
         return (shape[0], sizes[0][0], sizes[1][0])
 
     def check(self, a) -> None:

@@ -1,6 +1,9 @@
-"""Sliding-window arithmetic shared by conv and pooling: output size (floor or ceil mode) with its formula."""
+"""Sliding-window arithmetic shared by conv and pooling: output size (floor or ceil mode) with its formula; the
+size-below-1 check every layer that sizes its output shares (conv, pooling, convtranspose, resampling)."""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 from netspec.ops.base import Shape, ShapeError, fmt_shape
 from netspec.records import record
@@ -33,15 +36,20 @@ def output_size(w: int, k: int, s: int, p: int, d: int, ceil: bool = False) -> S
 def spatial(op: str, shape: Shape, kernel, stride, padding, dilation, ceil: bool = False) -> tuple[Shape, list[str]]:
     """(C, H, W) -> (H_out, W_out) for a window op; ShapeError with the failing arithmetic when a size < 1."""
     sizes = [output_size(shape[1 + i], kernel[i], stride[i], padding[i], dilation[i], ceil) for i in range(2)]
-    for dim, size in zip(_DIMS, sizes, strict=True):
-        if size.value < 1:
-            raise ShapeError(
-                f"output {dim} collapses to {size.value}",
-                f"input is {fmt_shape(shape)}; {size.formula}",
-                "use a smaller kernel or stride, add padding, or feed a larger input",
-            )
+    require_sizes(
+        shape,
+        [(s.value, s.formula) for s in sizes],
+        "use a smaller kernel or stride, add padding, or feed a larger input",
+    )
     formulas = [f"{dim}: {s.formula}" for dim, s in zip(("H_out", "W_out"), sizes, strict=True)]
     return (sizes[0].value, sizes[1].value), formulas
+
+
+def require_sizes(shape: Shape, sizes: Sequence[tuple[int, str]], help: str) -> None:
+    """ShapeError for the first output height or width below 1, with the (value, arithmetic) that gave it."""
+    for dim, (value, formula) in zip(_DIMS, sizes, strict=True):
+        if value < 1:
+            raise ShapeError(f"output {dim} collapses to {value}", f"input is {fmt_shape(shape)}; {formula}", help)
 
 
 def check_padding(op: str, kernel, padding, dilation=(1, 1)) -> None:
