@@ -89,6 +89,21 @@ def test_a_bool_never_equals_a_number():
     build("network N { input [3, 8, 8]  assert not (1 == true) and 1 != true and true == true  conv(2, 1) }")
 
 
+@pytest.mark.parametrize(
+    "test",
+    [
+        "[1] != [true] and [[0]] != [[false]] and [true] == [true] and [1] == [1.0]",  # Python's (1,) == (True,)
+        "{1: 1} != {1: true} and {1: [0]} != {1: [false]} and {1: 1} == {1: 1.0}",
+        "not (true in [1, 2]) and not (0 in [false]) and 1 in [true, 1] and [0] in [[1], [0]]",
+        '{"a": 1, "b": 2} == {"b": 2, "a": 1} and {"a": 1} != {"a": 1, "b": 2} and {1: 1} != {"1": 1}',  # as dicts
+    ],
+)
+def test_equality_keeps_bools_apart_at_every_depth(test):
+    build(f"network N {{ input [3, 8, 8]  assert {test}  conv(2, 1) }}")
+    with pytest.raises(NetspecError, match="assertion failed"):  # the assert could fail
+        build(f"network N {{ input [3, 8, 8]  assert not ({test})  conv(2, 1) }}")
+
+
 def test_the_formatter_writes_a_long_table_an_entry_a_line():
     text = (
         'network N(variant: str = "b0") {\n    input [3, 8, 8]\n'

@@ -410,9 +410,8 @@ def _binary(e: ast.Binary, env: Env) -> Value:
 
 
 def _compare(e: ast.Binary, left: Value, right: Value) -> bool:
-    if e.op in ("==", "!="):  # a bool never equals a number (Python's 1 == True is a conversion the language lacks)
-        equal = isinstance(left, bool) == isinstance(right, bool) and left == right
-        return equal == (e.op == "==")
+    if e.op in ("==", "!="):
+        return _equal(left, right) == (e.op == "==")
     if _is_number(left) and _is_number(right):
         return _COMPARE[e.op](left, right)
     if isinstance(left, str) and isinstance(right, str):
@@ -420,11 +419,24 @@ def _compare(e: ast.Binary, left: Value, right: Value) -> bool:
     raise EvalError(f"cannot compare {describe(left)} with {describe(right)}", e.span)
 
 
+def _equal(left: Value, right: Value) -> bool:
+    """`==` as the language has it: a bool never equals a number (Python's 1 == True is a conversion the language
+    lacks), inside lists and tables too; tables are equal with the same keys and values, in any order (as dicts)."""
+    if isinstance(left, bool) != isinstance(right, bool):
+        return False
+    if isinstance(left, tuple) and isinstance(right, tuple):
+        return len(left) == len(right) and all(map(_equal, left, right))
+    if isinstance(left, Table) and isinstance(right, Table):
+        same_keys = len(left.entries) == len(right.entries) and all(k in right for k, _ in left.entries)
+        return same_keys and all(_equal(v, right.get(k)) for k, v in left.entries)
+    return left == right
+
+
 def _contains(e: ast.Binary, left: Value, right: Value) -> bool:
     if isinstance(right, Table):  # its keys, as in Python
         return left in right
     if isinstance(right, tuple):
-        return left in right
+        return any(_equal(left, item) for item in right)
     if isinstance(right, str) and isinstance(left, str):
         return left in right
     raise EvalError(
