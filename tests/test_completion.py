@@ -57,6 +57,10 @@ def test_a_specs_own_names_are_offered():
     assert candidates(["explain", "missing.net"], "") == []  # no spec on the line yet: nothing, not an error
 
 
+def _shell_env() -> dict[str, str]:
+    return dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+
+
 def _bash(line: str, word_breaks: list[str] | None = None) -> list[str]:
     """COMPREPLY for the line with the cursor at its end, as bash sets COMP_* before calling the function."""
     words = word_breaks or line.split() + ([""] if line.endswith(" ") else [])
@@ -70,9 +74,13 @@ def _bash(line: str, word_breaks: list[str] | None = None) -> list[str]:
             'printf "%s\\n" "${COMPREPLY[@]}"',
         ]
     )
-    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
     done = subprocess.run(
-        ["bash", "--norc", "--noprofile", "-c", script], capture_output=True, text=True, env=env, cwd=ROOT, timeout=60
+        ["bash", "--norc", "--noprofile", "-c", script],
+        capture_output=True,
+        text=True,
+        env=_shell_env(),
+        cwd=ROOT,
+        timeout=60,
     )
     assert done.returncode == 0, done.stderr
     return [w for w in done.stdout.splitlines() if w]
@@ -92,10 +100,6 @@ def test_the_bash_script_completes_in_bash():
     # bash splits `--rankdir=L` at the `=`: the candidate is cut to what replaces the last word
     split = ["netspec", "diagram", "x.net", "--rankdir", "=", "L"]
     assert _bash("netspec diagram x.net --rankdir=L", split) == ["LR"]
-
-
-def _shell_env() -> dict[str, str]:
-    return dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
 
 
 def _fish(line: str) -> list[str]:
