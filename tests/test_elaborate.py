@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -475,3 +476,14 @@ def test_files_over_the_size_limit(tmp_path):
     path = tmp_path / "huge.net"
     path.write_text("#" * (MAX_FILE_BYTES + 1))
     assert errors(path) == [f"{path} is too large (over {MAX_FILE_BYTES:,} bytes)"]
+
+
+def test_the_grammar_outline_and_the_keyword_list_name_every_keyword_of_the_grammar():
+    """docs/language.md's Grammar section is written by hand: each keyword of netspec.lark appears in its outline
+    and in its list of keywords, and neither names a word the grammar lacks."""
+    grammar = set(re.findall(r'"([a-z_]+)"', (ROOT / "netspec/grammars/netspec.lark").read_text()))
+    section = DOC.read_text().split("\n## Grammar\n", 1)[1]
+    outline = section.split("```")[1]
+    assert set(re.findall(r'"([a-z_]+)"', outline)) == grammar
+    listed = section.split("Keywords (", 1)[1].split(")", 1)[0]
+    assert set(re.findall(r"`(\w+)`", listed)) == grammar
