@@ -60,7 +60,7 @@ def read_index(path: str | Path) -> list[Entry]:
         )
         diags.raise_if_errors({})
     entries = _entries(text, str(path), path.parent, diags)
-    diags.raise_if_errors({str(path): text})
+    diags.raise_if_errors({str(path): text} if path.suffix == ".toml" else {})  # never quote another kind of file
     return entries
 
 

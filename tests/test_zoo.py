@@ -310,6 +310,13 @@ def test_zoo_index_mistakes_are_located(tmp_path, cli, text, line, message):
     assert message in err and f"index.toml:{line}:" in err and "help:" in err
 
 
+def test_a_file_that_is_not_an_index_is_not_quoted(tmp_path, cli):
+    secret = tmp_path / "notes.txt"
+    secret.write_text("root:hunter2:0:0\n")
+    code, _, err = cli("zoo", str(secret))
+    assert code == 1 and f"{secret}:1:5" in err and "hunter2" not in err
+
+
 def test_zoo_reports_a_failing_spec_and_lists_the_rest(tmp_path, cli):
     path = bad_index(
         tmp_path,
