@@ -51,7 +51,7 @@ def _scale(value: Any) -> tuple[float, float]:
     return (n, n)
 
 
-Scale = Annotated[tuple[float, float] | None, optional(Check(_scale, "number > 0 or [h, w]"))]
+Scale = Annotated[tuple[float, float] | None, optional(Check(_scale, "number in (0, 1e6) or [h, w]"))]
 Size = Annotated[tuple[int, int] | None, optional(pair_at_least(1))]
 Mode = Annotated[str, choice(*MODES)]
 AlignCorners = Annotated[bool | None, optional(check_of(Bool))]
