@@ -60,6 +60,7 @@ def test_a_variant_table_chooses_layers():
     [
         ('{"small": 1, "large": 2}["larg"]', r'no key "larg"(.|\n)*its keys: "small", "large"(.|\n)*did you mean'),
         ('{"a": 1}[0]', r"no key 0"),
+        ("{1: 2}[true]", r"no key true \(a bool\)"),  # was `True`, Python's spelling
         ('{"a": 1, "a": 2}', r'the key "a" twice'),
         ("{1.5: 2}", r"a table key must be a string or an integer"),
         ("{true: 2}", r"a table key must be a string or an integer"),

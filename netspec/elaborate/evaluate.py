@@ -13,6 +13,7 @@ from netspec.ops import describe
 from netspec.ops.base import Table, Tensor
 from netspec.parse import ast
 from netspec.records import record
+from netspec.values import spec_text
 
 MAX_VALUE = 2**62
 MAX_LIST = 100_000
@@ -364,7 +365,7 @@ def _table(e: ast.TableExpr, env: Env) -> Value:
             )
         if key in seen:  # str and int keys never compare equal; bools are refused above
             error = EvalError(
-                f"the table has the key {_key_text(key)} twice",
+                f"the table has the key {spec_text(key)} twice",
                 key_expr.span,
                 "written again here",
                 "each key names one value: remove or rename one of them",
@@ -374,10 +375,6 @@ def _table(e: ast.TableExpr, env: Env) -> Value:
         seen[key] = key_expr
         entries.append((key, evaluate(value_expr, env)))
     return _bounded_list(Table(tuple(entries)), e.span)
-
-
-def _key_text(key: Any) -> str:
-    return f'"{key}"' if isinstance(key, str) else str(key)
 
 
 def _unary(e: ast.Unary, env: Env) -> Value:
@@ -536,10 +533,10 @@ def _lookup(e: ast.Index, table: Table, key: Value) -> Value:
     except KeyError:
         pass
     keys = table.keys()
-    shown = ", ".join(_key_text(k) for k in keys[:12]) + (", ..." if len(keys) > 12 else "")
+    shown = ", ".join(spec_text(k) for k in keys[:12]) + (", ..." if len(keys) > 12 else "")
     near = did_you_mean(key, [k for k in keys if isinstance(k, str)]) if isinstance(key, str) else ""
     raise EvalError(
-        f"the table has no key {_key_text(key) if isinstance(key, (str, int)) else describe(key)}",
+        f"the table has no key {spec_text(key) if isinstance(key, str) or _is_int(key) else describe(key)}",
         e.index.span,
         f"its keys: {shown}" if keys else "the table is empty",
         near or "",
