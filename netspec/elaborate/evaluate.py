@@ -577,7 +577,9 @@ def iterated(values: Value, span: Span, what: str) -> tuple:
     if isinstance(values, Table):
         return tuple(values.keys())
     if not isinstance(values, tuple):
-        raise EvalError(f"{what} needs a list", span, f"got {describe(values)}", "use range(n) for 0, 1, ..., n-1")
+        raise EvalError(
+            f"{what} needs a list or table", span, f"got {describe(values)}", "use range(n) for 0, 1, ..., n-1"
+        )
     return values
 
 
