@@ -276,6 +276,13 @@ def test_like_lends_its_size_only_to_the_field_and_to_autograd():
     memory_agrees(LIKE, batch=2)
 
 
+def test_explain_takes_the_field_from_the_resized_input_not_the_like_tensor(cli, tmp_path):
+    path = tmp_path / "like.net"
+    path.write_text(net("a: conv(4, 3, stride=2)  @in  interpolate(like=@a)", (3, 12, 12)))  # a: rf 3, jump 2
+    code, out, _ = cli("explain", str(path), "interpolate")
+    assert code == 0 and "= 1 + (1-1)*1 = 1" in out and "jump_in*S = 1*12/5 = 12/5" in out, out
+
+
 def test_like_exports_to_onnx_and_matches_onnxruntime():
     result = export(netspec.build(LIKE), options=Options(dynamic_batch=True, batches=(1, 2)))
     assert result.verification.max_diff < 1e-4 and result.traced == result.nodes

@@ -128,7 +128,7 @@ def _receptive_field(report: Report, node) -> list[str]:
     layer = report.layers[node.id]
     if not node.inputs:
         return ["receptive field = 1 (the input pixel itself), jump = 1"]
-    before = [report.layers[i] for i in node.inputs]
+    before = [report.layers[node.inputs[i]] for i in node.kind.field_inputs(node.attrs, len(node.inputs))]
     window = OPS[node.op].window(node.attrs, report.graph.in_shapes(node), node.out_shape)
     beyond = _beyond(report, layer.rf)
     if window is None and len(before) > 1:
