@@ -213,3 +213,12 @@ def test_cli_shows_each_output_per_size_and_formula(cli, monkeypatch):
     data = json.loads(out)
     assert data["points"][1]["outputs"] == {"half": [8, 17, 21], "out": [4, 6, 8]}
     assert data["formulas"][0]["terms"]["outputs.half.1"]["text"] == "H/2"
+
+
+def test_a_spec_that_does_not_read_is_an_error_not_a_rejection_per_size(cli, tmp_path):
+    """The spec is read once for every size: a syntax error is told once and fails the command (it was a
+    `rejected` row per size, exit status 0)."""
+    bad = tmp_path / "bad.net"
+    bad.write_text("network N {\n    input [3, 8, 8]\n    conv(4, 3\n}\n")
+    code, out, err = cli("summary", str(bad), "--input", "3x8,3x9")
+    assert code == 1 and out == "" and f"--> {bad}:4:1" in err and "rejected" not in err
