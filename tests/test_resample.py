@@ -138,11 +138,8 @@ def test_onnx_matches_torch_in_onnxruntime_and_every_node_is_traced(every):
     assert result.verification.batches == (1, 3) and result.verification.max_diff < 1e-4
     assert result.traced == result.nodes
     ops = {node.op_type for node in result.model.graph.node}
-    assert {"ConvTranspose", "Resize", "GroupNormalization", "InstanceNormalization", "Pad"} <= ops or {
-        "ConvTranspose",
-        "Resize",
-        "Pad",
-    } <= ops
+    # torch's exporter writes groupnorm as InstanceNormalization over reshaped groups, as it writes instancenorm
+    assert {"ConvTranspose", "Resize", "InstanceNormalization", "Pad"} <= ops
 
 
 def test_sizes_are_pytorchs():
