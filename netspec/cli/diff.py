@@ -209,7 +209,7 @@ def _row(run) -> tuple:
         a, b = first.a.what, first.b.what
     shapes = [_shape(p.shape) for p in (first.a, first.b) if p is not None]
     shape = shapes[0] if len(set(shapes)) == 1 else " -> ".join(shapes)
-    return first.path if len(run) == 1 else path, a, b, pa, pb, ma, mb, shape
+    return path, a, b, pa, pb, ma, mb, shape
 
 
 def _delta(a: int, b: int, fmt=None) -> str:
