@@ -42,7 +42,6 @@ JOINS = frozenset({"add", "concat", "mul"})
 KEEPS = frozenset(name for name, op in OPS.items() if op.keeps_grid)  # the grid passes through unchanged
 LAST_AXIS = frozenset({"linear", "layernorm"})  # per pixel when the last axis is the channels (ConvNeXt's MLP)
 ADAPTIVE = frozenset(name for name, op in OPS.items() if op.fixed_grid)
-WINDOWS = frozenset({"conv", "maxpool", "avgpool"})
 REFINES = frozenset({"convtranspose", "upsample", "interpolate"})  # grids finer than their input's
 
 
@@ -173,7 +172,7 @@ def _can_shift(graph: Graph) -> bool:
     equal sizes mean equal grids. Strides, adaptive pools, `pad` and an odd total of `same` padding can."""
     for node in graph.nodes:
         op, a = node.op, node.attrs
-        if isinstance(a, ConvAttrs | PoolAttrs) and (  # WINDOWS
+        if isinstance(a, ConvAttrs | PoolAttrs) and (  # conv or a pool
             (a.stride or a.kernel) != (1, 1)
             or (
                 isinstance(a, ConvAttrs)
