@@ -43,7 +43,24 @@ KEYWORDS = (
 )
 CONSTANTS = ("true", "false", "none", "auto", "identity", "pad")
 TYPES = ("int", "float", "bool", "str", "list", "tensor")
-FUNCTIONS = ("range", "len", "sum", "min", "max", "abs", "int", "round", "floor", "ceil", "log2", "sqrt")
+# the evaluator's builtins (netspec.elaborate.evaluate.BUILTINS, not imported: a lexer loads without the compiler;
+# tests/test_highlight.py holds the two equal)
+FUNCTIONS = (
+    "range",
+    "len",
+    "sum",
+    "min",
+    "max",
+    "abs",
+    "int",
+    "float",
+    "round",
+    "floor",
+    "ceil",
+    "sqrt",
+    "log",
+    "log2",
+)
 IDENT = r"[A-Za-z_][A-Za-z_0-9]*"
 
 

@@ -174,3 +174,10 @@ def test_textmate_zoo():
         expected += re.findall(r"\bshortcut\s+([A-Za-z_]\w*)\s*:", code)
         expected += re.findall(r'^\s*("[^"\n]*")\s*:', code, re.M)  # computed labels: "stage{s + 2}":
         assert labels == sorted(expected), path.name
+
+
+def test_the_lexer_knows_every_builtin_function():
+    from netspec.elaborate.evaluate import BUILTINS
+    from netspec.highlight import FUNCTIONS
+
+    assert set(FUNCTIONS) == set(BUILTINS)

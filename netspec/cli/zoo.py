@@ -70,4 +70,7 @@ def _table(rows: list[dict]) -> str:
         for row in cells
     ]
     lines.insert(1, "  ".join("-" * w for w in widths))
-    return "\n".join(lines) + f"\n\n{len(rows)} models; MACs count conv and linear layers (FLOPs = 2 x MACs)"
+    return (
+        "\n".join(lines)
+        + f"\n\n{len(rows)} models; MACs count conv, transposed conv and linear layers (FLOPs = 2 x MACs)"
+    )
